@@ -1,0 +1,32 @@
+"""chainrule: multi-layer perceptrons trained by backpropagation, equation by equation.
+
+>>> import numpy as np, chainrule as cr
+>>> net = cr.Network([2, 2, 1], activation="sigmoid", cost="binary_cross_entropy", random_state=0)
+>>> net.forward(np.array([[0.0, 1.0]])).shape
+(1, 1)
+"""
+
+from chainrule.activations import Activation, Sigmoid, get_activation, register_activation
+from chainrule.costs import Cost, get_cost, register_cost
+from chainrule.network import Network, Trace, check_gradients
+from chainrule.optimizers import Adam, GradientDescent, Momentum, Optimizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation",
+    "Adam",
+    "Cost",
+    "GradientDescent",
+    "Momentum",
+    "Network",
+    "Optimizer",
+    "Sigmoid",
+    "Trace",
+    "__version__",
+    "check_gradients",
+    "get_activation",
+    "get_cost",
+    "register_activation",
+    "register_cost",
+]

@@ -1,0 +1,48 @@
+"""Registries keyed by parameter strings (as scikit-learn's ``ACTIVATIONS``/``LOSS_FUNCTIONS``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Built-in factories by name, plus user objects registered so that saved models load."""
+
+    def __init__(self, kind: str, base: type[T], builtins: dict[str, Callable[..., T]]) -> None:
+        self.kind = kind
+        self.base = base
+        self.builtins = builtins
+        self.user: dict[str, T] = {}
+
+    def register(self, obj: T) -> None:
+        """Make a user object loadable by its name (saved models store only the name)."""
+        if not isinstance(obj, self.base):
+            raise TypeError(f"expected a chainrule.{self.base.__name__}, got {type(obj).__name__}")
+        if obj.name in self.builtins:
+            raise ValueError(f"{obj.name!r} is a built-in {self.kind} name")
+        self.user[obj.name] = obj
+
+    def names(self) -> list[str]:
+        """Every name :meth:`get` accepts."""
+        return sorted({*self.builtins, *self.user})
+
+    def get(self, spec, **params) -> T:
+        """An object from a name, a config dict (``{"name": ..., **params}``) or an instance."""
+        if isinstance(spec, self.base):
+            return spec
+        if isinstance(spec, dict):
+            params = {**{k: v for k, v in spec.items() if k != "name"}, **params}
+            spec = spec.get("name")
+        if isinstance(spec, str):
+            if spec in self.builtins:
+                return self.builtins[spec](**params)
+            if spec in self.user:
+                return self.user[spec]
+            raise ValueError(f"unknown {self.kind} {spec!r}; valid names are {self.names()}")
+        raise TypeError(
+            f"{self.kind} must be a name or a chainrule.{self.base.__name__}, "
+            f"got {type(spec).__name__}"
+        )

@@ -1,0 +1,238 @@
+"""Costs ``C(a^L, y)``, each next to its derivative ``dC/da^L``.
+
+The seed's table, corrected:
+
+======================  ======================================  ===============================
+name                    C (one sample)                          dC/da^L
+======================  ======================================  ===============================
+squared_error           1/2 (y - a)^T (y - a)                   a - y   (the seed writes y - a)
+binary_cross_entropy    -y log a - (1 - y) log(1 - a)           (a - y) / (a (1 - a))
+======================  ======================================  ===============================
+
+and beyond it: ``categorical_cross_entropy``, ``absolute_error``, ``huber`` and ``poisson``.
+Each cost sums over the outputs of one sample; the cost of a batch is the (sample-weighted)
+mean over its samples, and the network's gradients are the gradient of exactly that number.
+
+Saturated outputs: when a cross-entropy meets its matching output activation (sigmoid or
+softmax), the cost is computed from the logits ``z^L`` (log-sum-exp forms), which is exact and
+finite for any ``z``. Otherwise ``a`` is clipped to ``[eps, 1 - eps]`` (``eps`` the dtype's
+machine epsilon) inside the logarithms and in ``dC/da``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.special import xlogy
+
+from chainrule._registry import Registry
+
+ArrayFn2 = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+class Cost:
+    """A cost ``C(a, y)`` per sample, next to ``dC/da``.
+
+    Parameters
+    ----------
+    name : str
+        The name a saved model stores.
+    function : callable
+        ``function(y, a)`` returns the cost of each sample, shape ``(n_samples,)``.
+    derivative : callable
+        ``derivative(y, a)`` returns ``dC/da`` of each sample's cost, shape of ``a``.
+    canonical_link : str, optional
+        The output activation whose pairing gives ``dC/dz^L = a^L - y`` (seed: "Sigmoid network
+        with cross-entropy loss").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cube = Cost("cube", lambda y, a: ((a - y) ** 3).sum(1), lambda y, a: 3 * (a - y) ** 2)
+    >>> cube(np.array([[1.0]]), np.array([[3.0]]))
+    array([8.])
+    """
+
+    #: whether :meth:`from_logits` computes the cost from ``z^L`` for the canonical link
+    has_logit_form: bool = False
+
+    def __init__(
+        self,
+        name: str,
+        function: ArrayFn2,
+        derivative: ArrayFn2,
+        *,
+        canonical_link: str | None = None,
+    ) -> None:
+        self.name = name
+        self.function = function
+        self.derivative = derivative
+        self.canonical_link = canonical_link
+
+    def __call__(self, y: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """The cost of each sample, ``C(a_i, y_i)``."""
+        return self.function(y, a)
+
+    def from_logits(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """The cost of each sample from ``z^L`` (only for the canonical link)."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """The JSON-able description that :func:`get_cost` rebuilds this from."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"Cost({self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cost) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+def _clip01(a):
+    eps = float(np.finfo(a.dtype).eps)
+    return np.clip(a, eps, 1 - eps)
+
+
+class BinaryCrossEntropy(Cost):
+    """``C = -sum_k [y_k log a_k + (1 - y_k) log(1 - a_k)]``.
+
+    The seed writes ``(y - 1) log(1 - a) - y log(a)``, the same number.
+    """
+
+    has_logit_form = True
+
+    def __init__(self) -> None:
+        super().__init__(
+            "binary_cross_entropy",
+            self._cost,
+            self._cost_prime,
+            canonical_link="sigmoid",
+        )
+
+    @staticmethod
+    def _cost(y, a):
+        a = _clip01(a)
+        return -(xlogy(y, a) + xlogy(1 - y, 1 - a)).sum(axis=1)
+
+    @staticmethod
+    def _cost_prime(y, a):
+        # dC/da = (a - y) / (a (1 - a))
+        a = _clip01(a)
+        return (a - y) / (a * (1 - a))
+
+    def from_logits(self, y, z):
+        # with a = sigmoid(z): C = log(1 + e^z) - y z, exact for any z
+        return (np.logaddexp(0, z) - y * z).sum(axis=1)
+
+
+class CategoricalCrossEntropy(Cost):
+    """``C = -sum_k y_k log a_k`` for one-hot (or probability) targets ``y``."""
+
+    has_logit_form = True
+
+    def __init__(self) -> None:
+        super().__init__(
+            "categorical_cross_entropy",
+            self._cost,
+            self._cost_prime,
+            canonical_link="softmax",
+        )
+
+    @staticmethod
+    def _cost(y, a):
+        return -xlogy(y, _clip01(a)).sum(axis=1)
+
+    @staticmethod
+    def _cost_prime(y, a):
+        # dC/da = -y / a
+        return -y / _clip01(a)
+
+    def from_logits(self, y, z):
+        # with a = softmax(z): log a_k = z_k - logsumexp(z), so C = sum_k y_k (logsumexp(z) - z_k)
+        z_max = z.max(axis=1, keepdims=True)
+        log_sum_exp = z_max + np.log(np.exp(z - z_max).sum(axis=1, keepdims=True))
+        return (y * (log_sum_exp - z)).sum(axis=1)
+
+
+class Huber(Cost):
+    """``C = sum_k h(a_k - y_k)`` with ``h(r) = r^2/2`` for ``|r| <= delta``, else
+    ``delta (|r| - delta/2)``; ``dC/da = clip(a - y, -delta, delta)``."""
+
+    def __init__(self, delta: float = 1.0) -> None:
+        self.delta = float(delta)
+        super().__init__("huber", self._cost, self._cost_prime, canonical_link=None)
+
+    def _cost(self, y, a):
+        r = np.abs(a - y)
+        d = self.delta
+        return np.where(r <= d, r * r / 2, (r - d / 2) * d).sum(axis=1)
+
+    def _cost_prime(self, y, a):
+        return np.clip(a - y, -self.delta, self.delta)
+
+    def get_config(self) -> dict:
+        return {"name": "huber", "delta": self.delta}
+
+
+def _squared_error(y, a):
+    # C = 1/2 (y - a)^T (y - a)
+    r = a - y
+    return 0.5 * np.einsum("ij,ij->i", r, r)
+
+
+def _squared_error_prime(y, a):
+    # dC/da = a - y   (the seed's table has the sign flipped)
+    return a - y
+
+
+def _absolute_error(y, a):
+    # C = sum_k |a_k - y_k|
+    return np.abs(a - y).sum(axis=1)
+
+
+def _absolute_error_prime(y, a):
+    # dC/da = sign(a - y), taken as 0 at the kink
+    return np.sign(a - y)
+
+
+def _poisson(y, a):
+    # the half Poisson deviance up to terms free of a: C = sum_k a_k - y_k log a_k
+    return (a - xlogy(y, np.maximum(a, np.finfo(a.dtype).tiny))).sum(axis=1)
+
+
+def _poisson_prime(y, a):
+    # dC/da = 1 - y / a
+    return 1 - y / np.maximum(a, np.finfo(a.dtype).tiny)
+
+
+#: Built-in costs by name.
+COSTS: dict[str, Callable[..., Cost]] = {
+    "squared_error": lambda: Cost(
+        "squared_error", _squared_error, _squared_error_prime, canonical_link="identity"
+    ),
+    "binary_cross_entropy": BinaryCrossEntropy,
+    "categorical_cross_entropy": CategoricalCrossEntropy,
+    "absolute_error": lambda: Cost("absolute_error", _absolute_error, _absolute_error_prime),
+    "huber": Huber,
+    "poisson": lambda: Cost("poisson", _poisson, _poisson_prime, canonical_link="exponential"),
+}
+
+_REGISTRY = Registry("cost", Cost, COSTS)
+
+#: Make a user cost loadable by name (saved models store only the name).
+register_cost = _REGISTRY.register
+#: Every name :func:`get_cost` accepts.
+cost_names = _REGISTRY.names
+
+
+def get_cost(spec: str | dict | Cost, **params) -> Cost:
+    """A :class:`Cost` from a name, a config dict or an instance.
+
+    >>> get_cost("huber", delta=2.0).delta
+    2.0
+    """
+    return _REGISTRY.get(spec, **params)

@@ -1,0 +1,162 @@
+"""Update rules: each moves the parameters against the gradient, in place.
+
+Every optimizer works on flat buffers (``Network.theta`` and a gradient laid out like it), so a
+step is a handful of whole-buffer operations whatever the number of layers. :meth:`Optimizer.update`
+takes a network and its ``(dW, db)`` as the seed writes them.
+
+======================  =====================================================================
+``GradientDescent``     ``w <- w - eta dC/dw``  (seed, "Standard gradient descent")
+``Momentum``            ``Delta w^t = -eta dC/dw + alpha Delta w^(t-1)``, ``w <- w + Delta w^t``
+                        (seed, "A weight update with momentum")
+``Momentum(nesterov)``  ``v <- mu v - eta g``, ``w <- w + mu v - eta g`` (Sutskever et al. 2013)
+``Adam``                ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
+                        ``w <- w - eta sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)``
+======================  =====================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+class Optimizer:
+    """The base class: ``learning_rate`` may be changed between steps (schedules do)."""
+
+    def __init__(self, learning_rate: float) -> None:
+        if not learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+        self.learning_rate = float(learning_rate)
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        """Update the flat parameters ``theta`` in place from the flat gradient ``grad``."""
+        raise NotImplementedError
+
+    def update(self, net, dW: Sequence[np.ndarray], db: Sequence[np.ndarray]) -> None:
+        """Update ``net.W`` and ``net.b`` in place from ``dC/dW^m`` and ``dC/db^m``."""
+        grad = np.empty_like(net.theta)
+        gW, gb = net.unflatten(grad)
+        for m in range(net.L):
+            gW[m][...] = dW[m]
+            gb[m][...] = db[m]
+        self.step(net.theta, grad)
+
+    def state(self) -> dict[str, Any]:
+        """The optimizer's state (moments, step count) for checkpoints."""
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state` returned."""
+
+
+class GradientDescent(Optimizer):
+    """Plain gradient descent: ``w <- w - eta dC/dw``.
+
+    >>> theta = np.array([1.0, 2.0]); GradientDescent(0.5).step(theta, np.array([2.0, -2.0]))
+    >>> theta
+    array([0., 3.])
+    """
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        theta -= self.learning_rate * grad  # w <- w - eta dC/dw
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum, the seed's rule (or Nesterov's with ``nesterov=True``).
+
+    ``Delta w^t = -eta dC/dw + alpha Delta w^(t-1)``; ``w <- w + Delta w^t``.
+
+    >>> theta = np.zeros(1); opt = Momentum(0.1, momentum=0.9)
+    >>> opt.step(theta, np.ones(1)); opt.step(theta, np.ones(1))
+    >>> theta  # -0.1, then -0.1 + 0.9 * -0.1
+    array([-0.29])
+    """
+
+    def __init__(self, learning_rate: float, momentum: float = 0.9, nesterov: bool = False) -> None:
+        super().__init__(learning_rate)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.velocity: np.ndarray | None = None
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        if self.velocity is None:
+            self.velocity = np.zeros_like(theta)
+        v, eta, mu = self.velocity, self.learning_rate, self.momentum
+        v *= mu
+        v -= eta * grad  # Delta w^t = -eta dC/dw + alpha Delta w^(t-1)
+        if self.nesterov:
+            theta += mu * v - eta * grad  # look ahead along the new velocity
+        else:
+            theta += v  # w <- w + Delta w^t
+
+    def state(self) -> dict[str, Any]:
+        return {"velocity": self.velocity}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.velocity = state["velocity"]
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015), with the bias corrections folded into the step size.
+
+    >>> theta = np.zeros(1); Adam(0.1).step(theta, np.array([4.0]))
+    >>> theta.round(6)  # the first step is eta * sign(g), up to epsilon
+    array([-0.1])
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
+        super().__init__(learning_rate)
+        for name, value in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0 <= value < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {value}")
+        if not epsilon > 0:
+            raise ValueError(f"epsilon must be > 0, got {epsilon}")
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.t = 0
+        self.m: np.ndarray | None = None
+        self.v: np.ndarray | None = None
+        self._buffer: np.ndarray | None = None
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        if self.m is None:
+            self.m, self.v = np.zeros_like(theta), np.zeros_like(theta)
+        if self._buffer is None or self._buffer.shape != theta.shape:
+            self._buffer = np.empty_like(theta)
+        b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._buffer
+        self.t += 1
+        # m <- b1 m + (1 - b1) g
+        m *= b1
+        np.multiply(grad, 1 - b1, out=tmp)
+        m += tmp
+        # v <- b2 v + (1 - b2) g^2
+        v *= b2
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - b2
+        v += tmp
+        # w <- w - eta_t m / (sqrt(v) + eps), eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)
+        eta_t = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= float(eta_t)
+        theta -= tmp
+
+    def state(self) -> dict[str, Any]:
+        return {"t": self.t, "m": self.m, "v": self.v}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.t, self.m, self.v = int(state["t"]), state["m"], state["v"]
+
+
+#: Optimizers by the names scikit-learn's ``solver`` uses (``lbfgs`` is in ``training``).
+OPTIMIZERS = {"gd": GradientDescent, "sgd": Momentum, "adam": Adam}

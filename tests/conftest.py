@@ -1,0 +1,66 @@
+"""Shared fixtures: small data sets and networks built to be off every kink."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+#: output activations each cost is tested with: its canonical link first
+OUTPUTS_FOR_COST = {
+    "squared_error": ["identity", "sigmoid", "softmax", "tanh"],
+    "binary_cross_entropy": ["sigmoid", "softmax"],
+    "categorical_cross_entropy": ["softmax", "sigmoid"],
+    "absolute_error": ["identity", "tanh"],
+    "huber": ["identity", "softplus"],
+    "poisson": ["exponential", "softplus"],
+}
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "identity"]
+KINKED = {"relu", "leaky_relu", "elu"}  # derivative undefined (or not smooth) at z = 0
+
+
+def make_targets(cost: str, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Targets valid for ``cost``: probabilities summing to one, values in [0, 1], counts..."""
+    if cost == "categorical_cross_entropy":
+        return np.eye(k)[rng.integers(0, k, size=n)]
+    if cost == "binary_cross_entropy":
+        return rng.integers(0, 2, size=(n, k)).astype(float)
+    if cost == "poisson":
+        return rng.poisson(2.0, size=(n, k)).astype(float)
+    return rng.normal(size=(n, k))
+
+
+def smooth_problem(sizes, hidden, output, cost, *, seed=0, n=6, alpha=0.0, dtype=np.float64):
+    """A network and data whose pre-activations sit away from every kink (|z| > 1e-3) and whose
+    outputs sit away from the absolute-error and Huber kinks (|a - y| not near 0 or delta)."""
+    rng = np.random.default_rng(seed)
+    for attempt in range(50):
+        net = cr.Network(
+            sizes,
+            activation=hidden,
+            output_activation=output,
+            cost=cost,
+            alpha=alpha,
+            init="normal",
+            dtype=dtype,
+            random_state=seed + attempt,
+        )
+        for W in net.W:
+            W *= 0.5  # keep the seed's N(0, 1) weights from saturating deep nets
+        X = rng.normal(size=(n, sizes[0]))
+        Y = make_targets(cost, n, sizes[-1], rng)
+        trace = net.backprop(X, Y)
+        z_ok = all(np.abs(z).min() > 1e-3 for z in trace.z)
+        r = np.abs(trace.a[-1] - Y)
+        r_ok = cost not in ("absolute_error", "huber") or (
+            r.min() > 1e-3 and np.abs(r - 1.0).min() > 1e-3
+        )
+        if z_ok and r_ok:
+            return net, X, Y
+    raise RuntimeError("could not draw a problem away from the kinks")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
