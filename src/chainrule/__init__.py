@@ -8,6 +8,7 @@
 
 from chainrule.activations import Activation, Sigmoid, get_activation, register_activation
 from chainrule.costs import Cost, get_cost, register_cost
+from chainrule.estimators import MLPClassifier, MLPRegressor
 from chainrule.network import Network, Trace, check_gradients
 from chainrule.optimizers import Adam, GradientDescent, Momentum, Optimizer
 
@@ -18,6 +19,8 @@ __all__ = [
     "Adam",
     "Cost",
     "GradientDescent",
+    "MLPClassifier",
+    "MLPRegressor",
     "Momentum",
     "Network",
     "Optimizer",

@@ -176,6 +176,11 @@ def _leaky_relu_prime(z, slope=0.01):
     return np.where(z >= 0, 1, slope).astype(z.dtype, copy=False)
 
 
+def _relu(z):
+    # a = max(0, z)
+    return np.maximum(z, 0)
+
+
 def _relu_prime(z):
     # da/dz = 1 for z >= 0 (the seed's convention at the kink), 0 otherwise
     return (z >= 0).astype(z.dtype)
@@ -186,17 +191,33 @@ def _softplus(z):
     return np.logaddexp(0, z)
 
 
+def _tanh_prime(a):
+    # da/dz = 1 - a^2
+    return 1 - a * a
+
+
+def _identity(z):
+    return z
+
+
+def _exponential_prime(a):
+    # d exp(z)/dz = exp(z) = a
+    return a
+
+
 #: Built-in activations by name (scikit-learn's "logistic" is the sigmoid).
 ACTIVATIONS: dict[str, Callable[[], Activation]] = {
     "sigmoid": Sigmoid,
     "logistic": Sigmoid,
-    "tanh": lambda: Activation("tanh", np.tanh, lambda a: 1 - a * a, of_output=True),
-    "relu": lambda: Activation("relu", lambda z: np.maximum(z, 0), _relu_prime),
+    "tanh": lambda: Activation("tanh", np.tanh, _tanh_prime, of_output=True),
+    "relu": lambda: Activation("relu", _relu, _relu_prime),
     "leaky_relu": lambda: Activation("leaky_relu", _leaky_relu, _leaky_relu_prime),
     "elu": lambda: Activation("elu", _elu, _elu_prime),
     "softplus": lambda: Activation("softplus", _softplus, expit),  # da/dz = sigmoid(z)
-    "identity": lambda: Activation("identity", lambda z: z, np.ones_like),
-    "exponential": lambda: Activation("exponential", _exponential, lambda a: a, of_output=True),
+    "identity": lambda: Activation("identity", _identity, np.ones_like),
+    "exponential": lambda: Activation(
+        "exponential", _exponential, _exponential_prime, of_output=True
+    ),
     "softmax": Softmax,
 }
 

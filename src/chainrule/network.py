@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
+from scipy.sparse import issparse
 
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
@@ -278,7 +279,10 @@ class Network:
 
     def forward(self, X: ArrayLike) -> np.ndarray:
         """The output ``a^L`` for each row of ``X``: ``a^m = sigma^m(W^m a^(m-1) + b^m)``."""
-        a = self._as_input(X)
+        return self._forward(self._as_input(X))
+
+    def _forward(self, a: np.ndarray) -> np.ndarray:
+        """:meth:`forward` for an input already checked (dense or scipy sparse ``a^0``)."""
         for W, b, sigma in zip(self.W, self.b, self.activations, strict=True):
             a = sigma(a @ W.T + b)  # a^m = sigma^m(z^m), z^m = W^m a^(m-1) + b^m
         return a
@@ -316,9 +320,8 @@ class Network:
         X = self._as_input(X)
         Y = self._as_target(Y, X.shape[0])
         w = self._sample_weights(sample_weight, X.shape[0])
-        z, a = self._forward_trace(X)
         n = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
-        return float(w @ self._sample_costs(z[-1], a[-1], Y)) + self._penalty(n)
+        return self._cost(X, Y, w, n)
 
     # -- backpropagation ---------------------------------------------------------------------
 
@@ -355,7 +358,10 @@ class Network:
         delta[-1] = self._output_delta(z[-1], a[-1], Y) * w[:, None]
         for m in range(self.L - 1, -1, -1):
             # dC/dW^m = delta^m a^(m-1)T, summed over the batch
-            np.matmul(delta[m].T, a[m], out=dW[m])
+            if issparse(a[m]):
+                dW[m][...] = (a[m].T @ delta[m]).T
+            else:
+                np.matmul(delta[m].T, a[m], out=dW[m])
             if self.alpha:
                 dW[m] += self.W[m] * (self.alpha / n)  # d/dW^m of alpha/(2n) ||W^m||^2
             # dC/db^m = delta^m, summed over the batch
@@ -386,9 +392,20 @@ class Network:
         Y = self._as_target(Y, X.shape[0])
         w = self._sample_weights(sample_weight, X.shape[0])
         n = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        return self._cost_and_gradient(X, Y, w, n, out)
+
+    def _cost_and_gradient(
+        self, X, Y: np.ndarray, w: np.ndarray, n: float, out: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """:meth:`cost_and_gradient` for checked inputs (``w`` sums to 1; ``n`` scales L2)."""
         grad = np.empty_like(self.theta) if out is None else out
         z, a, _ = self._backward(X, Y, w, n, grad)
         return float(w @ self._sample_costs(z[-1], a[-1], Y)) + self._penalty(n), grad
+
+    def _cost(self, X, Y: np.ndarray, w: np.ndarray, n: float) -> float:
+        """:meth:`cost` for checked inputs (a forward pass only)."""
+        z, a = self._forward_trace(X)
+        return float(w @ self._sample_costs(z[-1], a[-1], Y)) + self._penalty(n)
 
     def get_config(self) -> dict[str, Any]:
         """The JSON-able constructor arguments (the weights are :attr:`theta`)."""

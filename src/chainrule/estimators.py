@@ -1,0 +1,877 @@
+"""``MLPClassifier`` and ``MLPRegressor``: the seed's ``MLP`` class behind the scikit-learn
+interface, as drop-in replacements for :mod:`sklearn.neural_network`.
+
+Every parameter of scikit-learn 1.9's MLP keeps its name, meaning and default. Beyond it:
+per-layer and user-supplied activations, ``output_activation``, the regressor's ``loss``,
+``n_init`` restarts from several initial weights (the seed: "training several networks using
+a range of starting values"), ``init``, ``class_weight``, ``scoring`` for early stopping,
+``validation_loss_curve_``, ``dtype``, and scikit-learn 1.9 callbacks.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.callback import CallbackSupportMixin, with_callbacks
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, check_scoring, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import compute_sample_weight
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from chainrule.activations import Activation
+from chainrule.costs import Cost
+from chainrule.network import INITS, Network
+from chainrule.training import (
+    LearningRateSchedule,
+    PlateauMonitor,
+    fit_lbfgs,
+    make_optimizer,
+    minibatches,
+    restart_generators,
+)
+
+#: scikit-learn's names for the output activations it uses
+_SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic"}
+
+
+class _BaseMLP(CallbackSupportMixin, BaseEstimator):
+    """What the classifier and the regressor share: validation, the training loop, restarts."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [str, Activation, list, tuple],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state", np.random.Generator],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "output_activation": [str, Activation, None],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions(set(INITS)), None],
+        "scoring": [str, callable, None],
+        "dtype": [StrOptions({"float32", "float64"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        *,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+        output_activation,
+        n_init,
+        init,
+        scoring,
+        dtype,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.output_activation = output_activation
+        self.n_init = n_init
+        self.init = init
+        self.scoring = scoring
+        self.dtype = dtype
+
+    # -- fitted attributes in scikit-learn's orientation --------------------------------------
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """``coefs_[i]`` is ``W^(i+1)`` transposed, ``(n_in, n_out)``: a view, not a copy."""
+        return [W.T for W in self.network_.W]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """``intercepts_[i]`` is ``b^(i+1)``: a view, not a copy."""
+        return list(self.network_.b)
+
+    @property
+    def n_layers_(self) -> int:
+        """Layers including the input and the output, as scikit-learn counts them."""
+        return len(self.network_.layer_sizes)
+
+    @property
+    def n_outputs_(self) -> int:
+        return self.network_.layer_sizes[-1]
+
+    @property
+    def out_activation_(self) -> str:
+        name = self.network_.activations[-1].name
+        return _SKLEARN_OUTPUT_NAMES.get(name, name)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True  # multilabel and multi-output targets
+        return tags
+
+    # -- what the subclasses define ------------------------------------------------------------
+
+    def _cost_name(self) -> str | Cost:
+        raise NotImplementedError
+
+    def _default_output_activation(self) -> str:
+        raise NotImplementedError
+
+    def _encode_targets(self, y, first_call: bool, classes=None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _default_score(self, X, y) -> float:
+        raise NotImplementedError
+
+    # -- fitting -------------------------------------------------------------------------------
+
+    def _input_dtype(self):
+        return (np.float64, np.float32) if self.dtype is None else np.dtype(self.dtype)
+
+    def _validate_input(self, X, y, first_call: bool):
+        return validate_data(
+            self,
+            X,
+            y,
+            reset=first_call,
+            accept_sparse=["csr", "csc"],
+            dtype=self._input_dtype(),
+            multi_output=True,
+            y_numeric=isinstance(self, RegressorMixin),
+        )
+
+    def _sample_weight(self, sample_weight, y, n_samples: int, dtype) -> np.ndarray:
+        if sample_weight is None:
+            sw = np.ones(n_samples, dtype=dtype)
+        else:
+            sw = np.asarray(sample_weight, dtype=dtype)
+            if sw.ndim == 0:
+                sw = np.full(n_samples, sw, dtype=dtype)
+            if sw.shape != (n_samples,):
+                raise ValueError(
+                    f"sample_weight has shape {sw.shape}; expected ({n_samples},), "
+                    "one weight per sample"
+                )
+            if not np.isfinite(sw).all():
+                raise ValueError("sample_weight contains NaN or infinity")
+            if (sw < 0).any():
+                raise ValueError(
+                    f"sample_weight must be non-negative; sample {int(np.argmin(sw))} "
+                    f"has weight {sw.min()}"
+                )
+            if not sw.sum() > 0:
+                raise ValueError("sample_weight sums to zero: no sample would be learned from")
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is not None:
+            sw = sw * compute_sample_weight(class_weight, y).astype(dtype)
+        return sw
+
+    def _build_network(self, n_features: int, n_outputs: int, dtype, rng) -> Network:
+        hidden = self.hidden_layer_sizes
+        hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
+        if any(int(h) < 1 for h in hidden):
+            raise ValueError(f"hidden_layer_sizes must be positive, got {self.hidden_layer_sizes}")
+        activation = self.activation
+        if isinstance(activation, list | tuple) and len(activation) != len(hidden):
+            raise ValueError(
+                f"activation lists {len(activation)} activations for "
+                f"{len(hidden)} hidden layers; give one per hidden layer, or one for all"
+            )
+        return Network(
+            [n_features, *hidden, n_outputs],
+            activation=activation,
+            output_activation=self.output_activation or self._default_output_activation(),
+            cost=self._cost_name(),
+            alpha=self.alpha,
+            init=self.init,
+            dtype=dtype,
+            random_state=rng,
+        )
+
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
+        if incremental and self.solver == "lbfgs":
+            raise ValueError("partial_fit is not available for solver='lbfgs'; use fit")
+        X, y = self._validate_input(X, y, first_call)
+        Y = self._encode_targets(y, first_call, classes).astype(X.dtype, copy=False)
+        sw = self._sample_weight(sample_weight, y, X.shape[0], X.dtype)
+
+        n_runs = self.n_init if first_call and not incremental else 1
+        rngs = restart_generators(self.random_state, n_runs)
+        rng = rngs[0] if first_call else self._rng
+        validation = None
+        if self.early_stopping and not incremental:
+            X, Y, sw, y, validation = self._split_validation(X, Y, sw, y, rng)
+        n_subtasks = 1 if incremental else self.max_iter * n_runs
+        ctx = self._init_callback_context(max_subtasks=n_subtasks)
+        ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+
+        best = None
+        for run, run_rng in enumerate(rngs):
+            if first_call:
+                self.network_ = self._build_network(X.shape[1], Y.shape[1], X.dtype, run_rng)
+                self._reset_training_state()
+            self._rng = run_rng
+            interrupted = self._train(X, Y, sw, y, validation, incremental, ctx)
+            criterion = self._run_criterion()
+            if best is None or criterion > best[0]:
+                best = (criterion, run, self._snapshot())
+            if interrupted:
+                break
+        if len(rngs) > 1:
+            self._restore(best[2])
+            self.best_run_ = best[1]
+        ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
+        return self
+
+    def _split_validation(self, X, Y, sw, y, rng):
+        """Hold out ``validation_fraction`` of the samples (stratified where it can be)."""
+        stratify = None
+        if isinstance(self, ClassifierMixin) and self._label_binarizer.y_type_ != "multilabel":
+            counts = np.unique(y, return_counts=True)[1]
+            n_val = int(np.ceil(self.validation_fraction * len(y)))
+            if counts.min() >= 2 and n_val >= len(counts):
+                stratify = y
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        parts = train_test_split(
+            X, Y, sw, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+        )
+        X_tr, X_val, Y_tr, Y_val, sw_tr, sw_val, y_tr, y_val = parts
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves {X_val.shape[0]} "
+                "validation sample(s); early stopping needs at least 2"
+            )
+        return X_tr, Y_tr, sw_tr, y_tr, (X_val, Y_val, sw_val, y_val)
+
+    def _reset_training_state(self):
+        self.loss_curve_ = []
+        self.t_ = 0
+        self.n_iter_ = 0
+        self._steps = 0
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.validation_loss_curve_ = [] if self.early_stopping else None
+        self.best_validation_score_ = None
+        self.best_loss_ = None if self.early_stopping else np.inf
+        self._optimizer = None
+        self._monitor = PlateauMonitor(self.tol, higher_is_better=self.early_stopping)
+
+    def _run_criterion(self) -> float:
+        """Higher is better: the best validation score, or minus the final training loss."""
+        if self.early_stopping and self.solver != "lbfgs":
+            return self.best_validation_score_
+        return -self.loss_
+
+    def _snapshot(self):
+        attrs = (
+            "loss_curve_ t_ n_iter_ _steps validation_scores_ validation_loss_curve_ "
+            "best_validation_score_ best_loss_ loss_ _optimizer _monitor _rng"
+        ).split()
+        return self.network_, {a: getattr(self, a, None) for a in attrs}
+
+    def _restore(self, snapshot):
+        self.network_, attrs = snapshot
+        for name, value in attrs.items():
+            setattr(self, name, value)
+
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} training samples; "
+                "using full batches",
+                UserWarning,
+                stacklevel=4,
+            )
+        return min(self.batch_size, n_samples)
+
+    def _train(self, X, Y, sw, y, validation, incremental, ctx) -> bool:
+        """Train one run; returns whether a KeyboardInterrupt stopped it."""
+        if self.solver == "lbfgs":
+            return self._train_lbfgs(X, Y, sw, ctx)
+        return self._train_stochastic(X, Y, sw, y, validation, incremental, ctx)
+
+    def _train_lbfgs(self, X, Y, sw, ctx) -> bool:
+        net = self.network_
+        w_sum = float(sw.sum())
+        epoch_ctx = [ctx.subcontext(task_name="iteration")]
+        epoch_ctx[0].call_on_fit_task_begin(estimator=self, X=X)
+
+        def on_iteration(cost):
+            stop = epoch_ctx[0].call_on_fit_task_end(
+                estimator=self, X=X, reconstruction_attributes=self._reconstruction
+            )
+            epoch_ctx[0] = ctx.subcontext(task_name="iteration")
+            epoch_ctx[0].call_on_fit_task_begin(estimator=self, X=X)
+            return bool(stop)
+
+        interrupted = False
+        try:
+            self.loss_, self.n_iter_, curve = fit_lbfgs(
+                net,
+                X,
+                Y,
+                sw / w_sum,
+                w_sum,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                verbose=bool(self.verbose),
+                on_iteration=on_iteration if hasattr(self, "_skl_callbacks") else None,
+            )
+        except KeyboardInterrupt:
+            interrupted = True
+            self.loss_ = net._cost(X, Y, sw / w_sum, w_sum)
+            curve = []
+            warnings.warn(
+                "training interrupted; the model keeps the weights reached so far",
+                UserWarning,
+                stacklevel=4,
+            )
+        epoch_ctx[0].call_on_fit_task_end(estimator=self)
+        self.loss_curve_ = curve or [self.loss_]
+        self.best_loss_ = min(self.loss_curve_)
+        self.t_ = X.shape[0]
+        return interrupted
+
+    def _reconstruction(self):
+        """The fitted attributes a callback's ``fitted_estimator`` needs at this point."""
+        return {"network_": self.network_.copy()}
+
+    def _train_stochastic(self, X, Y, sw, y, validation, incremental, ctx) -> bool:
+        net = self.network_
+        n = X.shape[0]
+        if self._optimizer is None or not incremental:
+            self._optimizer = make_optimizer(
+                self.solver,
+                learning_rate_init=self.learning_rate_init,
+                momentum=self.momentum,
+                nesterovs_momentum=self.nesterovs_momentum,
+                beta_1=self.beta_1,
+                beta_2=self.beta_2,
+                epsilon=self.epsilon,
+            )
+        optimizer = self._optimizer
+        schedule = LearningRateSchedule(
+            self.learning_rate if self.solver == "sgd" else "constant",
+            self.learning_rate_init,
+            self.power_t,
+        )
+        batch_size = self._batch_size(n)
+        grad = np.empty_like(net.theta)
+        monitor = self._monitor
+        callbacks = hasattr(self, "_skl_callbacks")
+        interrupted = False
+        for _ in range(1 if incremental else self.max_iter):
+            started = time.perf_counter()
+            epoch_ctx = ctx.subcontext(task_name="epoch")
+            epoch_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+            try:
+                self.loss_ = self._run_epoch(net, optimizer, X, Y, sw, batch_size, grad)
+            except KeyboardInterrupt:
+                interrupted = True
+                epoch_ctx.call_on_fit_task_end(estimator=self)
+                break
+            self.n_iter_ += 1
+            self.t_ += n
+            self.loss_curve_.append(self.loss_)
+            schedule.after_epoch(optimizer, self._steps)
+            if self.early_stopping and validation is not None:
+                score, val_loss = self._validate(validation)
+                self.validation_scores_.append(score)
+                self.validation_loss_curve_.append(val_loss)
+                monitor.update(score, net.theta, self.n_iter_)
+                self.best_validation_score_ = monitor.best
+            else:
+                monitor.update(self.loss_, net.theta, self.n_iter_)
+                self.best_loss_ = monitor.best
+            if self.verbose:
+                self._print_epoch(time.perf_counter() - started)
+            stop = epoch_ctx.call_on_fit_task_end(
+                estimator=self,
+                X=X,
+                y=y,
+                reconstruction_attributes=self._reconstruction if callbacks else None,
+            )
+            if stop:
+                break
+            if monitor.stale_epochs > self.n_iter_no_change:
+                stopping, reason = schedule.on_plateau(optimizer)
+                if self.verbose:
+                    print(
+                        f"Training loss did not improve more than tol={self.tol} for "
+                        f"{self.n_iter_no_change} consecutive epochs: {reason}."
+                    )
+                if stopping:
+                    break
+                monitor.stale_epochs = 0
+        else:
+            if not incremental:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                    "the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=4,
+                )
+        if interrupted:
+            warnings.warn(
+                f"training interrupted after {self.n_iter_} epochs; the model keeps the best "
+                f"weights so far (epoch {max(monitor.best_epoch, 0)})",
+                UserWarning,
+                stacklevel=4,
+            )
+        if (self.early_stopping and not incremental) or interrupted:
+            monitor.restore(net.theta)
+        if not self.loss_curve_:
+            self.loss_ = net._cost(X, Y, sw / sw.sum(), float(sw.sum()))
+        return interrupted
+
+    def _run_epoch(self, net, optimizer, X, Y, sw, batch_size, grad) -> float:
+        """One pass over the data in minibatches; returns the mean minibatch cost."""
+        total, w_total = 0.0, float(sw.sum())
+        for idx in minibatches(X.shape[0], batch_size, self._rng, self.shuffle):
+            sw_b = sw[idx]
+            n_b = float(sw_b.sum())
+            if n_b == 0:
+                continue
+            cost, _ = net._cost_and_gradient(X[idx], Y[idx], sw_b / n_b, n_b, grad)
+            optimizer.step(net.theta, grad)
+            total += cost * n_b
+            self._steps += 1
+        return total / w_total
+
+    def _validate(self, validation) -> tuple[float, float]:
+        X_val, Y_val, sw_val, y_val = validation
+        w_sum = float(sw_val.sum())
+        val_loss = self.network_._cost(X_val, Y_val, sw_val / w_sum, w_sum)
+        if self.scoring == "loss":
+            return -val_loss, val_loss
+        if self.scoring is None:
+            return self._default_score(X_val, y_val), val_loss
+        return float(check_scoring(self, self.scoring)(self, X_val, y_val)), val_loss
+
+    def _print_epoch(self, seconds: float) -> None:
+        line = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
+        if self.early_stopping:
+            line += f", validation score = {self.validation_scores_[-1]:.6f}"
+        print(f"{line} ({seconds:.3f} s)")
+
+    @with_callbacks
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to ``X`` and ``y`` by backpropagation.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+            The cost becomes the weighted mean ``sum_i w_i C_i / sum_i w_i``.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        return self._fit(X, y, sample_weight)
+
+    def _predict_output(self, X) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=self._input_dtype(), reset=False
+        )
+        return self.network_._forward(X.astype(self.network_.dtype, copy=False))
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier trained by backpropagation.
+
+    Binary targets use one sigmoid output and the binary cross-entropy; several classes a
+    softmax output and the categorical cross-entropy; multilabel targets one sigmoid per label.
+    Parameters are scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`'s, with the
+    same defaults, plus:
+
+    Parameters
+    ----------
+    activation : str, Activation or list, default="relu"
+        The hidden layers' activation: a name (``"logistic"`` is the sigmoid), a
+        :class:`chainrule.Activation`, or one per hidden layer.
+    output_activation : str or Activation, optional
+        By default ``"sigmoid"`` (binary, multilabel) or ``"softmax"`` (multiclass).
+    n_init : int, default=1
+        Train from this many initial weights and keep the best run (lowest final training loss,
+        or best validation score with early stopping). The first run is the one ``n_init=1``
+        makes with the same ``random_state``.
+    init : {"glorot_uniform", "he_normal", "normal"}, optional
+        Weight initialisation (by default He for the ReLU family, Glorot otherwise).
+    scoring : str, callable or None, default=None
+        What early stopping watches: ``None`` for accuracy, ``"loss"`` for the validation loss,
+        or any scikit-learn scorer.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the cost, as in scikit-learn's linear models.
+    dtype : {"float32", "float64"} or None, default=None
+        The precision; by default float32 input stays float32 and anything else is float64.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from chainrule import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    >>> clf.coefs_[0].shape
+    (4, 16)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        output_activation=None,
+        n_init=1,
+        init=None,
+        scoring=None,
+        class_weight=None,
+        dtype=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            output_activation=output_activation,
+            n_init=n_init,
+            init=init,
+            scoring=scoring,
+            dtype=dtype,
+        )
+        self.class_weight = class_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _is_multiclass(self) -> bool:
+        return self._label_binarizer.y_type_ == "multiclass"
+
+    def _cost_name(self):
+        return "categorical_cross_entropy" if self._is_multiclass() else "binary_cross_entropy"
+
+    def _default_output_activation(self):
+        return "softmax" if self._is_multiclass() else "sigmoid"
+
+    def _encode_targets(self, y, first_call, classes=None):
+        if first_call:
+            target_type = type_of_target(y, input_name="y")
+            if target_type not in ("binary", "multiclass", "multilabel-indicator"):
+                raise ValueError(
+                    f"Unknown label type: {target_type}; MLPClassifier takes binary, multiclass "
+                    "or multilabel-indicator targets (use MLPRegressor for continuous targets)"
+                )
+            self._label_binarizer = LabelBinarizer()
+            if classes is not None and target_type != "multilabel-indicator":
+                self._label_binarizer.fit(np.asarray(classes))
+            else:
+                self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+            if len(self.classes_) < 2 and target_type != "multilabel-indicator":
+                raise ValueError(
+                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at least 2"
+                )
+        elif type_of_target(y) != "multilabel-indicator":
+            unknown = np.setdiff1d(unique_labels(y), self.classes_)
+            if unknown.size:
+                raise ValueError(
+                    f"y contains labels not seen in the first call: {unknown.tolist()}; "
+                    f"expected a subset of {self.classes_.tolist()}"
+                )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        return self._label_binarizer.transform(y)
+
+    def _default_score(self, X, y) -> float:
+        return float(accuracy_score(y, self.predict(X)))
+
+    @with_callbacks
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch of minibatch updates on ``X``, ``y``.
+
+        ``classes`` (every label that will ever appear) is required on the first call for
+        binary and multiclass targets; a multilabel indicator ``y`` names its labels itself.
+        """
+        if not hasattr(self, "network_"):
+            self._validate_params()
+            if classes is None and type_of_target(y) != "multilabel-indicator":
+                raise ValueError("classes must be passed on the first call to partial_fit")
+        elif classes is not None and not np.array_equal(np.sort(classes), self.classes_):
+            raise ValueError(
+                f"classes={list(classes)} differs from the classes of the first call, "
+                f"{self.classes_.tolist()}"
+            )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``."""
+        proba = self._predict_output(X)
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """``log`` of :meth:`predict_proba`, computed from the logits so it stays finite."""
+        check_is_fitted(self, "network_")
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=self._input_dtype(), reset=False
+        )
+        net = self.network_
+        z, _ = net._forward_trace(X.astype(net.dtype, copy=False))
+        zL = z[-1] * net.activations[-1].link_scale
+        if net.activations[-1].name == "softmax":
+            z_max = zL.max(axis=1, keepdims=True)
+            return zL - z_max - np.log(np.exp(zL - z_max).sum(axis=1, keepdims=True))
+        if net.activations[-1].name == "sigmoid":
+            log_p, log_1mp = -np.logaddexp(0, -zL), -np.logaddexp(0, zL)
+            if self._label_binarizer.y_type_ == "binary":
+                return np.hstack([log_1mp, log_p])
+            return log_p
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
+        proba = self._predict_output(X)
+        if self._label_binarizer.y_type_ == "multiclass":
+            return self.classes_[np.argmax(proba, axis=1)]
+        return self._label_binarizer.inverse_transform(proba, threshold=0.5)
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor trained by backpropagation.
+
+    Parameters are scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`'s, with the same
+    defaults, plus ``output_activation``, ``n_init``, ``init``, ``scoring`` and ``dtype`` (see
+    :class:`MLPClassifier`), and:
+
+    Parameters
+    ----------
+    loss : {"squared_error", "absolute_error", "huber", "poisson"}, default="squared_error"
+        The cost of one sample, summed over the outputs; the cost of a batch is the mean over
+        samples, and the gradients are the gradient of that same number (scikit-learn's MLP
+        reports a mean over outputs but back-propagates a sum). ``"poisson"`` uses an
+        exponential output activation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from chainrule import MLPRegressor
+    >>> X = np.linspace(-2, 2, 200).reshape(-1, 1); y = np.sin(2 * X).ravel()
+    >>> reg = MLPRegressor((32,), activation="tanh", solver="lbfgs", random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.99
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "absolute_error", "huber", "poisson"}), Cost],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        output_activation=None,
+        n_init=1,
+        init=None,
+        scoring=None,
+        dtype=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            output_activation=output_activation,
+            n_init=n_init,
+            init=init,
+            scoring=scoring,
+            dtype=dtype,
+        )
+        self.loss = loss
+
+    def _cost_name(self):
+        return self.loss
+
+    def _default_output_activation(self):
+        return "exponential" if self.loss == "poisson" else "identity"
+
+    def _encode_targets(self, y, first_call, classes=None):
+        if first_call:
+            self._y_ndim = y.ndim
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError("loss='poisson' needs non-negative targets y")
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def _default_score(self, X, y) -> float:
+        return float(r2_score(y, self.predict(X)))
+
+    @with_callbacks
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch of minibatch updates on ``X``, ``y`` (not for ``solver="lbfgs"``)."""
+        if not hasattr(self, "network_"):
+            self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X) -> np.ndarray:
+        """The network's output ``a^L``, shaped like the ``y`` of ``fit``."""
+        out = self._predict_output(X)
+        return out.ravel() if self._y_ndim == 1 else out
