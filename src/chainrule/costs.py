@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import xlogy
+from scipy.special import logsumexp, xlogy
 
 from chainrule._registry import Registry
 
@@ -153,9 +153,7 @@ class CategoricalCrossEntropy(Cost):
 
     def from_logits(self, y, z):
         # with a = softmax(z): log a_k = z_k - logsumexp(z), so C = sum_k y_k (logsumexp(z) - z_k)
-        z_max = z.max(axis=1, keepdims=True)
-        log_sum_exp = z_max + np.log(np.exp(z - z_max).sum(axis=1, keepdims=True))
-        return (y * (log_sum_exp - z)).sum(axis=1)
+        return (y * (logsumexp(z, axis=1, keepdims=True) - z)).sum(axis=1)
 
 
 class Huber(Cost):

@@ -15,6 +15,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import expit, log_expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.callback import CallbackSupportMixin, with_callbacks
 from sklearn.exceptions import ConvergenceWarning
@@ -535,12 +536,26 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         self._validate_params()
         return self._fit(X, y, sample_weight)
 
-    def _predict_output(self, X) -> np.ndarray:
+    def _checked_input(self, X):
         check_is_fitted(self, "network_")
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=self._input_dtype(), reset=False
         )
-        return self.network_._forward(X.astype(self.network_.dtype, copy=False))
+        return X.astype(self.network_.dtype, copy=False)
+
+    def _predict_output(self, X) -> np.ndarray:
+        """``a^L`` for each row of ``X``."""
+        X = self._checked_input(X)
+        return self.network_._forward(X)
+
+    def _logits(self, X) -> np.ndarray:
+        """``beta z^L``: the output activation's argument (scaled by a sigmoid's slope)."""
+        X = self._checked_input(X)
+        return self.network_._logits(X) * self.network_.activations[-1].link_scale
+
+    def _output_name(self) -> str:
+        check_is_fitted(self, "network_")
+        return self.network_.activations[-1].name
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -720,6 +735,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``."""
+        if self._output_name() == "sigmoid" and self._label_binarizer.y_type_ == "binary":
+            # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
+            zL = self._logits(X)
+            return np.hstack([expit(-zL), expit(zL)])
         proba = self._predict_output(X)
         if self._label_binarizer.y_type_ == "binary":
             return np.hstack([1 - proba, proba])
@@ -727,21 +746,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_log_proba(self, X) -> np.ndarray:
         """``log`` of :meth:`predict_proba`, computed from the logits so it stays finite."""
-        check_is_fitted(self, "network_")
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=self._input_dtype(), reset=False
-        )
-        net = self.network_
-        z, _ = net._forward_trace(X.astype(net.dtype, copy=False))
-        zL = z[-1] * net.activations[-1].link_scale
-        if net.activations[-1].name == "softmax":
-            z_max = zL.max(axis=1, keepdims=True)
-            return zL - z_max - np.log(np.exp(zL - z_max).sum(axis=1, keepdims=True))
-        if net.activations[-1].name == "sigmoid":
-            log_p, log_1mp = -np.logaddexp(0, -zL), -np.logaddexp(0, zL)
+        zL = self._logits(X)
+        if self._output_name() == "softmax":
+            return log_softmax(zL, axis=1)
+        if self._output_name() == "sigmoid":
             if self._label_binarizer.y_type_ == "binary":
-                return np.hstack([log_1mp, log_p])
-            return log_p
+                return np.hstack([log_expit(-zL), log_expit(zL)])  # log(1 - a) = log sigmoid(-z)
+            return log_expit(zL)
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -773,7 +784,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     >>> import numpy as np
     >>> from chainrule import MLPRegressor
     >>> X = np.linspace(-2, 2, 200).reshape(-1, 1); y = np.sin(2 * X).ravel()
-    >>> reg = MLPRegressor((32,), activation="tanh", solver="lbfgs", random_state=0).fit(X, y)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), activation="tanh", solver="lbfgs",
+    ...                    random_state=0).fit(X, y)
     >>> reg.score(X, y) > 0.99
     True
     """

@@ -283,9 +283,13 @@ class Network:
 
     def _forward(self, a: np.ndarray) -> np.ndarray:
         """:meth:`forward` for an input already checked (dense or scipy sparse ``a^0``)."""
-        for W, b, sigma in zip(self.W, self.b, self.activations, strict=True):
+        return self.activations[-1](self._logits(a))  # a^L = sigma^L(z^L)
+
+    def _logits(self, a: np.ndarray) -> np.ndarray:
+        """``z^L`` for a checked input: the forward pass up to the output activation."""
+        for W, b, sigma in zip(self.W[:-1], self.b[:-1], self.activations[:-1], strict=True):
             a = sigma(a @ W.T + b)  # a^m = sigma^m(z^m), z^m = W^m a^(m-1) + b^m
-        return a
+        return a @ self.W[-1].T + self.b[-1]  # z^L = W^L a^(L-1) + b^L
 
     def _forward_trace(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         z, a = [], [X]  # a^0 is the input
