@@ -11,6 +11,7 @@ from chainrule.costs import Cost, get_cost, register_cost
 from chainrule.estimators import MLPClassifier, MLPRegressor
 from chainrule.network import Network, Trace, check_gradients
 from chainrule.optimizers import Adam, GradientDescent, Momentum, Optimizer
+from chainrule.persistence import ModelFormatError, load, save
 
 __version__ = "0.1.0"
 
@@ -21,6 +22,7 @@ __all__ = [
     "GradientDescent",
     "MLPClassifier",
     "MLPRegressor",
+    "ModelFormatError",
     "Momentum",
     "Network",
     "Optimizer",
@@ -30,6 +32,8 @@ __all__ = [
     "check_gradients",
     "get_activation",
     "get_cost",
+    "load",
     "register_activation",
     "register_cost",
+    "save",
 ]

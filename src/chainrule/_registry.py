@@ -38,7 +38,9 @@ class Registry(Generic[T]):
             spec = spec.get("name")
         if isinstance(spec, str):
             if spec in self.builtins:
-                return self.builtins[spec](**params)
+                obj = self.builtins[spec](**params)
+                obj._builtin = True  # pickled by its config alone, see BuiltinState
+                return obj
             if spec in self.user:
                 return self.user[spec]
             raise ValueError(f"unknown {self.kind} {spec!r}; valid names are {self.names()}")
@@ -46,3 +48,26 @@ class Registry(Generic[T]):
             f"{self.kind} must be a name or a chainrule.{self.base.__name__}, "
             f"got {type(spec).__name__}"
         )
+
+
+class BuiltinState:
+    """Pickling for built-in activations and costs: their config alone, no function objects.
+
+    A built-in's state is rebuilt from its registry on loading, so pickles (and ``skops.io``
+    files) hold no references to functions; user objects pickle their ``__dict__`` as usual.
+    """
+
+    _builtin = False
+
+    def _registry(self) -> Registry:
+        raise NotImplementedError
+
+    def __getstate__(self) -> dict:
+        if self._builtin:
+            return {"config": self.get_config()}
+        return self.__dict__
+
+    def __setstate__(self, state: dict) -> None:
+        if "config" in state and len(state) == 1:
+            state = self._registry().get(state["config"]).__dict__
+        self.__dict__.update(state)

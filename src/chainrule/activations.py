@@ -25,12 +25,12 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import expit
 
-from chainrule._registry import Registry
+from chainrule._registry import BuiltinState, Registry
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 
-class Activation:
+class Activation(BuiltinState):
     """A non-linearity ``sigma`` with its derivative (the seed's "user-supplied non-linearities").
 
     Parameters
@@ -91,6 +91,9 @@ class Activation:
 
     def __hash__(self) -> int:
         return hash(self.name)
+
+    def _registry(self) -> Registry:
+        return _REGISTRY
 
     def get_config(self) -> dict:
         """The JSON-able description that :func:`get_activation` rebuilds this from."""

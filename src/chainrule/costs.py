@@ -26,12 +26,12 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
-from chainrule._registry import Registry
+from chainrule._registry import BuiltinState, Registry
 
 ArrayFn2 = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-class Cost:
+class Cost(BuiltinState):
     """A cost ``C(a, y)`` per sample, next to ``dC/da``.
 
     Parameters
@@ -77,6 +77,9 @@ class Cost:
     def from_logits(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         """The cost of each sample from ``z^L`` (only for the canonical link)."""
         raise NotImplementedError
+
+    def _registry(self) -> Registry:
+        return _REGISTRY
 
     def get_config(self) -> dict:
         """The JSON-able description that :func:`get_cost` rebuilds this from."""

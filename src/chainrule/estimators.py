@@ -15,6 +15,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import issparse
 from scipy.special import expit, log_expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.callback import CallbackSupportMixin, with_callbacks
@@ -27,9 +28,18 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from chainrule import _fast
+from chainrule._checks import (
+    as_float_array,
+    check_finite,
+    check_sample_weight,
+    explain_validation_error,
+    nonfinite_message,
+)
 from chainrule.activations import Activation
 from chainrule.costs import Cost
 from chainrule.network import INITS, Network
+from chainrule.persistence import network_from_payload, network_payload, register_model_class, save
 from chainrule.training import (
     LearningRateSchedule,
     PlateauMonitor,
@@ -190,48 +200,60 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         return (np.float64, np.float32) if self.dtype is None else np.dtype(self.dtype)
 
     def _validate_input(self, X, y, first_call: bool):
-        return validate_data(
-            self,
-            X,
-            y,
-            reset=first_call,
-            accept_sparse=["csr", "csc"],
-            dtype=self._input_dtype(),
-            multi_output=True,
-            y_numeric=isinstance(self, RegressorMixin),
-        )
+        try:
+            with np.errstate(over="ignore"):  # a value too large for float32 is reported below
+                return validate_data(
+                    self,
+                    X,
+                    y,
+                    reset=first_call,
+                    accept_sparse=["csr", "csc"],
+                    dtype=self._input_dtype(),
+                    multi_output=True,
+                    y_numeric=isinstance(self, RegressorMixin),
+                )
+        except (ValueError, TypeError, OverflowError) as e:
+            self._explain_input_error(e, {"X": X, "y": y})
+
+    def _explain_input_error(self, error: Exception, inputs: dict) -> None:
+        """Re-raise scikit-learn's validation ``error``, naming the first offending entry."""
+        name = type(self).__name__
+        needs = {
+            "X": f"{name} needs numeric features",
+            "y": f"{name} needs numeric targets (MLPClassifier takes labels)",
+        }
+        dtype = np.float32 if self.dtype == "float32" else np.float64
+        better = explain_validation_error(error, inputs, name, needs, dtype)
+        if better is None:
+            if isinstance(error, OverflowError):
+                raise ValueError(f"{error}; {needs['X']}") from error
+            raise error
+        raise better from error
 
     def _sample_weight(self, sample_weight, y, n_samples: int, dtype) -> np.ndarray:
         if sample_weight is None:
             sw = np.ones(n_samples, dtype=dtype)
         else:
-            sw = np.asarray(sample_weight, dtype=dtype)
-            if sw.ndim == 0:
-                sw = np.full(n_samples, sw, dtype=dtype)
-            if sw.shape != (n_samples,):
-                raise ValueError(
-                    f"sample_weight has shape {sw.shape}; expected ({n_samples},), "
-                    "one weight per sample"
-                )
-            if not np.isfinite(sw).all():
-                raise ValueError("sample_weight contains NaN or infinity")
-            if (sw < 0).any():
-                raise ValueError(
-                    f"sample_weight must be non-negative; sample {int(np.argmin(sw))} "
-                    f"has weight {sw.min()}"
-                )
-            if not sw.sum() > 0:
-                raise ValueError("sample_weight sums to zero: no sample would be learned from")
+            sw = check_sample_weight(sample_weight, n_samples, dtype, allow_scalar=True)
         class_weight = getattr(self, "class_weight", None)
         if class_weight is not None:
             sw = sw * compute_sample_weight(class_weight, y).astype(dtype)
         return sw
 
-    def _build_network(self, n_features: int, n_outputs: int, dtype, rng) -> Network:
+    def _hidden_layer_sizes(self) -> list[int]:
+        """``hidden_layer_sizes`` as a list of positive ints, or an error naming the bad one."""
         hidden = self.hidden_layer_sizes
         hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
-        if any(int(h) < 1 for h in hidden):
-            raise ValueError(f"hidden_layer_sizes must be positive, got {self.hidden_layer_sizes}")
+        for i, h in enumerate(hidden):
+            if isinstance(h, bool) or not isinstance(h, Integral) or h < 1:
+                raise ValueError(
+                    f"hidden_layer_sizes must hold positive integers (units per hidden layer); "
+                    f"entry {i} is {h!r}, in {self.hidden_layer_sizes!r}"
+                )
+        return [int(h) for h in hidden]
+
+    def _build_network(self, n_features: int, n_outputs: int, dtype, rng) -> Network:
+        hidden = self._hidden_layer_sizes()
         activation = self.activation
         if isinstance(activation, list | tuple) and len(activation) != len(hidden):
             raise ValueError(
@@ -484,13 +506,38 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
             )
         if (self.early_stopping and not incremental) or interrupted:
             monitor.restore(net.theta)
+        self.__dict__.pop("_fast_engine", None)  # the minibatch buffers are per fit
         if not self.loss_curve_:
             self.loss_ = net._cost(X, Y, sw / sw.sum(), float(sw.sum()))
         return interrupted
 
     def _run_epoch(self, net, optimizer, X, Y, sw, batch_size, grad) -> float:
-        """One pass over the data in minibatches; returns the mean minibatch cost."""
+        """One pass over the data in minibatches; returns the mean minibatch cost.
+
+        Dense data of the network's dtype runs on the fast paths of :mod:`chainrule._fast`
+        (preallocated buffers, fused kernels); anything else, or ``CHAINRULE_ENGINE=reference``,
+        on ``Network._cost_and_gradient``. Both compute the same steps.
+        """
         total, w_total = 0.0, float(sw.sum())
+        engine = _fast.engine()
+        if engine != "reference" and not issparse(X) and X.dtype == Y.dtype == net.dtype:
+            fast = getattr(self, "_fast_engine", None)
+            if fast is None or not fast.matches(net, batch_size):
+                fast = self._fast_engine = _fast.MinibatchEngine(net, batch_size)
+            if engine == "numba" and _fast.small_problem(net, batch_size):
+                done = fast.run_epoch(optimizer, X, Y, sw, self._rng, self.shuffle, grad)
+                if done is not None:
+                    total, steps = done
+                    self._steps += steps
+                    return total / w_total
+            for idx in minibatches(X.shape[0], batch_size, self._rng, self.shuffle):
+                cost, n_b = fast.cost_and_gradient(X, Y, sw, idx, grad)
+                if n_b == 0:
+                    continue
+                optimizer.step(net.theta, grad)
+                total += cost * n_b
+                self._steps += 1
+            return total / w_total
         for idx in minibatches(X.shape[0], batch_size, self._rng, self.shuffle):
             sw_b = sw[idx]
             n_b = float(sw_b.sum())
@@ -518,6 +565,102 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
             line += f", validation score = {self.validation_scores_[-1]:.6f}"
         print(f"{line} ({seconds:.3f} s)")
 
+    # -- saving and loading (chainrule.persistence) ------------------------------------------
+
+    #: fitted attributes saved as JSON, beside the arrays in _SAVED_ARRAYS
+    _SAVED_SCALARS = (
+        "n_features_in_",
+        "n_iter_",
+        "t_",
+        "loss_",
+        "best_loss_",
+        "best_validation_score_",
+        "best_run_",
+    )
+    _SAVED_ARRAYS = (
+        "loss_curve_",
+        "validation_scores_",
+        "validation_loss_curve_",
+        "feature_names_in_",
+    )
+
+    def save(self, path) -> None:
+        """Write the fitted model to ``path`` in chainrule's safe, versioned format (atomically).
+
+        ``chainrule.load(path)`` reads it back; predictions are bit-identical.
+        """
+        check_is_fitted(self, "network_")
+        save(self, path)
+
+    def _to_payload(self) -> tuple[dict, dict]:
+        params = {}
+        for name, value in self.get_params().items():
+            if isinstance(value, Activation | Cost):
+                value = value.get_config()
+            elif isinstance(value, list | tuple) and name == "activation":
+                value = [a.get_config() if isinstance(a, Activation) else a for a in value]
+            elif isinstance(value, np.random.Generator | np.random.RandomState):
+                value = None  # a generator's state is not part of the model
+            elif callable(value):
+                raise ValueError(
+                    f"{name}={value!r} is a Python callable, which a model file cannot hold "
+                    "(loading never runs code); use a scorer name instead"
+                )
+            params[name] = value
+        net_meta, arrays = network_payload(self.network_)
+        fitted = {a: _json_scalar(getattr(self, a, None)) for a in self._SAVED_SCALARS}
+        for name in self._SAVED_ARRAYS:
+            value = getattr(self, name, None)
+            if value is not None:
+                # feature names are an object array in scikit-learn: stored as text, no pickle
+                arrays[name] = np.asarray(value, dtype=str if name == "feature_names_in_" else None)
+        target, target_arrays = self._target_payload()
+        arrays.update(target_arrays)
+        return {"params": params, "network": net_meta, "fitted": fitted, "target": target}, arrays
+
+    @classmethod
+    def _from_payload(cls, meta: dict, arrays: dict):
+        net = network_from_payload(meta["network"], arrays)
+        params = dict(meta["params"])
+        # an Activation or Cost object was stored as its config: take the one the network
+        # rebuilt (registered user objects included)
+        hidden = params.get("activation")
+        if isinstance(hidden, dict):
+            params["activation"] = net.activations[0]
+        elif isinstance(hidden, list):
+            params["activation"] = [
+                act if isinstance(v, dict) else v
+                for v, act in zip(hidden, net.activations[:-1], strict=True)
+            ]
+        if isinstance(params.get("output_activation"), dict):
+            params["output_activation"] = net.activations[-1]
+        if isinstance(params.get("loss"), dict):
+            params["loss"] = net.cost_function
+        model = cls(**params)
+        model.network_ = net
+        for name, value in meta["fitted"].items():
+            if value is not None or name in ("best_loss_", "best_validation_score_"):
+                setattr(model, name, value)
+        for name in cls._SAVED_ARRAYS:
+            if name in arrays:
+                value = arrays[name]
+                setattr(
+                    model,
+                    name,
+                    value.astype(object) if name == "feature_names_in_" else value.tolist(),
+                )
+            elif name != "feature_names_in_":
+                setattr(model, name, None)
+        model._restore_target_encoding(meta, arrays)
+        return model
+
+    def _target_payload(self) -> tuple[dict, dict]:
+        """How targets are encoded, for :meth:`save`."""
+        raise NotImplementedError
+
+    def _restore_target_encoding(self, meta: dict, arrays: dict) -> None:
+        raise NotImplementedError
+
     @with_callbacks
     def fit(self, X, y, sample_weight=None):
         """Fit the model to ``X`` and ``y`` by backpropagation.
@@ -538,10 +681,22 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     def _checked_input(self, X):
         check_is_fitted(self, "network_")
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=self._input_dtype(), reset=False
-        )
-        return X.astype(self.network_.dtype, copy=False)
+        try:
+            with np.errstate(over="ignore"):  # a value too large for float32 is reported below
+                X_checked = validate_data(
+                    self, X, accept_sparse=["csr", "csc"], dtype=self._input_dtype(), reset=False
+                )
+        except (ValueError, TypeError, OverflowError) as e:
+            self._explain_input_error(e, {"X": X})
+        if X_checked.dtype == self.network_.dtype:
+            return X_checked
+        # float64 input to a float32 model: a value beyond float32's range would become inf
+        with np.errstate(over="ignore"):
+            X_checked = X_checked.astype(self.network_.dtype)
+        if not np.isfinite(X_checked.data if issparse(X_checked) else X_checked).all():
+            found = nonfinite_message(X, "X", self.network_.dtype)
+            raise ValueError(f"{found}; this model computes in {self.network_.dtype.name}")
+        return X_checked
 
     def _predict_output(self, X) -> np.ndarray:
         """``a^L`` for each row of ``X``."""
@@ -694,19 +849,27 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             self._label_binarizer = LabelBinarizer()
             if classes is not None and target_type != "multilabel-indicator":
                 self._label_binarizer.fit(np.asarray(classes))
+                unknown = _unknown_labels(y, self._label_binarizer.classes_)
+                if unknown:
+                    raise ValueError(
+                        f"y contains labels not in classes: {unknown}; classes="
+                        f"{_plain(self._label_binarizer.classes_)} must list every label"
+                    )
             else:
                 self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
             if len(self.classes_) < 2 and target_type != "multilabel-indicator":
+                source = "classes" if classes is not None else "y"
                 raise ValueError(
-                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at least 2"
+                    f"{source} has only one class ({_plain(self.classes_)[0]!r}); a classifier "
+                    "needs at least 2"
                 )
         elif type_of_target(y) != "multilabel-indicator":
-            unknown = np.setdiff1d(unique_labels(y), self.classes_)
-            if unknown.size:
+            unknown = _unknown_labels(y, self.classes_)
+            if unknown:
                 raise ValueError(
-                    f"y contains labels not seen in the first call: {unknown.tolist()}; "
-                    f"expected a subset of {self.classes_.tolist()}"
+                    f"y contains labels not seen in the first call: {unknown}; "
+                    f"expected a subset of {_plain(self.classes_)}"
                 )
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
@@ -714,6 +877,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _default_score(self, X, y) -> float:
         return float(accuracy_score(y, self.predict(X)))
+
+    def _target_payload(self):
+        return {"y_type": self._label_binarizer.y_type_}, {"classes_": self.classes_}
+
+    def _restore_target_encoding(self, meta, arrays):
+        # a LabelBinarizer fitted on the saved classes, without refitting on data
+        self._label_binarizer = LabelBinarizer().fit(arrays["classes_"])
+        self._label_binarizer.y_type_ = meta["target"]["y_type"]
+        self.classes_ = self._label_binarizer.classes_
 
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -867,14 +1039,28 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return "exponential" if self.loss == "poisson" else "identity"
 
     def _encode_targets(self, y, first_call, classes=None):
+        if y.dtype.kind not in "biuf":  # scikit-learn lets string targets through
+            needs = "MLPRegressor needs numeric targets (MLPClassifier takes labels)"
+            y = as_float_array(y, np.float64, "y", needs)
+            check_finite(y, "y")
         if first_call:
             self._y_ndim = y.ndim
         if self.loss == "poisson" and (y < 0).any():
-            raise ValueError("loss='poisson' needs non-negative targets y")
+            where = np.argwhere(y < 0)[0]
+            index = f"y[{', '.join(str(int(i)) for i in where)}]"
+            raise ValueError(
+                f"loss='poisson' needs non-negative targets y; {index} is {y[tuple(where)]}"
+            )
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def _default_score(self, X, y) -> float:
         return float(r2_score(y, self.predict(X)))
+
+    def _target_payload(self):
+        return {"y_ndim": self._y_ndim}, {}
+
+    def _restore_target_encoding(self, meta, arrays):
+        self._y_ndim = int(meta["target"]["y_ndim"])
 
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
@@ -887,3 +1073,86 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """The network's output ``a^L``, shaped like the ``y`` of ``fit``."""
         out = self._predict_output(X)
         return out.ravel() if self._y_ndim == 1 else out
+
+
+def _plain(values) -> list:
+    """Labels as plain Python values, for messages (``[0, 1]``, not ``[np.int64(0), ...]``)."""
+    return np.asarray(values).tolist()
+
+
+def _unknown_labels(y, classes) -> list:
+    """The labels of ``y`` that are not among ``classes``, sorted as plain Python values."""
+    known = set(_plain(classes))
+    return [label for label in _plain(unique_labels(y)) if label not in known]
+
+
+def _json_scalar(value):
+    """A fitted scalar as JSON: numpy numbers become Python ones; inf stays a float."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class Standardized:
+    """A fitted model behind feature standardisation ``x' = (x - mean) / scale``.
+
+    This is what ``chainrule train`` saves, so that ``chainrule predict`` scales new data as
+    training did. ``info`` records where the model came from (data set, feature and target
+    names). Everything else is the wrapped ``model``'s.
+    """
+
+    def __init__(self, model, mean: np.ndarray, scale: np.ndarray, info: dict | None = None):
+        self.model = model
+        self.mean = np.asarray(mean, dtype=float)
+        self.scale = np.asarray(scale, dtype=float)
+        self.info = dict(info or {})
+
+    @classmethod
+    def fit(cls, model, X, y, info: dict | None = None, **fit_params) -> Standardized:
+        """Standardise ``X`` (zero mean, unit variance per column) and fit ``model`` to it."""
+        X = np.asarray(X, dtype=float)
+        mean, scale = X.mean(axis=0), X.std(axis=0)
+        scale[scale == 0] = 1.0  # a constant column stays as it is
+        model.fit((X - mean) / scale, y, **fit_params)
+        return cls(model, mean, scale, info)
+
+    def transform(self, X) -> np.ndarray:
+        """``(X - mean) / scale``, cast to the model's precision."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.mean.shape[0]:
+            raise ValueError(
+                f"X has shape {X.shape}; the model takes {self.mean.shape[0]} features"
+            )
+        return ((X - self.mean) / self.scale).astype(self.model.network_.dtype, copy=False)
+
+    def predict(self, X) -> np.ndarray:
+        return self.model.predict(self.transform(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.model.predict_proba(self.transform(X))
+
+    def score(self, X, y) -> float:
+        return self.model.score(self.transform(X), y)
+
+    def save(self, path) -> None:
+        """Write the model and its scaling to ``path`` (see :meth:`MLPClassifier.save`)."""
+        save(self, path)
+
+    def _to_payload(self) -> tuple[dict, dict]:
+        inner_meta, inner_arrays = self.model._to_payload()
+        arrays = {f"model.{k}": v for k, v in inner_arrays.items()}
+        arrays.update({"mean": self.mean, "scale": self.scale})
+        meta = {"model_kind": type(self.model).__name__, "model": inner_meta, "info": self.info}
+        return meta, arrays
+
+    @classmethod
+    def _from_payload(cls, meta: dict, arrays: dict) -> Standardized:
+        kinds = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+        if meta["model_kind"] not in kinds:
+            raise ValueError(f"unknown wrapped model kind {meta['model_kind']!r}")
+        inner = {k.removeprefix("model."): v for k, v in arrays.items() if k.startswith("model.")}
+        model = kinds[meta["model_kind"]]._from_payload(meta["model"], inner)
+        return cls(model, arrays["mean"], arrays["scale"], meta.get("info"))
+
+
+register_model_class(MLPClassifier)
+register_model_class(MLPRegressor)
+register_model_class(Standardized)

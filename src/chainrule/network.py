@@ -17,19 +17,51 @@ operations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 from scipy.sparse import issparse
 
+from chainrule._checks import (
+    as_float_array,
+    check_activation,
+    check_cost,
+    check_finite,
+    check_sample_weight,
+)
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
 
 INITS = ("glorot_uniform", "he_normal", "normal")
+
+
+def _layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
+    """``layer_sizes`` as a list of at least two positive ints, or an error naming the bad one."""
+    if isinstance(layer_sizes, str) or not isinstance(layer_sizes, Iterable):
+        raise TypeError(
+            f"layer_sizes must be a sequence of integers such as [4, 8, 3], got {layer_sizes!r}"
+        )
+    sizes = list(layer_sizes)
+    for m, n in enumerate(sizes):
+        if isinstance(n, bool) or not isinstance(n, Real):
+            raise TypeError(f"layer_sizes must hold integers; layer {m} is {n!r}, in {sizes}")
+        if not (isinstance(n, Integral) or float(n).is_integer()):
+            raise ValueError(f"layer_sizes must hold integers; layer {m} is {n!r}, in {sizes}")
+    sizes = [int(n) for n in sizes]
+    if len(sizes) < 2:
+        raise ValueError(
+            f"layer_sizes must hold at least two positive integers (the input and the output "
+            f"sizes), got {sizes}"
+        )
+    for m, n in enumerate(sizes):
+        if n < 1:
+            raise ValueError(f"layer_sizes must be positive; layer {m} has {n} units, in {sizes}")
+    return sizes
 
 
 class ParameterList(Sequence):
@@ -128,17 +160,15 @@ class Network:
         dtype: DTypeLike = np.float64,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        sizes = [int(n) for n in layer_sizes]
-        if len(sizes) < 2 or any(n < 1 for n in sizes):
-            raise ValueError(
-                f"layer_sizes must hold at least two positive integers, got {list(layer_sizes)}"
-            )
+        sizes = _layer_sizes(layer_sizes)
         self.layer_sizes = tuple(sizes)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        if not alpha >= 0:
-            raise ValueError(f"alpha must be >= 0, got {alpha}")
+        if isinstance(alpha, bool) or not isinstance(alpha, Real):
+            raise TypeError(f"alpha must be a real number >= 0, got {alpha!r}")
+        if not (np.isfinite(alpha) and alpha >= 0):
+            raise ValueError(f"alpha must be >= 0 and finite, got {alpha}")
         self.alpha = float(alpha)
         self.cost_function = get_cost(cost)
         hidden = (
@@ -154,6 +184,15 @@ class Network:
         for act in self.activations[:-1]:
             if act.name == "softmax":
                 raise ValueError("softmax is for the output layer only")
+        # a user activation or cost must be differentiated right: check it against central
+        # differences now, before it is used (built-ins skip this; so does whatever the
+        # cost's matching output activation makes unused)
+        canonical = self._uses_canonical_link()
+        for m, act in enumerate(self.activations):
+            if not (canonical and m == self.L - 1):
+                check_activation(act, width=sizes[m + 1])
+        if not canonical:
+            check_cost(self.cost_function, n_outputs=sizes[-1])
         shapes = [(n_out, n_in) for n_in, n_out in pairwise(sizes)]
         self.theta = np.zeros(sum(r * c + r for r, c in shapes), dtype=self.dtype)
         W, b = self.unflatten(self.theta)
@@ -229,6 +268,19 @@ class Network:
         new.activations = list(self.activations)
         return new
 
+    def __getstate__(self) -> dict:
+        # W and b are views of theta: pickle theta alone and rebuild the views on loading
+        state = self.__dict__.copy()
+        del state["W"], state["b"]
+        state["dtype"] = self.dtype.name
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.dtype = np.dtype(state["dtype"])
+        W, b = self.unflatten(self.theta)
+        self.W, self.b = ParameterList(W), ParameterList(b)
+
     def __repr__(self) -> str:
         acts = ", ".join(a.name for a in self.activations)
         return (
@@ -239,40 +291,56 @@ class Network:
     # -- input checks ------------------------------------------------------------------------
 
     def _as_input(self, X: ArrayLike) -> np.ndarray:
+        """``X`` as a finite ``(n_samples, N^0)`` array of the network's dtype, or a ValueError
+        (TypeError for non-numbers) that names the problem and the first offending entry."""
+        n_in = self.layer_sizes[0]
+        if issparse(X):
+            raise TypeError(
+                "X is a scipy sparse matrix; Network takes dense arrays (use X.toarray()), "
+                "while MLPClassifier and MLPRegressor take sparse input"
+            )
         X = np.asarray(X)
-        if X.ndim == 1 and self.layer_sizes[0] == X.shape[0]:
-            X = X.reshape(1, -1)
-        if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"X must have shape (n_samples, {self.layer_sizes[0]}), got {X.shape}")
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"X must be numeric, got dtype {X.dtype}")
-        X = X.astype(self.dtype, copy=False)
-        if not np.isfinite(X).all():
-            raise ValueError("X contains NaN or infinity")
+        if X.ndim == 1 and X.shape[0] == n_in:
+            X = X.reshape(1, -1)  # one sample
+        if X.ndim != 2:
+            hint = "; a single sample is X.reshape(1, -1)" if X.ndim == 1 else ""
+            raise ValueError(
+                f"X must be a 2-D array of shape (n_samples, {n_in}), got a {X.ndim}-D array "
+                f"of shape {X.shape}{hint}"
+            )
+        if X.shape[1] != n_in:
+            raise ValueError(
+                f"X has {X.shape[1]} features but the network's input layer has {n_in}: "
+                f"X must have shape (n_samples, {n_in}), got {X.shape}"
+            )
+        if X.shape[0] == 0:
+            raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is needed")
+        X = as_float_array(X, self.dtype, "X", "the network's input must be numeric")
+        check_finite(X, "X", self.dtype)
         return X
 
     def _as_target(self, Y: ArrayLike, n_samples: int) -> np.ndarray:
+        """``Y`` as a finite ``(n_samples, N^L)`` array of the network's dtype."""
+        n_out = self.layer_sizes[-1]
+        if issparse(Y):
+            raise TypeError("Y is a scipy sparse matrix; Network takes dense targets")
         Y = np.asarray(Y)
-        if Y.ndim == 1 and self.layer_sizes[-1] == 1:
+        if Y.ndim == 1 and n_out == 1:
             Y = Y.reshape(-1, 1)
-        if Y.shape != (n_samples, self.layer_sizes[-1]):
+        if Y.shape != (n_samples, n_out):
             raise ValueError(
-                f"Y must have shape ({n_samples}, {self.layer_sizes[-1]}), got {Y.shape}"
+                f"Y must have shape ({n_samples}, {n_out}), one row of {n_out} target(s) per "
+                f"sample of X, got {Y.shape}"
             )
-        Y = Y.astype(self.dtype, copy=False)
-        if not np.isfinite(Y).all():
-            raise ValueError("Y contains NaN or infinity")
+        Y = as_float_array(Y, self.dtype, "Y", "targets must be numeric")
+        check_finite(Y, "Y", self.dtype)
         return Y
 
     def _sample_weights(self, sample_weight: ArrayLike | None, n_samples: int) -> np.ndarray:
         """``w_i`` with ``sum_i w_i = 1``: the batch cost is ``C = sum_i w_i C_i``."""
         if sample_weight is None:
             return np.full(n_samples, 1.0 / n_samples, dtype=self.dtype)
-        sw = np.asarray(sample_weight, dtype=self.dtype)
-        if sw.shape != (n_samples,):
-            raise ValueError(f"sample_weight must have shape ({n_samples},), got {sw.shape}")
-        if not (np.isfinite(sw).all() and (sw >= 0).all() and sw.sum() > 0):
-            raise ValueError("sample_weight must be finite, non-negative and not all zero")
+        sw = check_sample_weight(sample_weight, n_samples, self.dtype)
         return sw / sw.sum()
 
     # -- the forward pass --------------------------------------------------------------------

@@ -22,6 +22,18 @@ from typing import Any
 import numpy as np
 
 
+def _fused(theta: np.ndarray, *arrays: np.ndarray):
+    """The compiled kernels when the numba engine is on and the buffers suit them, else None."""
+    from chainrule._fast import kernels
+
+    k = kernels()
+    if k is None or theta.ndim != 1 or not theta.flags.c_contiguous:
+        return None
+    if any(a.dtype != theta.dtype or a.shape != theta.shape for a in arrays):
+        return None
+    return k
+
+
 class Optimizer:
     """The base class: ``learning_rate`` may be changed between steps (schedules do)."""
 
@@ -86,6 +98,11 @@ class Momentum(Optimizer):
         if self.velocity is None:
             self.velocity = np.zeros_like(theta)
         v, eta, mu = self.velocity, self.learning_rate, self.momentum
+        fused = _fused(theta, grad, v)
+        if fused is not None:  # the same two lines in one pass (chainrule._kernels)
+            dt = theta.dtype.type
+            fused.momentum_step(theta, grad, v, dt(mu), dt(eta), self.nesterov)
+            return
         v *= mu
         v -= eta * grad  # Delta w^t = -eta dC/dw + alpha Delta w^(t-1)
         if self.nesterov:
@@ -134,6 +151,13 @@ class Adam(Optimizer):
             self._buffer = np.empty_like(theta)
         b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._buffer
         self.t += 1
+        fused = _fused(theta, grad, m, v)
+        if fused is not None:  # the lines below in one pass over the buffers (chainrule._kernels)
+            dt = theta.dtype.type
+            eta_t = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+            c1, c2 = dt(1 - b1), dt(1 - b2)
+            fused.adam_step(theta, grad, m, v, dt(b1), c1, dt(b2), c2, dt(self.epsilon), dt(eta_t))
+            return
         # m <- b1 m + (1 - b1) g
         m *= b1
         np.multiply(grad, 1 - b1, out=tmp)

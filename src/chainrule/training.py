@@ -29,9 +29,18 @@ def minibatches(
     >>> [b.tolist() for b in minibatches(5, 2, np.random.default_rng(0), shuffle=False)]
     [[0, 1], [2, 3], [4]]
     """
-    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+    order = epoch_order(n_samples, rng, shuffle)
     for start in range(0, n_samples, batch_size):
         yield order[start : start + batch_size]
+
+
+def epoch_order(n_samples: int, rng: np.random.Generator, shuffle: bool) -> np.ndarray:
+    """The order of the samples in one epoch: a fresh permutation, or ``0, 1, ..., n - 1``.
+
+    :func:`minibatches` cuts it into consecutive minibatches (the compiled epoch of
+    ``chainrule._kernels`` walks the same order).
+    """
+    return rng.permutation(n_samples) if shuffle else np.arange(n_samples)
 
 
 def make_optimizer(
@@ -174,3 +183,42 @@ def restart_generators(random_state, n_init: int) -> list[np.random.Generator]:
         return [first, *random_state.spawn(n_init - 1)]
     children = np.random.SeedSequence(random_state).spawn(n_init)[1:]
     return [first, *(np.random.default_rng(s) for s in children)]
+
+
+def train_xor(
+    seed: int = 0, *, epochs: int = 1000, learning_rate: float = 1.0, max_restarts: int = 20
+) -> tuple[Network, list[int]]:
+    """The seed's toy run: a ``[2, 2, 1]`` sigmoid network learns XOR.
+
+    Cross-entropy, full-batch gradient descent ``W^m <- W^m - lambda dC/dW^m`` (and the same for
+    every ``b^m``, which the seed's toy code never updated), learning rate 1, 1000 epochs, the
+    seed's standard-normal initial weights. A 2-2-1 network sometimes ends in a local minimum
+    (the seed says so); then it restarts from new weights. Returns the network and the seeds of
+    the runs that failed.
+
+    >>> net, failed = train_xor(seed=1)
+    >>> (net.forward([[0, 0], [1, 0], [0, 1], [1, 1]]) > 0.5).ravel().astype(int).tolist()
+    [0, 1, 1, 0]
+    """
+    from chainrule.datasets import xor
+    from chainrule.optimizers import GradientDescent
+
+    X, y = xor()
+    Y = y.reshape(-1, 1).astype(float)
+    failed = []
+    for run_seed in range(seed, seed + max_restarts):
+        net = Network(
+            [2, 2, 1],
+            activation="sigmoid",
+            cost="binary_cross_entropy",
+            init="normal",
+            random_state=run_seed,
+        )
+        descent = GradientDescent(learning_rate)
+        for _ in range(epochs):
+            _, grad = net.cost_and_gradient(X, Y)
+            descent.step(net.theta, grad)
+        if ((net.forward(X) > 0.5).ravel() == y).all():
+            return net, failed
+        failed.append(run_seed)
+    raise RuntimeError(f"none of {max_restarts} initial weights learned XOR")

@@ -1,0 +1,401 @@
+"""Input checks shared by :class:`~chainrule.Network` and the estimators.
+
+Every check here raises the exception a scikit-learn user expects (``ValueError`` for a bad
+value, ``TypeError`` for a value of the wrong kind) with a message that names the problem and
+the first offending entry: ``"X contains NaN in column 3 (row 17)"``. The locating functions
+run only once a cheap vectorised check (or scikit-learn's own validation) has failed, so valid
+input pays nothing for them.
+
+The derivative checks compare a user-supplied :class:`~chainrule.Activation` or
+:class:`~chainrule.Cost` with central differences of its own function, the first time a
+:class:`~chainrule.Network` uses it; built-ins skip them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.sparse import issparse
+
+# -- locating the first offending entry --------------------------------------------------------
+
+
+def _column_names(X: Any) -> list | None:
+    columns = getattr(X, "columns", None)
+    return None if columns is None else list(columns)
+
+
+def _dense_2d(a: Any) -> tuple[np.ndarray, bool] | None:
+    """``a`` as a 2-D ndarray (a 1-D one becomes one column) and whether it was 1-D."""
+    try:
+        arr = np.asarray(a)
+    except Exception:  # a ragged list: numpy's own error is the better message
+        return None
+    if arr.ndim == 1:
+        return arr.reshape(-1, 1), True
+    if arr.ndim != 2:
+        return None
+    return arr, False
+
+
+def position(name: str, row: int, col: int, one_d: bool, columns: list | None = None) -> str:
+    """``"in column 3 ('age', row 17)"`` or ``"at index 17"`` for a 1-D array."""
+    if one_d:
+        return f"at index {row}"
+    label = ""
+    if columns is not None and col < len(columns):
+        label = f"{columns[col]!r}, "
+    return f"in column {col} ({label}row {row})"
+
+
+def _is_nan(v: Any) -> bool:
+    try:
+        return bool(v != v)  # NaN is the one value not equal to itself
+    except Exception:
+        return False
+
+
+def nonfinite_message(a: Any, name: str, dtype: Any = np.float64) -> str | None:
+    """``"X contains NaN in column 3 (row 17)"`` for the first NaN or infinity of ``a`` (dense,
+    sparse or a DataFrame, 1-D or 2-D) once cast to ``dtype``, or None if there is none."""
+    dtype = np.dtype(dtype)
+    columns = _column_names(a)
+    if issparse(a):
+        coo = a.tocoo()
+        data = np.asarray(coo.data)
+        if data.dtype.kind not in "biuf":
+            return None
+        with np.errstate(all="ignore"):
+            bad = ~np.isfinite(data.astype(dtype))
+        if not bad.any():
+            return None
+        rows, cols, values = coo.row[bad], coo.col[bad], data[bad]
+        k = int(np.lexsort((cols, rows))[0])
+        row, col, value, count, one_d = int(rows[k]), int(cols[k]), values[k], int(bad.sum()), False
+    else:
+        dense = _dense_2d(a)
+        if dense is None:
+            return None
+        arr, one_d = dense
+        if arr.dtype.kind in "biuf":
+            with np.errstate(all="ignore"):
+                bad = ~np.isfinite(arr.astype(dtype))
+        elif arr.dtype.kind == "O":
+            bad = np.zeros(arr.shape, dtype=bool)
+            for idx, v in np.ndenumerate(arr):
+                if v is None or _is_nan(v):
+                    bad[idx] = True
+                    continue
+                try:
+                    with np.errstate(all="ignore"):
+                        bad[idx] = not np.isfinite(dtype.type(v))
+                except Exception:
+                    pass
+        else:
+            return None
+        if not bad.any():
+            return None
+        rows, cols = np.nonzero(bad)  # row-major: the first is the first row's first column
+        row, col, count = int(rows[0]), int(cols[0]), int(bad.sum())
+        value = arr[row, col]
+    if value is None or _is_nan(value):
+        what = "NaN" if value is not None else "a missing value (None)"
+    else:
+        try:
+            infinite = bool(np.isinf(float(value)))
+        except Exception:
+            infinite = True
+        what = "infinity" if infinite else f"a value too large for {dtype.name} ({value!r})"
+    message = f"{name} contains {what} {position(name, row, col, one_d, columns)}"
+    if count > 1:
+        message += f"; {count} NaN or infinite values in all"
+    return message
+
+
+def non_numeric_entry(a: Any) -> tuple[int, int, Any, bool, list | None] | None:
+    """``(row, col, value, one_d, columns)`` of the first entry of ``a`` that is not a number."""
+    if issparse(a):
+        return None
+    columns = _column_names(a)
+    if columns is not None and hasattr(a, "iloc"):
+        cols = [np.asarray(a.iloc[:, j], dtype=object) for j in range(len(columns))]
+        one_d = False
+    else:
+        dense = _dense_2d(a)
+        if dense is None:
+            return None
+        arr, one_d = dense
+        cols = [arr[:, j] for j in range(arr.shape[1])]
+    for j, col in enumerate(cols):
+        try:
+            with np.errstate(all="ignore"):
+                np.asarray(col, dtype=np.float64)
+            continue
+        except (ValueError, TypeError, OverflowError):
+            pass
+        for i, v in enumerate(col):
+            try:
+                with np.errstate(all="ignore"):
+                    np.asarray(v, dtype=np.float64)
+            except (ValueError, TypeError, OverflowError):
+                return i, j, v, one_d, columns
+    return None
+
+
+def non_numeric_error(a: Any, name: str, error: Exception, what: str) -> Exception | None:
+    """The error for ``a``'s first non-numeric entry (strings: ValueError; other objects, as
+    numpy raises: TypeError, keeping numpy's text), or None if every entry is a number."""
+    found = non_numeric_entry(a)
+    if found is None:
+        return None
+    row, col, value, one_d, columns = found
+    if isinstance(value, np.generic):
+        value = value.item()  # 'abc', not np.str_('abc')
+    where = position(name, row, col, one_d, columns)
+    if isinstance(value, int):
+        return ValueError(
+            f"{name} holds an integer too large for a float, {value:.3e}, {where}; {what}"
+        )
+    if isinstance(value, str | bytes | np.str_ | np.bytes_):
+        advice = (
+            "encode strings and categories as numbers first (e.g. "
+            "sklearn.preprocessing.OneHotEncoder)"
+            if name == "X"
+            else "convert it to numbers first"
+        )
+        return ValueError(f"{name} holds a string, {value!r}, {where}; {what}: {advice}")
+    return TypeError(
+        f"{name} holds a {type(value).__name__}, {value!r}, {where}, which is not a number "
+        f"({error}); {what}"
+    )
+
+
+def as_float_array(a: np.ndarray, dtype: Any, name: str, what: str) -> np.ndarray:
+    """A numeric ndarray ``a`` cast to ``dtype``, or the error that names its first non-number.
+
+    Casting never warns: a value too large for ``dtype`` becomes infinity, which the caller's
+    finiteness check reports.
+    """
+    kind = a.dtype.kind
+    if kind == "c":
+        raise ValueError(f"{name} holds complex numbers; {what}")
+    try:
+        with np.errstate(all="ignore"):
+            return a.astype(dtype, copy=False)
+    except (ValueError, TypeError, OverflowError) as e:
+        error = non_numeric_error(a, name, e, what)
+        if error is None:
+            raise TypeError(f"{name} must hold numbers, got dtype {a.dtype}: {e}") from e
+        raise error from e
+
+
+def check_finite(a: np.ndarray, name: str, dtype: Any = None) -> None:
+    """Raise ``ValueError`` naming the first NaN or infinity of the float array ``a``."""
+    if not np.isfinite(a).all():
+        raise ValueError(nonfinite_message(a, name, dtype or a.dtype))
+
+
+def explain_validation_error(
+    error: Exception,
+    inputs: dict[str, Any],
+    estimator: str,
+    needs: dict[str, str],
+    dtype: Any = np.float64,
+) -> Exception | None:
+    """A clearer error than the one scikit-learn's ``validate_data`` raised about ``inputs``
+    (``{"X": X, "y": y}``): it names the first NaN, infinity or non-number and its position.
+    ``needs`` says, per input, what ``estimator`` needs of it. None when there is nothing to
+    add."""
+    message = str(error)
+    if isinstance(error, ValueError) and ("NaN" in message or "infinity" in message):
+        names = [n for n in inputs if message.startswith(f"Input {n} ")] or list(inputs)
+        for name in names:
+            found = nonfinite_message(inputs[name], name, dtype)
+            if found is not None:
+                advice = (
+                    "impute missing values first (e.g. sklearn.impute.SimpleImputer) or drop "
+                    "those samples"
+                    if name == "X"
+                    else "drop the samples whose target is missing or infinite"
+                )
+                return ValueError(
+                    f"{found}; {estimator} does not accept missing or infinite values: {advice}"
+                )
+    if "could not convert" in message or "argument must be" in message or "too large" in message:
+        for name in inputs:
+            found = non_numeric_error(inputs[name], name, error, needs[name])
+            if found is not None:
+                return found
+    return None
+
+
+# -- sample weights ----------------------------------------------------------------------------
+
+
+def check_sample_weight(
+    sample_weight: Any, n_samples: int, dtype: Any, *, allow_scalar: bool = False
+) -> np.ndarray:
+    """``sample_weight`` as a ``(n_samples,)`` array of finite, non-negative weights, not all
+    zero and with a finite sum."""
+    sw = np.asarray(sample_weight)
+    if sw.ndim == 0 and allow_scalar:
+        sw = np.full(n_samples, sw)
+    if sw.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {sw.shape}; expected ({n_samples},), one weight per sample"
+        )
+    sw = as_float_array(sw, dtype, "sample_weight", "weights must be real numbers")
+    if not np.isfinite(sw).all():
+        raise ValueError(nonfinite_message(sw, "sample_weight", dtype))
+    if (sw < 0).any():
+        i = int(np.flatnonzero(sw < 0)[0])
+        raise ValueError(f"sample_weight must be non-negative; sample {i} has weight {sw[i]}")
+    with np.errstate(over="ignore"):
+        total = sw.sum()
+    if not total > 0:
+        raise ValueError("sample_weight sums to zero: no sample would be learned from")
+    if not np.isfinite(total):
+        raise ValueError(
+            f"sample_weight sums to more than {np.dtype(dtype).name} can hold; scale the weights "
+            "down (only their ratios and, with alpha > 0, their sum matter)"
+        )
+    return sw
+
+
+# -- derivative checks of user activations and costs --------------------------------------------
+
+#: where a user activation's derivative is checked: away from 0 and from (half-)integers, where
+#: hand-written activations put their kinks
+_Z_POINTS = np.linspace(-2.27, 2.13, 9)
+
+
+def _steps(out: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Central-difference steps at ``x`` for a function whose values ``out`` have their own
+    precision (float32 ones need longer steps), and the relative tolerance they allow."""
+    eps = float(np.finfo(out.dtype if out.dtype.kind == "f" else np.float64).eps)
+    h = eps ** (1 / 3) * (1 + np.abs(x))
+    return h, max(1e-4, 100 * eps ** (2 / 3))
+
+
+def _worst(d, fd, one_sided, rtol, atol):
+    """Index of the worst disagreement of ``d`` with ``fd`` (None if all agree) and its error.
+
+    A point also agrees if ``d`` matches one of the one-sided differences: the activation has
+    a kink there and ``d`` is one of its one-sided derivatives.
+    """
+    with np.errstate(all="ignore"):
+        err = np.abs(d - fd)
+        ok = ~np.isfinite(d) | ~np.isfinite(fd) | (err <= rtol * np.maximum(abs(d), abs(fd)) + atol)
+        for side in one_sided:
+            ok |= ~np.isfinite(side) | (np.abs(d - side) <= 10 * rtol * abs(d) + 10 * atol)
+        rel = err / np.maximum(np.maximum(abs(d), abs(fd)), 1e-300)
+    if ok.all():
+        return None, 0.0
+    idx = np.unravel_index(int(np.argmax(np.where(ok, -np.inf, rel))), d.shape)
+    return idx, float(rel[idx])
+
+
+def check_activation(act: Any, width: int = 1) -> None:
+    """Raise ``ValueError`` if a user activation's derivative disagrees with central differences
+    of its function (built-ins and activations with their own ``backward`` are not checked)."""
+    from chainrule.activations import Activation
+
+    if getattr(act, "_builtin", False) or type(act).backward is not Activation.backward:
+        return
+    rows = np.arange(len(_Z_POINTS))[:, None] + np.arange(max(int(width), 1))[None, :]
+    z = _Z_POINTS[rows % len(_Z_POINTS)]
+    with np.errstate(all="ignore"):
+        a = np.asarray(act(z))
+        if a.shape != z.shape:
+            raise ValueError(
+                f"activation {act.name!r}: its function returned shape {a.shape} for an input of "
+                f"shape {z.shape}; an activation works elementwise"
+            )
+        h, rtol = _steps(a, z)
+        z_up, z_down = z + h, z - h
+        up = np.asarray(act(z_up), dtype=float)
+        down = np.asarray(act(z_down), dtype=float)
+        a_mid = a.astype(float)
+        fd = (up - down) / (z_up - z_down)
+        one_sided = ((up - a_mid) / (z_up - z), (a_mid - down) / (z - z_down))
+        atol = 1e-6 * (1 + np.abs(a_mid))
+
+        def derivative(of_output: bool) -> np.ndarray:
+            d = np.asarray(act.derivative(a if of_output else z), dtype=float)
+            try:
+                return np.broadcast_to(d, z.shape)
+            except ValueError:
+                raise ValueError(
+                    f"activation {act.name!r}: its derivative returned shape {d.shape} for an "
+                    f"input of shape {z.shape}"
+                ) from None
+
+        d = derivative(act.of_output)
+        idx, rel = _worst(d, fd, one_sided, rtol, atol)
+        if idx is None:
+            return
+        hint = (
+            "with of_output=True the derivative takes a = sigma(z)"
+            if act.of_output
+            else "the derivative takes z"
+        )
+        if not act.of_output:
+            try:
+                of_a = _worst(derivative(True), fd, one_sided, rtol, atol)[0] is None
+            except Exception:  # a derivative that only takes z
+                of_a = False
+            if of_a:
+                hint = "it looks like a function of a = sigma(z): pass of_output=True"
+    raise ValueError(
+        f"activation {act.name!r}: derivative {d[idx]:.6g} at z={z[idx]:.6g} disagrees with "
+        f"central differences {fd[idx]:.6g} (relative error {rel:.2g}); {hint}"
+    )
+
+
+def check_cost(cost: Any, n_outputs: int = 1) -> None:
+    """Raise ``ValueError`` if a user cost's ``dC/da`` disagrees with central differences of
+    ``C`` (built-ins are not checked)."""
+    if getattr(cost, "_builtin", False):
+        return
+    n = 6
+    k = max(int(n_outputs), 1)
+    grid = (np.arange(n)[:, None] * 0.618034 + np.arange(k)[None, :] * 0.381966) % 1.0
+    a = 0.13 + 0.74 * grid  # inside (0, 1): valid for cross-entropies and positive outputs
+    y = np.eye(max(k, 2))[np.arange(n) % max(k, 2)][:, :k]  # one-hot-like, so 0s and 1s
+    y[-1] = 0.5  # and one target between them
+    with np.errstate(all="ignore"):
+        c = np.asarray(cost(y, a), dtype=float)
+        if c.shape != (n,):
+            raise ValueError(
+                f"cost {cost.name!r}: its function returned shape {c.shape} for {n} samples; "
+                f"it must return one cost per sample, shape ({n},)"
+            )
+        d = np.asarray(cost.derivative(y, a), dtype=float)
+        try:
+            d = np.broadcast_to(d, a.shape)
+        except ValueError:
+            raise ValueError(
+                f"cost {cost.name!r}: its derivative returned shape {d.shape}; dC/da has the "
+                f"shape of a, {a.shape}"
+            ) from None
+        h, rtol = _steps(c, a)
+        h = float(h.max())
+        fd = np.empty_like(a)
+        one_sided = (np.empty_like(a), np.empty_like(a))
+        for j in range(k):  # each sample's cost depends on its own row only
+            step = np.zeros_like(a)
+            step[:, j] = h
+            up = np.asarray(cost(y, a + step), dtype=float)
+            down = np.asarray(cost(y, a - step), dtype=float)
+            fd[:, j] = (up - down) / (2 * h)
+            one_sided[0][:, j] = (up - c) / h
+            one_sided[1][:, j] = (c - down) / h
+        atol = 1e-6 * (1 + np.abs(c))[:, None]
+        idx, rel = _worst(d, fd, one_sided, rtol, atol)
+    if idx is not None:
+        raise ValueError(
+            f"cost {cost.name!r}: derivative dC/da {d[idx]:.6g} at a={a[idx]:.6g}, "
+            f"y={y[idx]:.6g} disagrees with central differences {fd[idx]:.6g} "
+            f"(relative error {rel:.2g}); derivative(y, a) must be dC/da of function(y, a)"
+        )

@@ -1,0 +1,258 @@
+"""End to end: the installed ``chainrule`` command, run in a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+from sklearn.datasets import load_iris
+
+import chainrule as cr
+
+CHAINRULE = shutil.which("chainrule") or pytest.fail("the chainrule command is not installed")
+
+
+def run(*args, cwd=None, check=True):
+    result = subprocess.run(
+        [CHAINRULE, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A model trained by `chainrule train` on iris, and a CSV of iris with string labels."""
+    out = tmp_path_factory.mktemp("iris")
+    result = run(
+        "train",
+        "--data",
+        "iris",
+        "--hidden",
+        "8",
+        "--learning-rate",
+        "0.01",
+        "--quiet",
+        "--out",
+        out,
+    )
+    data = load_iris()
+    path = out / "iris.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*data.feature_names, "species"])
+        for row, t in zip(data.data, data.target, strict=True):
+            w.writerow([*row, data.target_names[t]])
+    return out, result, path
+
+
+def test_train_reports_and_saves(trained):
+    out, result, _ = trained
+    text = result.stdout
+    assert "train accuracy" in text and "test accuracy" in text
+    assert "confusion matrix" in text and "epochs:" in text and "seconds:" in text
+    assert f"saved the model to {out / 'model.crm'}" in text
+    assert (out / "model.crm").is_file() and (out / "loss.png").is_file()
+    accuracy = float(text.split("test accuracy")[1].split()[0])
+    assert accuracy > 0.85
+    model = cr.load(out / "model.crm")
+    assert model.model.n_iter_ >= 1 and model.info["data"] == "iris"
+
+
+def test_train_shows_a_progress_bar_unless_quiet(tmp_path):
+    result = run(
+        "train",
+        "--data",
+        "xor",
+        "--hidden",
+        "4",
+        "--epochs",
+        "5",
+        "--test-size",
+        "0.5",
+        "--out",
+        tmp_path,
+        "--no-early-stopping",
+    )
+    assert "epoch" in result.stderr and "loss" in result.stderr
+
+
+def test_train_regression_reports_r2_and_mae(tmp_path):
+    result = run(
+        "train",
+        "--data",
+        "diabetes",
+        "--epochs",
+        "30",
+        "--quiet",
+        "--out",
+        tmp_path,
+        "--learning-rate",
+        "0.01",
+    )
+    assert "test R^2" in result.stdout and "MAE" in result.stdout
+
+
+def test_train_from_csv_with_string_labels(trained, tmp_path):
+    _, _, path = trained
+    result = run(
+        "train",
+        "--data",
+        path,
+        "--target",
+        "species",
+        "--solver",
+        "lbfgs",
+        "--hidden",
+        "8",
+        "--quiet",
+        "--out",
+        tmp_path,
+    )
+    assert "setosa" in result.stdout  # the confusion matrix names the labels
+
+
+def test_predict_and_evaluate(trained, tmp_path):
+    out, _, path = trained
+    pred = tmp_path / "pred.csv"
+    run("predict", out / "model.crm", path, "--proba", "-o", pred)
+    with pred.open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:2] == ["prediction", "proba_0"] and len(rows) == 151
+    assert sum(float(v) for v in rows[1][1:]) == pytest.approx(1.0, abs=1e-4)
+    printed = run("predict", out / "model.crm", path).stdout.splitlines()
+    assert printed[0] == "prediction" and len(printed) == 151
+    # the iris CSV has string labels; the model learned integer ones: evaluate on a numeric copy
+    numeric = tmp_path / "numeric.csv"
+    with path.open() as f, numeric.open("w", newline="") as g:
+        rows = list(csv.reader(f))
+        names = list(load_iris().target_names)
+        w = csv.writer(g)
+        w.writerow(rows[0])
+        for row in rows[1:]:
+            w.writerow([*row[:-1], names.index(row[-1])])
+    result = run("evaluate", out / "model.crm", numeric, "--target", "species")
+    assert "accuracy" in result.stdout and "confusion matrix" in result.stdout
+
+
+@pytest.mark.parametrize("what", ["loss", "weights", "activations", "boundary"])
+def test_every_plot_is_a_png(what, trained, tmp_path):
+    out, _, _ = trained
+    if what == "boundary":
+        run(
+            "train",
+            "--data",
+            "moons",
+            "--hidden",
+            "8",
+            "--solver",
+            "lbfgs",
+            "--quiet",
+            "--out",
+            tmp_path,
+        )
+        model = tmp_path / "model.crm"
+    else:
+        model = out / "model.crm"
+    png = tmp_path / f"{what}.png"
+    args = ["plot", "--what", what, "-o", png] + ([] if what == "activations" else [model])
+    run(*args)
+    image = imread(png)
+    assert image.ndim == 3 and image.shape[0] >= 300 and image.shape[1] >= 400
+    assert image[..., :3].std() > 0.01  # not a blank canvas
+
+
+def test_plot_boundary_refuses_data_that_is_not_2d(trained):
+    out, _, _ = trained
+    result = run("plot", out / "model.crm", "--what", "boundary", check=False)
+    assert result.returncode == 1 and "2-D data" in result.stderr
+
+
+def test_explain_prints_every_layer(trained):
+    out, _, _ = trained
+    text = run("explain", out / "model.crm", "--sample", "7").stdout
+    for piece in (
+        "sample 7",
+        "z^1",
+        "a^1",
+        "z^2",
+        "a^2",
+        "delta^2",
+        "delta^1",
+        "largest |dC/dW^2| entries",
+        "dC/db^1",
+    ):
+        assert piece in text, piece
+
+
+def test_explain_without_a_model_trains_the_xor_demo():
+    text = run("explain", "--sample", "1").stdout
+    assert "XOR" in text and "delta^1" in text and "layer 2 (1 units, sigmoid)" in text
+
+
+def test_demo_xor_prints_the_seed_table():
+    lines = run("demo", "xor").stdout.splitlines()
+    table = lines[lines.index("Input\tOutput\tQuantized") + 1 :]
+    assert [row.split("\t")[2] for row in table] == ["[0]", "[1]", "[1]", "[0]"]
+
+
+def test_calc():
+    assert run("calc", "derivative", "x**5").stdout.strip() == "5*x**4"
+    assert run("calc", "derivative", "x**5", "--at", "x=2").stdout.strip() in ("80", "80.0")
+    critical = run("calc", "critical", "x**3 + y**3 - 3*x*y").stdout
+    assert "saddle at x=0, y=0" in critical and "minimum at x=1, y=1" in critical
+    descent = run("calc", "descent", "(x-3)**2 + (y+1)**2", "--start", "x=0,y=0").stdout
+    assert "gradient norm below tol" in descent and "x = 3" in descent
+    hostile = run("calc", "derivative", "__import__('os').system('true')", check=False)
+    assert hostile.returncode == 1 and "Traceback" not in hostile.stderr
+
+
+def test_help_on_every_command():
+    for command in ("train", "predict", "evaluate", "explain", "plot", "demo", "calc"):
+        result = run(command, "--help")
+        assert result.stdout.startswith("usage: chainrule " + command)
+
+
+def test_errors_are_one_sentence_with_exit_status_1(tmp_path):
+    result = run("predict", tmp_path / "missing.crm", tmp_path / "x.csv", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "missing.crm" in result.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,target\n1,red,0\n2,blue,1\n")
+    result = run("train", "--data", bad, "--quiet", "--out", tmp_path, check=False)
+    assert result.returncode == 1 and "column 'b' is not numeric" in result.stderr
+    garbage = tmp_path / "garbage.crm"
+    garbage.write_bytes(b"not a model")
+    result = run("predict", garbage, bad, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_bad_usage_exits_2_and_debug_shows_the_traceback(tmp_path):
+    assert run("train", "--hidden", "0", check=False).returncode == 2
+    assert run("frobnicate", check=False).returncode == 2
+    result = run("predict", tmp_path / "missing.crm", "x.csv", "--debug", check=False)
+    assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_python_dash_m_runs_the_same_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "demo", "xor"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "Quantized" in result.stdout
+
+
+def test_saved_predictions_are_bit_identical(trained):
+    out, _, _ = trained
+    model = cr.load(out / "model.crm")
+    again = cr.load(out / "model.crm")
+    X = load_iris().data
+    np.testing.assert_array_equal(model.predict_proba(X), again.predict_proba(X))

@@ -1,0 +1,225 @@
+"""The fast training paths (chainrule._fast, chainrule._kernels) against the reference path."""
+
+from __future__ import annotations
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+
+import chainrule as cr
+from chainrule import MLPClassifier, MLPRegressor, _fast
+
+HAVE_NUMBA = _fast.numba_available()
+FAST = ["numpy", "numba"] if HAVE_NUMBA else ["numpy"]
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def data(n=150, d=6, k=3, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(dtype)
+    y = (X[:, 0] + X[:, 1] ** 2 + 0.3 * rng.normal(size=n) > 0.7).astype(int)
+    y = y + (X[:, 2] > 0.5) if k == 3 else y
+    return X, y
+
+
+def fit(engine, make, X, y, **fit_kw):
+    with _fast.use_engine(engine):
+        est = make().fit(X, y, **fit_kw)
+    return est
+
+
+def assert_same_fit(a, b, rtol, atol=0.0):
+    np.testing.assert_allclose(a.network_.theta, b.network_.theta, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=rtol, atol=atol)
+    assert a._steps == b._steps and a.n_iter_ == b.n_iter_
+
+
+CLASSIFIERS = {
+    "relu-adam": dict(hidden_layer_sizes=(8,)),
+    "relu-relu-adam-alpha": dict(hidden_layer_sizes=(8, 5), alpha=0.01),
+    "tanh-sgd-nesterov": dict(hidden_layer_sizes=(7,), activation="tanh", solver="sgd"),
+    "logistic-sgd": dict(
+        hidden_layer_sizes=(7,), activation="logistic", solver="sgd", nesterovs_momentum=False
+    ),
+    "identity-adam": dict(hidden_layer_sizes=(4,), activation="identity"),
+    "elu-adam (generic layer)": dict(hidden_layer_sizes=(6,), activation="elu"),
+    "softplus, binary (generic layer, sigmoid output)": dict(
+        hidden_layer_sizes=(6,), activation=["softplus"]
+    ),
+    "no hidden layer": dict(hidden_layer_sizes=()),
+}
+
+
+@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("name", list(CLASSIFIERS))
+def test_fast_paths_give_the_reference_weights(engine, name):
+    X, y = data()
+    params = CLASSIFIERS[name]
+    if "binary" in name:
+        y = y.clip(0, 1)
+
+    def make():
+        return MLPClassifier(batch_size=16, max_iter=4, random_state=0, **params)
+
+    ref = fit("reference", make, X, y)
+    assert_same_fit(fit(engine, make, X, y), ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("binary", [True, False])
+def test_sample_weights_multilabel_and_regression_match(engine, binary):
+    X, y = data(k=2 if binary else 3)
+    sw = np.random.default_rng(1).uniform(0, 2, size=len(y))
+    sw[:20] = 0  # minibatches of zero weight are skipped alike
+    Y = np.column_stack([y > 0, X[:, 3] > 0]).astype(int)
+    for make, target in [
+        (lambda: MLPClassifier((6,), batch_size=10, max_iter=3, random_state=1), y),
+        (lambda: MLPClassifier((6,), batch_size=10, max_iter=3, random_state=1), Y),
+        (lambda: MLPRegressor(hidden_layer_sizes=(6,), batch_size=10, max_iter=3), X[:, :2]),
+        (lambda: MLPRegressor(loss="huber", batch_size=10, max_iter=3, random_state=2), X[:, 0]),
+    ]:
+        ref = fit("reference", make, X, target, sample_weight=sw)
+        fast = fit(engine, make, X, target, sample_weight=sw)
+        if isinstance(ref, MLPRegressor) and ref.random_state is None:
+            continue  # different initial weights: only checks that it runs
+        assert_same_fit(fast, ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", FAST)
+def test_float32_fast_path_matches_within_float32_rounding(engine):
+    X, y = data(dtype=np.float32)
+
+    def make():
+        return MLPClassifier((16, 8), batch_size=32, max_iter=1, random_state=0)
+
+    ref = fit("reference", make, X, y)
+    fast = fit(engine, make, X, y)
+    assert fast.network_.theta.dtype == np.float32
+    assert_same_fit(fast, ref, rtol=1e-4, atol=1e-5)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_small_batch_kernel_matches_the_large_batch_path(dtype):
+    """The compiled whole-epoch kernel (small problems) against the numpy engine (large ones),
+    forced onto the same problem."""
+    X, y = data(n=200, dtype=dtype)
+
+    def make():
+        return MLPClassifier((12, 6), batch_size=8, max_iter=3, alpha=0.01, random_state=0)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_fast, "small_problem", lambda net, batch_size: False)
+        large = fit("numba", make, X, y)
+    small = fit("numba", make, X, y)
+    assert small.network_.theta.dtype == dtype
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    assert_same_fit(small, large, **tol)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: cr.Adam(0.01),
+        lambda: cr.Momentum(0.1, 0.9),
+        lambda: cr.Momentum(0.1, 0.8, nesterov=True),
+    ],
+)
+def test_fused_optimizer_steps_are_the_numpy_steps(make, dtype):
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=1000).astype(dtype)
+    grads = [rng.normal(size=1000).astype(dtype) for _ in range(5)]
+    results = {}
+    for engine in ("numpy", "numba"):
+        opt, th = make(), theta.copy()
+        with _fast.use_engine(engine):
+            for g in grads:
+                opt.step(th, g)
+        results[engine] = th
+        assert th.dtype == dtype
+    np.testing.assert_allclose(
+        results["numba"], results["numpy"], rtol=2e-7 if dtype == np.float32 else 1e-15
+    )
+
+
+def test_float32_stays_float32_end_to_end():
+    X, y = data(dtype=np.float32)
+    for engine in ["reference", *FAST]:
+        clf = fit(engine, lambda: MLPClassifier((8,), batch_size=16, max_iter=2), X, y)
+        net = clf.network_
+        assert net.dtype == np.float32 and net.theta.dtype == np.float32
+        assert all(W.dtype == np.float32 for W in clf.coefs_)
+        assert clf._optimizer.m.dtype == np.float32 and clf._optimizer.v.dtype == np.float32
+        assert clf.predict_proba(X).dtype == np.float32
+        assert np.isfinite(clf.loss_)
+        assert not hasattr(clf, "_fast_engine")  # the buffers do not outlive the fit
+
+
+def test_fit_makes_no_copy_of_float32_data():
+    """A float32, C-contiguous X is trained on in place: minibatches are gathered into small
+    buffers, so a fit allocates far less than the data."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20000, 100)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    clf = MLPClassifier((16,), batch_size=200, max_iter=1)
+    clf.fit(X[:500], y[:500])  # compile and import everything first
+    tracemalloc.start()
+    try:
+        clf.fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * X.nbytes
+
+
+def test_sparse_and_mismatched_dtypes_take_the_reference_path():
+    X, y = data()
+    Xs = sparse.csr_matrix(np.where(np.abs(X) > 1, X, 0))
+
+    def make():
+        return MLPClassifier((6,), batch_size=16, max_iter=2, random_state=0)
+
+    ref = fit("reference", make, Xs, y)
+    for engine in FAST:
+        assert_same_fit(fit(engine, make, Xs, y), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("engine", FAST)
+def test_partial_fit_and_warm_start_match(engine):
+    X, y = data()
+    models = {}
+    for eng in ("reference", engine):
+        with _fast.use_engine(eng):
+            clf = MLPClassifier((6,), batch_size=16, random_state=0)
+            for _ in range(3):
+                clf.partial_fit(X, y, classes=[0, 1, 2])
+            clf.set_params(warm_start=True, max_iter=2).fit(X, y)
+        models[eng] = clf
+    assert_same_fit(models[engine], models["reference"], rtol=1e-9, atol=1e-12)
+
+
+def test_engine_selection(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_ENGINE", "reference")
+    assert _fast.engine() == "reference"
+    with _fast.use_engine("numpy"):
+        assert _fast.engine() == "numpy"
+    monkeypatch.setenv("CHAINRULE_ENGINE", "fortran")
+    with pytest.raises(ValueError, match="unknown engine"):
+        _fast.engine()
+    with pytest.raises(ValueError, match="unknown engine"), _fast.use_engine("cuda"):
+        pass
+    monkeypatch.delenv("CHAINRULE_ENGINE")
+    assert _fast.engine() == ("numba" if HAVE_NUMBA else "numpy")

@@ -1,0 +1,709 @@
+"""The model file format: round trips, atomic saves, and hostile or damaged files refused."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+from chainrule import persistence
+from chainrule.persistence import (
+    FORMAT_VERSION,
+    ModelFormatError,
+    load,
+    read_archive,
+    register_model_class,
+    save,
+    write_archive,
+)
+
+SRC = Path(persistence.__file__).resolve().parents[1]
+
+
+def assert_same_network(a: cr.Network, b: cr.Network, X: np.ndarray) -> None:
+    assert a.get_config() == b.get_config()
+    assert a.theta.dtype == b.theta.dtype
+    assert np.array_equal(a.theta, b.theta)
+    assert np.array_equal(a.forward(X), b.forward(X))  # bit for bit
+
+
+def write_raw(path: Path, doc: dict, entries: dict[str, bytes], *, meta: bytes | None = None):
+    """A zip holding ``entries`` and a ``meta.json`` with a correct checksum: a forger's file."""
+    raw = json.dumps(doc).encode() if meta is None else meta
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("meta.json", raw)
+        zf.writestr("checksum.sha256", f"{hashlib.sha256(raw).hexdigest()}  meta.json\n")
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return path
+
+
+def npy_bytes(a: np.ndarray, allow_pickle: bool = False) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+def forged_doc(arrays: dict[str, tuple[str, str, list[int], bytes]], **fields) -> dict:
+    """A meta.json whose arrays (name -> file, dtype, shape, bytes) carry correct checksums."""
+    doc = {"format": "chainrule", "format_version": 1, "chainrule_version": "0.1.0"}
+    doc.update({"kind": "Network", **fields})
+    doc["arrays"] = {
+        name: {
+            "file": file,
+            "dtype": dtype,
+            "shape": shape,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        for name, (file, dtype, shape, data) in arrays.items()
+    }
+    return doc
+
+
+@pytest.fixture
+def X():
+    return np.random.default_rng(0).normal(size=(7, 3))
+
+
+# -- round trips -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_network_round_trip_is_bit_identical(tmp_path, X, dtype):
+    net = cr.Network([3, 6, 5, 2], activation="tanh", dtype=dtype, random_state=1)
+    save(net, tmp_path / "net.crm")
+    again = load(tmp_path / "net.crm")
+    assert isinstance(again, cr.Network)
+    assert again.theta.dtype == dtype
+    assert_same_network(net, again, X)
+
+
+def test_sigmoid_beta_and_costs_round_trip(tmp_path, X):
+    net = cr.Network(
+        [3, 4, 2],
+        activation=cr.Sigmoid(2.5),
+        output_activation=cr.Sigmoid(0.5),
+        cost=cr.get_cost("huber", delta=0.3),
+        alpha=0.125,
+        random_state=2,
+    )
+    save(net, tmp_path / "net")  # any file name is accepted
+    again = load(tmp_path / "net")
+    assert [a.beta for a in again.activations] == [2.5, 0.5]
+    assert again.cost_function.delta == 0.3
+    assert again.alpha == 0.125
+    assert_same_network(net, again, X)
+
+
+def test_per_layer_activations_round_trip(tmp_path, X):
+    net = cr.Network(
+        [3, 5, 4, 4, 3],
+        activation=["relu", "elu", "softplus"],
+        output_activation="softmax",
+        cost="categorical_cross_entropy",
+        random_state=3,
+    )
+    save(net, tmp_path / "net.crm")
+    again = load(tmp_path / "net.crm")
+    assert [a.name for a in again.activations] == ["relu", "elu", "softplus", "softmax"]
+    assert_same_network(net, again, X)
+
+
+def test_network_without_hidden_layer_round_trips(tmp_path, X):
+    net = cr.Network([3, 1], cost="binary_cross_entropy", random_state=4)
+    save(net, tmp_path / "net.crm")
+    assert_same_network(net, load(tmp_path / "net.crm"), X)
+
+
+@pytest.fixture
+def square():
+    act = cr.Activation("cr_test_square", lambda z: z * z, lambda z: 2 * z)
+    cr.register_activation(act)
+    yield act
+    cr.activations._REGISTRY.user.pop(act.name, None)
+
+
+def test_registered_custom_activation_round_trips(tmp_path, X, square):
+    net = cr.Network([3, 4, 2], activation=square, random_state=5)
+    save(net, tmp_path / "net.crm")
+    again = load(tmp_path / "net.crm")
+    assert again.activations[0] is square
+    assert_same_network(net, again, X)
+
+
+def test_unregistered_custom_activation_is_refused_with_advice(tmp_path):
+    cube = cr.Activation("cr_test_cube", lambda z: z**3, lambda z: 3 * z * z)
+    net = cr.Network([3, 4, 2], activation=cube, random_state=6)
+    save(net, tmp_path / "net.crm")  # saving stores only the name
+    with pytest.raises(ModelFormatError, match=r"'cr_test_cube'.*register_activation"):
+        load(tmp_path / "net.crm")
+
+
+def test_unregistered_custom_cost_is_refused_with_advice(tmp_path):
+    cost = cr.Cost("cr_test_cost", lambda y, a: (a - y).sum(1), lambda y, a: np.ones_like(a))
+    save(cr.Network([3, 2], cost=cost, random_state=7), tmp_path / "net.crm")
+    with pytest.raises(ModelFormatError, match=r"'cr_test_cost'.*register_cost"):
+        load(tmp_path / "net.crm")
+
+
+def test_archive_round_trips_meta_and_every_allowed_dtype(tmp_path):
+    arrays = {
+        "flags": np.array([True, False, True]),
+        "small": np.arange(-3, 3, dtype=np.int8),
+        "counts": np.arange(6, dtype=np.uint16).reshape(2, 3),
+        "half": np.linspace(0, 1, 5, dtype=np.float16),
+        "fortran": np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        "big_endian": np.arange(4, dtype=">i4"),
+        "labels": np.array(["cat", "dög", "bird"]),
+        "scalar": np.array(3.5),
+        "empty": np.zeros((0, 4)),
+    }
+    meta = {
+        "kind": "Anything",
+        "params": {"hidden": (8, 4), "lr": np.float32(0.5), "n": np.int64(3), "x": None},
+        "nan": float("nan"),
+        "name": "réseau",
+    }
+    write_archive(tmp_path / "a.crm", meta, arrays)
+    meta2, arrays2 = read_archive(tmp_path / "a.crm")
+    assert meta2["kind"] == "Anything"
+    assert meta2["params"] == {"hidden": [8, 4], "lr": 0.5, "n": 3, "x": None}
+    assert np.isnan(meta2["nan"])
+    assert meta2["name"] == "réseau"
+    assert set(meta2) == set(meta)  # the envelope is not handed back
+    assert set(arrays2) == set(arrays)
+    for name, a in arrays.items():
+        assert arrays2[name].dtype == a.dtype, name
+        assert np.array_equal(arrays2[name], a), name
+
+
+def test_saving_is_deterministic(tmp_path):
+    net = cr.Network([3, 4, 2], random_state=8)
+    save(net, tmp_path / "a.crm")
+    save(net, tmp_path / "b.crm")
+    assert (tmp_path / "a.crm").read_bytes() == (tmp_path / "b.crm").read_bytes()
+
+
+def test_load_accepts_a_binary_file_object(tmp_path, X):
+    net = cr.Network([3, 4, 2], random_state=9)
+    save(net, tmp_path / "net.crm")
+    assert_same_network(net, load(io.BytesIO((tmp_path / "net.crm").read_bytes())), X)
+
+
+def test_missing_file_is_a_file_not_found_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "nothing.crm")
+
+
+# -- registered model classes ------------------------------------------------------------------
+
+
+class Doubler:
+    """A stand-in for an estimator: a network and some fitted state."""
+
+    def __init__(self, net, classes):
+        self.net, self.classes_ = net, classes
+
+    def _to_payload(self):
+        meta, arrays = persistence.network_payload(self.net)
+        return {"network": meta, "n_classes": len(self.classes_)}, {
+            **arrays,
+            "classes_": self.classes_,
+        }
+
+    @classmethod
+    def _from_payload(cls, meta, arrays):
+        net = persistence.network_from_payload(meta["network"], arrays)
+        assert len(arrays["classes_"]) == meta["n_classes"]
+        return cls(net, arrays["classes_"])
+
+
+def test_registered_class_round_trips(tmp_path, X, monkeypatch):
+    monkeypatch.setitem(persistence._MODEL_CLASSES, "Doubler", Doubler)
+    model = Doubler(cr.Network([3, 4, 2], random_state=10), np.array(["no", "yes"]))
+    save(model, tmp_path / "m.crm")
+    again = load(tmp_path / "m.crm")
+    assert isinstance(again, Doubler)
+    assert again.classes_.tolist() == ["no", "yes"]
+    assert_same_network(model.net, again.net, X)
+
+
+def test_register_model_class_checks_its_argument(monkeypatch):
+    monkeypatch.setattr(persistence, "_MODEL_CLASSES", {})
+    assert register_model_class(Doubler) is Doubler
+    assert persistence._MODEL_CLASSES == {"Doubler": Doubler}
+    with pytest.raises(TypeError, match="_to_payload"):
+        register_model_class(int)
+    with pytest.raises(TypeError, match="expected a class"):
+        register_model_class(Doubler(None, []))
+
+
+def test_unregistered_class_cannot_be_saved(tmp_path):
+    model = Doubler(cr.Network([3, 2], random_state=11), np.array([0, 1]))
+    with pytest.raises(ValueError, match="register_model_class"):
+        save(model, tmp_path / "m.crm")
+    assert not (tmp_path / "m.crm").exists()
+    with pytest.raises(TypeError, match="cannot save"):
+        save(object(), tmp_path / "m.crm")
+
+
+def test_unknown_kind_is_refused(tmp_path):
+    write_archive(tmp_path / "m.crm", {"kind": "Mystery"}, {})
+    with pytest.raises(ModelFormatError, match="unknown kind 'Mystery'"):
+        load(tmp_path / "m.crm")
+
+
+@pytest.mark.parametrize(
+    ("meta", "arrays", "error", "match"),
+    [
+        ({"kind": "K"}, {"x": np.array([{}, 1], dtype=object)}, ValueError, "never pickled"),
+        ({"kind": "K"}, {"x": np.array(["2020-01-01"], dtype="M8[D]")}, ValueError, "dtype"),
+        ({"kind": "K"}, {"../x": np.zeros(2)}, ValueError, "invalid array name"),
+        ({"kind": "K", "arrays": 1}, {}, ValueError, "reserved"),
+        ({"kind": "K", "w": np.zeros(2)}, {}, TypeError, "pass arrays in `arrays`"),
+        ({"kind": "K", "f": print}, {}, TypeError, "JSON cannot store"),
+        ({}, {}, ValueError, "kind"),
+    ],
+)
+def test_unstorable_content_is_refused_and_the_target_kept(tmp_path, meta, arrays, error, match):
+    target = tmp_path / "m.crm"
+    write_archive(target, {"kind": "Old"}, {"a": np.arange(3)})
+    before = target.read_bytes()
+    with pytest.raises(error, match=match):
+        write_archive(target, meta, arrays)
+    assert target.read_bytes() == before
+    assert os.listdir(tmp_path) == ["m.crm"]
+
+
+def test_too_deep_meta_is_refused_at_save(tmp_path):
+    deep: list = []
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested deeper"):
+        write_archive(tmp_path / "m.crm", {"kind": "K", "deep": deep}, {})
+
+
+# -- atomic saves ------------------------------------------------------------------------------
+
+
+def test_failure_mid_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "m.crm"
+    arrays = {f"a{i}": np.full(1000, float(i)) for i in range(3)}
+    write_archive(target, {"kind": "K", "version": "old"}, arrays)
+    real_save, calls = np.save, []
+
+    def failing_save(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError("disk full")
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(np, "save", failing_save)
+    new = {name: a + 1 for name, a in arrays.items()}
+    with pytest.raises(OSError, match="disk full"):
+        write_archive(target, {"kind": "K", "version": "new"}, new)
+    assert len(calls) == 2  # it did fail after writing the first array
+    meta, loaded = read_archive(target)
+    assert meta["version"] == "old"
+    assert all(np.array_equal(loaded[n], a) for n, a in arrays.items())
+    assert os.listdir(tmp_path) == ["m.crm"]
+
+
+def test_interrupted_network_save_keeps_the_old_network(tmp_path, monkeypatch, X):
+    old = cr.Network([3, 4, 2], random_state=12)
+    save(old, tmp_path / "net.crm")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save(cr.Network([3, 4, 2], random_state=13), tmp_path / "net.crm")
+    monkeypatch.undo()
+    assert_same_network(old, load(tmp_path / "net.crm"), X)
+    assert os.listdir(tmp_path) == ["net.crm"]
+
+
+def test_saved_file_gets_the_ordinary_permissions(tmp_path):
+    save(cr.Network([2, 1], random_state=14), tmp_path / "net.crm")
+    mode = (tmp_path / "net.crm").stat().st_mode & 0o777
+    assert mode == 0o666 & ~persistence._umask()
+
+
+# the writer: a process that has imported chainrule forks a child per round, which saves
+# ever newer versions of a 3-million-parameter network (theta filled with the version number)
+# until the test kills it with SIGKILL
+WRITER = """
+import os, sys
+import numpy as np
+import chainrule as cr
+from chainrule.persistence import save
+
+path = sys.argv[1]
+net = cr.Network([1000, 1500, 1000], random_state=0)
+print("ready", flush=True)
+for line in sys.stdin:
+    version = int(line)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            while True:
+                version += 1
+                net.theta.fill(version)
+                save(net, path)
+        finally:
+            os._exit(1)
+    print(pid, flush=True)
+    os.waitpid(pid, 0)
+    print("reaped", flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
+def test_sigkill_during_save_leaves_a_complete_version(tmp_path):
+    path = tmp_path / "big.crm"
+    net = cr.Network([1000, 1500, 1000], random_state=0)
+    net.theta.fill(0)
+    save(net, path)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    rng = np.random.default_rng()
+    interrupted, previous = 0, 0
+    try:
+        assert writer.stdout.readline() == "ready\n"
+        for round_ in range(5):
+            first = 1000 * (round_ + 1)
+            writer.stdin.write(f"{first}\n")
+            writer.stdin.flush()
+            pid = int(writer.stdout.readline())
+            time.sleep(rng.uniform(0.15, 0.4))
+            os.kill(pid, signal.SIGKILL)
+            assert writer.stdout.readline() == "reaped\n"
+            loaded = load(path)  # must be a complete file: the old one or a newer one
+            version = loaded.theta[0]
+            assert np.all(loaded.theta == version)
+            # killed before its first save finished, the writer leaves the previous version
+            assert version == previous or first < version < first + 1000
+            previous = version
+            temporaries = [p for p in os.listdir(tmp_path) if p != "big.crm"]
+            assert all(p.startswith(".big.crm.") and p.endswith(".tmp") for p in temporaries)
+            interrupted += len(temporaries)  # a kill mid-save leaves its temporary behind
+            for p in temporaries:
+                os.unlink(tmp_path / p)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert interrupted >= 1  # at least one kill did land in the middle of a save
+
+
+# -- hostile and damaged files -----------------------------------------------------------------
+
+
+@pytest.fixture
+def valid(tmp_path):
+    """A valid small model file."""
+    path = tmp_path / "valid.crm"
+    save(cr.Network([3, 4, 2], activation=cr.Sigmoid(2.0), random_state=15), path)
+    return path
+
+
+class Trap:
+    """Pickles to a call that creates a marker file when unpickled."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+@pytest.mark.parametrize("declared", ["<f8", "|O"])
+def test_pickled_object_array_is_refused_and_never_runs(tmp_path, declared):
+    marker = tmp_path / "pwned"
+    payload = npy_bytes(np.array([Trap(marker)], dtype=object), allow_pickle=True)
+    np.load(io.BytesIO(payload), allow_pickle=True)  # the trap works when pickle is allowed
+    assert marker.exists()
+    marker.unlink()
+    doc = forged_doc({"theta": ("theta.npy", declared, [1], payload)}, config={})
+    path = write_raw(tmp_path / "evil.crm", doc, {"theta.npy": payload})
+    match = "pickled object array" if declared == "<f8" else "dtype '|O'"
+    with pytest.raises(ModelFormatError, match=match):
+        load(path)
+    assert not marker.exists()
+
+
+def test_deeply_nested_json_is_refused(tmp_path):
+    raw = b'{"format": "chainrule", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    path = write_raw(tmp_path / "bomb.crm", {}, {}, meta=raw)
+    with pytest.raises(ModelFormatError, match="nested"):
+        load(path)
+    raw = b'{"format": "chainrule", "x": ' + b"[" * 80 + b"]" * 80 + b"}"
+    path = write_raw(tmp_path / "bomb2.crm", {}, {}, meta=raw)
+    with pytest.raises(ModelFormatError, match="nested deeper than 64"):
+        load(path)
+
+
+def test_huge_meta_json_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    raw = b'{"format": "chainrule", "pad": "' + b" " * (11 * 2**20) + b'"}'
+    path = write_raw(tmp_path / "bomb.crm", {}, {}, meta=raw)
+    assert path.stat().st_size < 2**20  # small on disk, 11 MB unpacked
+    monkeypatch.setattr(json, "loads", None)  # reading it would fail differently
+    with pytest.raises(ModelFormatError, match=r"'meta.json' unpacks to \d+ bytes, over"):
+        load(path)
+
+
+def test_zip_bomb_array_is_refused_before_it_is_read(tmp_path):
+    bomb = npy_bytes(np.zeros(25_000_000))  # 200 MB of zeros, 200 kB deflated
+    doc = forged_doc({"theta": ("theta.npy", "<f8", [2], bomb)}, config={})
+    path = write_raw(tmp_path / "bomb.crm", doc, {"theta.npy": bomb})
+    assert path.stat().st_size < 2**20
+    with pytest.raises(ModelFormatError, match="zip bomb"):
+        load(path)
+
+
+def test_max_bytes_caps_what_load_allocates(valid):
+    with pytest.raises(ModelFormatError, match="over 10"):
+        load(valid, max_bytes=10)
+    assert isinstance(load(valid, max_bytes=10_000), cr.Network)
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.9, 0.1])
+def test_truncated_file_is_refused(valid, fraction):
+    data = valid.read_bytes()
+    valid.write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(ModelFormatError, match="not a zip"):
+        load(valid)
+
+
+def test_random_bytes_and_empty_files_are_refused(tmp_path):
+    path = tmp_path / "noise.crm"
+    path.write_bytes(np.random.default_rng(0).bytes(5000))
+    with pytest.raises(ModelFormatError, match="not a zip"):
+        load(path)
+    path.write_bytes(b"")
+    with pytest.raises(ModelFormatError, match="not a zip"):
+        load(path)
+
+
+def test_flipped_byte_in_an_array_is_detected(valid, tmp_path):
+    # rewrite the file with one weight changed but every zip CRC valid: only the sha256 knows
+    with zipfile.ZipFile(valid) as zf:
+        meta, data = zf.read("meta.json"), bytearray(zf.read("theta.npy"))
+    data[-3] ^= 0x10
+    path = write_raw(tmp_path / "flipped.crm", {}, {"theta.npy": bytes(data)}, meta=meta)
+    with pytest.raises(ModelFormatError, match="checksum mismatch in array 'theta'"):
+        load(path)
+
+
+def test_duplicate_entries_are_refused(valid, tmp_path):
+    with zipfile.ZipFile(valid) as zf:
+        meta, data = zf.read("meta.json"), zf.read("theta.npy")
+    path = write_raw(tmp_path / "twice.crm", {}, {"theta.npy": data}, meta=meta)
+    with zipfile.ZipFile(path, "a") as zf, pytest.warns(UserWarning, match="Duplicate name"):
+        zf.writestr("theta.npy", npy_bytes(np.zeros(26)))
+    with pytest.raises(ModelFormatError, match="two entries of the same name"):
+        load(path)
+
+
+def test_raw_flip_in_an_array_is_detected(valid):
+    data = bytearray(valid.read_bytes())
+    data[200] ^= 0x01  # inside theta.npy, the first entry: the zip's CRC notices
+    valid.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match="CRC"):
+        load(valid)
+
+
+def test_edited_meta_fails_its_checksum(valid, tmp_path):
+    with zipfile.ZipFile(valid) as zf:
+        entries = {name: zf.read(name) for name in zf.namelist()}
+    doc = json.loads(entries.pop("meta.json"))
+    doc["config"]["alpha"] = 1.0
+    with zipfile.ZipFile(tmp_path / "edited.crm", "w") as zf:
+        zf.writestr("meta.json", json.dumps(doc))  # the old checksum entry is kept
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    with pytest.raises(ModelFormatError, match=r"checksum mismatch in meta\.json"):
+        load(tmp_path / "edited.crm")
+
+
+def forged_network(tmp_path, **changes):
+    """A well-checksummed file from a valid network, with meta.json fields replaced."""
+    net = cr.Network([3, 4, 2], random_state=16)
+    payload = npy_bytes(net.theta)
+    doc = forged_doc(
+        {"theta": ("theta.npy", "<f8", [net.n_params], payload)}, config=net.get_config()
+    )
+    doc.update(changes)
+    entries = {"theta.npy": payload}
+    return write_raw(tmp_path / "forged.crm", doc, entries)
+
+
+def test_forger_helper_makes_loadable_files(tmp_path):
+    assert isinstance(load(forged_network(tmp_path)), cr.Network)
+
+
+def test_newer_format_version_is_refused(tmp_path):
+    path = forged_network(tmp_path, format_version=FORMAT_VERSION + 1, chainrule_version="9.0")
+    with pytest.raises(
+        ModelFormatError,
+        match=r"written by a newer chainrule \(9\.0\): "
+        r"format version 2, this chainrule reads up to 1; upgrade",
+    ):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"format": "pytorch"}, "format tag 'pytorch'"),
+        ({"format_version": "1"}, "invalid format_version"),
+        ({"kind": 3}, "no 'kind'"),
+        ({"arrays": []}, "no 'arrays'"),
+    ],
+)
+def test_bad_envelope_is_refused(tmp_path, changes, match):
+    with pytest.raises(ModelFormatError, match=match):
+        load(forged_network(tmp_path, **changes))
+
+
+@pytest.mark.parametrize(
+    "file", ["../../etc/passwd", "/etc/passwd", "sub/theta.npy", ".hidden.npy", "meta.json"]
+)
+def test_entry_names_must_be_plain_npy_names(tmp_path, file):
+    payload = npy_bytes(np.zeros(26))
+    doc = forged_doc({"theta": (file, "<f8", [26], payload)}, config={})
+    path = write_raw(tmp_path / "evil.crm", doc, {"theta.npy": payload})
+    with pytest.raises(ModelFormatError, match=r"not a plain \.npy file name"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    ("declared", "shape", "array", "match"),
+    [
+        ("<c16", [2], np.zeros(2, complex), "only bool, integer, float"),
+        ("|V8", [2], np.zeros(2), "only bool, integer, float"),
+        ("<i3", [2], np.zeros(2), "unknown dtype"),
+        ("<f8", [3], np.zeros(2), "declares"),
+        ("<f4", [2], np.zeros(2), "declares"),
+        ("<f8", [-2], np.zeros(2), "invalid shape"),
+        ("<f8", [2], np.zeros(2), None),  # the control: this one loads
+    ],
+)
+def test_declared_arrays_must_match(tmp_path, declared, shape, array, match):
+    payload = npy_bytes(array)
+    doc = forged_doc({"x": ("x.npy", declared, shape, payload)})
+    path = write_raw(tmp_path / "a.crm", doc, {"x.npy": payload})
+    if match is None:
+        assert np.array_equal(read_archive(path)[1]["x"], array)
+    else:
+        with pytest.raises(ModelFormatError, match=match):
+            read_archive(path)
+
+
+def test_missing_entries_are_refused(valid, tmp_path):
+    with zipfile.ZipFile(valid) as zf:
+        entries = {name: zf.read(name) for name in zf.namelist()}
+    for missing in entries:
+        with zipfile.ZipFile(tmp_path / "part.crm", "w") as zf:
+            for name, data in entries.items():
+                if name != missing:
+                    zf.writestr(name, data)
+        with pytest.raises(ModelFormatError, match=f"no '{missing}' entry"):
+            load(tmp_path / "part.crm")
+
+
+def test_npy_with_trailing_bytes_or_a_zip_inside_is_refused(tmp_path):
+    for payload, match in [
+        (npy_bytes(np.zeros(2)) + b"junk", "trailing bytes"),
+        (b"PK\x03\x04" + bytes(40), "not a valid .npy file"),  # np.load would open it as npz
+    ]:
+        doc = forged_doc({"x": ("x.npy", "<f8", [2], payload)})
+        path = write_raw(tmp_path / "a.crm", doc, {"x.npy": payload})
+        with pytest.raises(ModelFormatError, match=match):
+            read_archive(path)
+
+
+@pytest.mark.parametrize(
+    ("config_change", "match"),
+    [
+        ({"layer_sizes": [3, 10**9, 2]}, r"theta must have shape"),
+        ({"layer_sizes": [3, True]}, "invalid layer_sizes"),
+        ({"dtype": "float16"}, "invalid dtype"),
+        ({"activation": [{"name": "sigmoid", "gamma": 1}]}, "invalid activation config"),
+        ({"activation": [{"name": 3}]}, "invalid activation config"),
+        ({"activation": []}, "expected 1 hidden activations"),
+        ({"cost": {"name": "huber", "delta": "wide"}}, "invalid cost config"),
+        ({"alpha": -1.0}, "alpha must be >= 0"),
+        ({"alpha": None}, "invalid alpha"),
+        ({"activation": ["softmax"]}, "output layer only"),
+    ],
+)
+def test_invalid_network_config_is_refused(tmp_path, config_change, match):
+    config = cr.Network([3, 4, 2], random_state=16).get_config()
+    path = forged_network(tmp_path, config={**config, **config_change})
+    with pytest.raises(ModelFormatError, match=match):
+        load(path)
+
+
+# -- fuzzing -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    """A small float32 network and the bytes of its saved file."""
+    net = cr.Network([3, 4, 2], activation=cr.Sigmoid(2.0), dtype=np.float32, random_state=17)
+    path = tmp_path_factory.mktemp("fuzz") / "net.crm"
+    save(net, path)
+    return net, path.read_bytes()
+
+
+damage = st.one_of(
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), min_size=1, max_size=4).map(
+        lambda flips: ("flip", flips)
+    ),
+    st.integers(0, 10**6).map(lambda keep: ("truncate", keep)),
+)
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(damage=damage)
+def test_damaged_files_load_identically_or_raise_model_format_error(small_model, damage):
+    net, data = small_model
+    what, how = damage
+    if what == "truncate":
+        damaged = data[: how % len(data)]
+    else:
+        buf = bytearray(data)
+        for position, mask in how:
+            buf[position % len(buf)] ^= mask
+        damaged = bytes(buf)
+    try:
+        again = load(io.BytesIO(damaged))
+    except ModelFormatError:
+        return
+    assert again.get_config() == net.get_config()
+    assert np.array_equal(again.theta, net.theta)
