@@ -26,39 +26,54 @@ def _column_names(X: Any) -> list | None:
     return None if columns is None else list(columns)
 
 
-def _dense_2d(a: Any) -> tuple[np.ndarray, bool] | None:
-    """``a`` as a 2-D ndarray (a 1-D one becomes one column) and whether it was 1-D."""
+def _ndarray(a: Any) -> np.ndarray | None:
+    """``a`` as an ndarray of at least one dimension, or None (a ragged list, whose numpy
+    error is the better message)."""
     try:
         arr = np.asarray(a)
-    except Exception:  # a ragged list: numpy's own error is the better message
+    except Exception:
         return None
-    if arr.ndim == 1:
-        return arr.reshape(-1, 1), True
-    if arr.ndim != 2:
-        return None
-    return arr, False
+    return arr if arr.ndim else None
 
 
-def position(name: str, row: int, col: int, one_d: bool, columns: list | None = None) -> str:
-    """``"in column 3 ('age', row 17)"`` or ``"at index 17"`` for a 1-D array."""
-    if one_d:
-        return f"at index {row}"
-    label = ""
-    if columns is not None and col < len(columns):
-        label = f"{columns[col]!r}, "
+def _first(bad: np.ndarray) -> tuple[int, ...]:
+    """The first True of ``bad``: in the lowest column, then the lowest row, for a 2-D array
+    (so the message names the first offending column); in C order otherwise."""
+    if bad.ndim == 2:
+        col, row = (int(i[0]) for i in np.nonzero(bad.T))
+        return row, col
+    return tuple(int(i[0]) for i in np.nonzero(bad))
+
+
+def position(index: tuple[int, ...], columns: list | None = None) -> str:
+    """``"in column 3 ('age', row 17)"`` for a 2-D array, ``"at index 17"`` for a 1-D one."""
+    if len(index) == 1:
+        return f"at index {index[0]}"
+    if len(index) != 2:
+        return f"at index {index}"
+    row, col = index
+    label = f"{columns[col]!r}, " if columns is not None and col < len(columns) else ""
     return f"in column {col} ({label}row {row})"
 
 
-def _is_nan(v: Any) -> bool:
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _as_number(value: Any, dtype: np.dtype) -> Any:
+    """``value`` as a ``dtype`` scalar (strings such as ``"nan"`` included), None if it is not a
+    number at all."""
     try:
-        return bool(v != v)  # NaN is the one value not equal to itself
-    except Exception:
-        return False
+        with np.errstate(all="ignore"):
+            return dtype.type(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def nonfinite_message(a: Any, name: str, dtype: Any = np.float64) -> str | None:
     """``"X contains NaN in column 3 (row 17)"`` for the first NaN or infinity of ``a`` (dense,
-    sparse or a DataFrame, 1-D or 2-D) once cast to ``dtype``, or None if there is none."""
+    sparse or a DataFrame; numbers, strings or objects) once cast to ``dtype``, or None if
+    there is none."""
     dtype = np.dtype(dtype)
     columns = _column_names(a)
     if issparse(a):
@@ -71,75 +86,67 @@ def nonfinite_message(a: Any, name: str, dtype: Any = np.float64) -> str | None:
         if not bad.any():
             return None
         rows, cols, values = coo.row[bad], coo.col[bad], data[bad]
-        k = int(np.lexsort((cols, rows))[0])
-        row, col, value, count, one_d = int(rows[k]), int(cols[k]), values[k], int(bad.sum()), False
+        k = int(np.lexsort((rows, cols))[0])  # the lowest column, then the lowest row
+        index, value, count = (int(rows[k]), int(cols[k])), values[k], int(bad.sum())
     else:
-        dense = _dense_2d(a)
-        if dense is None:
+        arr = _ndarray(a)
+        if arr is None:
             return None
-        arr, one_d = dense
         if arr.dtype.kind in "biuf":
             with np.errstate(all="ignore"):
                 bad = ~np.isfinite(arr.astype(dtype))
-        elif arr.dtype.kind == "O":
+        else:  # strings ("nan") and objects (None, float("inf")) one by one
             bad = np.zeros(arr.shape, dtype=bool)
             for idx, v in np.ndenumerate(arr):
-                if v is None or _is_nan(v):
-                    bad[idx] = True
-                    continue
-                try:
-                    with np.errstate(all="ignore"):
-                        bad[idx] = not np.isfinite(dtype.type(v))
-                except Exception:
-                    pass
-        else:
-            return None
+                number = _as_number(v, dtype) if v is not None else dtype.type("nan")
+                bad[idx] = number is not None and not np.isfinite(number)
         if not bad.any():
             return None
-        rows, cols = np.nonzero(bad)  # row-major: the first is the first row's first column
-        row, col, count = int(rows[0]), int(cols[0]), int(bad.sum())
-        value = arr[row, col]
-    if value is None or _is_nan(value):
-        what = "NaN" if value is not None else "a missing value (None)"
+        index = _first(bad)
+        value, count = arr[index], int(bad.sum())
+    value = _plain(value)
+    as_float = _as_number(value, np.dtype(np.float64)) if value is not None else None
+    if value is None:
+        what = "a missing value (None)"
+    elif as_float is None or np.isnan(as_float):
+        what = "NaN"
+    elif np.isinf(as_float):
+        what = "infinity"
     else:
-        try:
-            infinite = bool(np.isinf(float(value)))
-        except Exception:
-            infinite = True
-        what = "infinity" if infinite else f"a value too large for {dtype.name} ({value!r})"
-    message = f"{name} contains {what} {position(name, row, col, one_d, columns)}"
+        what = f"a value too large for {dtype.name} ({value!r})"
+    message = f"{name} contains {what} {position(index, columns)}"
     if count > 1:
-        message += f"; {count} NaN or infinite values in all"
+        message += f" ({count} such entries in all)"
     return message
 
 
-def non_numeric_entry(a: Any) -> tuple[int, int, Any, bool, list | None] | None:
-    """``(row, col, value, one_d, columns)`` of the first entry of ``a`` that is not a number."""
+def non_numeric_entry(a: Any) -> tuple[tuple[int, ...], Any, list | None] | None:
+    """``(index, value, columns)`` of the first entry of ``a`` that is not a number."""
     if issparse(a):
         return None
     columns = _column_names(a)
-    if columns is not None and hasattr(a, "iloc"):
-        cols = [np.asarray(a.iloc[:, j], dtype=object) for j in range(len(columns))]
-        one_d = False
-    else:
-        dense = _dense_2d(a)
-        if dense is None:
-            return None
-        arr, one_d = dense
-        cols = [arr[:, j] for j in range(arr.shape[1])]
-    for j, col in enumerate(cols):
+    arr = _ndarray(a)
+    if arr is None:
+        return None
+
+    def is_number(v) -> bool:
         try:
             with np.errstate(all="ignore"):
-                np.asarray(col, dtype=np.float64)
-            continue
+                np.asarray(v, dtype=np.float64)
         except (ValueError, TypeError, OverflowError):
-            pass
-        for i, v in enumerate(col):
-            try:
-                with np.errstate(all="ignore"):
-                    np.asarray(v, dtype=np.float64)
-            except (ValueError, TypeError, OverflowError):
-                return i, j, v, one_d, columns
+            return False
+        return True
+
+    if arr.ndim == 2:  # column by column, each at numpy's speed, to name the first column
+        for j in range(arr.shape[1]):
+            if not is_number(arr[:, j]):
+                for i, v in enumerate(arr[:, j]):
+                    if not is_number(v):
+                        return (i, j), _plain(v), columns
+        return None
+    for idx, v in np.ndenumerate(arr):
+        if not is_number(v):
+            return idx, _plain(v), columns
     return None
 
 
@@ -149,15 +156,14 @@ def non_numeric_error(a: Any, name: str, error: Exception, what: str) -> Excepti
     found = non_numeric_entry(a)
     if found is None:
         return None
-    row, col, value, one_d, columns = found
-    if isinstance(value, np.generic):
-        value = value.item()  # 'abc', not np.str_('abc')
-    where = position(name, row, col, one_d, columns)
+    index, value, columns = found
+    where = position(index, columns)
     if isinstance(value, int):
+        digits = int(value.bit_length() * 0.30103) + 1
         return ValueError(
-            f"{name} holds an integer too large for a float, {value:.3e}, {where}; {what}"
+            f"{name} holds an integer too large for a float (about {digits} digits) {where}; {what}"
         )
-    if isinstance(value, str | bytes | np.str_ | np.bytes_):
+    if isinstance(value, str | bytes):
         advice = (
             "encode strings and categories as numbers first (e.g. "
             "sklearn.preprocessing.OneHotEncoder)"
@@ -190,10 +196,12 @@ def as_float_array(a: np.ndarray, dtype: Any, name: str, what: str) -> np.ndarra
         raise error from e
 
 
-def check_finite(a: np.ndarray, name: str, dtype: Any = None) -> None:
-    """Raise ``ValueError`` naming the first NaN or infinity of the float array ``a``."""
+def check_finite(a: np.ndarray, name: str, original: Any = None) -> None:
+    """Raise ``ValueError`` naming the first NaN or infinity of the float array ``a``, which
+    was cast from ``original`` (the message shows the original value if casting overflowed)."""
     if not np.isfinite(a).all():
-        raise ValueError(nonfinite_message(a, name, dtype or a.dtype))
+        message = None if original is None else nonfinite_message(original, name, a.dtype)
+        raise ValueError(message or nonfinite_message(a, name, a.dtype))
 
 
 def explain_validation_error(
@@ -208,11 +216,24 @@ def explain_validation_error(
     ``needs`` says, per input, what ``estimator`` needs of it. None when there is nothing to
     add."""
     message = str(error)
+    shape = getattr(inputs.get("X"), "shape", None)
+    if "at least one array or dtype" in message and shape is not None and 0 in shape:
+        # numpy's words for a DataFrame without columns: say it as scikit-learn does for arrays
+        what = "0 feature(s)" if len(shape) == 2 and shape[1] == 0 else "0 sample(s)"
+        return ValueError(
+            f"Found array with {what} (shape={tuple(shape)}) while a minimum of 1 is required by "
+            f"{estimator}."
+        )
     if isinstance(error, ValueError) and ("NaN" in message or "infinity" in message):
         names = [n for n in inputs if message.startswith(f"Input {n} ")] or list(inputs)
         for name in names:
             found = nonfinite_message(inputs[name], name, dtype)
             if found is not None:
+                if "too large" in found:
+                    return ValueError(
+                        f"{found}; scale {name} down (e.g. sklearn.preprocessing.StandardScaler) "
+                        "or compute in float64 (dtype='float64')"
+                    )
                 advice = (
                     "impute missing values first (e.g. sklearn.impute.SimpleImputer) or drop "
                     "those samples"

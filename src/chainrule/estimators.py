@@ -201,7 +201,9 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     def _validate_input(self, X, y, first_call: bool):
         try:
-            with np.errstate(over="ignore"):  # a value too large for float32 is reported below
+            # scikit-learn's finiteness check sums X (inf + -inf warns) and casts (a value too
+            # large for float32 overflows): both are reported below as errors, not warnings
+            with np.errstate(over="ignore", invalid="ignore"):
                 return validate_data(
                     self,
                     X,
@@ -275,6 +277,11 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
         if incremental and self.solver == "lbfgs":
             raise ValueError("partial_fit is not available for solver='lbfgs'; use fit")
+        if self.early_stopping and not incremental and self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True needs validation samples, but validation_fraction=0; "
+                "set it in (0, 1), e.g. 0.1"
+            )
         X, y = self._validate_input(X, y, first_call)
         Y = self._encode_targets(y, first_call, classes).astype(X.dtype, copy=False)
         sw = self._sample_weight(sample_weight, y, X.shape[0], X.dtype)
@@ -682,7 +689,9 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
     def _checked_input(self, X):
         check_is_fitted(self, "network_")
         try:
-            with np.errstate(over="ignore"):  # a value too large for float32 is reported below
+            # scikit-learn's finiteness check sums X (inf + -inf warns) and casts (a value too
+            # large for float32 overflows): both are reported below as errors, not warnings
+            with np.errstate(over="ignore", invalid="ignore"):
                 X_checked = validate_data(
                     self, X, accept_sparse=["csr", "csc"], dtype=self._input_dtype(), reset=False
                 )
@@ -1041,8 +1050,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _encode_targets(self, y, first_call, classes=None):
         if y.dtype.kind not in "biuf":  # scikit-learn lets string targets through
             needs = "MLPRegressor needs numeric targets (MLPClassifier takes labels)"
-            y = as_float_array(y, np.float64, "y", needs)
-            check_finite(y, "y")
+            raw, y = y, as_float_array(y, np.float64, "y", needs)
+            check_finite(y, "y", raw)
+        elif not np.isfinite(y).all():  # an object y's None becomes NaN after validation
+            raise ValueError(
+                f"{nonfinite_message(y, 'y')}; MLPRegressor does not accept missing or infinite "
+                "targets: drop those samples"
+            )
         if first_call:
             self._y_ndim = y.ndim
         if self.loss == "poisson" and (y < 0).any():

@@ -39,6 +39,9 @@ from chainrule.costs import Cost, get_cost
 
 INITS = ("glorot_uniform", "he_normal", "normal")
 
+#: rows per block of the prediction forward pass (:meth:`Network._logits`)
+_PREDICT_BLOCK = 2048
+
 
 def _layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
     """``layer_sizes`` as a list of at least two positive ints, or an error naming the bad one."""
@@ -315,8 +318,9 @@ class Network:
             )
         if X.shape[0] == 0:
             raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is needed")
+        raw = X
         X = as_float_array(X, self.dtype, "X", "the network's input must be numeric")
-        check_finite(X, "X", self.dtype)
+        check_finite(X, "X", raw)
         return X
 
     def _as_target(self, Y: ArrayLike, n_samples: int) -> np.ndarray:
@@ -332,8 +336,9 @@ class Network:
                 f"Y must have shape ({n_samples}, {n_out}), one row of {n_out} target(s) per "
                 f"sample of X, got {Y.shape}"
             )
+        raw = Y
         Y = as_float_array(Y, self.dtype, "Y", "targets must be numeric")
-        check_finite(Y, "Y", self.dtype)
+        check_finite(Y, "Y", raw)
         return Y
 
     def _sample_weights(self, sample_weight: ArrayLike | None, n_samples: int) -> np.ndarray:
@@ -354,10 +359,27 @@ class Network:
         return self.activations[-1](self._logits(a))  # a^L = sigma^L(z^L)
 
     def _logits(self, a: np.ndarray) -> np.ndarray:
-        """``z^L`` for a checked input: the forward pass up to the output activation."""
+        """``z^L`` for a checked input: the forward pass up to the output activation.
+
+        A large dense input goes through in blocks of rows, so that each ``z^m`` stays in the
+        cache between its product, its bias and its activation.
+        """
+        n = a.shape[0]
+        if issparse(a) or n <= 2 * _PREDICT_BLOCK:
+            return self._logits_block(a)
+        blocks = [
+            self._logits_block(a[s : s + _PREDICT_BLOCK]) for s in range(0, n, _PREDICT_BLOCK)
+        ]
+        return np.concatenate(blocks)
+
+    def _logits_block(self, a: np.ndarray) -> np.ndarray:
         for W, b, sigma in zip(self.W[:-1], self.b[:-1], self.activations[:-1], strict=True):
-            a = sigma(a @ W.T + b)  # a^m = sigma^m(z^m), z^m = W^m a^(m-1) + b^m
-        return a @ self.W[-1].T + self.b[-1]  # z^L = W^L a^(L-1) + b^L
+            z = a @ W.T
+            z += b  # z^m = W^m a^(m-1) + b^m
+            a = sigma(z)  # a^m = sigma^m(z^m)
+        z = a @ self.W[-1].T
+        z += self.b[-1]  # z^L = W^L a^(L-1) + b^L
+        return z
 
     def _forward_trace(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         z, a = [], [X]  # a^0 is the input
