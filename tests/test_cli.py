@@ -256,3 +256,29 @@ def test_saved_predictions_are_bit_identical(trained):
     again = cr.load(out / "model.crm")
     X = load_iris().data
     np.testing.assert_array_equal(model.predict_proba(X), again.predict_proba(X))
+
+
+def test_train_resume(tmp_path):
+    args = [
+        "train",
+        "--data",
+        "wine",
+        "--hidden",
+        "8",
+        "--epochs",
+        "30",
+        "--quiet",
+        "--no-early-stopping",
+        "--out",
+        tmp_path,
+        "--resume",
+        tmp_path / "fit.ckpt",
+    ]
+    first = run(*args)
+    assert (tmp_path / "fit.ckpt").is_file() and "epochs: 30" in first.stdout
+    again = run(*args)  # the checkpoint is at max_iter: nothing left to train, same model
+    assert "epochs: 30" in again.stdout
+    assert (
+        first.stdout.split("test accuracy")[1].split()[0]
+        == again.stdout.split("test accuracy")[1].split()[0]
+    )

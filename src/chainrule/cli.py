@@ -11,6 +11,7 @@ import csv
 import os
 import sys
 import time
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -71,6 +72,7 @@ class EpochProgress:
 
 
 def cmd_train(args) -> int:
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
 
     from chainrule.estimators import MLPClassifier, MLPRegressor, Standardized
@@ -95,6 +97,8 @@ def cmd_train(args) -> int:
     )
     if args.batch_size:
         params["batch_size"] = args.batch_size
+    if args.resume:
+        params.update(checkpoint=args.resume, resume=True)
     model = (MLPClassifier if classify else MLPRegressor)(**params)
     if not args.quiet and args.solver != "lbfgs":
         model.set_callbacks(EpochProgress(args.epochs))
@@ -105,8 +109,12 @@ def cmd_train(args) -> int:
         "target": data.target_name,
     }
     started = time.perf_counter()
-    bundle = Standardized.fit(model, X_tr, y_tr, info=info)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        bundle = Standardized.fit(model, X_tr, y_tr, info=info)
     seconds = time.perf_counter() - started
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"chainrule train: warning: {message}", file=sys.stderr)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -423,6 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--resume",
+        metavar="PATH",
+        help="checkpoint every epoch to PATH, and continue from it if it exists",
+    )
     train.set_defaults(func=cmd_train)
 
     predict = sub.add_parser("predict", parents=[common], help="predict the rows of a CSV file")

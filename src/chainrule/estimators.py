@@ -10,9 +10,14 @@ a range of starting values"), ``init``, ``class_weight``, ``scoring`` for early 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+import os
 import time
 import warnings
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 from scipy.sparse import issparse
@@ -39,14 +44,29 @@ from chainrule._checks import (
 from chainrule.activations import Activation
 from chainrule.costs import Cost
 from chainrule.network import INITS, Network
-from chainrule.persistence import network_from_payload, network_payload, register_model_class, save
+from chainrule.persistence import (
+    ModelFormatError,
+    network_from_payload,
+    network_payload,
+    read_archive,
+    register_model_class,
+    save,
+    write_archive,
+)
 from chainrule.training import (
+    Diverged,
     LearningRateSchedule,
     PlateauMonitor,
+    TrainingDivergedWarning,
+    clip_gradient,
     fit_lbfgs,
+    generator_from_state,
+    generator_state,
     make_optimizer,
     minibatches,
+    optimizer_payload,
     restart_generators,
+    restore_optimizer,
 )
 
 #: scikit-learn's names for the output activations it uses
@@ -85,6 +105,10 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         "init": [StrOptions(set(INITS)), None],
         "scoring": [str, callable, None],
         "dtype": [StrOptions({"float32", "float64"}), None],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "checkpoint": [str, os.PathLike, None],
+        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
+        "resume": ["boolean"],
     }
 
     def __init__(
@@ -118,6 +142,10 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         init,
         scoring,
         dtype,
+        max_grad_norm,
+        checkpoint,
+        checkpoint_every,
+        resume,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -147,6 +175,10 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         self.init = init
         self.scoring = scoring
         self.dtype = dtype
+        self.max_grad_norm = max_grad_norm
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
 
     # -- fitted attributes in scikit-learn's orientation --------------------------------------
 
@@ -200,22 +232,34 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         return (np.float64, np.float32) if self.dtype is None else np.dtype(self.dtype)
 
     def _validate_input(self, X, y, first_call: bool):
+        dtype = self._input_dtype()
+        # dtype="float64" with float32 data: X stays float32 (no float64 copy of the whole data
+        # set); the minibatches are cast as they are gathered (_run_epoch). L-BFGS works on the
+        # whole of X at every iteration, so it gets the float64 copy once.
+        keep_float32 = self.dtype == "float64" and self.solver != "lbfgs"
         try:
             # scikit-learn's finiteness check sums X (inf + -inf warns) and casts (a value too
             # large for float32 overflows): both are reported below as errors, not warnings
             with np.errstate(over="ignore", invalid="ignore"):
-                return validate_data(
+                X_checked, y_checked = validate_data(
                     self,
                     X,
                     y,
                     reset=first_call,
                     accept_sparse=["csr", "csc"],
-                    dtype=self._input_dtype(),
+                    dtype=(np.float64, np.float32) if keep_float32 else dtype,
                     multi_output=True,
                     y_numeric=isinstance(self, RegressorMixin),
                 )
         except (ValueError, TypeError, OverflowError) as e:
             self._explain_input_error(e, {"X": X, "y": y})
+        if issparse(X_checked) and X_checked.dtype != self._training_dtype(X_checked):
+            X_checked = X_checked.astype(self._training_dtype(X_checked))  # sparse: cast once
+        return X_checked, y_checked
+
+    def _training_dtype(self, X) -> np.dtype:
+        """The network's dtype: ``dtype`` if set, else that of the validated ``X``."""
+        return np.dtype(self.dtype) if self.dtype is not None else X.dtype
 
     def _explain_input_error(self, error: Exception, inputs: dict) -> None:
         """Re-raise scikit-learn's validation ``error``, naming the first offending entry."""
@@ -283,15 +327,22 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
                 "set it in (0, 1), e.g. 0.1"
             )
         X, y = self._validate_input(X, y, first_call)
-        Y = self._encode_targets(y, first_call, classes).astype(X.dtype, copy=False)
-        sw = self._sample_weight(sample_weight, y, X.shape[0], X.dtype)
+        dtype = self._training_dtype(X)  # X may be float32 for a float64 network
+        Y = self._encode_targets(y, first_call, classes).astype(dtype, copy=False)
+        sw = self._sample_weight(sample_weight, y, X.shape[0], dtype)
+        resumed = self._resume_from_checkpoint(X, Y, sw, incremental)
+        if resumed == "finished":
+            return self
+        first_call = first_call and not resumed
 
         n_runs = self.n_init if first_call and not incremental else 1
         rngs = restart_generators(self.random_state, n_runs)
         rng = rngs[0] if first_call else self._rng
         validation = None
         if self.early_stopping and not incremental:
-            X, Y, sw, y, validation = self._split_validation(X, Y, sw, y, rng)
+            if not resumed:
+                self._split_seed = int(rng.integers(np.iinfo(np.int32).max))
+            X, Y, sw, y, validation = self._split_validation(X, Y, sw, y, self._split_seed)
         n_subtasks = 1 if incremental else self.max_iter * n_runs
         ctx = self._init_callback_context(max_subtasks=n_subtasks)
         ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
@@ -299,9 +350,10 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         best = None
         for run, run_rng in enumerate(rngs):
             if first_call:
-                self.network_ = self._build_network(X.shape[1], Y.shape[1], X.dtype, run_rng)
+                self.network_ = self._build_network(X.shape[1], Y.shape[1], dtype, run_rng)
                 self._reset_training_state()
-            self._rng = run_rng
+            if not resumed:
+                self._rng = run_rng
             interrupted = self._train(X, Y, sw, y, validation, incremental, ctx)
             criterion = self._run_criterion()
             if best is None or criterion > best[0]:
@@ -314,7 +366,7 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
         return self
 
-    def _split_validation(self, X, Y, sw, y, rng):
+    def _split_validation(self, X, Y, sw, y, seed: int):
         """Hold out ``validation_fraction`` of the samples (stratified where it can be)."""
         stratify = None
         if isinstance(self, ClassifierMixin) and self._label_binarizer.y_type_ != "multilabel":
@@ -322,7 +374,6 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
             n_val = int(np.ceil(self.validation_fraction * len(y)))
             if counts.min() >= 2 and n_val >= len(counts):
                 stratify = y
-        seed = int(rng.integers(np.iinfo(np.int32).max))
         parts = train_test_split(
             X, Y, sw, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
         )
@@ -397,19 +448,21 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
             return bool(stop)
 
         interrupted = False
+        start = net.theta.copy()
         try:
-            self.loss_, self.n_iter_, curve = fit_lbfgs(
-                net,
-                X,
-                Y,
-                sw / w_sum,
-                w_sum,
-                max_iter=self.max_iter,
-                max_fun=self.max_fun,
-                tol=self.tol,
-                verbose=bool(self.verbose),
-                on_iteration=on_iteration if hasattr(self, "_skl_callbacks") else None,
-            )
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                self.loss_, self.n_iter_, curve = fit_lbfgs(
+                    net,
+                    X,
+                    Y,
+                    sw / w_sum,
+                    w_sum,
+                    max_iter=self.max_iter,
+                    max_fun=self.max_fun,
+                    tol=self.tol,
+                    verbose=bool(self.verbose),
+                    on_iteration=on_iteration if hasattr(self, "_skl_callbacks") else None,
+                )
         except KeyboardInterrupt:
             interrupted = True
             self.loss_ = net._cost(X, Y, sw / w_sum, w_sum)
@@ -420,6 +473,12 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
                 stacklevel=4,
             )
         epoch_ctx[0].call_on_fit_task_end(estimator=self)
+        if not (np.isfinite(net.theta).all() and math.isfinite(self.loss_)):
+            net.theta[...] = start  # L-BFGS ended on non-finite weights: back to the start
+            self._optimizer = None
+            self._warn_diverged(self.loss_)
+            self.loss_ = net._cost(X, Y, sw / w_sum, w_sum)
+            curve = [c for c in curve if math.isfinite(c)]
         self.loss_curve_ = curve or [self.loss_]
         self.best_loss_ = min(self.loss_curve_)
         self.t_ = X.shape[0]
@@ -432,7 +491,8 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
     def _train_stochastic(self, X, Y, sw, y, validation, incremental, ctx) -> bool:
         net = self.network_
         n = X.shape[0]
-        if self._optimizer is None or not incremental:
+        resuming = self.__dict__.pop("_resuming", False)
+        if self._optimizer is None or not (incremental or resuming):
             self._optimizer = make_optimizer(
                 self.solver,
                 learning_rate_init=self.learning_rate_init,
@@ -453,16 +513,30 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         monitor = self._monitor
         callbacks = hasattr(self, "_skl_callbacks")
         interrupted = False
-        for _ in range(1 if incremental else self.max_iter):
+        epoch_start = np.empty_like(net.theta)  # the last weights known to give a finite cost
+        reached_max_iter = False
+        epochs = 1 if incremental else self.max_iter - (self.n_iter_ if resuming else 0)
+        for _ in range(epochs):
             started = time.perf_counter()
             epoch_ctx = ctx.subcontext(task_name="epoch")
             epoch_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+            epoch_start[...] = net.theta
             try:
-                self.loss_ = self._run_epoch(net, optimizer, X, Y, sw, batch_size, grad)
+                # a blow-up is caught by the finiteness checks below, not by numpy's warnings
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    loss = self._run_epoch(net, optimizer, X, Y, sw, batch_size, grad)
+                    if not np.isfinite(net.theta).all():
+                        raise Diverged(loss)
             except KeyboardInterrupt:
                 interrupted = True
                 epoch_ctx.call_on_fit_task_end(estimator=self)
                 break
+            except Diverged as blow_up:
+                net.theta[...] = epoch_start
+                epoch_ctx.call_on_fit_task_end(estimator=self)
+                self._warn_diverged(blow_up.cost)
+                break
+            self.loss_ = loss
             self.n_iter_ += 1
             self.t_ += n
             self.loss_curve_.append(self.loss_)
@@ -496,7 +570,10 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
                 if stopping:
                     break
                 monitor.stale_epochs = 0
+            if self.checkpoint is not None and self.n_iter_ % self.checkpoint_every == 0:
+                self._write_checkpoint(finished=False)
         else:
+            reached_max_iter = True
             if not incremental:
                 warnings.warn(
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
@@ -516,7 +593,27 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         self.__dict__.pop("_fast_engine", None)  # the minibatch buffers are per fit
         if not self.loss_curve_:
             self.loss_ = net._cost(X, Y, sw / sw.sum(), float(sw.sum()))
+        if self.checkpoint is not None and not interrupted:
+            # a fit that stopped (converged, early-stopped, diverged) is over; one that ran out
+            # of max_iter may go on with a larger max_iter
+            self._write_checkpoint(finished=not reached_max_iter)
         return interrupted
+
+    def _warn_diverged(self, cost: float) -> None:
+        if self.solver == "lbfgs":
+            where, advice = "L-BFGS", "Scale the features (e.g. StandardScaler) or raise alpha."
+        else:
+            where = f"epoch {self.n_iter_ + 1}"
+            advice = (
+                "Scale the features (e.g. StandardScaler), lower learning_rate_init (now "
+                f"{self._optimizer.learning_rate:g}), or set max_grad_norm to clip the gradients."
+            )
+        warnings.warn(
+            f"training diverged in {where}: the cost became {cost}. Training stopped and the "
+            f"last weights known to give a finite cost were restored. {advice}",
+            TrainingDivergedWarning,
+            stacklevel=5,
+        )
 
     def _run_epoch(self, net, optimizer, X, Y, sw, batch_size, grad) -> float:
         """One pass over the data in minibatches; returns the mean minibatch cost.
@@ -527,34 +624,48 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         """
         total, w_total = 0.0, float(sw.sum())
         engine = _fast.engine()
-        if engine != "reference" and not issparse(X) and X.dtype == Y.dtype == net.dtype:
+        # float32 X for a float64 network (dtype="float64") is cast minibatch by minibatch
+        casts = X.dtype != net.dtype and np.can_cast(X.dtype, net.dtype)
+        dense = not issparse(X) and Y.dtype == net.dtype and (X.dtype == net.dtype or casts)
+        if engine != "reference" and dense:
             fast = getattr(self, "_fast_engine", None)
             if fast is None or not fast.matches(net, batch_size):
                 fast = self._fast_engine = _fast.MinibatchEngine(net, batch_size)
-            if engine == "numba" and _fast.small_problem(net, batch_size):
+            whole_epoch = self.max_grad_norm is None and _fast.small_problem(net, batch_size)
+            if engine == "numba" and whole_epoch:
                 done = fast.run_epoch(optimizer, X, Y, sw, self._rng, self.shuffle, grad)
                 if done is not None:
-                    total, steps = done
+                    total, steps = done  # the kernel stops at a step whose cost is not finite
                     self._steps += steps
+                    if not math.isfinite(total):
+                        raise Diverged(total)
                     return total / w_total
             for idx in minibatches(X.shape[0], batch_size, self._rng, self.shuffle):
-                cost, n_b = fast.cost_and_gradient(X, Y, sw, idx, grad)
+                cost, n_b = fast.cost_and_gradient(X, Y, sw, idx, grad, not self.shuffle)
                 if n_b == 0:
                     continue
-                optimizer.step(net.theta, grad)
-                total += cost * n_b
-                self._steps += 1
+                total += self._step(optimizer, net.theta, grad, cost) * n_b
             return total / w_total
         for idx in minibatches(X.shape[0], batch_size, self._rng, self.shuffle):
             sw_b = sw[idx]
             n_b = float(sw_b.sum())
             if n_b == 0:
                 continue
-            cost, _ = net._cost_and_gradient(X[idx], Y[idx], sw_b / n_b, n_b, grad)
-            optimizer.step(net.theta, grad)
-            total += cost * n_b
-            self._steps += 1
+            X_b = X[idx].astype(net.dtype) if casts else X[idx]
+            cost, _ = net._cost_and_gradient(X_b, Y[idx], sw_b / n_b, n_b, grad)
+            total += self._step(optimizer, net.theta, grad, cost) * n_b
         return total / w_total
+
+    def _step(self, optimizer, theta: np.ndarray, grad: np.ndarray, cost: float) -> float:
+        """One optimizer step from a minibatch's gradient (clipped to ``max_grad_norm``);
+        stops the epoch when the minibatch's cost is not finite."""
+        if not math.isfinite(cost):
+            raise Diverged(cost)
+        if self.max_grad_norm is not None:
+            clip_gradient(grad, self.max_grad_norm)
+        optimizer.step(theta, grad)
+        self._steps += 1
+        return cost
 
     def _validate(self, validation) -> tuple[float, float]:
         X_val, Y_val, sw_val, y_val = validation
@@ -599,13 +710,16 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         check_is_fitted(self, "network_")
         save(self, path)
 
-    def _to_payload(self) -> tuple[dict, dict]:
+    def _param_config(self) -> dict:
+        """The parameters as JSON: Activation and Cost objects by their config."""
         params = {}
         for name, value in self.get_params().items():
             if isinstance(value, Activation | Cost):
                 value = value.get_config()
             elif isinstance(value, list | tuple) and name == "activation":
                 value = [a.get_config() if isinstance(a, Activation) else a for a in value]
+            elif isinstance(value, os.PathLike):
+                value = os.fspath(value)
             elif isinstance(value, np.random.Generator | np.random.RandomState):
                 value = None  # a generator's state is not part of the model
             elif callable(value):
@@ -614,6 +728,10 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
                     "(loading never runs code); use a scorer name instead"
                 )
             params[name] = value
+        return params
+
+    def _to_payload(self) -> tuple[dict, dict]:
+        params = self._param_config()
         net_meta, arrays = network_payload(self.network_)
         fitted = {a: _json_scalar(getattr(self, a, None)) for a in self._SAVED_SCALARS}
         for name in self._SAVED_ARRAYS:
@@ -667,6 +785,112 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     def _restore_target_encoding(self, meta: dict, arrays: dict) -> None:
         raise NotImplementedError
+
+    # -- checkpoints: the whole training state, written atomically, to resume from -----------
+
+    #: parameters that may differ between a checkpoint and the estimator that resumes it
+    _RESUMABLE_CHANGES = frozenset(
+        {"checkpoint", "checkpoint_every", "resume", "verbose", "max_iter"}
+    )
+
+    def _write_checkpoint(self, finished: bool) -> None:
+        """The model file of :meth:`save` plus the optimizer's moments, the random generator,
+        the early-stopping monitor and the epoch: everything an exact resume needs."""
+        meta, arrays = self._to_payload()
+        opt_meta, opt_arrays = optimizer_payload(self._optimizer)
+        monitor = self._monitor
+        meta["training"] = {
+            "finished": finished,
+            "steps": self._steps,
+            "split_seed": getattr(self, "_split_seed", None),
+            "rng": generator_state(self._rng),
+            "optimizer": opt_meta,
+            "monitor": {
+                "best": monitor.best,
+                "best_epoch": monitor.best_epoch,
+                "stale_epochs": monitor.stale_epochs,
+            },
+            "data": self._data_fingerprint,
+        }
+        arrays.update({f"train.optimizer.{k}": v for k, v in opt_arrays.items()})
+        if monitor.best_theta is not None:
+            arrays["train.best_theta"] = monitor.best_theta
+        write_archive(self.checkpoint, {"kind": type(self).__name__, **meta}, arrays)
+
+    def _resume_from_checkpoint(self, X, Y, sw, incremental: bool):
+        """With ``checkpoint`` set: False to train from the start, True to go on from the
+        checkpoint's state (``resume=True`` and the file exists), ``"finished"`` when the
+        checkpointed fit had already ended."""
+        if self.checkpoint is None:
+            return False
+        if incremental or self.solver == "lbfgs" or self.n_init != 1:
+            raise ValueError(
+                "checkpoint needs fit (not partial_fit) with solver='sgd' or 'adam' and n_init=1"
+            )
+        self._param_config()  # a parameter a file cannot hold fails now, not after an epoch
+        self._data_fingerprint = _fingerprint(X, Y, sw)
+        if not (self.resume and Path(self.checkpoint).exists()):
+            return False
+        meta, arrays = read_archive(self.checkpoint)
+        training = meta.pop("training", None)
+        if meta.pop("kind") != type(self).__name__ or not isinstance(training, dict):
+            raise ModelFormatError(
+                f"{self.checkpoint} is not a checkpoint of a {type(self).__name__}"
+            )
+        mine = json.loads(json.dumps(self._param_config(), default=_json_scalar))  # as stored
+        changed = [
+            k
+            for k, v in meta["params"].items()
+            if k not in self._RESUMABLE_CHANGES and mine.get(k) != v
+        ]
+        if changed:
+            name = changed[0]
+            raise ValueError(
+                f"{self.checkpoint} was written with {name}={meta['params'][name]!r}, but this "
+                f"estimator has {name}={mine.get(name)!r}; resume with the same parameters "
+                "(only max_iter, verbose and the checkpoint settings may change)"
+            )
+        if training["data"] != self._data_fingerprint:
+            raise ValueError(
+                f"{self.checkpoint} was written while training on other data; resume with the "
+                "same X, y and sample_weight, or delete the checkpoint to start afresh"
+            )
+        saved = type(self)._from_payload(meta, arrays)
+        self.__dict__.update(
+            {
+                k: v
+                for k, v in vars(saved).items()
+                if k.endswith("_") or k in ("_label_binarizer", "_y_ndim")
+            }
+        )
+        self._steps = int(training["steps"])
+        self._split_seed = training["split_seed"]
+        self._rng = generator_from_state(training["rng"])
+        self._optimizer = make_optimizer(
+            self.solver,
+            learning_rate_init=self.learning_rate_init,
+            momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+        prefix = "train.optimizer."
+        restore_optimizer(
+            self._optimizer,
+            training["optimizer"],
+            {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)},
+        )
+        self._monitor = PlateauMonitor(self.tol, higher_is_better=self.early_stopping)
+        self._monitor.best = float(training["monitor"]["best"])
+        self._monitor.best_epoch = int(training["monitor"]["best_epoch"])
+        self._monitor.stale_epochs = int(training["monitor"]["stale_epochs"])
+        if "train.best_theta" in arrays:
+            self._monitor.best_theta = arrays["train.best_theta"].copy()
+        if training["finished"]:
+            return "finished"
+        self._resuming = True
+        return True
 
     @with_callbacks
     def fit(self, X, y, sample_weight=None):
@@ -800,6 +1024,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         scoring=None,
         class_weight=None,
         dtype=None,
+        max_grad_norm=None,
+        checkpoint=None,
+        checkpoint_every=1,
+        resume=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -830,6 +1058,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             init=init,
             scoring=scoring,
             dtype=dtype,
+            max_grad_norm=max_grad_norm,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            resume=resume,
         )
         self.class_weight = class_weight
 
@@ -1008,6 +1240,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         init=None,
         scoring=None,
         dtype=None,
+        max_grad_norm=None,
+        checkpoint=None,
+        checkpoint_every=1,
+        resume=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1038,6 +1274,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             init=init,
             scoring=scoring,
             dtype=dtype,
+            max_grad_norm=max_grad_norm,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            resume=resume,
         )
         self.loss = loss
 
@@ -1170,3 +1410,13 @@ class Standardized:
 register_model_class(MLPClassifier)
 register_model_class(MLPRegressor)
 register_model_class(Standardized)
+
+
+def _fingerprint(X, Y, sw) -> str:
+    """A digest of the training data, so that a checkpoint resumes only on the same data."""
+    digest = hashlib.blake2b(digest_size=16)
+    for a in (X.data, X.indices, X.indptr) if issparse(X) else (X,):
+        digest.update(np.ascontiguousarray(a))
+    for a in (Y, sw):
+        digest.update(np.ascontiguousarray(a))
+    return digest.hexdigest()

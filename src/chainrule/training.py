@@ -222,3 +222,66 @@ def train_xor(
             return net, failed
         failed.append(run_seed)
     raise RuntimeError(f"none of {max_restarts} initial weights learned XOR")
+
+
+def clip_gradient(grad: np.ndarray, max_norm: float) -> float:
+    """Scale ``grad`` in place so that ``||grad|| <= max_norm``; returns the norm before.
+
+    >>> g = np.array([3.0, 4.0]); clip_gradient(g, 1.0); g
+    5.0
+    array([0.6, 0.8])
+    """
+    norm = float(np.sqrt(np.dot(grad, grad)))
+    if norm > max_norm:
+        grad *= max_norm / norm
+    return norm
+
+
+class TrainingDivergedWarning(ConvergenceWarning):
+    """The cost became infinite or NaN: training stopped and finite weights were restored."""
+
+
+class Diverged(ArithmeticError):
+    """Raised inside an epoch when a minibatch's cost is not finite."""
+
+    def __init__(self, cost: float) -> None:
+        super().__init__(f"the cost became {cost}")
+        self.cost = cost
+
+
+# -- training state, for checkpoints ----------------------------------------------------------
+
+
+def generator_state(rng: np.random.Generator) -> dict:
+    """The JSON-able state of a generator (its bit generator's name and state)."""
+    return rng.bit_generator.state
+
+
+def generator_from_state(state: dict) -> np.random.Generator:
+    """A generator that continues exactly where :func:`generator_state` left it."""
+    name = state.get("bit_generator")
+    if name not in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"):
+        raise ValueError(f"unknown bit generator {name!r} in the checkpoint")
+    bit_generator = getattr(np.random, name)()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
+def optimizer_payload(optimizer: Optimizer) -> tuple[dict, dict[str, np.ndarray]]:
+    """An optimizer's learning rate, step count and moments, as JSON and arrays."""
+    meta: dict = {"learning_rate": optimizer.learning_rate}
+    arrays = {}
+    for name, value in optimizer.state().items():
+        if isinstance(value, np.ndarray):
+            arrays[name] = value
+        elif value is not None:
+            meta[name] = value
+    return meta, arrays
+
+
+def restore_optimizer(optimizer: Optimizer, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Put back what :func:`optimizer_payload` saved."""
+    optimizer.learning_rate = float(meta["learning_rate"])
+    state = {name: meta.get(name) for name in optimizer.state()}
+    state.update({name: arrays[name].copy() for name in state if name in arrays})
+    optimizer.load_state(state)

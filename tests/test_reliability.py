@@ -1,0 +1,269 @@
+"""Training that blows up, checkpoints and exact resumes, SIGKILL at a random moment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+import chainrule as cr
+from chainrule import MLPClassifier, MLPRegressor, _fast
+from chainrule.training import TrainingDivergedWarning
+
+ENGINES = ["reference", "numpy"] + (["numba"] if _fast.numba_available() else [])
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+# -- training that blows up ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("scale,lr,activation", [(1e6, 0.001, "relu"), (1.0, 1e3, "tanh")])
+def test_a_blow_up_stops_with_finite_weights_and_advice(engine, scale, lr, activation):
+    """Unscaled features, or a learning rate far too large."""
+    X, y = load_diabetes(return_X_y=True)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(32,),
+        activation=activation,
+        solver="sgd",
+        learning_rate_init=lr,
+        max_iter=50,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no numpy warning escapes
+        with _fast.use_engine(engine), pytest.warns(TrainingDivergedWarning) as record:
+            reg.fit(X * scale, y)
+    message = str(record[0].message)
+    assert "the cost became" in message and "Scale the features" in message
+    assert "lower learning_rate_init" in message and "max_grad_norm" in message
+    assert np.isfinite(reg.network_.theta).all()
+    assert np.isfinite(reg.predict(X * scale)).all()
+    assert reg.n_iter_ < 50 and all(np.isfinite(reg.loss_curve_))
+
+
+def test_a_blow_up_is_noticed_in_the_step_where_it_happens(monkeypatch):
+    X, y = load_diabetes(return_X_y=True)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        learning_rate_init=0.01,
+        batch_size=50,
+        max_iter=3,
+        random_state=0,
+    )
+    steps = []
+    original = MLPRegressor._step
+
+    def record(self, optimizer, theta, grad, cost):
+        steps.append(cost)
+        if len(steps) == 12:  # the 12th minibatch (in the second epoch) blows up
+            cost = float("inf")
+        return original(self, optimizer, theta, grad, cost)
+
+    monkeypatch.setattr(MLPRegressor, "_step", record)
+    with _fast.use_engine("numpy"), pytest.warns(TrainingDivergedWarning, match="epoch 2"):
+        reg.fit(X, y)
+    assert len(steps) == 12 and reg.n_iter_ == 1  # no step after the blow-up ran
+
+
+def test_max_grad_norm_clips_each_step():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)) * 100, rng.normal(size=20) * 100
+    kw = dict(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=1.0,
+        batch_size=20,
+        shuffle=False,
+        random_state=0,
+    )
+    clipped = MLPRegressor(max_grad_norm=0.5, **kw)
+    start = cr.Network([3, 4, 1], activation="relu", alpha=1e-4, random_state=0).theta.copy()
+    clipped.partial_fit(X, y)
+    step = clipped.network_.theta - start
+    assert np.linalg.norm(step) == pytest.approx(0.5)  # eta * max_grad_norm, the gradient ~1e4
+    plain = MLPRegressor(**kw).partial_fit(X, y)
+    assert np.linalg.norm(plain.network_.theta - start) > 100
+
+
+# -- checkpoints and exact resumes --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_resume_gives_the_uninterrupted_model(solver, early_stopping, digits, tmp_path):
+    X, y = digits
+    kw = dict(
+        hidden_layer_sizes=(16,),
+        solver=solver,
+        random_state=0,
+        n_iter_no_change=3,
+        early_stopping=early_stopping,
+        learning_rate="adaptive",
+    )
+    path = tmp_path / "fit.ckpt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        whole = MLPClassifier(max_iter=12, **kw).fit(X, y)
+        MLPClassifier(max_iter=5, checkpoint=path, **kw).fit(X, y)  # "killed" after epoch 5
+        resumed = MLPClassifier(max_iter=12, checkpoint=path, resume=True, **kw).fit(X, y)
+    np.testing.assert_array_equal(resumed.network_.theta, whole.network_.theta)
+    assert resumed.loss_curve_ == whole.loss_curve_ and resumed.n_iter_ == whole.n_iter_
+    assert resumed.validation_scores_ == whole.validation_scores_
+
+
+def test_checkpoint_every_and_the_file_is_a_model(digits, tmp_path):
+    X, y = digits
+    path = tmp_path / "fit.ckpt"
+    written = []
+    original = MLPClassifier._write_checkpoint
+
+    def spy(self, finished):
+        written.append((self.n_iter_, finished))
+        return original(self, finished)
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=7, checkpoint=path, checkpoint_every=3, random_state=0
+    )
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mp.setattr(MLPClassifier, "_write_checkpoint", spy)
+        clf.fit(X, y)
+    assert written == [(3, False), (6, False), (7, False)]  # max_iter ran out: not finished
+    model = cr.load(path)
+    np.testing.assert_array_equal(model.predict_proba(X), clf.predict_proba(X))
+
+
+def test_resuming_a_finished_fit_changes_nothing(digits, tmp_path):
+    X, y = digits
+    path = tmp_path / "fit.ckpt"
+    kw = dict(
+        hidden_layer_sizes=(8,),
+        early_stopping=True,
+        n_iter_no_change=2,
+        random_state=0,
+        max_iter=500,
+        checkpoint=path,
+    )
+    first = MLPClassifier(**kw).fit(X, y)
+    assert first.n_iter_ < 500
+    again = MLPClassifier(**kw, resume=True).fit(X, y)
+    np.testing.assert_array_equal(again.network_.theta, first.network_.theta)
+    assert again.n_iter_ == first.n_iter_
+
+
+def test_resume_without_a_checkpoint_starts_fresh(digits, tmp_path):
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = MLPClassifier(**kw).fit(X, y)
+        fresh = MLPClassifier(**kw, checkpoint=tmp_path / "new.ckpt", resume=True).fit(X, y)
+    np.testing.assert_array_equal(fresh.network_.theta, plain.network_.theta)
+    assert (tmp_path / "new.ckpt").is_file()
+
+
+def test_resume_refuses_other_parameters_or_data(digits, tmp_path):
+    X, y = digits
+    path = tmp_path / "fit.ckpt"
+    kw = dict(max_iter=2, random_state=0, checkpoint=path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(hidden_layer_sizes=(8,), **kw).fit(X, y)
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes=\[8\].*hidden_layer_sizes=\[9\]"):
+        MLPClassifier(hidden_layer_sizes=(9,), resume=True, **kw).fit(X, y)
+    with pytest.raises(ValueError, match="other data"):
+        MLPClassifier(hidden_layer_sizes=(8,), resume=True, **kw).fit(X[:-1], y[:-1])
+    with pytest.raises(ValueError, match="n_init=1"):
+        MLPClassifier(n_init=2, **kw).fit(X, y)
+    with pytest.raises(ValueError, match="solver='sgd' or 'adam'"):
+        MLPClassifier(solver="lbfgs", **kw).fit(X, y)
+    with pytest.raises(cr.ModelFormatError, match="not a checkpoint of a MLPRegressor"):
+        MLPRegressor(hidden_layer_sizes=(8,), resume=True, **kw).fit(X, y)
+
+
+def test_same_random_state_same_predictions_across_runs_and_files(digits, tmp_path):
+    X, y = digits
+    a = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=3)
+    b = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a.fit(X, y)
+        b.fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    a.save(tmp_path / "a.crm")
+    np.testing.assert_array_equal(cr.load(tmp_path / "a.crm").predict_proba(X), a.predict_proba(X))
+
+
+# -- SIGKILL at a random moment ----------------------------------------------------------------
+
+CHILD = textwrap.dedent(
+    """
+    import sys, warnings
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from chainrule import MLPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    warnings.simplefilter("ignore")
+    clf = MLPClassifier(hidden_layer_sizes=(128, 64), max_iter=60, random_state=0,
+                        batch_size=16, checkpoint=sys.argv[1], resume=True, verbose=True)
+    clf.fit(X / 16.0, y)
+    np.save(sys.argv[2], clf.network_.theta)
+    """
+)
+PARAMS = dict(hidden_layer_sizes=(128, 64), max_iter=60, random_state=0, batch_size=16)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
+def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_model(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        whole = MLPClassifier(**PARAMS).fit(X / 16.0, y)
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    ckpt, out = tmp_path / "fit.ckpt", tmp_path / "theta.npy"
+    rng = np.random.default_rng()
+    kills = []
+    for attempt in range(5):
+        child = subprocess.Popen(
+            [sys.executable, "-u", str(script), str(ckpt), str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        if attempt < 4:
+            # let it train a random number of epochs, then kill it at a random moment inside
+            # the next one (perhaps in the middle of writing the checkpoint)
+            epochs = int(rng.integers(1, 12))
+            for _ in range(epochs):
+                if not child.stdout.readline():
+                    break
+            time.sleep(rng.uniform(0.0, 0.03))
+            if child.poll() is None:
+                os.kill(child.pid, signal.SIGKILL)
+                kills.append(epochs)
+        child.communicate(timeout=300)
+        if out.exists():
+            break
+    assert kills, "the child was never killed"
+    assert out.exists(), "the resumed fit never finished"
+    np.testing.assert_array_equal(np.load(out), whole.network_.theta)
