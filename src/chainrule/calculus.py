@@ -1065,10 +1065,7 @@ def _numeric_partial(
     variables: Any,
     step: float | None,
 ) -> Estimate:
-    if at is None:
-        raise ValueError("a callable gets numeric answers: say where, with at=")
-    fn = _callable_fn(f, variables, at)
-    x = _point_array(_coords(at, fn.names))
+    fn, x = _numeric_point(f, variables, at)
     idx = []
     for v in seq:
         name = v.name if isinstance(v, sp.Symbol) else v
@@ -1090,6 +1087,14 @@ def _numeric_partial(
         return fn.value(v)
 
     return numeric_derivative(slice_, x[i], order=k, step=step)
+
+
+def _numeric_point(f: Callable, variables, at):
+    """The wrapped callable and the point, for a numeric answer (a callable needs ``at``)."""
+    if at is None:
+        raise ValueError("a callable gets numeric answers: say where, with at=")
+    fn = _callable_fn(f, variables, at)
+    return fn, _point_array(_coords(at, fn.names))
 
 
 def gradient(
@@ -1119,10 +1124,7 @@ def gradient(
     """
     expr = _to_expr(f)
     if expr is None:
-        if at is None:
-            raise ValueError("a callable gets numeric answers: say where, with at=")
-        fn = _callable_fn(f, variables, at)
-        x = _point_array(_coords(at, fn.names))
+        fn, x = _numeric_point(f, variables, at)
         g, err = numeric_gradient(fn.value, x, step=step, error=True)
         return EstimateArray(g, err)
     syms = _symbols(expr, variables)
@@ -1154,10 +1156,7 @@ def hessian(
     """
     expr = _to_expr(f)
     if expr is None:
-        if at is None:
-            raise ValueError("a callable gets numeric answers: say where, with at=")
-        fn = _callable_fn(f, variables, at)
-        x = _point_array(_coords(at, fn.names))
+        fn, x = _numeric_point(f, variables, at)
         H, err = numeric_hessian(fn.value, x, step=step, error=True)
         return EstimateArray(H, err)
     syms = _symbols(expr, variables)

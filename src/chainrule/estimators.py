@@ -493,15 +493,7 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         n = X.shape[0]
         resuming = self.__dict__.pop("_resuming", False)
         if self._optimizer is None or not (incremental or resuming):
-            self._optimizer = make_optimizer(
-                self.solver,
-                learning_rate_init=self.learning_rate_init,
-                momentum=self.momentum,
-                nesterovs_momentum=self.nesterovs_momentum,
-                beta_1=self.beta_1,
-                beta_2=self.beta_2,
-                epsilon=self.epsilon,
-            )
+            self._optimizer = self._make_optimizer()
         optimizer = self._optimizer
         schedule = LearningRateSchedule(
             self.learning_rate if self.solver == "sgd" else "constant",
@@ -598,6 +590,17 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
             # of max_iter may go on with a larger max_iter
             self._write_checkpoint(finished=not reached_max_iter)
         return interrupted
+
+    def _make_optimizer(self):
+        return make_optimizer(
+            self.solver,
+            learning_rate_init=self.learning_rate_init,
+            momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
 
     def _warn_diverged(self, cost: float) -> None:
         if self.solver == "lbfgs":
@@ -866,15 +869,7 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         self._steps = int(training["steps"])
         self._split_seed = training["split_seed"]
         self._rng = generator_from_state(training["rng"])
-        self._optimizer = make_optimizer(
-            self.solver,
-            learning_rate_init=self.learning_rate_init,
-            momentum=self.momentum,
-            nesterovs_momentum=self.nesterovs_momentum,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-        )
+        self._optimizer = self._make_optimizer()
         prefix = "train.optimizer."
         restore_optimizer(
             self._optimizer,
