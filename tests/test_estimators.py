@@ -482,3 +482,34 @@ def test_bad_parameters_are_named(params, match, iris):
     X, y = iris
     with pytest.raises(ValueError, match=match):
         MLPClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        MLPClassifier((8,), activation="tanh", max_iter=20, random_state=0),
+        MLPClassifier((8,), activation=cr.Sigmoid(2.0), solver="sgd", max_iter=5, random_state=0),
+        MLPClassifier((8,), solver="lbfgs", random_state=0),
+        MLPRegressor(
+            loss=cr.costs.Huber(2.0),
+            hidden_layer_sizes=(3,),
+            early_stopping=True,
+            max_iter=5,
+            random_state=0,
+        ),
+    ],
+)
+def test_skops_round_trip_trusts_only_chainrule_classes(estimator, iris, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X, y if isinstance(estimator, MLPClassifier) else X[:, 0])
+    path = tmp_path / "model.skops"
+    sio.dump(estimator, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert untrusted and all(name.startswith("chainrule.") for name in untrusted), untrusted
+    again = sio.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(again.predict(X), estimator.predict(X))
+    assert again.network_.activations == estimator.network_.activations
+    assert np.shares_memory(again.network_.W[0], again.network_.theta)

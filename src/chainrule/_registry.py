@@ -69,5 +69,15 @@ class BuiltinState:
 
     def __setstate__(self, state: dict) -> None:
         if "config" in state and len(state) == 1:
-            state = self._registry().get(state["config"]).__dict__
+            config = dict(state["config"])
+            if type(self).__init__ is not self._base_init():
+                # a class of its own (Sigmoid, Huber, ...): its config is its arguments
+                del config["name"]
+                type(self).__init__(self, **config)
+                return
+            state = self._registry().get(config).__dict__
         self.__dict__.update(state)
+
+    def _base_init(self):
+        """The ``__init__`` of the base class (Activation or Cost) that factories call."""
+        raise NotImplementedError

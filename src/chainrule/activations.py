@@ -95,6 +95,9 @@ class Activation(BuiltinState):
     def _registry(self) -> Registry:
         return _REGISTRY
 
+    def _base_init(self):
+        return Activation.__init__
+
     def get_config(self) -> dict:
         """The JSON-able description that :func:`get_activation` rebuilds this from."""
         return {"name": self.name}
@@ -110,6 +113,8 @@ class Sigmoid(Activation):
     >>> Sigmoid()(np.array([0.0, 1e4, -1e4]))
     array([0.5, 1. , 0. ])
     """
+
+    _builtin = True  # always rebuilt from its config (see BuiltinState)
 
     def __init__(self, beta: float = 1.0) -> None:
         self.beta = float(beta)
@@ -137,6 +142,8 @@ class Softmax(Activation):
     Its Jacobian ``da_k/dz_j = a_k (delta_kj - a_j)`` is full, so :meth:`backward` computes the
     Jacobian-vector product ``dC/dz = a o (dC/da - (dC/da . a))``.
     """
+
+    _builtin = True  # always rebuilt from its config (see BuiltinState)
 
     def __init__(self) -> None:
         super().__init__("softmax", _softmax, _no_elementwise_derivative)

@@ -81,6 +81,9 @@ class Cost(BuiltinState):
     def _registry(self) -> Registry:
         return _REGISTRY
 
+    def _base_init(self):
+        return Cost.__init__
+
     def get_config(self) -> dict:
         """The JSON-able description that :func:`get_cost` rebuilds this from."""
         return {"name": self.name}
@@ -105,6 +108,8 @@ class BinaryCrossEntropy(Cost):
 
     The seed writes ``(y - 1) log(1 - a) - y log(a)``, the same number.
     """
+
+    _builtin = True  # always rebuilt from its config (see BuiltinState)
 
     has_logit_form = True
 
@@ -135,6 +140,8 @@ class BinaryCrossEntropy(Cost):
 class CategoricalCrossEntropy(Cost):
     """``C = -sum_k y_k log a_k`` for one-hot (or probability) targets ``y``."""
 
+    _builtin = True  # always rebuilt from its config (see BuiltinState)
+
     has_logit_form = True
 
     def __init__(self) -> None:
@@ -162,6 +169,8 @@ class CategoricalCrossEntropy(Cost):
 class Huber(Cost):
     """``C = sum_k h(a_k - y_k)`` with ``h(r) = r^2/2`` for ``|r| <= delta``, else
     ``delta (|r| - delta/2)``; ``dC/da = clip(a - y, -delta, delta)``."""
+
+    _builtin = True  # always rebuilt from its config (see BuiltinState)
 
     def __init__(self, delta: float = 1.0) -> None:
         self.delta = float(delta)
