@@ -223,3 +223,121 @@ def test_engine_selection(monkeypatch):
         pass
     monkeypatch.delenv("CHAINRULE_ENGINE")
     assert _fast.engine() == ("numba" if HAVE_NUMBA else "numpy")
+
+
+@pytest.mark.parametrize("engine", ["reference", *FAST])
+@pytest.mark.parametrize("small", [True, False])
+def test_float64_from_float32_data_is_float64_from_float64_data(engine, small):
+    """dtype="float64" keeps float32 X as it is and casts each minibatch: the same fit as
+    float64 data (the cast is exact), on every path (the whole-epoch kernel, the engine)."""
+    X, y = data(n=200, dtype=np.float32)
+    sw = np.random.default_rng(2).uniform(0.5, 2, size=len(y))
+
+    def make():
+        return MLPClassifier(
+            (12, 6), batch_size=8, max_iter=3, alpha=0.01, random_state=0, dtype="float64"
+        )
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_fast, "small_problem", lambda net, batch_size: small)
+        from32 = fit(engine, make, X, y, sample_weight=sw)
+        from64 = fit(engine, make, X.astype(np.float64), y, sample_weight=sw)
+    assert from32.network_.theta.dtype == np.float64
+    np.testing.assert_array_equal(from32.network_.theta, from64.network_.theta)
+    assert from32.loss_curve_ == from64.loss_curve_
+    proba = from32.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_array_equal(proba, from64.predict_proba(X.astype(np.float64)))
+    ref = fit("reference", make, X.astype(np.float64), y, sample_weight=sw)
+    assert_same_fit(from32, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_float64_from_float32_numpy_gather_and_sparse_input():
+    """The numpy engine's gather (np.take, then a cast) and sparse float32 input with
+    dtype="float64" give the float64 fit."""
+    X, y = data(dtype=np.float32)
+    X[np.abs(X) < 0.5] = 0
+
+    def make(**kw):
+        return MLPClassifier((6,), batch_size=16, max_iter=2, random_state=0, **kw)
+
+    ref = fit("reference", make, X.astype(np.float64), y)
+    X_strided = np.asfortranarray(X)  # not C-contiguous: the np.take path in the numba engine
+    for engine in FAST:
+        for data32 in (X, X_strided, sparse.csr_matrix(X)):
+            got = fit(engine, lambda: make(dtype="float64"), data32, y)
+            assert got.network_.dtype == np.float64
+            assert_same_fit(got, ref, rtol=1e-9, atol=1e-12)
+    lbfgs = MLPClassifier((6,), solver="lbfgs", max_iter=5, random_state=0, dtype="float64")
+    assert lbfgs.fit(X, y).network_.dtype == np.float64
+
+
+def test_float64_fit_of_float32_data_makes_no_copy_of_it():
+    """dtype="float64" on float32 data: no float64 (nor float32) copy of X is made."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20000, 100)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    clf = MLPClassifier((64,), batch_size=200, max_iter=1, dtype="float64")
+    clf.fit(X[:500], y[:500])  # compile and import everything first
+    tracemalloc.start()
+    try:
+        clf.fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert clf.network_.dtype == np.float64
+    assert peak < 0.5 * X.nbytes
+
+
+@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unshuffled_minibatches_are_read_in_place_and_match(engine, dtype):
+    """shuffle=False: the minibatches are slices of X read in place, not gathered copies."""
+    X, y = data(n=203, dtype=dtype)  # a last, shorter minibatch
+
+    def make():
+        return MLPClassifier(
+            (16, 8), batch_size=16, max_iter=3, alpha=1e-3, shuffle=False, random_state=0
+        )
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_fast, "small_problem", lambda net, batch_size: False)
+        fast = fit(engine, make, X, y)
+    ref = fit("reference", make, X, y)
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    assert fast.network_.theta.dtype == dtype
+    assert_same_fit(fast, ref, **tol)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_backward_kernels_are_the_numpy_lines(dtype):
+    from chainrule import _kernels
+
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(37, 53)).astype(dtype)
+    dW = rng.normal(size=W.shape).astype(dtype)
+    c = dtype(1e-3)
+    expected = dW + W * c
+    got = dW.copy()
+    sumsq = _kernels.add_scaled_sumsq(got, W, c)
+    np.testing.assert_array_equal(got, expected)  # the update itself is exact
+    np.testing.assert_allclose(sumsq, np.vdot(W.astype(np.float64), W), rtol=1e-12)
+    D = rng.normal(size=(29, 53)).astype(dtype)
+    T = (rng.random(size=D.shape) > 0.5).astype(dtype)
+    db = np.empty(53, dtype=dtype)
+    masked = D * T
+    _kernels.mask_colsum(D, T, db)
+    np.testing.assert_array_equal(D, masked)
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(db, masked.sum(axis=0), rtol=rtol, atol=rtol)
+    Xs = rng.normal(size=(40, 7)).astype(np.float32)
+    Ys = rng.normal(size=(40, 3)).astype(dtype)
+    sw = rng.uniform(size=40).astype(dtype)
+    idx = np.array([5, 0, 39, 5])
+    Xb, Yb, w = np.empty((4, 7), dtype), np.empty((4, 3), dtype), np.empty(4, dtype)
+    n_b = _kernels.gather_minibatch(Xs, Ys, sw, idx, Xb, Yb, w)
+    np.testing.assert_array_equal(Xb, Xs[idx].astype(dtype))
+    np.testing.assert_array_equal(Yb, Ys[idx])
+    np.testing.assert_allclose(n_b, sw[idx].sum(), rtol=1e-6)
+    np.testing.assert_allclose(w, sw[idx] / sw[idx].sum(), rtol=1e-6)

@@ -130,17 +130,36 @@ class MinibatchEngine:
     def matches(self, net, batch_size: int) -> bool:
         return self.net is net and self.batch_size == batch_size
 
-    def gather(self, X, Y, sw, idx) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """The minibatch ``X[idx]``, ``Y[idx]`` and ``w = sw[idx] / n_b`` in the buffers."""
+    def gather(
+        self, X, Y, sw, idx, contiguous: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """The minibatch ``X[idx]``, ``Y[idx]`` and ``w = sw[idx] / n_b`` in the buffers.
+
+        ``X`` may be float32 for a float64 network: the rows are cast as they are gathered (no
+        float64 copy of the whole data set is ever made). ``contiguous``: ``idx`` is a run
+        ``i, i + 1, ...`` (no shuffling), so ``X`` and ``Y`` are read in place when their dtype
+        is the network's.
+        """
         nb = len(idx)
         Xb, Yb, wb = self.X[:nb], self.Y[:nb], self.w[:nb]
         k = kernels()
-        if k is not None and X.flags.c_contiguous:
-            k.gather_rows(X, idx, Xb)
+        if contiguous and X.dtype == Xb.dtype and X.flags.c_contiguous:
+            rows = slice(int(idx[0]), int(idx[0]) + nb)
+            Xb, Yb = X[rows], Y[rows]
+            np.copyto(wb, sw[rows])
+        elif k is not None and X.flags.c_contiguous and Y.flags.c_contiguous:
+            n_b = k.gather_minibatch(X, Y, sw, idx, Xb, Yb, wb)  # the lines below, fused
+            return Xb, Yb, wb, n_b
         else:
-            np.take(X, idx, axis=0, out=Xb, mode="clip")
-        np.take(Y, idx, axis=0, out=Yb, mode="clip")
-        np.take(sw, idx, out=wb, mode="clip")
+            if X.dtype == Xb.dtype:
+                np.take(X, idx, axis=0, out=Xb, mode="clip")
+            else:  # float32 data, float64 network: gather in X's dtype, then cast
+                if getattr(self, "X_raw", None) is None or self.X_raw.dtype != X.dtype:
+                    self.X_raw = np.empty(self.X.shape, dtype=X.dtype)
+                np.take(X, idx, axis=0, out=self.X_raw[:nb], mode="clip")
+                Xb[...] = self.X_raw[:nb]
+            np.take(Y, idx, axis=0, out=Yb, mode="clip")
+            np.take(sw, idx, out=wb, mode="clip")
         n_b = float(wb.sum())
         if n_b != 0:
             np.divide(wb, n_b, out=wb)
@@ -178,11 +197,13 @@ class MinibatchEngine:
                 A[...] = net.activations[m](Z)
             a = A
 
-    def cost_and_gradient(self, X, Y, sw, idx, grad) -> tuple[float, float]:
+    def cost_and_gradient(
+        self, X, Y, sw, idx, grad, contiguous: bool = False
+    ) -> tuple[float, float]:
         """The cost of the minibatch ``idx`` and its gradient in ``grad``; returns ``(cost,
         n_b)`` with ``n_b`` the sum of its sample weights (no step is due when it is 0)."""
         net = self.net
-        Xb, Yb, w, n_b = self.gather(X, Y, sw, idx)
+        Xb, Yb, w, n_b = self.gather(X, Y, sw, idx, contiguous)
         if n_b == 0:
             return 0.0, 0.0
         nb = Xb.shape[0]
@@ -202,8 +223,12 @@ class MinibatchEngine:
                 D[...] = net._output_delta(zL, aL, Yb)
                 costs = net._sample_costs(zL, aL, Yb)
             D *= w[:, None]
-        cost = float(w @ costs) + net._penalty(n_b)
-        dW, db = net.unflatten(grad)
+        cost = float(w @ costs)
+        if getattr(self, "views", None) is None or self.views[0] is not grad:
+            self.views = (grad, *net.unflatten(grad))
+        _, dW, db = self.views
+        sumsq = 0.0  # sum_m ||W^m||^2, when the fused L2 kernel computes it
+        db_summed = False  # dC/db^m already summed by mask_colsum
         for m in range(L - 1, -1, -1):
             D = self.D[m][:nb]
             a_prev = Xb if m == 0 else self.A[m - 1][:nb]
@@ -211,19 +236,25 @@ class MinibatchEngine:
             if net.alpha:
                 c = net.alpha / n_b  # d/dW^m of alpha/(2n) ||W^m||^2 is alpha W^m / n
                 if k is not None:
-                    k.add_scaled(dW[m], net.W[m], net.dtype.type(c))
+                    sumsq += k.add_scaled_sumsq(dW[m], net.W[m], net.dtype.type(c))
                 else:
                     tmp = self.wtmp[: net.W[m].size].reshape(net.W[m].shape)
                     np.multiply(net.W[m], c, out=tmp)
                     dW[m] += tmp
-            np.matmul(self.ones[:nb], D, out=db[m])  # dC/db^m = delta^m, summed
+            if not db_summed:
+                np.matmul(self.ones[:nb], D, out=db[m])  # dC/db^m = delta^m, summed
+            db_summed = False
             if m > 0:
                 # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
                 Dp, Zp, Ap, Tp = (B[m - 1][:nb] for B in (self.D, self.Z, self.A, self.T))
                 np.matmul(D, net.W[m], out=Dp)
                 name = self.hidden[m - 1]
-                if name == "relu" or (k is not None and name in self.codes):
-                    Dp *= Tp  # sigma'(z), or the mask z >= 0, kept from the forward pass
+                if k is not None and name in self.codes:
+                    # Dp *= Tp (sigma'(z), kept from the forward pass) and db^(m-1), fused
+                    k.mask_colsum(Dp, Tp, db[m - 1])
+                    db_summed = True
+                elif name == "relu":
+                    Dp *= Tp  # the mask z >= 0, kept from the forward pass
                 elif name == "tanh":
                     np.multiply(Ap, Ap, out=Tp)
                     np.subtract(1, Tp, out=Tp)  # da/dz = 1 - a^2
@@ -234,7 +265,9 @@ class MinibatchEngine:
                     Dp *= Tp
                 elif name != "identity":
                     Dp[...] = net.activations[m - 1].backward(Zp, Ap, Dp)
-        return cost, n_b
+        if net.alpha and k is not None:
+            return cost + 0.5 * net.alpha / n_b * sumsq, n_b  # net._penalty(n_b), fused above
+        return cost + net._penalty(n_b), n_b
 
     def _output_costs(self, zL, aL, Y) -> np.ndarray:
         """``C_i`` of each sample for the canonical pairs (from the logits, as the reference)."""
