@@ -12,9 +12,15 @@ Three engines compute one minibatch step (``chainrule.network`` stays the refere
     written with ``out=``; ReLU's derivative is a multiply by the mask ``z >= 0`` kept from the
     forward pass; ``db^m`` is a matrix-vector product with a vector of ones.
 ``"numba"`` (the default when numba is installed: ``pip install chainrule[fast]``)
-    The numpy engine, with the optimizer update fused into one pass over the flat buffers, and,
-    for small networks and minibatches, where a step is dominated by the cost of calling numpy
-    ~30 times, one compiled kernel that runs a whole epoch (:func:`_epoch_kernel`).
+    The numpy engine, with the optimizer update fused into one pass over the flat buffers, the
+    gather of a minibatch, bias + activation, the ReLU mask + ``db^m`` and the L2 term + its
+    cost each fused into one pass, and, for small networks and minibatches, where a step is
+    dominated by the cost of calling numpy ~30 times, one compiled kernel that runs a whole
+    epoch (:func:`_epoch_kernel`).
+
+Without shuffling, the minibatches are slices of ``X`` read in place (no gather). A float32
+``X`` trains a float64 network (``dtype="float64"``) without a float64 copy of the data: each
+minibatch is cast as it is gathered.
 
 All three give the same weights up to floating-point rounding (``tests/test_fast_paths.py``).
 Choose one with ``CHAINRULE_ENGINE=reference|numpy|numba`` or :func:`use_engine`.
@@ -96,7 +102,8 @@ def _plain(act) -> str | None:
 
 class MinibatchEngine:
     """Forward and backward passes of minibatches of up to ``batch_size`` rows of a dense
-    ``X`` (of the network's dtype), in buffers allocated once.
+    ``X`` (of the network's dtype, or float32 for a float64 network: each minibatch is cast as
+    it is gathered), in buffers allocated once.
 
     :meth:`cost_and_gradient` is ``Network._cost_and_gradient`` of the rows ``idx``: the same
     equations in the same order, written into preallocated arrays.
