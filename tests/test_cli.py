@@ -13,6 +13,7 @@ from matplotlib.image import imread
 from sklearn.datasets import load_iris
 
 import chainrule as cr
+from chainrule import datasets, plotting
 
 CHAINRULE = shutil.which("chainrule") or pytest.fail("the chainrule command is not installed")
 
@@ -164,7 +165,17 @@ def test_every_plot_is_a_png(what, trained, tmp_path):
     args = ["plot", "--what", what, "-o", png] + ([] if what == "activations" else [model])
     run(*args)
     image = imread(png)
-    assert image.ndim == 3 and image.shape[0] >= 300 and image.shape[1] >= 400
+    # the expected size: the same figure built here, at save_figure's 100 dpi
+    if what == "activations":
+        fig = plotting.plot_activations(beta=(1.0, 5.0))
+    elif what == "boundary":
+        moons = datasets.load("moons")
+        fig = plotting.plot_decision_boundary(cr.load(model), moons.X, moons.y)
+    else:
+        draw = {"loss": plotting.plot_loss, "weights": plotting.plot_weights}[what]
+        fig = draw(cr.load(model).model)
+    width, height = (fig.get_size_inches() * 100).round().astype(int)
+    assert image.shape[:2] == (height, width) and image.ndim == 3
     assert image[..., :3].std() > 0.01  # not a blank canvas
 
 
