@@ -6,10 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import make_targets
 
 import chainrule as cr
 from chainrule.costs import COSTS
+
+from conftest import make_targets
 
 
 def _valid_outputs(name, rng, shape):

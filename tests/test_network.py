@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import HIDDEN, OUTPUTS_FOR_COST, smooth_problem
 
 import chainrule as cr
+
+from conftest import HIDDEN, OUTPUTS_FOR_COST, smooth_problem
 
 COST_OUTPUT = [(c, o) for c, outs in OUTPUTS_FOR_COST.items() for o in outs]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from conftest import HIDDEN, OUTPUTS_FOR_COST, smooth_problem
 
 torch = pytest.importorskip("torch")
