@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import tracemalloc
 import warnings
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor, _fast
@@ -341,3 +343,104 @@ def test_fused_backward_kernels_are_the_numpy_lines(dtype):
     np.testing.assert_array_equal(Yb, Ys[idx])
     np.testing.assert_allclose(n_b, sw[idx].sum(), rtol=1e-6)
     np.testing.assert_allclose(w, sw[idx] / sw[idx].sum(), rtol=1e-6)
+
+
+# -- the minibatch gathered on a worker thread (MinibatchEngine.prefetched) ----------------------
+
+
+def gather_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("chainrule-gather")]
+
+
+@pytest.fixture
+def prefetching(monkeypatch):
+    """Every shuffled epoch of the numba engine gathers on the worker thread (not only large
+    problems with a core left idle); counts the epochs that did."""
+    epochs = []
+    prefetched = _fast.MinibatchEngine.prefetched
+
+    def spy(self, *args):
+        epochs.append(self)
+        return prefetched(self, *args)
+
+    monkeypatch.setattr(_fast, "small_problem", lambda net, batch_size: False)
+    monkeypatch.setattr(_fast, "prefetch_pays", lambda batch_size, X, Y: True)
+    monkeypatch.setattr(_fast.MinibatchEngine, "prefetched", spy)
+    return epochs
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_prefetched_minibatches_give_the_same_fit(prefetching, monkeypatch, dtype):
+    """Gathering minibatch k + 1 on a worker thread during step k gives the weights of the
+    inline gather bit for bit (the same rows, copied by the same kernel), so the reference's;
+    float32 data with dtype="float64" is cast as it is gathered there too."""
+    X, y = data(n=203, dtype=np.float32)  # a last, shorter minibatch
+    sw = np.random.default_rng(2).uniform(0.5, 2, size=len(y))
+    sw[:40] = 0  # some minibatches may have no weight
+
+    def make():
+        return MLPClassifier(
+            (12, 6), batch_size=16, max_iter=3, alpha=0.01, random_state=0, dtype=dtype
+        )
+
+    threads = threading.active_count()
+    prefetched = fit("numba", make, X, y, sample_weight=sw)
+    assert len(prefetching) == 3 and threading.active_count() == threads
+    assert not gather_threads()
+    monkeypatch.setattr(_fast, "prefetch_pays", lambda batch_size, X, Y: False)
+    inline = fit("numba", make, X, y, sample_weight=sw)
+    assert len(prefetching) == 3
+    np.testing.assert_array_equal(prefetched.network_.theta, inline.network_.theta)
+    assert prefetched.loss_curve_ == inline.loss_curve_
+    ref = fit("reference", make, X.astype(dtype), y, sample_weight=sw)
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    assert_same_fit(prefetched, ref, **tol)
+
+
+@needs_numba
+@pytest.mark.parametrize("stop", ["KeyboardInterrupt", "divergence", "error"])
+def test_a_stopped_fit_leaves_no_gather_thread(prefetching, monkeypatch, stop):
+    """The worker is joined however the epoch ends: Ctrl-C, a diverged step, an exception."""
+    X, y = data(n=200)
+    clf = MLPClassifier((8,), batch_size=16, max_iter=5, random_state=0)
+    original = type(clf)._step
+    calls = {"n": 0}
+
+    def step(self, optimizer, theta, grad, cost):
+        calls["n"] += 1
+        if calls["n"] == 20:  # in the second epoch, with the next minibatch being gathered
+            assert len(gather_threads()) == 1
+            if stop == "KeyboardInterrupt":
+                raise KeyboardInterrupt
+            if stop == "error":
+                raise RuntimeError("boom")
+            cost = float("nan")
+        return original(self, optimizer, theta, grad, cost)
+
+    monkeypatch.setattr(type(clf), "_step", step)
+    with _fast.use_engine("numba"):
+        if stop == "error":
+            with pytest.raises(RuntimeError, match="boom"):
+                clf.fit(X, y)
+        else:
+            with pytest.warns(UserWarning, match="interrupted" if stop[0] == "K" else "diverged"):
+                clf.fit(X, y)
+            assert clf.n_iter_ == 1
+    assert len(prefetching) == 2 and not gather_threads()
+
+
+def test_prefetch_only_where_it_pays():
+    """Only minibatches of 64k values or more, of C-contiguous data, with the compiled gather
+    and a core the BLAS leaves idle."""
+    X = np.zeros((300, 784), dtype=np.float32)
+    Y = np.zeros((300, 10), dtype=np.float32)
+    spare_core = HAVE_NUMBA and _fast._cores() > 1
+    with _fast.use_engine("numba"), threadpool_limits(1, user_api="blas"):
+        assert _fast.prefetch_pays(256, X, Y) == spare_core
+        assert not _fast.prefetch_pays(64, X, Y)  # 50k values
+        assert not _fast.prefetch_pays(256, np.asfortranarray(X), Y)
+    with _fast.use_engine("numba"), threadpool_limits(_fast._cores(), user_api="blas"):
+        assert not _fast.prefetch_pays(256, X, Y) or _fast.blas_threads() < _fast._cores()
+    with _fast.use_engine("numpy"):
+        assert not _fast.prefetch_pays(256, X, Y)

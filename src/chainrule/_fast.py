@@ -16,7 +16,9 @@ Three engines compute one minibatch step (``chainrule.network`` stays the refere
     gather of a minibatch, bias + activation, the ReLU mask + ``db^m`` and the L2 term + its
     cost each fused into one pass, and, for small networks and minibatches, where a step is
     dominated by the cost of calling numpy ~30 times, one compiled kernel that runs a whole
-    epoch (:func:`_epoch_kernel`).
+    epoch (:func:`chainrule._kernels.run_epoch`). On large problems, when the BLAS leaves a
+    core idle (1 BLAS thread on 2 cores), minibatch k + 1 is gathered on a worker thread
+    during step k (:meth:`MinibatchEngine.prefetched`, :func:`prefetch_pays`).
 
 Without shuffling, the minibatches are slices of ``X`` read in place (no gather). A float32
 ``X`` trains a float64 network (``dtype="float64"``) without a float64 copy of the data: each
@@ -30,7 +32,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.special import expit
@@ -204,13 +207,52 @@ class MinibatchEngine:
                 A[...] = net.activations[m](Z)
             a = A
 
+    @contextlib.contextmanager
+    def prefetched(self, X, Y, sw, batches: Iterable[np.ndarray]):
+        """``(idx, minibatch)`` for each ``idx`` of ``batches``, the minibatch (what
+        :meth:`gather` returns) gathered by the compiled kernel on a worker thread while the
+        caller computes the step of the one before: the kernel releases the GIL, so with 1 BLAS
+        thread the copy runs on the second core. The same rows, copied the same way, into two
+        buffers used in turn. The worker is joined when the ``with`` block exits, however it
+        exits."""
+        if getattr(self, "X2", None) is None:
+            self.X2, self.Y2, self.w2 = (np.empty_like(B) for B in (self.X, self.Y, self.w))
+        buffers = ((self.X, self.Y, self.w), (self.X2, self.Y2, self.w2))
+        gather_minibatch = kernels().gather_minibatch
+
+        def gather(idx, buffer):
+            Xb, Yb, wb = (B[: len(idx)] for B in buffer)
+            return Xb, Yb, wb, gather_minibatch(X, Y, sw, idx, Xb, Yb, wb)
+
+        def pipeline(pool):
+            rest = iter(batches)
+            idx = next(rest, None)
+            if idx is None:
+                return
+            # the first minibatch has nothing to overlap with: gathered here, in the thread
+            # where numba loads the other kernels (loading one in the worker costs memory)
+            current = idx, gather(idx, buffers[0])
+            for i, idx in enumerate(rest, start=1):
+                # buffer i % 2 is free: the caller is done with minibatch i - 2
+                future = pool.submit(gather, idx, buffers[i % 2])
+                yield current
+                current = idx, future.result()
+            yield current
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="chainrule-gather")
+        try:
+            yield pipeline(pool)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def cost_and_gradient(
-        self, X, Y, sw, idx, grad, contiguous: bool = False
+        self, X, Y, sw, idx, grad, contiguous: bool = False, minibatch=None
     ) -> tuple[float, float]:
         """The cost of the minibatch ``idx`` and its gradient in ``grad``; returns ``(cost,
-        n_b)`` with ``n_b`` the sum of its sample weights (no step is due when it is 0)."""
+        n_b)`` with ``n_b`` the sum of its sample weights (no step is due when it is 0).
+        ``minibatch``: that minibatch already gathered (:meth:`prefetched`)."""
         net = self.net
-        Xb, Yb, w, n_b = self.gather(X, Y, sw, idx, contiguous)
+        Xb, Yb, w, n_b = minibatch or self.gather(X, Y, sw, idx, contiguous)
         if n_b == 0:
             return 0.0, 0.0
         nb = Xb.shape[0]
@@ -362,3 +404,37 @@ def small_problem(net, batch_size: int) -> bool:
     kernel's loops then beat BLAS): about 500k multiply-adds per forward pass or fewer."""
     macs = sum(W.size for W in net.W) * batch_size
     return macs <= 500_000
+
+
+def prefetch_pays(batch_size: int, X, Y) -> bool:
+    """Whether to gather each minibatch on a second thread (:meth:`MinibatchEngine.prefetched`):
+    with the compiled gather and C-contiguous data, when the BLAS leaves a core idle (with as
+    many BLAS threads as cores, the gather slows the products down more than it saves) and
+    minibatches hold at least ~64k values (below, handing one to the thread costs about what
+    copying it does)."""
+    return (
+        kernels() is not None
+        and X.flags.c_contiguous
+        and Y.flags.c_contiguous
+        and batch_size * X.shape[1] >= 65536
+        and blas_threads() < _cores()
+    )
+
+
+_blas: list = []
+
+
+def blas_threads() -> int:
+    """The most threads a loaded BLAS runs a product on now (``threadpoolctl``)."""
+    if not _blas:
+        from threadpoolctl import ThreadpoolController
+
+        _blas.append(ThreadpoolController().select(user_api="blas"))
+    return max((lib.num_threads for lib in _blas[0].lib_controllers), default=1)
+
+
+def _cores() -> int:
+    """The CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - macOS, Windows

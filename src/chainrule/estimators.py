@@ -10,6 +10,7 @@ a range of starting values"), ``init``, ``class_weight``, ``scoring`` for early 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -643,11 +644,20 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
                     if not math.isfinite(total):
                         raise Diverged(total)
                     return total / w_total
-            for idx in minibatches(X.shape[0], batch_size, self._rng, self.shuffle):
-                cost, n_b = fast.cost_and_gradient(X, Y, sw, idx, grad, not self.shuffle)
-                if n_b == 0:
-                    continue
-                total += self._step(optimizer, net.theta, grad, cost) * n_b
+            batches = minibatches(X.shape[0], batch_size, self._rng, self.shuffle)
+            with contextlib.ExitStack() as stack:
+                if self.shuffle and _fast.prefetch_pays(batch_size, X, Y):
+                    # minibatch k + 1 is gathered on a worker thread during step k
+                    batches = stack.enter_context(fast.prefetched(X, Y, sw, batches))
+                else:
+                    batches = ((idx, None) for idx in batches)
+                for idx, minibatch in batches:
+                    cost, n_b = fast.cost_and_gradient(
+                        X, Y, sw, idx, grad, not self.shuffle, minibatch
+                    )
+                    if n_b == 0:
+                        continue
+                    total += self._step(optimizer, net.theta, grad, cost) * n_b
             return total / w_total
         for idx in minibatches(X.shape[0], batch_size, self._rng, self.shuffle):
             sw_b = sw[idx]
