@@ -320,18 +320,10 @@ def bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
     _activate(code, Z, A, T)
 
 
-@njit(**_JIT)
-def add_scaled(y, x, c):  # pragma: no cover - compiled
-    """``y += x c`` (the L2 term ``dW^m += W^m alpha/n``)."""
-    for i in range(y.shape[0]):
-        for j in range(y.shape[1]):
-            y[i, j] += x[i, j] * c
-
-
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
 def add_scaled_sumsq(y, x, c):  # pragma: no cover - compiled
-    """:func:`add_scaled` that also returns ``||x||^2`` (for the cost's L2 term), summed in
-    float64 in any order (the only reassociated sum; ``y`` is updated exactly as above)."""
+    """``y += x c`` (the L2 term ``dW^m += W^m alpha/n``), returning ``||x||^2`` for the cost's
+    L2 term, summed in float64 in any order (the only reassociated sum; ``y`` is exact)."""
     s = 0.0
     for i in range(y.shape[0]):
         for j in range(y.shape[1]):

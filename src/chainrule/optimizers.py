@@ -180,7 +180,3 @@ class Adam(Optimizer):
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.t, self.m, self.v = int(state["t"]), state["m"], state["v"]
-
-
-#: Optimizers by the names scikit-learn's ``solver`` uses (``lbfgs`` is in ``training``).
-OPTIMIZERS = {"gd": GradientDescent, "sgd": Momentum, "adam": Adam}
