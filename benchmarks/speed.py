@@ -2,9 +2,10 @@
 
 Run: ``python benchmarks/speed.py`` (about 3 minutes; ``--quick`` for one round). Everything
 runs in this one process (the peak-memory probes in child processes), interleaved: each round
-times every contestant once, and the table reports the median over rounds, with 1 and then 2
-BLAS threads. If ``OPENBLAS_CORETYPE`` or ``OPENBLAS_L2_SIZE`` is set, the script re-runs
-itself without them (``--keep-env`` keeps them); the BLAS it ran on is printed first.
+times every contestant once; the table reports the median time over rounds and, for each ratio,
+the median of that ratio over rounds, with 1 and then 2 BLAS threads. If ``OPENBLAS_CORETYPE``
+or ``OPENBLAS_L2_SIZE`` is set, the script re-runs itself without them (``--keep-env`` keeps
+them); the BLAS it ran on is printed first.
 
 Cases (both with Adam, learning rate 0.001, scikit-learn's default ``alpha=1e-4``):
 
@@ -187,6 +188,7 @@ def contestants(X, y, case: dict, epochs: int, full: bool):
 
 
 def run_rounds(fns: dict, rounds: int) -> dict:
+    """``{name: (median seconds, final loss, steps, seconds of each round)}``."""
     times = {k: [] for k in fns}
     extra = {}
     for _ in range(rounds):
@@ -194,7 +196,14 @@ def run_rounds(fns: dict, rounds: int) -> dict:
             seconds, loss, steps = fn()
             times[name].append(seconds)
             extra[name] = (loss, steps)
-    return {k: (float(np.median(v)), *extra[k]) for k, v in times.items()}
+    return {k: (float(np.median(v)), *extra[k], v) for k, v in times.items()}
+
+
+def paired_ratio(results: dict, name: str, base: str) -> float:
+    """The median over rounds of ``name``'s time / ``base``'s time in the same round: timings
+    on a shared machine drift from round to round, and both contestants of a round see the
+    same drift."""
+    return float(np.median(np.divide(results[name][3], results[base][3])))
 
 
 def set_threads(n: int):
@@ -231,17 +240,18 @@ def table(title: str, results: dict, per_step: bool, floor: str, peers: list[str
     print(f"\n### {title}\n")
     unit = "us/step" if per_step else "s"
     print(f"| contestant | median {unit} | x floor | chainrule f32 faster by | final loss |")
+    # the ratios are medians of per-round ratios (paired_ratio), not ratios of the medians
     print("|---|---:|---:|---:|---:|")
-    base = results["chainrule f32"]
-    for name, (sec, loss, steps) in results.items():
+    for name, (sec, loss, steps, _) in results.items():
         value = sec / steps * 1e6 if per_step else sec
-        base_value = base[0] / base[2] * 1e6 if per_step else base[0]
-        floor_value = results[floor][0] / results[floor][2] * 1e6 if per_step else results[floor][0]
-        speedup = value / base_value
+        # per step, the contestants' step counts differ by at most the last partial minibatch
+        per = results[name][2] / results["chainrule f32"][2] if per_step else 1.0
+        per_floor = results[name][2] / results[floor][2] if per_step else 1.0
+        speedup = paired_ratio(results, name, "chainrule f32") / per
         loss_s = "" if np.isnan(loss) else f"{loss:.4f}"
         print(
-            f"| {name} | {value:.{1 if per_step else 3}f} | {value / floor_value:.2f} | "
-            f"{speedup:.2f}x | {loss_s} |"
+            f"| {name} | {value:.{1 if per_step else 3}f} | "
+            f"{paired_ratio(results, name, floor) / per_floor:.2f} | {speedup:.2f}x | {loss_s} |"
         )
 
 
@@ -263,7 +273,7 @@ def main() -> None:
     print(f"engine: {_fast.engine()}; PyTorch: {torch.__version__ if torch else 'not installed'}")
     Xl, yl = large_data()
     Xs, ys = small_data()
-    rounds_large, rounds_small = (1, 1) if args.quick else (3, 5)
+    rounds_large, rounds_small = (1, 1) if args.quick else (5, 5)
     # warm up: numba's kernels load from its cache, BLAS and torch initialise
     with set_threads(1):
         for fn in contestants(Xs, ys, SMALL, 1, args.full).values():
@@ -290,9 +300,10 @@ def main() -> None:
             )
             pred = run_rounds(predict_contestants(Xl, clf), rounds_large + 2)
             p, f = pred["chainrule predict_proba"][0], pred["predict products alone"][0]
-            print(f"\npredict_proba on 60000 rows: {p:.3f} s; its products {f:.3f} s: {p / f:.2f}x")
-            f32, f64 = large["chainrule f32"][0], large["chainrule f64"][0]
-            print(f"float64 / float32 epoch: {f64 / f32:.2f}x")
+            ratio = paired_ratio(pred, "chainrule predict_proba", "predict products alone")
+            print(f"\npredict_proba on 60000 rows: {p:.3f} s; its products {f:.3f} s: {ratio:.2f}x")
+            f64 = paired_ratio(large, "chainrule f64", "chainrule f32")
+            print(f"float64 / float32 epoch: {f64:.2f}x")
     if not args.quick:
         print("\n### peak resident memory, one float32 epoch of the large case (MiB)\n")
         for library in ("chainrule", "scikit-learn"):

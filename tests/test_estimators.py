@@ -116,6 +116,35 @@ def test_binary_multiclass_multilabel_and_regression_outputs():
     )
 
 
+@pytest.mark.parametrize(
+    "y, classes",
+    [
+        ([2, 0, 1, 2, 1, 0, 2], None),
+        ([1, 0, 0, 1, 1, 0, 1], None),  # binary: one column, 1 for the second class
+        (["b", "a", "c", "a", "b", "c", "c"], None),
+        (["no", "yes", "yes", "no", "no", "yes", "no"], None),
+        ([0, 2, 2, 0, 2, 0, 0], [0, 1, 2]),  # partial_fit's classes: class 1 absent from y
+        ([5, 7, 5, 7, 7, 5, 5], [5, 7]),
+        ([[1], [0], [0], [1], [1], [0], [1]], None),  # a column vector
+    ],
+)
+def test_targets_are_the_label_binarizers(y, classes):
+    """The one-hot targets the network learns are LabelBinarizer's, in the network's dtype."""
+    from sklearn.preprocessing import LabelBinarizer
+
+    X = np.random.default_rng(0).normal(size=(7, 3))
+    clf = MLPClassifier((3,), random_state=0)
+    if classes:
+        clf.partial_fit(X, y, classes=classes)
+    else:
+        clf.fit(X, y)
+    expected = LabelBinarizer().fit(classes or np.ravel(y)).transform(np.ravel(y))
+    for dtype in (np.float32, np.float64):
+        Y = clf._encode_targets(np.ravel(y) if classes else np.asarray(y), False, None, dtype)
+        assert Y.dtype == dtype
+        np.testing.assert_array_equal(Y, expected)
+
+
 def test_sparse_input_gives_the_dense_result(iris):
     X, y = iris
     dense = MLPClassifier((8,), solver="lbfgs", random_state=0, max_iter=50)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import tracemalloc
 import warnings
@@ -16,7 +17,9 @@ import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor, _fast
 
 HAVE_NUMBA = _fast.numba_available()
-FAST = ["numpy", "numba"] if HAVE_NUMBA else ["numpy"]
+# "numba-blas": the numba engine with every problem treated as a large one, so that built-in
+# networks run _kernels.cost_and_gradient with BLAS products (small ones run the epoch kernel)
+FAST = ["numpy", "numba", "numba-blas"] if HAVE_NUMBA else ["numpy"]
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
 
 
@@ -35,10 +38,19 @@ def data(n=150, d=6, k=3, seed=0, dtype=np.float64):
     return X, y
 
 
+@contextlib.contextmanager
+def training_with(engine: str):
+    """Train with ``engine`` (one of ``"reference"`` and FAST) inside the block."""
+    with pytest.MonkeyPatch.context() as mp:
+        if engine == "numba-blas":
+            mp.setattr(_fast, "small_problem", lambda net, batch_size: False)
+        with _fast.use_engine(engine.removesuffix("-blas")):
+            yield
+
+
 def fit(engine, make, X, y, **fit_kw):
-    with _fast.use_engine(engine):
-        est = make().fit(X, y, **fit_kw)
-    return est
+    with training_with(engine):
+        return make().fit(X, y, **fit_kw)
 
 
 def assert_same_fit(a, b, rtol, atol=0.0):
@@ -76,6 +88,28 @@ def test_fast_paths_give_the_reference_weights(engine, name):
 
     ref = fit("reference", make, X, y)
     assert_same_fit(fit(engine, make, X, y), ref, rtol=1e-9, atol=1e-12)
+
+
+@needs_numba
+@pytest.mark.parametrize("name", list(CLASSIFIERS))
+def test_built_in_networks_run_one_compiled_call_per_minibatch(name, monkeypatch):
+    """On large problems the numba engine computes a built-in network's minibatch in
+    _kernels.cost_and_gradient (BLAS products); a network with another activation runs the
+    numpy lines."""
+    from chainrule import _kernels
+
+    calls = []
+    compiled = _kernels.cost_and_gradient
+
+    def spy(*args):
+        calls.append(args[-1])  # blas
+        return compiled(*args)
+
+    monkeypatch.setattr(_kernels, "cost_and_gradient", spy)
+    X, y = data()
+    fit("numba-blas", lambda: MLPClassifier(batch_size=16, max_iter=1, **CLASSIFIERS[name]), X, y)
+    built_in = "generic" not in name
+    assert calls == ([True] * 10 if built_in else [])  # 150 samples: 10 minibatches
 
 
 @pytest.mark.parametrize("engine", FAST)
@@ -207,7 +241,7 @@ def test_partial_fit_and_warm_start_match(engine):
     X, y = data()
     models = {}
     for eng in ("reference", engine):
-        with _fast.use_engine(eng):
+        with training_with(eng):
             clf = MLPClassifier((6,), batch_size=16, random_state=0)
             for _ in range(3):
                 clf.partial_fit(X, y, classes=[0, 1, 2])

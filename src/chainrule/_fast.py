@@ -12,13 +12,16 @@ Three engines compute one minibatch step (``chainrule.network`` stays the refere
     written with ``out=``; ReLU's derivative is a multiply by the mask ``z >= 0`` kept from the
     forward pass; ``db^m`` is a matrix-vector product with a vector of ones.
 ``"numba"`` (the default when numba is installed: ``pip install chainrule[fast]``)
-    The numpy engine, with the optimizer update fused into one pass over the flat buffers, the
-    gather of a minibatch, bias + activation, the ReLU mask + ``db^m`` and the L2 term + its
-    cost each fused into one pass, and, for small networks and minibatches, where a step is
-    dominated by the cost of calling numpy ~30 times, one compiled kernel that runs a whole
-    epoch (:func:`chainrule._kernels.run_epoch`). On large problems, when the BLAS leaves a
-    core idle (1 BLAS thread on 2 cores), minibatch k + 1 is gathered on a worker thread
-    during step k (:meth:`MinibatchEngine.prefetched`, :func:`prefetch_pays`).
+    The numpy engine's buffers, with each minibatch of a built-in network (the hidden
+    activations relu, tanh, logistic, identity; a canonical output and cost) computed in one
+    compiled call (:func:`chainrule._kernels.cost_and_gradient`: BLAS products, and the bias,
+    activation, output, ReLU mask, ``db^m`` and L2 term each fused into one pass), the
+    optimizer update fused into one pass over the flat buffers, and the gather of a minibatch
+    compiled. For small networks and minibatches, where BLAS calls cost more than they
+    compute, one compiled kernel runs a whole epoch with the products as loops
+    (:func:`chainrule._kernels.run_epoch`). On large problems, when the BLAS leaves a core idle
+    (1 BLAS thread on 2 cores), minibatch k + 1 is gathered on a worker thread during step k
+    (:meth:`MinibatchEngine.prefetched`, :func:`prefetch_pays`).
 
 Without shuffling, the minibatches are slices of ``X`` read in place (no gather). A float32
 ``X`` trains a float64 network (``dtype="float64"``) without a float64 copy of the data: each
@@ -92,8 +95,8 @@ def kernels():
 
 # -- the numpy engine ---------------------------------------------------------------------------
 
-#: hidden activations with an in-place forward and derivative (others call the Activation)
-_INPLACE_HIDDEN = ("relu", "tanh", "sigmoid", "identity")
+#: the hidden activations of the compiled kernels, by their code there (_kernels._bias_activate)
+_HIDDEN_CODES = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 
 
 def _plain(act) -> str | None:
@@ -126,8 +129,6 @@ class MinibatchEngine:
         self.D = [np.empty((bs, n), dtype=dt) for n in sizes[1:]]
         self.T = [np.empty((bs, n), dtype=dt) for n in sizes[1:]]  # sigma'(z^m) or the mask
         self.wtmp = np.empty(max(W.size for W in net.W), dtype=dt)
-        self.costs = np.empty(bs, dtype=dt)
-        self.codes = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
         self.hidden = [_plain(a) for a in net.activations[:-1]]
         out = net.activations[-1]
         pair = (_plain(out), net.cost_function.name if net._uses_canonical_link() else None)
@@ -136,9 +137,19 @@ class MinibatchEngine:
             ("sigmoid", "binary_cross_entropy"): "sigmoid_xent",
             ("identity", "squared_error"): "identity_se",
         }.get(pair)
+        self.kernels = kernels()
+        # built-in networks run a whole minibatch in one compiled call (_kernels.cost_and_gradient)
+        self.compiled = None
+        if self.kernels is not None and all(h in _HIDDEN_CODES for h in self.hidden):
+            out_code = {"identity_se": 0, "softmax_xent": 1, "sigmoid_xent": 2}.get(self.output)
+            if out_code is not None:
+                hidden = np.array([_HIDDEN_CODES[h] for h in self.hidden], dtype=np.int64)
+                self.compiled = np.asarray(sizes, dtype=np.int64), hidden, out_code
+                self.work = np.empty(4 * bs * sum(sizes[1:]), dtype=dt)  # z, a, sigma', delta
+                self.no_WT = np.empty(0, dtype=dt)
 
     def matches(self, net, batch_size: int) -> bool:
-        return self.net is net and self.batch_size == batch_size
+        return self.net is net and self.batch_size == batch_size and self.kernels is kernels()
 
     def gather(
         self, X, Y, sw, idx, contiguous: bool = False
@@ -152,7 +163,7 @@ class MinibatchEngine:
         """
         nb = len(idx)
         Xb, Yb, wb = self.X[:nb], self.Y[:nb], self.w[:nb]
-        k = kernels()
+        k = self.kernels
         if contiguous and X.dtype == Xb.dtype and X.flags.c_contiguous:
             rows = slice(int(idx[0]), int(idx[0]) + nb)
             Xb, Yb = X[rows], Y[rows]
@@ -177,15 +188,11 @@ class MinibatchEngine:
 
     def forward(self, a: np.ndarray) -> None:
         """``z^m = W^m a^(m-1) + b^m`` and ``a^m = sigma^m(z^m)`` into ``Z[m]``, ``A[m]``."""
-        net, nb, k = self.net, a.shape[0], kernels()
+        net, nb = self.net, a.shape[0]
         for m in range(net.L):
             Z, A, T = self.Z[m][:nb], self.A[m][:nb], self.T[m][:nb]
             np.matmul(a, net.W[m].T, out=Z)
             name = self.hidden[m] if m < net.L - 1 else None
-            if k is not None and name in self.codes:  # the lines below, fused
-                k.bias_activate(self.codes[name], Z, net.b[m], A, T)
-                a = A
-                continue
             Z += net.b[m]  # z^m = W^m a^(m-1) + b^m
             if name == "relu":
                 np.greater_equal(Z, 0, out=T)  # sigma'(z) = 1 for z >= 0, kept for backward
@@ -196,8 +203,6 @@ class MinibatchEngine:
                 expit(Z, out=A)
             elif name == "identity" or (m == net.L - 1 and self.output == "identity_se"):
                 A[...] = Z
-            elif m == net.L - 1 and self.output == "softmax_xent" and k is not None:
-                pass  # softmax, cost and delta^L fused in cost_and_gradient
             elif m == net.L - 1 and self.output == "softmax_xent":
                 # a_k = exp(z_k - max z) / sum_j exp(z_j - max z)
                 np.subtract(Z, Z.max(axis=1, keepdims=True), out=A)
@@ -218,7 +223,7 @@ class MinibatchEngine:
         if getattr(self, "X2", None) is None:
             self.X2, self.Y2, self.w2 = (np.empty_like(B) for B in (self.X, self.Y, self.w))
         buffers = ((self.X, self.Y, self.w), (self.X2, self.Y2, self.w2))
-        gather_minibatch = kernels().gather_minibatch
+        gather_minibatch = self.kernels.gather_minibatch
 
         def gather(idx, buffer):
             Xb, Yb, wb = (B[: len(idx)] for B in buffer)
@@ -255,54 +260,46 @@ class MinibatchEngine:
         Xb, Yb, w, n_b = minibatch or self.gather(X, Y, sw, idx, contiguous)
         if n_b == 0:
             return 0.0, 0.0
+        arrays = (Xb, Yb, net.theta, grad)
+        if self.compiled is not None and all(B.flags.c_contiguous for B in arrays):
+            sizes, hidden, out = self.compiled
+            cost = self.kernels.cost_and_gradient(
+                Xb, Yb, w, n_b, net.theta, grad, sizes, hidden, out, float(net.alpha),
+                self.work, self.no_WT, True,
+            )  # fmt: skip
+            return cost, n_b
         nb = Xb.shape[0]
         self.forward(Xb)
         L = net.L
         zL, aL, D = self.Z[-1][:nb], self.A[-1][:nb], self.D[-1][:nb]
         # delta^L = dC/dz^L, each row weighted by w_i
-        k = kernels()
-        if self.output == "softmax_xent" and k is not None:
-            costs = self.costs[:nb]
-            k.softmax_xent(zL, Yb, w, aL, D, costs)  # the three branches below, fused
+        if self.output is not None:
+            np.subtract(aL, Yb, out=D)  # canonical link: dC/dz^L = a^L - y
+            costs = self._output_costs(zL, aL, Yb)
         else:
-            if self.output is not None:
-                np.subtract(aL, Yb, out=D)  # canonical link: dC/dz^L = a^L - y
-                costs = self._output_costs(zL, aL, Yb)
-            else:
-                D[...] = net._output_delta(zL, aL, Yb)
-                costs = net._sample_costs(zL, aL, Yb)
-            D *= w[:, None]
+            D[...] = net._output_delta(zL, aL, Yb)
+            costs = net._sample_costs(zL, aL, Yb)
+        D *= w[:, None]
         cost = float(w @ costs)
         if getattr(self, "views", None) is None or self.views[0] is not grad:
             self.views = (grad, *net.unflatten(grad))
         _, dW, db = self.views
-        sumsq = 0.0  # sum_m ||W^m||^2, when the fused L2 kernel computes it
-        db_summed = False  # dC/db^m already summed by mask_colsum
         for m in range(L - 1, -1, -1):
             D = self.D[m][:nb]
             a_prev = Xb if m == 0 else self.A[m - 1][:nb]
             np.matmul(D.T, a_prev, out=dW[m])  # dC/dW^m = delta^m a^(m-1)T, summed
             if net.alpha:
                 c = net.alpha / n_b  # d/dW^m of alpha/(2n) ||W^m||^2 is alpha W^m / n
-                if k is not None:
-                    sumsq += k.add_scaled_sumsq(dW[m], net.W[m], net.dtype.type(c))
-                else:
-                    tmp = self.wtmp[: net.W[m].size].reshape(net.W[m].shape)
-                    np.multiply(net.W[m], c, out=tmp)
-                    dW[m] += tmp
-            if not db_summed:
-                np.matmul(self.ones[:nb], D, out=db[m])  # dC/db^m = delta^m, summed
-            db_summed = False
+                tmp = self.wtmp[: net.W[m].size].reshape(net.W[m].shape)
+                np.multiply(net.W[m], c, out=tmp)
+                dW[m] += tmp
+            np.matmul(self.ones[:nb], D, out=db[m])  # dC/db^m = delta^m, summed
             if m > 0:
                 # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
                 Dp, Zp, Ap, Tp = (B[m - 1][:nb] for B in (self.D, self.Z, self.A, self.T))
                 np.matmul(D, net.W[m], out=Dp)
                 name = self.hidden[m - 1]
-                if k is not None and name in self.codes:
-                    # Dp *= Tp (sigma'(z), kept from the forward pass) and db^(m-1), fused
-                    k.mask_colsum(Dp, Tp, db[m - 1])
-                    db_summed = True
-                elif name == "relu":
+                if name == "relu":
                     Dp *= Tp  # the mask z >= 0, kept from the forward pass
                 elif name == "tanh":
                     np.multiply(Ap, Ap, out=Tp)
@@ -314,8 +311,6 @@ class MinibatchEngine:
                     Dp *= Tp
                 elif name != "identity":
                     Dp[...] = net.activations[m - 1].backward(Zp, Ap, Dp)
-        if net.alpha and k is not None:
-            return cost + 0.5 * net.alpha / n_b * sumsq, n_b  # net._penalty(n_b), fused above
         return cost + net._penalty(n_b), n_b
 
     def _output_costs(self, zL, aL, Y) -> np.ndarray:
@@ -332,69 +327,46 @@ class MinibatchEngine:
 
     # -- the whole-epoch kernel -------------------------------------------------------------
 
-    def epoch_kernel_args(self, optimizer):
-        """The codes :func:`chainrule._kernels.run_epoch` takes, or None when the network or
-        the optimizer is one it does not handle."""
-        from chainrule.optimizers import Adam, GradientDescent, Momentum
-
-        codes = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
-        if any(h not in codes for h in self.hidden):
-            return None
-        out = {"identity_se": 0, "softmax_xent": 1, "sigmoid_xent": 2}.get(self.output)
-        if out is None:
-            return None
-        kind = type(optimizer)
-        if kind is Adam:
-            opt = 3
-        elif kind is Momentum:
-            opt = 2 if optimizer.nesterov else 1
-        elif kind is GradientDescent:
-            opt = 0
-        else:
-            return None
-        return np.array([codes[h] for h in self.hidden], dtype=np.int64), out, opt
-
     def run_epoch(self, optimizer, X, Y, sw, rng, shuffle: bool, grad):
         """A whole epoch in the compiled kernel; returns ``(sum_b n_b C_b, steps)``, or None
         (nothing done, no random number drawn) when the kernel does not handle the case."""
-        from chainrule.optimizers import Adam, Momentum
+        from chainrule.optimizers import Adam, GradientDescent, Momentum
         from chainrule.training import epoch_order
 
         net = self.net
-        args = self.epoch_kernel_args(optimizer)
         theta = net.theta
         arrays = (X, Y, sw, theta, grad)
-        if args is None or not all(a.flags.c_contiguous for a in arrays):
+        if self.compiled is None or not all(a.flags.c_contiguous for a in arrays):
             return None
-        hidden, out, opt = args
         dt = theta.dtype
         empty = np.empty(0, dtype=dt)
         s1 = s2 = empty
-        if isinstance(optimizer, Adam):
+        p1, p2, t0, eps = 0.0, 0.0, 0, 0.0
+        if type(optimizer) is Adam:
             if optimizer.m is None:
                 optimizer.m, optimizer.v = np.zeros_like(theta), np.zeros_like(theta)
-            s1, s2, p1, p2 = optimizer.m, optimizer.v, optimizer.beta_1, optimizer.beta_2
+            opt, s1, s2, p1, p2 = 3, optimizer.m, optimizer.v, optimizer.beta_1, optimizer.beta_2
             t0, eps = optimizer.t, optimizer.epsilon
-        elif isinstance(optimizer, Momentum):
+        elif type(optimizer) is Momentum:
             if optimizer.velocity is None:
                 optimizer.velocity = np.zeros_like(theta)
-            s1, p1, p2, t0, eps = optimizer.velocity, optimizer.momentum, 0.0, 0, 0.0
+            opt, s1, p1 = (2 if optimizer.nesterov else 1), optimizer.velocity, optimizer.momentum
+        elif type(optimizer) is GradientDescent:
+            opt = 0
         else:
-            p1, p2, t0, eps = 0.0, 0.0, 0, 0.0
+            return None
         if any(a.dtype != dt or a.shape != theta.shape for a in (s1, s2) if a is not empty):
             return None
-        sizes = np.asarray(net.layer_sizes, dtype=np.int64)
-        bs = self.batch_size
-        if getattr(self, "work", None) is None:
-            n_work = 4 * bs * int(sizes[1:].sum()) + int(sizes.max()) ** 2
-            self.work = np.empty(n_work + bs * (int(sizes[0]) + int(sizes[-1]) + 1), dtype=dt)
+        if getattr(self, "WT", None) is None:
+            self.WT = np.empty(max(W.size for W in net.W), dtype=dt)  # room for any W^T
+        sizes, hidden, out = self.compiled
         order = epoch_order(X.shape[0], rng, shuffle).astype(np.int64, copy=False)
-        total, steps = kernels().run_epoch(
-            X, Y, sw, order, bs, theta, grad, sizes, hidden, out, float(net.alpha), opt,
+        total, steps = self.kernels.run_epoch(
+            X, Y, sw, order, theta, grad, sizes, hidden, out, float(net.alpha), opt,
             float(optimizer.learning_rate), float(p1), float(p2), float(eps), s1, s2,
-            int(t0), self.work,
+            int(t0), self.X, self.Y, self.w, self.work, self.WT,
         )  # fmt: skip
-        if isinstance(optimizer, Adam):
+        if type(optimizer) is Adam:
             optimizer.t += int(steps)
         return float(total), int(steps)
 

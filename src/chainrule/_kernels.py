@@ -2,8 +2,8 @@
 
 Each kernel is the equation of the NumPy reference written as one loop, in the same order of
 operations and in the arrays' own precision (scalars are cast to it by the callers), so the
-optimizer kernels reproduce the reference bit for bit and the epoch kernel up to the order of
-the sums in the matrix products.
+optimizer kernels reproduce the reference bit for bit, and :func:`cost_and_gradient` (a whole
+minibatch in one call) up to the order of the sums in the matrix products.
 """
 
 from __future__ import annotations
@@ -42,19 +42,22 @@ def momentum_step(theta, grad, vel, mu, eta, nesterov):  # pragma: no cover - co
             theta[i] += vi
 
 
+# -- one minibatch: Network._cost_and_gradient as one compiled call ------------------------------
+
+
 @njit(**_JIT)
-def _activate(code, Z, A, T):  # pragma: no cover - compiled
-    """``a = sigma(z)`` for the hidden codes identity 0, relu 1, tanh 2, sigmoid 3; ``T`` keeps
-    ``sigma'(z)``."""
+def _bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
+    """``z = Z + b``, ``a = sigma(z)`` into ``A`` and ``sigma'(z)`` into ``T``, for the hidden
+    codes identity 0, relu 1, tanh 2, sigmoid 3 (``Z`` is left without its bias)."""
     n, k = Z.shape
     one = Z.dtype.type(1)
     zero = Z.dtype.type(0)
     for i in range(n):
         for j in range(k):
-            z = Z[i, j]
+            z = Z[i, j] + b[j]  # z^m = W^m a^(m-1) + b^m
             if code == 1:
                 t = one if z >= 0 else zero
-                A[i, j] = z * t
+                A[i, j] = z * t  # max(0, z)
                 T[i, j] = t
             elif code == 2:
                 a = math.tanh(z)
@@ -70,15 +73,21 @@ def _activate(code, Z, A, T):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
-def _affine(a, W, b, WT, Z):  # pragma: no cover - compiled
-    """``Z = a W^T + b``, row by row as ``z_i = b + sum_k a_ik W[:, k]`` (contiguous loops)."""
+def _times_transpose(a, W, Z, WT, blas):  # pragma: no cover - compiled
+    """``Z = a W^T``: each row ``z_i = W a_i``. With ``blas``, one BLAS call; else loops with a
+    contiguous inner loop (``z_i = sum_k a_ik W[:, k]``, ``W^T`` copied into the flat buffer
+    ``WT``), faster than BLAS on small matrices."""
+    if blas:
+        np.dot(a, W.T, Z)
+        return
     n_out, n_in = W.shape
+    WT = WT[: n_in * n_out].reshape((n_in, n_out))
     for k in range(n_in):
         for j in range(n_out):
             WT[k, j] = W[j, k]
     for i in range(a.shape[0]):
         for j in range(n_out):
-            Z[i, j] = b[j]
+            Z[i, j] = 0
         for k in range(n_in):
             aik = a[i, k]
             if aik != 0:
@@ -87,181 +96,176 @@ def _affine(a, W, b, WT, Z):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
-def run_epoch(  # pragma: no cover - compiled
-    X,
-    Y,
-    sw,
-    order,
-    batch_size,
-    theta,
-    grad,
-    sizes,
-    hidden,
-    out_code,
-    alpha,
-    opt_code,
-    eta,
-    p1,
-    p2,
-    eps,
-    state1,
-    state2,
-    t0,
-    work,
-):
-    """One epoch of minibatch steps over ``X[order]``; returns ``(sum_b n_b C_b, steps)``.
+def _transpose_times(D, a, dW, blas):  # pragma: no cover - compiled
+    """``dW = D^T a``: the sum over the rows of ``delta_i a_i^T``."""
+    if blas:
+        np.dot(D.T, a, dW)
+        return
+    dW[:, :] = 0
+    for i in range(D.shape[0]):
+        for j in range(D.shape[1]):
+            d = D[i, j]
+            if d != 0:
+                for k in range(a.shape[1]):
+                    dW[j, k] += d * a[i, k]
 
-    ``out_code``: 0 identity + squared error, 1 softmax + categorical cross-entropy, 2 sigmoid +
-    binary cross-entropy. ``opt_code``: 0 gradient descent, 1 momentum, 2 Nesterov (``p1`` the
-    momentum, ``state1`` the velocity), 3 Adam (``p1``, ``p2`` the betas, ``state1``,
-    ``state2`` the moments, ``t0`` the steps taken so far).
+
+@njit(**_JIT)
+def _times(D, W, out, blas):  # pragma: no cover - compiled
+    """``out = D W``: each row ``W^T delta_i``."""
+    if blas:
+        np.dot(D, W, out)
+        return
+    for i in range(D.shape[0]):
+        for k in range(W.shape[1]):
+            out[i, k] = 0
+        for j in range(W.shape[0]):
+            d = D[i, j]
+            if d != 0:
+                for k in range(W.shape[1]):
+                    out[i, k] += d * W[j, k]
+
+
+@njit(**_JIT)
+def _output(code, Z, b, Y, w, A, D):  # pragma: no cover - compiled
+    """``z^L = Z + b^L``, ``a^L``, ``delta^L = (a^L - y) w_i`` and ``sum_i w_i C_i`` for the
+    output codes 0 identity + squared error, 1 softmax + categorical cross-entropy, 2 sigmoid +
+    binary cross-entropy (each cost from the logits ``z^L``, as the reference computes it)."""
+    dt = Z.dtype.type
+    n, k = Z.shape
+    cost = 0.0
+    for i in range(n):
+        for j in range(k):
+            Z[i, j] += b[j]
+        c = dt(0)
+        if code == 1:
+            mx = Z[i, 0]
+            for j in range(k):
+                mx = max(mx, Z[i, j])
+            s = dt(0)
+            for j in range(k):
+                e = math.exp(Z[i, j] - mx)
+                A[i, j] = e
+                s += e
+            lse = math.log(s) + mx
+            for j in range(k):
+                A[i, j] = A[i, j] / s
+                c += Y[i, j] * (lse - Z[i, j])  # C = sum_k y_k (logsumexp(z) - z_k)
+        elif code == 2:
+            for j in range(k):
+                z = Z[i, j]
+                A[i, j] = dt(1) / (dt(1) + math.exp(-z))
+                c += max(z, dt(0)) + math.log1p(math.exp(-abs(z))) - Y[i, j] * z  # log(1+e^z) - yz
+        else:
+            for j in range(k):
+                A[i, j] = Z[i, j]
+                r = Z[i, j] - Y[i, j]
+                c += dt(0.5) * r * r  # C = 1/2 (y - a)^T (y - a)
+        for j in range(k):
+            D[i, j] = (A[i, j] - Y[i, j]) * w[i]  # dC/dz^L = a^L - y (canonical link)
+        cost += float(w[i]) * float(c)
+    return cost
+
+
+@njit(**_JIT)
+def _block(buffer, offsets, m, rows, cols):  # pragma: no cover - compiled
+    """Layer ``m``'s ``rows x cols`` block of a flat buffer."""
+    return buffer[offsets[m] : offsets[m] + rows * cols].reshape((rows, cols))
+
+
+@njit(**_JIT)
+def cost_and_gradient(  # pragma: no cover - compiled
+    Xb, Yb, w, n_b, theta, grad, sizes, hidden, out_code, alpha, work, WT, blas
+):
+    """``MinibatchEngine.cost_and_gradient`` for built-in networks, as one call: the cost of the
+    minibatch ``Xb``, ``Yb`` (rows weighted by ``w``, summing to 1; ``n_b`` their weight before
+    scaling) and its gradient in ``grad``, laid out like ``theta`` (W^1, b^1, W^2, ...).
+
+    ``hidden``: a code per hidden layer (see :func:`_bias_activate`); ``out_code``: see
+    :func:`_output`. ``work`` holds ``4 * len(Xb) * sum(sizes[1:])`` values (``z``, ``a``,
+    ``sigma'(z)``, ``delta`` of every layer). The products are BLAS calls with ``blas``, loops
+    otherwise (``WT``: room for the largest ``W^T``).
     """
     dt = theta.dtype.type
-    one = dt(1)
     L = sizes.size - 1
-    n_samples = X.shape[0]
-    width = 0
-    for m in range(L + 1):
-        width = max(width, sizes[m])
-    bs = batch_size
-    # the workspace: per layer z^m, a^m, sigma'(z^m), delta^m, then W^T and the minibatch
-    offs = np.zeros(L + 1, dtype=np.int64)
-    for m in range(L):
-        offs[m + 1] = offs[m] + bs * sizes[m + 1]
-    total_units = offs[L]
-    Zb = work[0:total_units]
-    Ab = work[total_units : 2 * total_units]
-    Tb = work[2 * total_units : 3 * total_units]
-    Db = work[3 * total_units : 4 * total_units]
-    base = 4 * total_units
-    WTb = work[base : base + width * width]
-    base += width * width
-    Xb_all = work[base : base + bs * sizes[0]]
-    base += bs * sizes[0]
-    Yb_all = work[base : base + bs * sizes[L]]
-    base += bs * sizes[L]
-    wb_all = work[base : base + bs]
-    # parameter offsets in theta: W^1, b^1, W^2, b^2, ...
-    poff = np.zeros(L + 1, dtype=np.int64)
+    nb = Xb.shape[0]
+    poff = np.zeros(L + 1, dtype=np.int64)  # W^m, b^m start at poff[m] in theta and grad
+    offs = np.zeros(L + 1, dtype=np.int64)  # layer m's units start at offs[m] in each block
     for m in range(L):
         poff[m + 1] = poff[m] + sizes[m + 1] * sizes[m] + sizes[m + 1]
-    total = 0.0
-    steps = 0
-    for start in range(0, n_samples, bs):
-        nb = min(bs, n_samples - start)
-        Xb = Xb_all[: nb * sizes[0]].reshape((nb, sizes[0]))
-        Yb = Yb_all[: nb * sizes[L]].reshape((nb, sizes[L]))
-        wb = wb_all[:nb]
-        n_b = dt(0)
-        for i in range(nb):
-            r = order[start + i]
-            Xb[i, :] = X[r, :]
-            Yb[i, :] = Y[r, :]
-            wb[i] = sw[r]
-        n_b = np.sum(wb)
-        if n_b == 0:
-            continue
-        for i in range(nb):
-            wb[i] = wb[i] / n_b
-        # forward: z^m = W^m a^(m-1) + b^m, a^m = sigma^m(z^m)
-        a = Xb
-        for m in range(L):
-            n_in, n_out = sizes[m], sizes[m + 1]
-            W = theta[poff[m] : poff[m] + n_out * n_in].reshape((n_out, n_in))
-            b = theta[poff[m] + n_out * n_in : poff[m + 1]]
-            Z = Zb[offs[m] : offs[m] + nb * n_out].reshape((nb, n_out))
-            A = Ab[offs[m] : offs[m] + nb * n_out].reshape((nb, n_out))
-            T = Tb[offs[m] : offs[m] + nb * n_out].reshape((nb, n_out))
-            _affine(a, W, b, WTb[: n_in * n_out].reshape((n_in, n_out)), Z)
-            if m < L - 1:
-                _activate(hidden[m], Z, A, T)
-            a = A
-        # the output layer, its cost and delta^L = (a^L - y) w_i
-        n_out = sizes[L]
-        Z = Zb[offs[L - 1] : offs[L - 1] + nb * n_out].reshape((nb, n_out))
-        A = Ab[offs[L - 1] : offs[L - 1] + nb * n_out].reshape((nb, n_out))
-        D = Db[offs[L - 1] : offs[L - 1] + nb * n_out].reshape((nb, n_out))
-        cost = 0.0
-        for i in range(nb):
-            ci = dt(0)
-            if out_code == 1:
-                mx = Z[i, 0]
-                for j in range(n_out):
-                    mx = max(mx, Z[i, j])
-                s = dt(0)
-                for j in range(n_out):
-                    e = math.exp(Z[i, j] - mx)
-                    A[i, j] = e
-                    s += e
-                lse = math.log(s) + mx
-                for j in range(n_out):
-                    A[i, j] = A[i, j] / s
-                    ci += Yb[i, j] * (lse - Z[i, j])  # C = sum_k y_k (logsumexp(z) - z_k)
-            elif out_code == 2:
-                for j in range(n_out):
-                    z = Z[i, j]
-                    A[i, j] = one / (one + math.exp(-z))
-                    # C = log(1 + e^z) - y z
-                    ci += max(z, dt(0)) + math.log1p(math.exp(-abs(z))) - Yb[i, j] * z
-            else:
-                for j in range(n_out):
-                    A[i, j] = Z[i, j]
-                    r = Z[i, j] - Yb[i, j]
-                    ci += dt(0.5) * r * r  # C = 1/2 (y - a)^T (y - a)
-            for j in range(n_out):
-                D[i, j] = (A[i, j] - Yb[i, j]) * wb[i]  # dC/dz^L = a^L - y
-            cost += float(wb[i]) * float(ci)
-        if alpha != 0:
-            sq = 0.0
-            for m in range(L):
-                n_in, n_o = sizes[m], sizes[m + 1]
-                for p in range(poff[m], poff[m] + n_o * n_in):
-                    sq += float(theta[p]) * float(theta[p])
-            cost += 0.5 * float(alpha) / float(n_b) * sq
-        total += cost * float(n_b)
-        if not np.isfinite(cost):  # a blow-up: stop before stepping on it
-            break
-        # backward
-        for m in range(L - 1, -1, -1):
-            n_in, n_out = sizes[m], sizes[m + 1]
-            W = theta[poff[m] : poff[m] + n_out * n_in].reshape((n_out, n_in))
-            dW = grad[poff[m] : poff[m] + n_out * n_in].reshape((n_out, n_in))
+        offs[m + 1] = offs[m] + nb * sizes[m + 1]
+    units = offs[L]
+    Zs, As = work[:units], work[units : 2 * units]
+    Ts, Ds = work[2 * units : 3 * units], work[3 * units : 4 * units]
+    # forward: z^m = W^m a^(m-1) + b^m, a^m = sigma^m(z^m)
+    a = Xb
+    cost = 0.0  # sum_i w_i C_i, from the output layer
+    for m in range(L):
+        n_in, n_out = sizes[m], sizes[m + 1]
+        W = _block(theta, poff, m, n_out, n_in)
+        b = theta[poff[m] + n_out * n_in : poff[m + 1]]
+        Z, A = _block(Zs, offs, m, nb, n_out), _block(As, offs, m, nb, n_out)
+        _times_transpose(a, W, Z, WT, blas)
+        if m < L - 1:
+            _bias_activate(hidden[m], Z, b, A, _block(Ts, offs, m, nb, n_out))
+        else:
+            cost = _output(out_code, Z, b, Yb, w, A, _block(Ds, offs, m, nb, n_out))
+        a = A
+    # backward, from delta^L
+    sumsq = 0.0  # sum_m ||W^m||^2, for the cost's L2 term
+    for m in range(L - 1, -1, -1):
+        n_in, n_out = sizes[m], sizes[m + 1]
+        W, dW = _block(theta, poff, m, n_out, n_in), _block(grad, poff, m, n_out, n_in)
+        D = _block(Ds, offs, m, nb, n_out)
+        if m == L - 1:
             db = grad[poff[m] + n_out * n_in : poff[m + 1]]
-            D = Db[offs[m] : offs[m] + nb * n_out].reshape((nb, n_out))
-            if m == 0:
-                a = Xb
-            else:
-                a = Ab[offs[m - 1] : offs[m - 1] + nb * n_in].reshape((nb, n_in))
-            # dC/dW^m = delta^m a^(m-1)T and dC/db^m = delta^m, summed over the batch
-            dW[:, :] = 0
-            db[:] = 0
+            for j in range(n_out):
+                db[j] = 0
             for i in range(nb):
                 for j in range(n_out):
-                    d = D[i, j]
-                    db[j] += d
-                    if d != 0:
-                        for k in range(n_in):
-                            dW[j, k] += d * a[i, k]
-            if alpha != 0:
-                c = dt(alpha / n_b)
-                for j in range(n_out):
-                    for k in range(n_in):
-                        dW[j, k] += W[j, k] * c
-            if m > 0:
-                # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
-                Dp = Db[offs[m - 1] : offs[m - 1] + nb * n_in].reshape((nb, n_in))
-                Tp = Tb[offs[m - 1] : offs[m - 1] + nb * n_in].reshape((nb, n_in))
-                for i in range(nb):
-                    for k in range(n_in):
-                        Dp[i, k] = 0
-                    for j in range(n_out):
-                        d = D[i, j]
-                        if d != 0:
-                            for k in range(n_in):
-                                Dp[i, k] += d * W[j, k]
-                    for k in range(n_in):
-                        Dp[i, k] *= Tp[i, k]
-        # the optimizer step
+                    db[j] += D[i, j]  # dC/db^L = delta^L, summed over the minibatch
+        a = Xb if m == 0 else _block(As, offs, m - 1, nb, n_in)
+        _transpose_times(D, a, dW, blas)  # dC/dW^m = delta^m a^(m-1)T, summed
+        if alpha != 0:
+            sumsq += add_scaled_sumsq(dW, W, dt(alpha / n_b))  # + alpha W^m / n
+        if m > 0:
+            # delta^(m-1) = (W^mT delta^m) o sigma'(z^(m-1)); dC/db^(m-1) = delta^(m-1), summed
+            Dp = _block(Ds, offs, m - 1, nb, n_in)
+            _times(D, W, Dp, blas)
+            db = grad[poff[m - 1] + n_in * sizes[m - 1] : poff[m]]
+            mask_colsum(Dp, _block(Ts, offs, m - 1, nb, n_in), db)
+    return cost + 0.5 * alpha / n_b * sumsq
+
+
+@njit(**_JIT)
+def run_epoch(  # pragma: no cover - compiled
+    X, Y, sw, order, theta, grad, sizes, hidden, out_code, alpha, opt_code, eta, p1, p2, eps,
+    state1, state2, t0, Xb_all, Yb_all, wb_all, work, WT,
+):  # fmt: skip
+    """One epoch of minibatch steps over ``X[order]`` (minibatches of ``len(wb_all)`` rows,
+    gathered into ``Xb_all``, ``Yb_all``, ``wb_all``), the products by loops; returns
+    ``(sum_b n_b C_b, steps)``. Stops before stepping on a cost that is not finite.
+
+    ``opt_code``: 0 gradient descent, 1 momentum, 2 Nesterov (``p1`` the momentum, ``state1``
+    the velocity), 3 Adam (``p1``, ``p2`` the betas, ``state1``, ``state2`` the moments, ``t0``
+    the steps taken so far).
+    """
+    dt = theta.dtype.type
+    bs = wb_all.size
+    total = 0.0
+    steps = 0
+    for start in range(0, X.shape[0], bs):
+        nb = min(bs, X.shape[0] - start)
+        Xb, Yb, wb = Xb_all[:nb], Yb_all[:nb], wb_all[:nb]
+        n_b = gather_minibatch(X, Y, sw, order[start : start + nb], Xb, Yb, wb)
+        if n_b == 0:
+            continue
+        cost = cost_and_gradient(
+            Xb, Yb, wb, n_b, theta, grad, sizes, hidden, out_code, alpha, work, WT, False
+        )
+        total += cost * n_b
+        if not np.isfinite(cost):  # a blow-up: stop before stepping on it
+            break
         steps += 1
         if opt_code == 3:
             t = t0 + steps
@@ -310,16 +314,6 @@ def gather_minibatch(X, Y, sw, idx, Xb, Yb, w):  # pragma: no cover - compiled
     return float(n_b)
 
 
-@njit(**_JIT)
-def bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
-    """``z += b`` then :func:`_activate` (``a = sigma(z)``, ``T = sigma'(z)``) in one pass."""
-    n, k = Z.shape
-    for i in range(n):
-        for j in range(k):
-            Z[i, j] += b[j]
-    _activate(code, Z, A, T)
-
-
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
 def add_scaled_sumsq(y, x, c):  # pragma: no cover - compiled
     """``y += x c`` (the L2 term ``dW^m += W^m alpha/n``), returning ``||x||^2`` for the cost's
@@ -345,26 +339,3 @@ def mask_colsum(D, T, db):  # pragma: no cover - compiled
             d = D[i, j] * T[i, j]
             D[i, j] = d
             db[j] += d
-
-
-@njit(**_JIT)
-def softmax_xent(Z, Y, w, A, D, costs):  # pragma: no cover - compiled
-    """Softmax ``a^L``, the cross-entropy ``C_i = sum_k y_k (logsumexp(z) - z_k)`` and
-    ``delta^L = (a^L - y) w_i``, row by row."""
-    n, k = Z.shape
-    for i in range(n):
-        mx = Z[i, 0]
-        for j in range(k):
-            mx = max(mx, Z[i, j])
-        s = Z.dtype.type(0)
-        for j in range(k):
-            e = math.exp(Z[i, j] - mx)
-            A[i, j] = e
-            s += e
-        lse = math.log(s) + mx
-        c = Z.dtype.type(0)
-        for j in range(k):
-            A[i, j] = A[i, j] / s
-            c += Y[i, j] * (lse - Z[i, j])
-            D[i, j] = (A[i, j] - Y[i, j]) * w[i]
-        costs[i] = c
