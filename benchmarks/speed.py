@@ -1,6 +1,6 @@
 """Training and prediction speed of chainrule beside scikit-learn and PyTorch, on a CPU.
 
-Run: ``python benchmarks/speed.py`` (about 3 minutes; ``--quick`` for one round). Everything
+Run: ``python benchmarks/speed.py`` (about 4 minutes; ``--quick`` for one round). Everything
 runs in this one process (the peak-memory probes in child processes), interleaved: each round
 times every contestant once; the table reports the median time over rounds and, for each ratio,
 the median of that ratio over rounds, with 1 and then 2 BLAS threads. If ``OPENBLAS_CORETYPE``
@@ -273,7 +273,7 @@ def main() -> None:
     print(f"engine: {_fast.engine()}; PyTorch: {torch.__version__ if torch else 'not installed'}")
     Xl, yl = large_data()
     Xs, ys = small_data()
-    rounds_large, rounds_small = (1, 1) if args.quick else (5, 5)
+    rounds_large, rounds_small = (1, 1) if args.quick else (9, 5)
     # warm up: numba's kernels load from its cache, BLAS and torch initialise
     with set_threads(1):
         for fn in contestants(Xs, ys, SMALL, 1, args.full).values():

@@ -270,6 +270,27 @@ def test_infinity_in_X_names_row_and_column(cls):
         fit(cls, X, y)
 
 
+def test_the_finiteness_test_of_large_X_sums_on_two_threads():
+    """X of 32 MB or more is summed in two halves on two threads; either half may hold the
+    NaN, and a sum that overflows is not taken for an infinity."""
+    from chainrule._checks import sum_is_finite
+
+    X = np.ones((2**17, 64))  # 64 MB
+    assert sum_is_finite(X)
+    for row in (5, 2**17 - 5):
+        X[row, 3] = np.nan
+        assert not sum_is_finite(X)
+        X[row, 3] = 1.0
+    big = np.full((2**18, 32), 3e38, dtype=np.float32)  # finite, but sums to infinity
+    assert not sum_is_finite(big)
+    halves = np.zeros((2**23, 2), dtype=np.float32)  # each half sums to 2e38: both do 4e38
+    halves[0, 0] = halves[-1, 0] = 2e38
+    assert not sum_is_finite(halves)
+    clf = MLPRegressor(hidden_layer_sizes=(2,), max_iter=1)
+    checked, _ = clf._validate_input(big, np.zeros(len(big)), first_call=True)
+    assert checked is big  # the exact test found nothing: no error, no copy
+
+
 def test_nan_in_a_dataframe_or_sparse_X_names_the_column():
     X, y = data()
     X[10, 1] = np.nan

@@ -13,6 +13,7 @@ The derivative checks compare a user-supplied :class:`~chainrule.Activation` or
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -194,6 +195,27 @@ def as_float_array(a: np.ndarray, dtype: Any, name: str, what: str) -> np.ndarra
         if error is None:
             raise TypeError(f"{name} must hold numbers, got dtype {a.dtype}: {e}") from e
         raise error from e
+
+
+def sum_is_finite(a: np.ndarray) -> bool:
+    """Whether ``sum(a)`` is finite: scikit-learn's first test for NaN and infinity, in O(1)
+    memory (a sum that overflows proves neither: the exact test follows a failed one). Arrays
+    of 32 MB or more are summed in two halves on two threads, since the pass is bound by
+    memory bandwidth (~8 ms a core for 188 MB)."""
+    if a.nbytes < 2**25 or a.ndim == 0 or len(a) < 2:
+        return bool(np.isfinite(_quiet_sum(a)))
+    half = len(a) // 2
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(_quiet_sum, a[:half])  # numpy releases the GIL while it sums
+        halves = np.array([_quiet_sum(a[half:]), first.result()])
+    return bool(np.isfinite(_quiet_sum(halves)))
+
+
+def _quiet_sum(a: np.ndarray) -> np.generic:
+    """``np.sum(a)`` without numpy's warnings (inf + -inf, an overflowing sum): numpy's error
+    state is per thread, so each thread sets its own."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.sum(a)
 
 
 def check_finite(a: np.ndarray, name: str, original: Any = None) -> None:

@@ -29,7 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, check_scoring, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import compute_sample_weight
+from sklearn.utils import assert_all_finite, compute_sample_weight
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -41,6 +41,7 @@ from chainrule._checks import (
     check_sample_weight,
     explain_validation_error,
     nonfinite_message,
+    sum_is_finite,
 )
 from chainrule.activations import Activation
 from chainrule.costs import Cost
@@ -240,8 +241,8 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         # whole of X at every iteration, so it gets the float64 copy once.
         keep_float32 = self.dtype == "float64" and self.solver != "lbfgs"
         try:
-            # scikit-learn's finiteness check sums X (inf + -inf warns) and casts (a value too
-            # large for float32 overflows): both are reported below as errors, not warnings
+            # casting a value too large for float32 overflows, and scikit-learn's finiteness
+            # test sums X (inf + -inf): both are reported below as errors, not warnings
             with np.errstate(over="ignore", invalid="ignore"):
                 X_checked, y_checked = validate_data(
                     self,
@@ -252,7 +253,11 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
                     dtype=(np.float64, np.float32) if keep_float32 else dtype,
                     multi_output=True,
                     y_numeric=isinstance(self, RegressorMixin),
+                    ensure_all_finite=False,  # X's check, below, sums on two threads
                 )
+                if not sum_is_finite(X_checked.data if issparse(X_checked) else X_checked):
+                    name = type(self).__name__
+                    assert_all_finite(X_checked, input_name="X", estimator_name=name)
         except (ValueError, TypeError, OverflowError) as e:
             self._explain_input_error(e, {"X": X, "y": y})
         if issparse(X_checked) and X_checked.dtype != self._training_dtype(X_checked):
@@ -1102,8 +1107,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                         f"y contains labels not in classes: {unknown}; classes="
                         f"{_plain(self._label_binarizer.classes_)} must list every label"
                     )
-            else:
+            elif target_type == "multilabel-indicator":
                 self._label_binarizer.fit(y)
+            else:  # the classes alone: LabelBinarizer.fit(y) would find them again, twice
+                self._label_binarizer.fit(np.unique(y))
             self.classes_ = self._label_binarizer.classes_
             if len(self.classes_) < 2 and target_type != "multilabel-indicator":
                 source = "classes" if classes is not None else "y"
