@@ -304,6 +304,9 @@ def main() -> None:
             print(f"\npredict_proba on 60000 rows: {p:.3f} s; its products {f:.3f} s: {ratio:.2f}x")
             f64 = paired_ratio(large, "chainrule f64", "chainrule f32")
             print(f"float64 / float32 epoch: {f64:.2f}x")
+            per_round = np.divide(large["chainrule f32"][3], large["matrix products alone"][3])
+            low, high = per_round.min(), per_round.max()
+            print(f"large, chainrule f32 / floor in each round: {low:.2f}x to {high:.2f}x")
     if not args.quick:
         print("\n### peak resident memory, one float32 epoch of the large case (MiB)\n")
         for library in ("chainrule", "scikit-learn"):
