@@ -365,6 +365,49 @@ def test_fused_backward_kernels_are_the_numpy_lines(dtype):
     np.testing.assert_allclose(w, sw[idx] / sw[idx].sum(), rtol=1e-6)
 
 
+@needs_numba
+def test_the_compiled_products_call_numpys_blas():
+    """The kernels' products go to the cblas gemm of numpy's own BLAS (one thread pool with
+    numpy's products), found in numpy's PyPI wheels; elsewhere to numba's np.dot."""
+    from llvmlite import binding
+
+    from chainrule import _kernels
+
+    for letter in "sd":
+        numpys = _kernels._numpy_cblas_gemm(letter)
+        used = binding.address_of_symbol(f"chainrule_cblas_{letter}gemm")
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+        if blas == "scipy-openblas":  # numpy's wheels
+            assert numpys is not None
+        assert used == (numpys or used)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_products_and_their_fallback(dtype):
+    """_kernels._gemm and the np.dot fallback compute op(A) op(B) for every transposition."""
+    from chainrule import _kernels
+
+    fallback = _kernels._gemm_by_numba(dtype).ctypes
+    rng = np.random.default_rng(0)
+    M, N, K = 5, 3, 7
+    for ta in (_kernels._NO_TRANS, _kernels._TRANS):
+        for tb in (_kernels._NO_TRANS, _kernels._TRANS):
+            A = rng.normal(size=(M, K) if ta == _kernels._NO_TRANS else (K, M)).astype(dtype)
+            B = rng.normal(size=(K, N) if tb == _kernels._NO_TRANS else (N, K)).astype(dtype)
+            expected = (A if ta == _kernels._NO_TRANS else A.T) @ (
+                B if tb == _kernels._NO_TRANS else B.T
+            )
+            C = np.empty((M, N), dtype=dtype)
+            _kernels._gemm(ta, tb, A, B, C)
+            np.testing.assert_allclose(C, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+            C2 = np.full((M, N), np.nan, dtype=dtype)
+            pointers = [X.ctypes.data for X in (A, B, C2)]
+            fallback(101, ta, tb, M, N, K, 1, pointers[0], A.shape[1], pointers[1], B.shape[1],
+                     0, pointers[2], N)  # fmt: skip
+            np.testing.assert_allclose(C2, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 # -- the minibatch gathered on a worker thread (MinibatchEngine.prefetched) ----------------------
 
 

@@ -8,12 +8,92 @@ minibatch in one call) up to the order of the sums in the matrix products.
 
 from __future__ import annotations
 
+import ctypes
 import math
+from pathlib import Path
 
 import numpy as np
-from numba import njit
+from llvmlite import binding
+from numba import carray, cfunc, from_dtype, njit, types
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+# -- BLAS from compiled code: numpy's own --------------------------------------------------------
+# The products of the compiled kernels call cblas_sgemm / cblas_dgemm of the BLAS numpy was built
+# with, as numpy's matmul does. numba's np.dot would call scipy's, which the PyPI wheels bundle as
+# a second OpenBLAS with its own threads: with 2 BLAS threads, the two libraries' idle threads
+# spin on the same cores, and the first numpy products after a fit took 50 to 80 ms longer.
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+
+def _gemm_signature(dtype) -> types.Signature:
+    """cblas_?gemm with 64-bit integers (ILP64): order, transA, transB, M, N, K, alpha, A, lda,
+    B, ldb, beta, C, ldc."""
+    i32, i64, ptr, real = types.int32, types.int64, types.voidptr, from_dtype(np.dtype(dtype))
+    return types.void(i32, i32, i32, i64, i64, i64, real, ptr, i64, ptr, i64, real, ptr, i64)
+
+
+def _numpy_cblas_gemm(letter: str) -> int | None:
+    """The address of ``cblas_<letter>gemm`` (ILP64) in the BLAS numpy loaded, or None."""
+    core = getattr(np, "_core", None) or np.core  # numpy 2, numpy 1
+    folder = Path(np.__file__).parent
+    libraries = [core._multiarray_umath.__file__]  # dlsym searches its dependencies too
+    for libs in (folder.parent / "numpy.libs", folder / ".dylibs"):  # Windows, macOS wheels
+        libraries += sorted(str(f) for f in libs.glob("*openblas*")) if libs.is_dir() else []
+    for library in libraries:
+        try:
+            handle = ctypes.CDLL(library)
+        except OSError:
+            continue
+        for name in (f"scipy_cblas_{letter}gemm64_", f"cblas_{letter}gemm64_"):
+            function = getattr(handle, name, None)
+            if function is not None:
+                return ctypes.cast(function, ctypes.c_void_p).value
+    return None
+
+
+def _gemm_by_numba(dtype):
+    """cblas_?gemm's signature and ``C = op(A) op(B)`` (alpha 1, beta 0: all the kernels ask,
+    row-major, each leading dimension the row's length) with numba's np.dot: used where numpy's
+    BLAS exports no ILP64 cblas_?gemm."""
+
+    @cfunc(_gemm_signature(dtype), cache=True)
+    def gemm(order, transa, transb, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc):
+        C = carray(pc, (M, N), dtype)
+        if transa == _NO_TRANS and transb == _NO_TRANS:
+            np.dot(carray(pa, (M, K), dtype), carray(pb, (K, N), dtype), C)
+        elif transa == _NO_TRANS:
+            np.dot(carray(pa, (M, K), dtype), carray(pb, (N, K), dtype).T, C)
+        elif transb == _NO_TRANS:
+            np.dot(carray(pa, (K, M), dtype).T, carray(pb, (K, N), dtype), C)
+        else:
+            np.dot(carray(pa, (K, M), dtype).T, carray(pb, (N, K), dtype).T, C)
+
+    return gemm
+
+
+for _letter, _dtype in (("s", np.float32), ("d", np.float64)):
+    _address = _numpy_cblas_gemm(_letter) or _gemm_by_numba(_dtype).address
+    binding.add_symbol(f"chainrule_cblas_{_letter}gemm", _address)
+_sgemm = types.ExternalFunction("chainrule_cblas_sgemm", _gemm_signature(np.float32))
+_dgemm = types.ExternalFunction("chainrule_cblas_dgemm", _gemm_signature(np.float64))
+
+
+@njit(**_JIT)
+def _gemm(transa, transb, A, B, C):  # pragma: no cover - compiled
+    """``C = op(A) op(B)`` for C-contiguous matrices, ``op`` the transpose where ``trans*`` is
+    ``_TRANS``: one call to numpy's BLAS."""
+    M, N = C.shape
+    K = A.shape[0] if transa == _TRANS else A.shape[1]
+    lda, ldb = A.shape[1], B.shape[1]
+    if C.itemsize == 4:  # float32
+        one, zero = np.float32(1), np.float32(0)
+        _sgemm(_ROW_MAJOR, transa, transb, M, N, K, one, A.ctypes, lda, B.ctypes, ldb, zero,
+               C.ctypes, N)  # fmt: skip
+    else:
+        _dgemm(_ROW_MAJOR, transa, transb, M, N, K, 1.0, A.ctypes, lda, B.ctypes, ldb, 0.0,
+               C.ctypes, N)  # fmt: skip
 
 
 @njit(**_JIT)
@@ -78,7 +158,7 @@ def _times_transpose(a, W, Z, WT, blas):  # pragma: no cover - compiled
     contiguous inner loop (``z_i = sum_k a_ik W[:, k]``, ``W^T`` copied into the flat buffer
     ``WT``), faster than BLAS on small matrices."""
     if blas:
-        np.dot(a, W.T, Z)
+        _gemm(_NO_TRANS, _TRANS, a, W, Z)
         return
     n_out, n_in = W.shape
     WT = WT[: n_in * n_out].reshape((n_in, n_out))
@@ -99,7 +179,7 @@ def _times_transpose(a, W, Z, WT, blas):  # pragma: no cover - compiled
 def _transpose_times(D, a, dW, blas):  # pragma: no cover - compiled
     """``dW = D^T a``: the sum over the rows of ``delta_i a_i^T``."""
     if blas:
-        np.dot(D.T, a, dW)
+        _gemm(_TRANS, _NO_TRANS, D, a, dW)
         return
     dW[:, :] = 0
     for i in range(D.shape[0]):
@@ -114,7 +194,7 @@ def _transpose_times(D, a, dW, blas):  # pragma: no cover - compiled
 def _times(D, W, out, blas):  # pragma: no cover - compiled
     """``out = D W``: each row ``W^T delta_i``."""
     if blas:
-        np.dot(D, W, out)
+        _gemm(_NO_TRANS, _NO_TRANS, D, W, out)
         return
     for i in range(D.shape[0]):
         for k in range(W.shape[1]):
