@@ -241,28 +241,33 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         # whole of X at every iteration, so it gets the float64 copy once.
         keep_float32 = self.dtype == "float64" and self.solver != "lbfgs"
         try:
-            # casting a value too large for float32 overflows, and scikit-learn's finiteness
-            # test sums X (inf + -inf): both are reported below as errors, not warnings
-            with np.errstate(over="ignore", invalid="ignore"):
-                X_checked, y_checked = validate_data(
-                    self,
-                    X,
-                    y,
-                    reset=first_call,
-                    accept_sparse=["csr", "csc"],
-                    dtype=(np.float64, np.float32) if keep_float32 else dtype,
-                    multi_output=True,
-                    y_numeric=isinstance(self, RegressorMixin),
-                    ensure_all_finite=False,  # X's check, below, sums on two threads
-                )
-                if not sum_is_finite(X_checked.data if issparse(X_checked) else X_checked):
-                    name = type(self).__name__
-                    assert_all_finite(X_checked, input_name="X", estimator_name=name)
+            X_checked, y_checked = self._validated(
+                X,
+                y,
+                reset=first_call,
+                dtype=(np.float64, np.float32) if keep_float32 else dtype,
+                multi_output=True,
+                y_numeric=isinstance(self, RegressorMixin),
+            )
         except (ValueError, TypeError, OverflowError) as e:
             self._explain_input_error(e, {"X": X, "y": y})
         if issparse(X_checked) and X_checked.dtype != self._training_dtype(X_checked):
             X_checked = X_checked.astype(self._training_dtype(X_checked))  # sparse: cast once
         return X_checked, y_checked
+
+    def _validated(self, X, *y, **check_params):
+        """scikit-learn's ``validate_data`` (sparse X in CSR or CSC), but X's finiteness test
+        is :func:`~chainrule._checks.sum_is_finite` (a sum on two threads), with scikit-learn's
+        exact test only when that sum is not finite. Casting a value too large for float32
+        overflows and the sum meets inf + -inf: both end as errors, not numpy warnings."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            checked = validate_data(
+                self, X, *y, accept_sparse=["csr", "csc"], ensure_all_finite=False, **check_params
+            )
+            X_checked = checked[0] if y else checked
+            if not sum_is_finite(X_checked.data if issparse(X_checked) else X_checked):
+                assert_all_finite(X_checked, input_name="X", estimator_name=type(self).__name__)
+        return checked
 
     def _training_dtype(self, X) -> np.dtype:
         """The network's dtype: ``dtype`` if set, else that of the validated ``X``."""
@@ -924,12 +929,7 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
     def _checked_input(self, X):
         check_is_fitted(self, "network_")
         try:
-            # scikit-learn's finiteness check sums X (inf + -inf warns) and casts (a value too
-            # large for float32 overflows): both are reported below as errors, not warnings
-            with np.errstate(over="ignore", invalid="ignore"):
-                X_checked = validate_data(
-                    self, X, accept_sparse=["csr", "csc"], dtype=self._input_dtype(), reset=False
-                )
+            X_checked = self._validated(X, dtype=self._input_dtype(), reset=False)
         except (ValueError, TypeError, OverflowError) as e:
             self._explain_input_error(e, {"X": X})
         if X_checked.dtype == self.network_.dtype:
