@@ -270,6 +270,22 @@ def test_infinity_in_X_names_row_and_column(cls):
         fit(cls, X, y)
 
 
+def test_a_nan_in_X_is_reported_before_problems_with_y_or_the_features():
+    """scikit-learn's order: X's NaN first, then y, the sample counts, the feature count."""
+    X, y = data()
+    Xn = X.copy()
+    Xn[2, 1] = np.nan
+    message = r"X contains NaN in column 1 \(row 2\)"
+    y_nan = y.astype(float)
+    y_nan[4] = np.nan
+    for bad_y in (y_nan, y[:10], np.zeros((len(y), 2, 2))):
+        with pytest.raises(ValueError, match=message):
+            fit(MLPRegressor, Xn, bad_y)
+    fitted = fit(MLPRegressor, X, y)
+    with pytest.raises(ValueError, match=message):
+        fitted.predict(np.hstack([Xn, Xn]))
+
+
 def test_the_finiteness_test_of_large_X_sums_on_two_threads():
     """X of 32 MB or more is summed in two halves on two threads; either half may hold the
     NaN, and a sum that overflows is not taken for an infinity."""

@@ -36,9 +36,12 @@ def _gemm_signature(dtype) -> types.Signature:
 
 def _numpy_cblas_gemm(letter: str) -> int | None:
     """The address of ``cblas_<letter>gemm`` (ILP64) in the BLAS numpy loaded, or None."""
-    core = getattr(np, "_core", None) or np.core  # numpy 2, numpy 1
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+        from numpy._core import _multiarray_umath
+    else:  # pragma: no cover - numpy 1 (whose numpy._core is a shim of .py files)
+        from numpy.core import _multiarray_umath
     folder = Path(np.__file__).parent
-    libraries = [core._multiarray_umath.__file__]  # dlsym searches its dependencies too
+    libraries = [_multiarray_umath.__file__]  # dlsym searches its dependencies too
     for libs in (folder.parent / "numpy.libs", folder / ".dylibs"):  # Windows, macOS wheels
         libraries += sorted(str(f) for f in libs.glob("*openblas*")) if libs.is_dir() else []
     for library in libraries:
@@ -73,8 +76,12 @@ def _gemm_by_numba(dtype):
     return gemm
 
 
+_fallbacks = []  # the stand-ins in use, kept alive as long as the kernels may call them
 for _letter, _dtype in (("s", np.float32), ("d", np.float64)):
-    _address = _numpy_cblas_gemm(_letter) or _gemm_by_numba(_dtype).address
+    _address = _numpy_cblas_gemm(_letter)
+    if _address is None:
+        _fallbacks.append(_gemm_by_numba(_dtype))
+        _address = _fallbacks[-1].address
     binding.add_symbol(f"chainrule_cblas_{_letter}gemm", _address)
 _sgemm = types.ExternalFunction("chainrule_cblas_sgemm", _gemm_signature(np.float32))
 _dgemm = types.ExternalFunction("chainrule_cblas_dgemm", _gemm_signature(np.float64))

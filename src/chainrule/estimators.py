@@ -32,7 +32,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import assert_all_finite, compute_sample_weight
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from chainrule import _fast
 from chainrule._checks import (
@@ -73,6 +73,10 @@ from chainrule.training import (
 
 #: scikit-learn's names for the output activations it uses
 _SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic"}
+
+
+#: the sparse formats fit and predict accept
+_SPARSE_FORMATS = ["csr", "csc"]
 
 
 class _BaseMLP(CallbackSupportMixin, BaseEstimator):
@@ -261,9 +265,17 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         exact test only when that sum is not finite. Casting a value too large for float32
         overflows and the sum meets inf + -inf: both end as errors, not numpy warnings."""
         with np.errstate(over="ignore", invalid="ignore"):
-            checked = validate_data(
-                self, X, *y, accept_sparse=["csr", "csc"], ensure_all_finite=False, **check_params
-            )
+            try:
+                checked = validate_data(
+                    self, X, *y, accept_sparse=_SPARSE_FORMATS, ensure_all_finite=False,
+                    **check_params,
+                )  # fmt: skip
+            except ValueError:
+                # scikit-learn reports a NaN or infinity in X before any problem with y or
+                # with the number of features: so does this
+                dtype = check_params.get("dtype", "numeric")
+                check_array(X, accept_sparse=_SPARSE_FORMATS, dtype=dtype, input_name="X")
+                raise
             X_checked = checked[0] if y else checked
             if not sum_is_finite(X_checked.data if issparse(X_checked) else X_checked):
                 assert_all_finite(X_checked, input_name="X", estimator_name=type(self).__name__)
