@@ -107,6 +107,7 @@ import sympy as sp
 from scipy import optimize
 
 from chainrule._expr import ExpressionError, parse
+from chainrule.differences import as_scalar, numeric_gradient
 
 __all__ = [
     "CONVERGED",
@@ -405,15 +406,6 @@ def _where(p: CriticalPoint) -> str:
     return ", ".join(f"{k}={_show(v)}" for k, v in p.point.items())
 
 
-def _scalar(value: Any) -> float:
-    arr = np.asarray(value)
-    if arr.size != 1:
-        raise ValueError(f"f must return a scalar, got shape {arr.shape}")
-    if np.iscomplexobj(arr):
-        raise ValueError("f must return a real number")
-    return float(arr.reshape(()))
-
-
 def _pow2(h: np.ndarray | float) -> np.ndarray:
     """Round steps to powers of two: exactly representable, so ``x + h`` is exact more often."""
     h = np.asarray(h, dtype=float)
@@ -623,7 +615,7 @@ def _symbolic_fn(expr: sp.Expr, variables: Any = None) -> _Fn:
     lam = sp.lambdify(syms, expr, modules="numpy", dummify=True)
 
     def value(x: np.ndarray) -> float:
-        return _scalar(lam(*np.asarray(x, dtype=float)))
+        return as_scalar(lam(*np.asarray(x, dtype=float)))
 
     return _Fn([s.name for s in syms], value, expr, syms)
 
@@ -665,15 +657,15 @@ def _callable_fn(
         if variadic and not names:
             raise ValueError("say how many variables f(*args) takes: pass variables= or a point")
         if len(names) == 1:
-            return _Fn(names, lambda x: _scalar(f(x[0])))
-        return _Fn(names, lambda x: _scalar(f(*x)))
+            return _Fn(names, lambda x: as_scalar(f(x[0])))
+        return _Fn(names, lambda x: as_scalar(f(*x)))
     if variadic:
         names = names if names is not None else tuple(f"x{i + 1}" for i in range(count))
-        return _Fn(names, lambda x: _scalar(f(*x)))
+        return _Fn(names, lambda x: as_scalar(f(*x)))
     if len(params) == 1:
         p = params[0]
         names = names if names is not None else tuple(f"{p}[{i}]" for i in range(count))
-        return _Fn(names, lambda x: _scalar(f(x)))
+        return _Fn(names, lambda x: as_scalar(f(x)))
     raise ValueError(f"f takes {len(params)} argument(s) {params} but the point has {count}")
 
 
@@ -706,96 +698,6 @@ def _at_float(expr: sp.Expr, syms: Sequence[sp.Symbol], at: PointLike) -> float:
 # --------------------------------------------------------------------------------------
 
 
-def numeric_gradient(
-    f: Callable[[np.ndarray], Any],
-    x: np.ndarray,
-    *,
-    step: float | np.ndarray | None = None,
-    error: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Central-difference gradient of a scalar ``f`` at a float array ``x``.
-
-    .. math:: \frac{\partial f}{\partial x_i} \approx
-              \frac{f(x + h_i e_i) - f(x - h_i e_i)}{2 h_i}
-
-    ``f`` is evaluated at ``x`` with one entry changed **in place** (so ``f`` may read
-    ``x`` through a closure instead of its argument); each entry is restored exactly,
-    even if ``f`` raises.  The divisor is the step actually taken,
-    ``(x_i + h_i) - (x_i - h_i)`` in ``x``'s precision.
-
-    Parameters
-    ----------
-    f : callable
-        ``f(x) -> float``.
-    x : numpy.ndarray
-        Floating array (any shape; 1-D in the usual use).  A list is copied to float64.
-    step : float or array, optional
-        ``h``; default ``cbrt(eps) * max(1, |x_i|)`` with ``eps`` of ``x.dtype``, which
-        balances the truncation error ``O(h^2)`` against rounding ``O(eps / h)``.
-    error : bool
-        If true, also evaluate at ``x +- 2h e_i`` (two more calls per entry) and estimate
-        the truncation error Richardson-style, ``|D(h) - D(2h)| / 3``.
-
-    Returns
-    -------
-    grad, error_estimate : numpy.ndarray
-        float64 arrays shaped like ``x``.  Without ``error=True`` the estimate is the
-        rounding part only, ``eps (|f(x+h)| + |f(x-h)|) / 2h``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([1.0, 2.0])
-    >>> g, err = numeric_gradient(lambda v: v[0]**2 + 3*v[1], x, error=True)
-    >>> g.round(8), bool(np.all(err < 1e-8)), x
-    (array([2., 3.]), True, array([1., 2.]))
-    """
-    if not isinstance(x, np.ndarray):
-        x = np.array(x, dtype=float)
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"x must be a floating-point array, got dtype {x.dtype}")
-    eps = float(np.finfo(x.dtype).eps)
-    if step is None:
-        h = np.cbrt(eps) * np.maximum(1.0, np.abs(x.astype(float)))
-    else:
-        h = np.broadcast_to(np.asarray(step, dtype=float), x.shape)
-        if np.any(~(h > 0)):
-            raise ValueError("step must be positive")
-    grad = np.empty(x.shape, dtype=float)
-    err = np.empty(x.shape, dtype=float)
-    for idx in np.ndindex(x.shape):
-        xi = x[idx].copy()
-        hi = float(h[idx])
-        try:
-            x[idx] = xi + hi
-            xp = float(x[idx])
-            fp = _scalar(f(x))
-            x[idx] = xi - hi
-            xm = float(x[idx])
-            fm = _scalar(f(x))
-            if error:
-                x[idx] = xi + 2 * hi
-                xp2 = float(x[idx])
-                fp2 = _scalar(f(x))
-                x[idx] = xi - 2 * hi
-                xm2 = float(x[idx])
-                fm2 = _scalar(f(x))
-        finally:
-            x[idx] = xi
-        width = xp - xm
-        if width == 0:
-            raise ValueError(f"step {hi:g} is too small to change x{list(idx)} = {float(xi)}")
-        d1 = (fp - fm) / width
-        grad[idx] = d1
-        rounding = eps * (abs(fp) + abs(fm)) / width
-        if error:
-            d2 = (fp2 - fm2) / (xp2 - xm2)
-            err[idx] = abs(d1 - d2) / 3.0 + rounding
-        else:
-            err[idx] = rounding
-    return grad, err
-
-
 def numeric_derivative(
     f: Callable[[Any], Any], x: float, *, order: int = 1, step: float | None = None
 ) -> Estimate:
@@ -820,7 +722,7 @@ def numeric_derivative(
     dtype = x_arr.dtype if np.issubdtype(x_arr.dtype, np.floating) else np.dtype(float)
     x0 = float(x_arr)
     if order == 0:
-        return Estimate(_scalar(f(dtype.type(x0))), 0.0)
+        return Estimate(as_scalar(f(dtype.type(x0))), 0.0)
     eps = float(np.finfo(dtype).eps)
     if step is None:
         h = float(_pow2(eps ** (1.0 / (order + 2)) * max(1.0, abs(x0))))
@@ -833,7 +735,7 @@ def numeric_derivative(
 
     def stencil(h: float) -> tuple[float, float]:
         values = np.array(
-            [_scalar(f(dtype.type(x0 + (order / 2 - k) * h))) for k in ks], dtype=float
+            [as_scalar(f(dtype.type(x0 + (order / 2 - k) * h))) for k in ks], dtype=float
         )
         return float(coeffs @ values) / h**order, float(np.abs(coeffs) @ np.abs(values))
 
@@ -872,7 +774,7 @@ def numeric_hessian(
         h0 = np.broadcast_to(np.asarray(step, dtype=float), x.shape).copy()
 
     def F(v: np.ndarray) -> float:
-        return _scalar(f(v.astype(x.dtype)))
+        return as_scalar(f(v.astype(x.dtype)))
 
     def second(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         H = np.empty((n, n))

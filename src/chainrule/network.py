@@ -525,7 +525,7 @@ def check_gradients(
 
     For every parameter ``theta_j``: ``|g_bp - g_fd| / max(|g_bp|, |g_fd|, s)`` where
     ``g_fd = (C(theta + h e_j) - C(theta - h e_j)) / 2h``
-    (:func:`chainrule.calculus.numeric_gradient`).
+    (:func:`chainrule.differences.numeric_gradient`).
     and ``s = 0.01 max_k |g_fd_k| + 1e-12`` keeps components far below the gradient's own scale,
     which central differences cannot resolve to many digits, from dominating.
     The check runs on a float64 copy of ``net``, so a float32 network is checked exactly too.
@@ -536,7 +536,7 @@ def check_gradients(
     >>> check_gradients(net, X, Y) < 1e-6
     True
     """
-    from chainrule.calculus import numeric_gradient
+    from chainrule.differences import numeric_gradient
 
     net64 = net.copy(np.float64)
     X = net64._as_input(X)
