@@ -13,8 +13,10 @@ user text to them.  Instead it
 4. builds the sympy expression itself, node by node.
 
 Anything else is refused with an :class:`ExpressionError` (a :class:`ValueError`) naming
-the offending part.  Numeric powers are capped (:data:`MAX_EXPONENT`,
-:data:`MAX_DIGITS`) so that ``"9**9**9**9"`` is refused at once instead of hanging.
+the offending part.  Numeric powers are capped (``MAX_EXPONENT``, ``MAX_DIGITS`` of
+:mod:`chainrule.calculus.limits`) so that ``"9**9**9**9"`` is refused at once instead of
+hanging.  Variables become plain ``sympy.Symbol`` objects, the same as a user's own
+``sympy.Symbol("x")``, so results mix with the user's sympy.
 
 >>> parse("(x**4 + 2)*cos(x)")
 (x**4 + 2)*cos(x)
@@ -37,25 +39,9 @@ from fractions import Fraction
 
 import sympy as sp
 
-__all__ = [
-    "CONSTANTS",
-    "FUNCTIONS",
-    "MAX_DEPTH",
-    "MAX_DIGITS",
-    "MAX_EXPONENT",
-    "MAX_LENGTH",
-    "ExpressionError",
-    "parse",
-]
+from chainrule.calculus.limits import MAX_DEPTH, MAX_DIGITS, MAX_EXPONENT, MAX_LENGTH
 
-#: Longest string accepted, in characters.
-MAX_LENGTH = 1000
-#: Deepest nesting of the syntax tree accepted.
-MAX_DEPTH = 100
-#: Largest absolute value of a numeric exponent, as in ``x**1000``.
-MAX_EXPONENT = 1000
-#: Largest number of decimal digits a ``number**number`` may produce.
-MAX_DIGITS = 5000
+__all__ = ["CONSTANTS", "FUNCTIONS", "ExpressionError", "parse"]
 
 #: Whitelisted functions: name -> (sympy function, allowed numbers of arguments).
 FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, ...]]] = {
@@ -142,9 +128,9 @@ def parse(text: str, *, max_length: int = MAX_LENGTH) -> sp.Expr:
     Returns
     -------
     sympy.Expr
-        Variables become real ``sympy.Symbol`` objects (``Symbol(name, real=True)``):
-        the functions here are functions of real variables, so ``abs(x)``
-        differentiates to ``sign(x)``.  Decimal numbers become exact rationals
+        Variables become plain ``sympy.Symbol(name)`` objects (the toolkit treats them
+        as real inside, so ``abs(x)`` differentiates to ``sign(x)``, and hands results
+        back in these plain symbols).  Decimal numbers become exact rationals
         (``0.5`` -> ``1/2``).
 
     Raises
@@ -249,7 +235,7 @@ class _Builder:
                 f"name {ident!r} is not allowed (variable names are ASCII letters, digits "
                 "and underscores, starting with a letter)",
             )
-        return sp.Symbol(ident, real=True)
+        return sp.Symbol(ident)
 
     def binop(self, node: ast.BinOp, depth: int) -> sp.Expr:
         op = type(node.op)

@@ -1,0 +1,204 @@
+r"""Critical points: where :math:`f' = 0` (or :math:`\nabla f = 0`), found and classified.
+
+Strings and sympy expressions are solved exactly (sympy ``solveset`` / ``solve``) when
+they have at most ``MAX_SOLVE_VARIABLES`` variables, and the exact phase (solving and
+classifying at most ``MAX_SOLUTIONS`` points) stays within ``time_budget`` seconds
+(checked between steps).  Otherwise -- no closed form, too many variables or solutions,
+the budget spent -- and always for callables, a numeric search runs inside ``bounds``:
+``scipy.optimize.root`` on the gradient from several starts (plus, for one variable, sign
+changes of ``f'`` on a grid); its records say ``method="numeric"`` and the list's
+``note`` says why.  With ``method="symbolic"`` those cases raise a ``ValueError`` instead.
+For a non-polynomial system in two or more variables, whose solutions sympy may miss, the
+exact solutions are completed by that numeric search (the list then says
+``method="mixed"`` if it added any).  The classification is that of
+:mod:`chainrule.calculus.classify`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from chainrule.calculus.classify import classify_exact, classify_numeric
+from chainrule.calculus.extrema import CriticalPoints
+from chainrule.calculus.functions import (
+    Fn,
+    FunctionLike,
+    callable_function,
+    symbolic_function,
+    to_expr,
+)
+from chainrule.calculus.limits import (
+    MAX_SOLVE_VARIABLES,
+    TIME_BUDGET,
+    Deadline,
+    OverBudget,
+    check_order,
+)
+from chainrule.calculus.points import subs, to_float
+from chainrule.calculus.records import CriticalPoint
+from chainrule.calculus.solve import AllCritical, NoClosedForm, as_box, exact_solutions, search
+
+__all__ = ["critical_points"]
+
+
+def critical_points(
+    f: FunctionLike,
+    *,
+    variables: Sequence[str] | None = None,
+    bounds: Any = None,
+    method: str = "auto",
+    n_starts: int | None = None,
+    seed: int = 0,
+    max_order: int = 12,
+    time_budget: float = TIME_BUDGET,
+) -> CriticalPoints:
+    r"""Find and classify the points where :math:`f' = 0` (or :math:`\nabla f = 0`).
+
+    Parameters
+    ----------
+    f : str, sympy expression or callable
+    variables : sequence of str, optional
+        Names and order (default alphabetical; for callables, the parameter names).
+    bounds : (low, high), mapping or sequence of pairs, optional
+        Box for the numeric search (default (-10, 10) per variable) and for listing an
+        infinite family of exact solutions.  When given, exact solutions outside it are
+        dropped too.
+    method : {"auto", "symbolic", "numeric"}
+        ``"auto"`` tries exact solving, then falls back to numeric search.
+    n_starts, seed : int
+        Starts of the numeric search, and the seed of their random choice.
+    max_order : int
+        Highest derivative tried in the one-variable test (at most ``MAX_ORDER``).
+    time_budget : float
+        Seconds for the exact phase (default ``TIME_BUDGET``, 10).
+
+    Returns
+    -------
+    CriticalPoints
+        A list of :class:`CriticalPoint`, sorted by coordinates, with ``global_minimum``,
+        ``global_maximum``, ``unbounded_below``, ``unbounded_above``.
+
+    Examples
+    --------
+    >>> cps = critical_points("x**3 - 3*x")
+    >>> [(p.point, p.value, p.kind) for p in cps]
+    [({'x': -1}, 2, 'maximum'), ({'x': 1}, -2, 'minimum')]
+    >>> cps.unbounded_below, cps.global_minimum
+    (True, None)
+    >>> for p in critical_points("x**3 + y**3 - 3*x*y"):
+    ...     print(p)
+    saddle at x=0, y=0, f=0  [r = 0, s = -3, t = 0, rt - s^2 < 0]
+    minimum at x=1, y=1, f=-1  [r = 6, s = -3, t = 6, rt - s^2 > 0, r > 0]
+    """
+    if method not in ("auto", "symbolic", "numeric"):
+        raise ValueError("method must be 'auto', 'symbolic' or 'numeric'")
+    check_order(max_order, "max_order")
+    deadline = Deadline(time_budget)
+    fn = _function(f, variables, bounds, method)
+    names = fn.names
+    box = as_box(bounds, names)
+    if fn.n == 0:
+        return CriticalPoints([], variables=names, note="f is constant: every point is critical")
+    if fn.expr is None or method == "numeric":
+        return _searched(fn, box, n_starts, seed, "")
+    try:
+        exact = _exact(fn, box, bounds, max_order, deadline)
+    except AllCritical:
+        note = "f' is identically zero: every point is critical"
+        return CriticalPoints([], variables=names, note=note, fn=fn)
+    except (NoClosedForm, OverBudget) as exc:
+        reason = str(exc) or "no closed form found"
+        if isinstance(exc, OverBudget):
+            reason = f"gave up exact solving: {reason}"
+        if method == "symbolic":
+            raise ValueError(f"{reason}; try method='numeric'") from None
+        return _searched(fn, box, n_starts, seed, f"{reason}; ")
+    return _completed(fn, exact, box, n_starts, seed, method)
+
+
+def _searched(fn: Fn, box: np.ndarray, n_starts: int | None, seed: int, why: str) -> CriticalPoints:
+    """The numeric search's points, with a note saying why and where."""
+    records = _numeric_records(fn, box, n_starts, seed)
+    note = f"{why}numeric search (scipy.optimize from several starts) in {_where_box(box)}"
+    return CriticalPoints(records, variables=fn.names, method="numeric", note=note, fn=fn)
+
+
+def _function(f: Any, variables: Any, bounds: Any, method: str) -> Fn:
+    expr = to_expr(f)
+    if expr is not None:
+        return symbolic_function(expr, variables)
+    if method == "symbolic":
+        raise ValueError("a callable has no symbolic form: use method='numeric' or 'auto'")
+    n_hint = None
+    if bounds is not None and not isinstance(bounds, Mapping):
+        arr = np.array(bounds, dtype=float)
+        n_hint = arr.shape[0] if arr.ndim == 2 else None
+    at = dict.fromkeys(bounds) if isinstance(bounds, Mapping) else None
+    return callable_function(f, variables, at, n_hint)
+
+
+def _exact(
+    fn: Fn, box: np.ndarray, bounds: Any, max_order: int, deadline: Deadline
+) -> tuple[list[CriticalPoint], str]:
+    """The exact critical points, classified, and a note (raises NoClosedForm, OverBudget)."""
+    if fn.n > MAX_SOLVE_VARIABLES:
+        raise NoClosedForm(f"exact solving is tried for up to {MAX_SOLVE_VARIABLES} variables")
+    solutions, note = exact_solutions(
+        fn.expr, fn.symbols, box, clip=bounds is not None, deadline=deadline
+    )
+    exact = []
+    for coords, extra in solutions:
+        kind, test = classify_exact(fn.expr, fn.symbols, coords, max_order, deadline)
+        value = sp.simplify(subs(fn.expr, fn.symbols, coords))
+        point = {name: sp.simplify(c) for name, c in zip(fn.names, coords, strict=True)}
+        exact.append(CriticalPoint(point, value, kind, "symbolic", test, extra))
+        deadline.check("classifying the critical points")
+    exact.sort(key=lambda p: tuple(to_float(v) for v in p.point.values()))
+    return exact, note
+
+
+def _completed(
+    fn: Fn,
+    exact: tuple[list[CriticalPoint], str],
+    box: np.ndarray,
+    n_starts: int | None,
+    seed: int,
+    method: str,
+) -> CriticalPoints:
+    """The exact points, completed by a numeric search when sympy may have missed some."""
+    records, note = exact
+    polynomial = all(sp.diff(fn.expr, s).is_polynomial(*fn.symbols) for s in fn.symbols)
+    if fn.n == 1 or polynomial or method == "symbolic":
+        return CriticalPoints(records, variables=fn.names, method="symbolic", note=note, fn=fn)
+    # sympy's solve can miss solutions of non-polynomial systems: search too.
+    found = _numeric_records(fn, box, n_starts, seed)
+    merge = 1e-4 * max(1.0, float(np.max(box[:, 1] - box[:, 0])))
+    known = [p.coordinates() for p in records]
+    added = [p for p in found if all(np.max(np.abs(p.coordinates() - k)) > merge for k in known)]
+    merged = sorted(records + added, key=lambda p: tuple(p.coordinates()))
+    note = (
+        f"sympy's solve may miss solutions of non-polynomial equations; a numeric "
+        f"search in {_where_box(box)} found {len(added)} more"
+    )
+    method_used = "mixed" if added else "symbolic"
+    return CriticalPoints(merged, variables=fn.names, method=method_used, note=note, fn=fn)
+
+
+def _where_box(box: np.ndarray) -> str:
+    return " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in box)
+
+
+def _numeric_records(
+    fn: Fn, box: np.ndarray, n_starts: int | None, seed: int
+) -> list[CriticalPoint]:
+    records = []
+    for c in search(fn, box, n_starts, seed):
+        kind, test = classify_numeric(fn, c)
+        point = {name: float(v) for name, v in zip(fn.names, c, strict=True)}
+        records.append(CriticalPoint(point, fn.value(c), kind, "numeric", test))
+    records.sort(key=lambda p: tuple(p.point.values()))
+    return records

@@ -1,0 +1,127 @@
+"""The calculus toolkit's limits, in one place, and the checks that enforce them.
+
+Every entry point refuses work it could not finish quickly, at once and with a clear
+``ValueError``, instead of spinning (docs/reliability.md, "Calculus toolkit"):
+
+=======================  ===========  ======================================================
+limit                    value        what it bounds
+=======================  ===========  ======================================================
+``MAX_LENGTH``           1000         characters of an expression string
+``MAX_DEPTH``            100          nesting of an expression string's syntax tree
+``MAX_EXPONENT``         1000         size of a numeric exponent, as in ``x**1000``
+``MAX_DIGITS``           5000         decimal digits of a ``number**number``
+``MAX_NODES``            20000        nodes of any expression: an input, or a derivative
+                                      as it is being built
+``MAX_ORDER``            50           order of a derivative (symbolic or numeric), and
+                                      ``critical_points``' ``max_order``
+``MAX_SOLVE_VARIABLES``  4            variables for which ``critical_points`` tries exact
+                                      solving (more: the numeric search)
+``MAX_SOLUTIONS``        100          exact solutions ``critical_points`` classifies (more:
+                                      the numeric search)
+``TIME_BUDGET``          10.0         seconds of ``critical_points``' exact phase, by
+                                      default (then the numeric search, or a clear error)
+=======================  ===========  ======================================================
+
+>>> check_order(3)
+3
+>>> try:
+...     check_order(10**9)
+... except ValueError as error:
+...     print(error)
+order 1000000000 is above the limit of 50 (chainrule.calculus.limits.MAX_ORDER)
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+
+import sympy as sp
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_DIGITS",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "MAX_NODES",
+    "MAX_ORDER",
+    "MAX_SOLUTIONS",
+    "MAX_SOLVE_VARIABLES",
+    "TIME_BUDGET",
+    "Deadline",
+    "OverBudget",
+    "check_order",
+    "check_size",
+]
+
+#: Longest expression string accepted, in characters.
+MAX_LENGTH = 1000
+#: Deepest nesting of an expression string's syntax tree accepted.
+MAX_DEPTH = 100
+#: Largest absolute value of a numeric exponent, as in ``x**1000``.
+MAX_EXPONENT = 1000
+#: Largest number of decimal digits a ``number**number`` may produce.
+MAX_DIGITS = 5000
+#: Largest expression, in nodes of its tree: an input, or a derivative while it is built.
+MAX_NODES = 20_000
+#: Highest derivative order (symbolic and numeric).
+MAX_ORDER = 50
+#: Most variables for which ``critical_points`` tries to solve ``grad f = 0`` exactly.
+MAX_SOLVE_VARIABLES = 4
+#: Most exact solutions ``critical_points`` classifies (more: the numeric search).
+MAX_SOLUTIONS = 100
+#: Default seconds for ``critical_points``' exact phase.
+TIME_BUDGET = 10.0
+
+
+class OverBudget(Exception):
+    """Raised by :meth:`Deadline.check` when the time budget is spent."""
+
+
+class Deadline:
+    """A time budget, checked between steps (a single sympy call is not interrupted).
+
+    >>> Deadline(60.0).check("solving")
+    >>> try:
+    ...     Deadline(0.0).check("solving")
+    ... except OverBudget as error:
+    ...     print(error)
+    solving went over the time budget of 0 s
+    """
+
+    def __init__(self, seconds: float) -> None:
+        if not seconds >= 0:
+            raise ValueError(f"time_budget must be >= 0 seconds, got {seconds}")
+        self.seconds = float(seconds)
+        self.end = time.monotonic() + self.seconds
+
+    def check(self, what: str) -> None:
+        """Raise :class:`OverBudget` naming ``what`` once the budget is spent."""
+        if time.monotonic() >= self.end:
+            raise OverBudget(f"{what} went over the time budget of {self.seconds:g} s")
+
+
+def check_order(order: object, name: str = "order") -> int:
+    """``order`` as an int in ``[0, MAX_ORDER]``, else a clear error."""
+    if not isinstance(order, numbers.Integral) or isinstance(order, bool) or order < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {order!r}")
+    if order > MAX_ORDER:
+        raise ValueError(
+            f"{name} {order} is above the limit of {MAX_ORDER} "
+            "(chainrule.calculus.limits.MAX_ORDER)"
+        )
+    return int(order)
+
+
+def check_size(expr: sp.Basic, what: str = "the expression") -> None:
+    """Refuse an expression of more than ``MAX_NODES`` nodes.
+
+    >>> check_size(sp.Symbol("x") ** 2)
+    """
+    count = 0
+    for _ in sp.preorder_traversal(expr):
+        count += 1
+        if count > MAX_NODES:
+            raise ValueError(
+                f"{what} has more than {MAX_NODES} nodes (chainrule.calculus.limits.MAX_NODES)"
+            )
