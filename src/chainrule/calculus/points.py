@@ -165,12 +165,12 @@ def _rough(expr: sp.Basic, env: dict[sp.Basic, complex]) -> complex:
 
 def _ieee(expr: sp.Expr, symbols: Sequence[sp.Symbol], values: Sequence[Any]) -> float:
     """``expr`` in float64 arithmetic (numpy), for when an intermediate value overflows."""
-    floats = []
+    floats = []  # numpy floats: x**1000 overflows to inf, as Python floats would not
     for v in values:
         try:
-            floats.append(float(v))
+            floats.append(np.float64(float(v)))
         except OverflowError:
-            floats.append(math.inf if v > 0 else -math.inf)
+            floats.append(np.float64(math.inf if v > 0 else -math.inf))
     lam = sp.lambdify(list(symbols), expr, modules="numpy", dummify=True)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
