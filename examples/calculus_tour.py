@@ -2,7 +2,8 @@
 
 Every worked example of the seed, run: vectors, the power and product rules, partial
 derivatives, the gradient, maxima and minima in one and two variables, and gradient descent
-(with the seed's sign corrected). See docs/calculus.md.
+(with the seed's sign corrected); then how results mix with your own sympy, and the limits
+that keep every call quick. See docs/calculus.md.
 
 Run: ``python examples/calculus_tour.py`` (add ``--plots DIR`` to write the figures, which
 needs matplotlib: ``pip install "chainrule[plot]"``).
@@ -15,6 +16,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import sympy
 
 from chainrule import calculus as calc
 
@@ -71,6 +73,21 @@ def main(plots: Path | None = None) -> None:
     numeric = calc.gradient_descent(lambda x, y: (x - 3) ** 2 + (y + 1) ** 2, start=(0, 0))
     print(f"  the same on a Python callable: {numeric.reason}, point {numeric.point}")
     assert math.isclose(numeric.point["x"], 3.0, abs_tol=1e-6)
+
+    section("Your own sympy, and the limits that keep every call quick")
+    x = sympy.Symbol("x")  # a plain symbol, as a sympy user writes it
+    d = calc.derivative("sin(x)*exp(x)")
+    print(
+        "  d/dx sin(x)*exp(x) - exp(x)*(sin(x) + cos(x)) =",
+        sympy.simplify(d - sympy.exp(x) * (sympy.sin(x) + sympy.cos(x))),
+    )
+    print("  exp(exp(exp(exp(x)))) at x=5 =", calc.evaluate("exp(exp(exp(exp(x))))", {"x": 5}))
+    try:
+        calc.derivative("exp(x**2)", order=200)
+    except ValueError as error:
+        print(f"  order 200: {error}")
+    many = calc.critical_points(" + ".join(f"(x{i}**4 - x{i}**2)" for i in range(6)))
+    print(f"  six quartics: {len(many)} points; {many.note.split(';')[0]}")
 
     if plots is not None:
         plots.mkdir(parents=True, exist_ok=True)
