@@ -256,3 +256,10 @@ def test_cli_export_reports_a_bad_path(tmp_path):
     with pytest.raises(cr.ModelFormatError):
         (tmp_path / "junk.crm").write_bytes(b"not a model")
         module.run(parse(module, [str(tmp_path / "junk.crm")]))
+
+
+def test_integer_input_through_skl2onnx_is_cast_to_the_model_dtype():
+    install_skl2onnx_hook()
+    X = np.random.default_rng(0).integers(0, 5, size=(30, 3))
+    clf = fitted(cr.MLPClassifier, X, np.arange(30) % 3, dtype="float32")
+    check_classifier(clf, X, skl2onnx.to_onnx(clf, X), dtype=np.int64)

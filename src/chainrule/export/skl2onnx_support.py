@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from onnx import TensorProto, numpy_helper
+from onnx.helper import tensor_dtype_to_np_dtype
 from skl2onnx import get_model_alias, update_registered_converter
 from skl2onnx.common.data_types import (
     DoubleTensorType,
@@ -76,13 +77,13 @@ def convert(scope, operator, container) -> None:
         )
     spec = describe(operator.raw_operator)
     X = operator.inputs[0]
-    input_dtype = np.float64 if isinstance(X.type, DoubleTensorType) else np.float32
+    input_dtype = tensor_dtype_to_np_dtype(X.type.to_onnx_type().tensor_type.elem_type)
     writer = ContainerWriter(scope, container)
     write_mlp(
         spec,
         writer,
         X.full_name,
-        np.dtype(input_dtype),
+        input_dtype,
         [output.full_name for output in operator.outputs],
     )
 
