@@ -16,7 +16,7 @@ from chainrule import Network, get_activation
 from chainrule.playground.data import FEATURES, RADIUS, make_features
 
 #: points per side of the output heat map, and of each neuron's small one
-OUTPUT_RESOLUTION = 60
+OUTPUT_RESOLUTION = 80
 NEURON_RESOLUTION = 24
 
 

@@ -6,7 +6,7 @@ const SUP = (s) => `<sup>${s}</sup>`;
 export function fmt(v) {
   if (v === 0) return "0";
   const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(2);
+  if (a >= 1e4 || a < 1e-3) return v.toExponential(3);
   return Number(v.toPrecision(4)).toString();
 }
 
