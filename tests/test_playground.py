@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import subprocess
-import sys
+import runpy
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 import chainrule as cr
 from chainrule.playground import config as pg_config
@@ -111,7 +112,13 @@ def test_a_huge_learning_rate_reports_divergence():
     s.configure({"features": ["x1^2", "x2^2", "x1*x2"], "learning_rate": 10.0})
     with pytest.raises(Diverged, match="lower the learning rate"):
         for _ in range(50):
+            theta, epoch = s.net.theta.copy(), s.epoch
             s.train_epoch()
+    np.testing.assert_array_equal(s.net.theta, theta)  # back where the epoch began
+    assert s.epoch == epoch and np.isfinite(s.losses()[0])
+    s.configure({"learning_rate": 1e-4})
+    s.train_epoch()  # goes on from there
+    assert s.epoch == epoch + 1
 
 
 def test_settings_that_keep_the_weights_keep_them():
@@ -181,36 +188,36 @@ def test_exported_model_file_loads_as_the_trained_network(tmp_path):
         {"dataset": "sine", "cost": "huber", "features": ["x1", "sin(x2)"], "layers": []},
     ],
 )
-def test_exported_script_retrains_with_the_estimators(tmp_path, changes):
+def test_exported_script_retrains_with_the_estimators(tmp_path, monkeypatch, capsys, changes):
     s = Session()
     s.configure(changes | {"n_samples": 60})
     source = script(s.config, s.task, 3)
     assert ("MLPClassifier" in source) == (s.task == "classification")
-    (tmp_path / "retrain.py").write_text(source)
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "retrain.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "test score:" in done.stdout
+    run_script(tmp_path, monkeypatch, source)
+    assert "test score:" in capsys.readouterr().out
     model = cr.load(tmp_path / "playground-model.crm")
     assert model.n_iter_ == 3
+    assert [a.name for a in model.network_.activations[:-1]] == [
+        spec["activation"] for spec in s.config["layers"]
+    ]
 
 
-def test_exported_script_of_an_upload_reads_the_csv(tmp_path):
+def run_script(tmp_path, monkeypatch, source: str) -> None:
+    """Run an exported script as ``python retrain.py`` would, in ``tmp_path``."""
+    (tmp_path / "retrain.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the epoch count
+        runpy.run_path(str(tmp_path / "retrain.py"), run_name="__main__")
+
+
+def test_exported_script_of_an_upload_reads_the_csv(tmp_path, monkeypatch):
     rows = "".join(f"{i},{i % 7},{i % 2}\n" for i in range(40))
     (tmp_path / "mine.csv").write_text("x,y,t\n" + rows)
     s = Session()
     s.use_upload("mine.csv", *pg_data.parse_csv((tmp_path / "mine.csv").read_text()))
-    source = script(s.config, s.task, 2, "mine.csv")
-    (tmp_path / "retrain.py").write_text(source)
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "retrain.py"], cwd=tmp_path, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
+    run_script(tmp_path, monkeypatch, script(s.config, s.task, 2, "mine.csv"))
+    assert cr.load(tmp_path / "playground-model.crm").n_iter_ == 2
 
 
 def _command():

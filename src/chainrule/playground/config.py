@@ -39,7 +39,17 @@ MAX_UNITS = 8
 
 #: settings whose change starts training again from new weights
 RESTART_KEYS = frozenset(
-    {"dataset", "n_samples", "noise", "train_ratio", "data_seed", "features", "layers", "cost"}
+    {
+        "dataset",
+        "n_samples",
+        "noise",
+        "train_ratio",
+        "data_seed",
+        "features",
+        "layers",
+        "cost",
+        "seed",
+    }
 )
 #: settings that the page's data depend on
 DATA_KEYS = frozenset({"dataset", "n_samples", "noise", "train_ratio", "data_seed"})

@@ -163,6 +163,10 @@ class Connection:
             except Diverged as e:
                 self.session.playing = False
                 await self.send({"type": "error", "message": str(e)})
+            except Exception as e:  # a failure stops this page's training, nothing else
+                log.exception("playground training failed")
+                self.session.playing = False
+                await self.send({"type": "error", "message": f"training stopped: {e}"})
             await self.send_state()
             await asyncio.sleep(FRAME_PAUSE)
 

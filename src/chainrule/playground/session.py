@@ -153,8 +153,13 @@ class Session:
         return train, test
 
     def train_epoch(self) -> None:
-        """One pass over the shuffled training set in minibatches; raises :class:`Diverged`."""
+        """One pass over the shuffled training set in minibatches.
+
+        Raises :class:`Diverged` when the cost stops being finite, with the weights put back
+        where the epoch began (and a fresh optimizer), so that a lower rate can go on from there.
+        """
         A0, y = self.inputs(self.data.X_train), self.data.y_train
+        theta = self.net.theta.copy()
         order = self.rng.permutation(len(y))
         size = min(self.config["batch_size"], len(y))
         with np.errstate(all="ignore"):
@@ -162,14 +167,16 @@ class Session:
                 batch = order[start : start + size]
                 dW, db = self.net.gradients(A0[batch], y[batch])  # dC/dW^m, dC/db^m
                 self.optimizer.update(self.net, dW, db)  # W^m <- W^m - eta dC/dW^m, ...
+        train, test = self.losses()
+        if not (np.isfinite(train) and np.isfinite(test) and np.all(np.isfinite(self.net.theta))):
+            self.net.theta[...] = theta
+            self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+            raise Diverged(
+                f"training diverged in epoch {self.epoch + 1} (the cost became {train}): lower "
+                f"the learning rate; the weights are back where that epoch began"
+            )
         self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])
         self.epoch += 1
-        train, test = self.losses()
-        if not (np.isfinite(train) and np.all(np.isfinite(self.net.theta))):
-            raise Diverged(
-                f"training diverged at epoch {self.epoch} (the cost is {train}): lower the "
-                f"learning rate and press reset"
-            )
         self.history.append((self.epoch, train, test))
         if len(self.history) > MAX_HISTORY:
             self.history = self.history[:1] + self.history[2::2]
