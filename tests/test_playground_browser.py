@@ -95,6 +95,8 @@ def number(page, testid: str) -> float:
 
 
 def the_session(app):
+    """The page's session (an earlier test's closed page may take a moment to let go of its)."""
+    eventually(lambda: len(app.state.sessions) == 1)
     (session,) = app.state.sessions.values()
     return session
 
@@ -180,3 +182,17 @@ def test_step_reset_and_export(page, server, tmp_path):
     download.value.save_as(path)
     assert path.name == "playground-xor.crm"
     np.testing.assert_array_equal(cr.load(path).theta, the_session(server[1]).net.theta)
+
+
+def test_csv_upload_and_its_size_limit(page, server, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_text("1,2,0\n" * 200_000)  # 1.2 MB
+    page.set_input_files("[data-testid=upload]", str(big))
+    eventually(lambda: "up to 1 MB" in page.text_content("[data-testid=message]"))
+    rows = "".join(f"{i % 13},{(i * 7) % 11},{i % 2}\n" for i in range(50))
+    (tmp_path / "mine.csv").write_text("a,b,label\n" + rows)
+    page.set_input_files("[data-testid=upload]", str(tmp_path / "mine.csv"))
+    eventually(lambda: page.input_value("[data-testid=dataset]") == "upload")
+    assert "Loaded mine.csv: 50 points" in page.text_content("[data-testid=message]")
+    session = the_session(server[1])
+    assert len(session.data.y_train) + len(session.data.y_test) == 50

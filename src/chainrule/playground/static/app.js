@@ -41,12 +41,15 @@ const handlers = {
     network = new NetworkView($("net"), $("edges-svg"), msg.options, configure);
   },
   data(msg) {
-    ui.data = msg;
     const up = msg.name && !["xor", "circles", "moons", "spiral", "gauss", "plane", "sine"].includes(msg.name);
     if (up) {
       $("upload-group").hidden = false;
       $("upload-option").textContent = `uploaded: ${msg.name}`;
+      if (!ui.data || ui.data.name !== msg.name) {
+        say(`Loaded ${msg.name}: ${msg.train.length + msg.test.length} points, ${msg.task}`);
+      }
     }
+    ui.data = msg;
     ui.selected = null;
     ui.derivation = null;
     drawOutput();
