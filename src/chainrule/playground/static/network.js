@@ -6,6 +6,7 @@ import { css, heatmap, NEG, outputScale, POS, unitScale } from "./draw.js";
 const NODE = 38;
 const GAP = 12;
 const TOP = 64;
+const LEFT = 40; // room for the feature names
 const LABELS = { x1: "x\u2081", x2: "x\u2082", "x1^2": "x\u2081\u00b2", "x2^2": "x\u2082\u00b2", "x1*x2": "x\u2081x\u2082", "sin(x1)": "sin x\u2081", "sin(x2)": "sin x\u2082" };
 
 export class NetworkView {
@@ -25,8 +26,8 @@ export class NetworkView {
   }
 
   x(c, n) {
-    const w = this.root.clientWidth - NODE - 8;
-    return 4 + (n > 1 ? (c * w) / (n - 1) : 0);
+    const w = this.root.clientWidth - NODE - LEFT - 8;
+    return LEFT + (n > 1 ? (c * w) / (n - 1) : 0);
   }
 
   y(j) {
