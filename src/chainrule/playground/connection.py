@@ -1,0 +1,257 @@
+"""The WebSocket protocol: one :class:`Connection` per page, each with its own session.
+
+The page sends JSON objects with a ``type``; the server answers with ``state`` (epoch, losses,
+heat maps, weights, gradients), ``data`` (the points), ``derivation``, ``curves``, ``export``
+or ``error`` messages. A bad message gets an ``error`` reply; it never ends the connection, the
+server, or another page's session.
+
+==============  =================================================================
+page sends      fields
+==============  =================================================================
+``play``        (none): train epoch after epoch, streaming ``state``
+``pause``       (none)
+``step``        (none): one epoch
+``reset``       (none): new initial weights
+``regenerate``  (none): new random points
+``config``      ``config``: settings to change (see :mod:`chainrule.playground.config`)
+``inspect``     ``subset`` ("train" or "test"), ``index``: the derivation view's sample
+``curves``      ``beta``, ``theta``: the seed's sigmoid and tanh sliders
+``upload``      ``name``, ``csv``: a CSV file's text (1 MB, 10,000 rows at most)
+``export``      ``format`` ("crm" or "python")
+==============  =================================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import time
+from numbers import Integral
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from chainrule.playground import export, views
+from chainrule.playground.config import ACTIVATIONS, COSTS, MAX_LAYERS, MAX_UNITS, SOLVERS
+from chainrule.playground.data import (
+    CLASSIFICATION_SETS,
+    FEATURES,
+    MAX_CSV_BYTES,
+    MAX_CSV_ROWS,
+    REGRESSION_SETS,
+    parse_csv,
+)
+from chainrule.playground.derivation import derive
+from chainrule.playground.session import Diverged, Session
+
+log = logging.getLogger("chainrule.playground")
+
+#: the largest message accepted (an upload's CSV text plus its JSON wrapping)
+MAX_MESSAGE_CHARS = 2 * MAX_CSV_BYTES
+#: seconds of training between two frames while playing, and the pause after each frame
+FRAME_TRAINING = 0.05
+FRAME_PAUSE = 0.02
+
+OPTIONS = {
+    "datasets": {"classification": CLASSIFICATION_SETS, "regression": REGRESSION_SETS},
+    "features": list(FEATURES),
+    "activations": ACTIVATIONS,
+    "solvers": SOLVERS,
+    "costs": COSTS,
+    "max_layers": MAX_LAYERS,
+    "max_units": MAX_UNITS,
+    "max_csv_bytes": MAX_CSV_BYTES,
+    "max_csv_rows": MAX_CSV_ROWS,
+}
+
+
+class ProtocolError(ValueError):
+    """A message the server cannot act on (its text goes back to the page)."""
+
+
+def parse_message(text: Any) -> dict[str, Any]:
+    """A message as a dict with a string ``type``, or a :class:`ProtocolError`."""
+    if not isinstance(text, str):
+        raise ProtocolError("messages must be JSON text, not binary")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ProtocolError(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
+    try:
+        message = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ProtocolError(f"the message is not valid JSON ({e.msg})") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError('a message must be a JSON object with a "type" string')
+    return message
+
+
+class Connection:
+    """One page: its session, the training loop that plays it, and the replies."""
+
+    def __init__(self, websocket: WebSocket, session: Session) -> None:
+        self.ws = websocket
+        self.session = session
+        self.lock = asyncio.Lock()  # one change of the session at a time
+        self.send_lock = asyncio.Lock()
+        self.player: asyncio.Task | None = None
+        self.sent = (-1, 0)  # (generation, length) of the loss history the page holds
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(json.dumps(message, allow_nan=False, default=float))
+
+    async def send_state(self) -> None:
+        async with self.lock:
+            s = self.session
+            snap = await asyncio.to_thread(s.snapshot, self.sent)
+            self.sent = (s.generation, len(s.history))
+            snap.update(config=s.config, task=s.task)
+        await self.send({"type": "state", **snap})
+
+    async def send_data(self) -> None:
+        await self.send({"type": "data", **self.session.points()})
+
+    async def run(self) -> None:
+        """Greet the page, then answer its messages until it goes."""
+        await self.send({"type": "init", "options": OPTIONS})
+        await self.send_data()
+        await self.send_state()
+        try:
+            while True:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                await self.handle(message.get("text", message.get("bytes")))
+        except WebSocketDisconnect:
+            return
+        finally:
+            self.session.playing = False
+            if self.player is not None:
+                self.player.cancel()
+
+    async def handle(self, raw: Any) -> None:
+        """Act on one message; any failure becomes an ``error`` reply."""
+        try:
+            message = parse_message(raw)
+            handler = getattr(self, "on_" + message["type"], None)
+            if handler is None:
+                raise ProtocolError(f"unknown message type {message['type']!r}")
+            await handler(message)
+        except (ValueError, TypeError, KeyError, Diverged) as e:
+            await self.send({"type": "error", "message": str(e)})
+        except WebSocketDisconnect:
+            raise
+        except Exception as e:  # never let one page's message stop the server
+            log.exception("playground message failed")
+            await self.send({"type": "error", "message": f"internal error: {e}"})
+
+    # -- training ----------------------------------------------------------------------------
+
+    def _train_for(self, seconds: float) -> None:
+        start = time.monotonic()
+        self.session.train_epoch()
+        while self.session.playing and time.monotonic() - start < seconds:
+            self.session.train_epoch()
+
+    async def _play(self) -> None:
+        while self.session.playing:
+            try:
+                async with self.lock:
+                    if self.session.playing:
+                        await asyncio.to_thread(self._train_for, FRAME_TRAINING)
+            except Diverged as e:
+                self.session.playing = False
+                await self.send({"type": "error", "message": str(e)})
+            except Exception as e:  # a failure stops this page's training, nothing else
+                log.exception("playground training failed")
+                self.session.playing = False
+                await self.send({"type": "error", "message": f"training stopped: {e}"})
+            await self.send_state()
+            await asyncio.sleep(FRAME_PAUSE)
+
+    async def on_play(self, message: dict[str, Any]) -> None:
+        self.session.playing = True
+        if self.player is None or self.player.done():
+            self.player = asyncio.create_task(self._play())
+
+    async def on_pause(self, message: dict[str, Any]) -> None:
+        self.session.playing = False
+        await self.send_state()
+
+    async def on_step(self, message: dict[str, Any]) -> None:
+        self.session.playing = False
+        async with self.lock:
+            await asyncio.to_thread(self.session.train_epoch)
+        await self.send_state()
+
+    async def on_reset(self, message: dict[str, Any]) -> None:
+        self.session.playing = False
+        async with self.lock:
+            self.session.reset()
+        await self.send_state()
+
+    async def _configure(self, changes: Any) -> None:
+        async with self.lock:
+            data_changed = self.session.configure(changes)
+        if data_changed:
+            await self.send_data()
+        await self.send_state()
+
+    async def on_config(self, message: dict[str, Any]) -> None:
+        await self._configure(message.get("config"))
+
+    async def on_regenerate(self, message: dict[str, Any]) -> None:
+        await self._configure({"data_seed": (self.session.config["data_seed"] + 1) % 2**31})
+
+    # -- views -------------------------------------------------------------------------------
+
+    async def on_inspect(self, message: dict[str, Any]) -> None:
+        subset, index = message.get("subset", "train"), message.get("index")
+        if subset not in ("train", "test"):
+            raise ProtocolError(f'subset must be "train" or "test", got {subset!r}')
+        async with self.lock:
+            s = self.session
+            d = s.data
+            X, y = (d.X_train, d.y_train) if subset == "train" else (d.X_test, d.y_test)
+            if (
+                isinstance(index, bool)
+                or not isinstance(index, Integral)
+                or not 0 <= index < len(y)
+            ):
+                raise ProtocolError(f"index must be an integer in [0, {len(y) - 1}], got {index!r}")
+            a0 = s.inputs(X[index : index + 1])[0]
+            view = derive(s.net, s.optimizer, s.config["solver"], a0, float(y[index]))
+            view.update(epoch=s.epoch, point=X[index].tolist())
+        await self.send({"type": "derivation", "subset": subset, "index": index, **view})
+
+    async def on_curves(self, message: dict[str, Any]) -> None:
+        beta, theta = message.get("beta", 5), message.get("theta", 5)
+        await self.send({"type": "curves", **views.seed_curves(beta, theta)})
+
+    async def on_upload(self, message: dict[str, Any]) -> None:
+        name, text = message.get("name", "upload.csv"), message.get("csv")
+        if not isinstance(text, str) or not isinstance(name, str):
+            raise ProtocolError('an upload needs "name" and "csv" strings')
+        X, y, task = parse_csv(text)
+        self.session.playing = False
+        async with self.lock:
+            self.session.use_upload(name[:200], X, y, task)
+        await self.send_data()
+        await self.send_state()
+
+    async def on_export(self, message: dict[str, Any]) -> None:
+        fmt = message.get("format")
+        async with self.lock:
+            s = self.session
+            stem = f"playground-{s.data.name if s.config['dataset'] != 'upload' else 'upload'}"
+            if fmt == "crm":
+                data = base64.b64encode(export.model_bytes(s.net)).decode()
+                reply = {"filename": stem + ".crm", "base64": data}
+            elif fmt == "python":
+                upload = s.upload[0] if s.upload else None
+                text = export.script(s.config, s.task, s.epoch, upload)
+                reply = {"filename": stem + ".py", "text": text}
+            else:
+                raise ProtocolError(f'format must be "crm" or "python", got {fmt!r}')
+        await self.send({"type": "export", "format": fmt, **reply})

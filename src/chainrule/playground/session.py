@@ -1,0 +1,210 @@
+"""One page's training session: its settings, data, network and optimizer.
+
+Training is chainrule's own: each minibatch's ``dC/dW^m, dC/db^m`` come from
+:meth:`chainrule.Network.gradients` and the update from an optimizer of
+:mod:`chainrule.optimizers`. The page only draws what :meth:`Session.snapshot` reports.
+
+>>> s = Session()
+>>> before = s.losses()[0]
+>>> for _ in range(30):
+...     s.train_epoch()
+>>> s.epoch, s.losses()[0] < before
+(30, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule import Network, get_activation
+from chainrule.optimizers import Adam, GradientDescent, Momentum, Optimizer
+from chainrule.playground import views
+from chainrule.playground.config import (
+    DATA_KEYS,
+    RESTART_KEYS,
+    default_config,
+    task_of,
+    update_config,
+)
+from chainrule.playground.data import PlaygroundData, make_dataset, make_features, split
+
+#: the longest loss history kept (older epochs are thinned out)
+MAX_HISTORY = 2000
+
+
+class Diverged(ArithmeticError):
+    """The cost became infinite or NaN: the learning rate is too large."""
+
+
+def make_optimizer(solver: str, learning_rate: float) -> Optimizer:
+    """The update rule of ``solver``: sgd, momentum (the seed's), nesterov or adam."""
+    if solver == "sgd":
+        return GradientDescent(learning_rate)  # w <- w - eta dC/dw
+    if solver in ("momentum", "nesterov"):
+        return Momentum(learning_rate, momentum=0.9, nesterov=solver == "nesterov")
+    return Adam(learning_rate)
+
+
+class Session:
+    """The state of one page: settings, data, network, optimizer, epoch and loss history."""
+
+    def __init__(self) -> None:
+        self.config = default_config()
+        self.upload: tuple[str, np.ndarray, np.ndarray, str] | None = None  # name, X, y, task
+        self.playing = False
+        self.generation = 0
+        self._make_data()
+        self.restart()
+
+    # -- building ----------------------------------------------------------------------------
+
+    @property
+    def task(self) -> str:
+        return task_of(self.config, self.upload[3] if self.upload else None)
+
+    def _make_data(self) -> None:
+        c = self.config
+        if c["dataset"] == "upload" and self.upload is not None:
+            name, X, y, task = self.upload
+            self.data: PlaygroundData = split(name, task, X, y, c["train_ratio"], c["data_seed"])
+        else:
+            self.data = make_dataset(
+                c["dataset"],
+                n_samples=c["n_samples"],
+                noise=c["noise"],
+                train_ratio=c["train_ratio"],
+                seed=c["data_seed"],
+            )
+
+    def _make_network(self, theta: np.ndarray | None = None) -> Network:
+        c = self.config
+        hidden = [
+            get_activation({"name": "sigmoid", "beta": spec["beta"]})
+            if spec["activation"] == "sigmoid"
+            else get_activation(spec["activation"])
+            for spec in c["layers"]
+        ]
+        sizes = [len(c["features"]), *(spec["units"] for spec in c["layers"]), 1]
+        net = Network(
+            sizes,
+            activation=hidden,
+            output_activation="sigmoid" if self.task == "classification" else "identity",
+            cost=c["cost"],
+            alpha=c["alpha"],
+            random_state=c["seed"],
+        )
+        if theta is not None:
+            net.theta[...] = theta
+        return net
+
+    def restart(self) -> None:
+        """New initial weights from ``config["seed"]``; epoch 0 and an empty loss history."""
+        self.net = self._make_network()
+        self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+        self.epoch = 0
+        self.history: list[tuple[int, float, float]] = [(0, *self.losses())]
+        self.generation += 1  # the page's copy of the history is stale
+        self.last_grads: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+        self.rng = np.random.default_rng(self.config["seed"])
+
+    def reset(self) -> None:
+        """Start again from fresh random weights (the next seed)."""
+        self.config["seed"] = (self.config["seed"] + 1) % 2**31
+        self.restart()
+
+    def configure(self, changes: Any) -> bool:
+        """Apply checked settings; returns whether the data changed (the page redraws them)."""
+        old = self.config
+        self.config = update_config(old, changes, self.upload[3] if self.upload else None)
+        changed = {k for k in self.config if self.config[k] != old[k]}
+        if changed & DATA_KEYS:
+            self._make_data()
+        if changed & RESTART_KEYS:
+            self.restart()
+        elif "alpha" in changed:
+            self.net = self._make_network(self.net.theta)  # the same weights, the new L2 term
+        if "solver" in changed and not changed & RESTART_KEYS:
+            self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+        elif "learning_rate" in changed:
+            self.optimizer.learning_rate = self.config["learning_rate"]
+        return bool(changed & DATA_KEYS)
+
+    def use_upload(self, name: str, X: np.ndarray, y: np.ndarray, task: str) -> None:
+        """Train on uploaded points, scaled by :func:`chainrule.playground.data.parse_csv`."""
+        self.upload = (name, X, y, task)
+        self.config = update_config(self.config, {"dataset": "upload"}, task)
+        self._make_data()
+        self.restart()
+
+    # -- training ----------------------------------------------------------------------------
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        """``a^0`` of the points ``X``: the chosen features."""
+        return make_features(X, self.config["features"])
+
+    def losses(self) -> tuple[float, float]:
+        """The training and test cost ``C`` (with the L2 term) of the current weights."""
+        d = self.data
+        with np.errstate(all="ignore"):
+            train = self.net.cost(self.inputs(d.X_train), d.y_train)
+            test = self.net.cost(self.inputs(d.X_test), d.y_test)
+        return train, test
+
+    def train_epoch(self) -> None:
+        """One pass over the shuffled training set in minibatches.
+
+        Raises :class:`Diverged` when the cost stops being finite, with the weights put back
+        where the epoch began (and a fresh optimizer), so that a lower rate can go on from there.
+        """
+        A0, y = self.inputs(self.data.X_train), self.data.y_train
+        theta = self.net.theta.copy()
+        order = self.rng.permutation(len(y))
+        size = min(self.config["batch_size"], len(y))
+        with np.errstate(all="ignore"):
+            for start in range(0, len(y), size):
+                batch = order[start : start + size]
+                dW, db = self.net.gradients(A0[batch], y[batch])  # dC/dW^m, dC/db^m
+                self.optimizer.update(self.net, dW, db)  # W^m <- W^m - eta dC/dW^m, ...
+        train, test = self.losses()
+        if not (np.isfinite(train) and np.isfinite(test) and np.all(np.isfinite(self.net.theta))):
+            self.net.theta[...] = theta
+            self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+            raise Diverged(
+                f"training diverged in epoch {self.epoch + 1} (the cost became {train}): lower "
+                f"the learning rate; the weights are back where that epoch began"
+            )
+        self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])
+        self.epoch += 1
+        self.history.append((self.epoch, train, test))
+        if len(self.history) > MAX_HISTORY:
+            self.history = self.history[:1] + self.history[2::2]
+            self.generation += 1
+
+    # -- what the page draws -----------------------------------------------------------------
+
+    def points(self) -> dict[str, Any]:
+        """The data set's points for the page: coordinates, targets, task."""
+        d = self.data
+        return {
+            "task": d.task,
+            "name": d.name,
+            "train": views.rounded(np.column_stack([d.X_train, d.y_train])),
+            "test": views.rounded(np.column_stack([d.X_test, d.y_test])),
+        }
+
+    def snapshot(self, since: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+        """Epoch, losses, heat maps, weights and gradients, and the loss history the page lacks:
+        ``since`` is the ``(generation, length)`` of the history it holds."""
+        train, test = self.history[-1][1:]
+        start = since[1] if since[0] == self.generation else 0
+        return {
+            "epoch": self.epoch,
+            "train_loss": train,
+            "test_loss": test,
+            "playing": self.playing,
+            "history": [list(h) for h in self.history[start:]],
+            "history_from": start,
+            **views.network_view(self.net, self.inputs, self.last_grads),
+        }

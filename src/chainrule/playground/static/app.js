@@ -1,0 +1,284 @@
+// The page: one WebSocket to the server, controls that send settings and commands, and views
+// that draw what the server's chainrule session reports.
+
+import { curvePlot, heatmap, lossChart, outputScale, points, RADIUS } from "./draw.js";
+import { render, stepHighlight, walkSteps } from "./derivation.js";
+import { NetworkView } from "./network.js";
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  options: null,
+  data: null,
+  state: null,
+  history: [],
+  derivation: null,
+  step: null, // the walk's current [m, kind]
+  selected: null, // {subset, index}
+};
+
+const socket = new WebSocket(`ws://${location.host}/ws`);
+const send = (msg) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify(msg));
+const configure = (changes) => send({ type: "config", config: changes });
+let network = null;
+
+function say(text, error = false) {
+  const box = $("message");
+  box.textContent = text;
+  box.className = error ? "error" : text ? "info" : "";
+  clearTimeout(say.timer);
+  if (text) say.timer = setTimeout(() => say(""), error ? 9000 : 4000);
+}
+
+function number(v) {
+  return Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v);
+}
+
+// -- messages from the server ----------------------------------------------------------------
+
+const handlers = {
+  init(msg) {
+    ui.options = msg.options;
+    network = new NetworkView($("net"), $("edges-svg"), msg.options, configure);
+  },
+  data(msg) {
+    const up = msg.name && !["xor", "circles", "moons", "spiral", "gauss", "plane", "sine"].includes(msg.name);
+    if (up) {
+      $("upload-group").hidden = false;
+      $("upload-option").textContent = `uploaded: ${msg.name}`;
+      if (!ui.data || ui.data.name !== msg.name) {
+        say(`Loaded ${msg.name}: ${msg.train.length + msg.test.length} points, ${msg.task}`);
+      }
+    }
+    ui.data = msg;
+    ui.selected = null;
+    ui.derivation = null;
+    drawOutput();
+  },
+  state(msg) {
+    if (msg.history_from === 0) ui.history = [];
+    ui.history.push(...msg.history);
+    const before = ui.state;
+    ui.state = msg;
+    showSettings(msg.config, msg.task);
+    $("epoch").textContent = String(msg.epoch);
+    $("train-loss").textContent = number(msg.train_loss);
+    $("test-loss").textContent = number(msg.test_loss);
+    setPlaying(msg.playing);
+    network.update(msg, msg.task);
+    lossChart($("loss-chart"), ui.history);
+    drawOutput();
+    const stale = ui.derivation && ui.derivation.epoch !== msg.epoch;
+    if (ui.selected && !msg.playing && (stale || (before && before.config.seed !== msg.config.seed))) inspect();
+  },
+  derivation(msg) {
+    ui.derivation = msg;
+    const sel = $("inspect-layer");
+    const L = msg.layers.length;
+    if (sel.options.length !== L) {
+      sel.innerHTML = msg.layers.map((l) => `<option value="${l.m}">${l.m === L ? `${l.m} (output)` : l.m}</option>`).join("");
+      sel.value = String(L);
+    }
+    showDerivation();
+    drawOutput();
+  },
+  curves(msg) {
+    curvePlot($("sigmoid-plot"), msg.h, msg.sigmoid, msg.sigmoid_prime);
+    curvePlot($("tanh-plot"), msg.h, msg.tanh, msg.tanh_prime);
+  },
+  export(msg) {
+    const blob = msg.format === "crm"
+      ? new Blob([Uint8Array.from(atob(msg.base64), (c) => c.charCodeAt(0))], { type: "application/octet-stream" })
+      : new Blob([msg.text], { type: "text/x-python" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = msg.filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    say(`Saved ${msg.filename}`);
+  },
+  error(msg) {
+    say(msg.message, true);
+  },
+};
+
+socket.addEventListener("message", (e) => {
+  const msg = JSON.parse(e.data);
+  handlers[msg.type]?.(msg);
+});
+socket.addEventListener("open", () => sendCurves());
+socket.addEventListener("close", () => say("The connection to the playground server closed; restart it and reload.", true));
+
+// -- drawing ---------------------------------------------------------------------------------
+
+function drawOutput() {
+  const s = ui.state;
+  const d = ui.data;
+  if (!s || !d) return;
+  const canvas = $("boundary");
+  heatmap(canvas, s.output.values, s.output.resolution, (v) => outputScale(d.task, v), $("discretize").checked);
+  const sel = ui.derivation ? ui.selected : null;
+  points(canvas, d.train, d.task, false, sel && sel.subset === "train" ? sel.index : null);
+  if ($("show-test").checked || (sel && sel.subset === "test")) {
+    points(canvas, d.test, d.task, true, sel && sel.subset === "test" ? sel.index : null);
+  }
+  const [lo, hi] = d.task === "classification" ? ["0", "1"] : ["-1", "1"];
+  document.querySelector(".scale").firstElementChild.textContent = lo;
+  document.querySelector(".scale").lastElementChild.textContent = hi;
+}
+
+function showDerivation() {
+  const d = ui.derivation;
+  if (!d) return;
+  const m = ui.step ? ui.step[0] : Number($("inspect-layer").value) || d.layers.length;
+  render($("derivation"), d, m, ui.step);
+  $("inspect").dataset.epoch = String(d.epoch);
+  $("inspect").dataset.layer = String(m);
+  if (ui.step) {
+    const [sm, kind] = ui.step;
+    const phase = ["z", "a"].includes(kind) ? "forward" : "backward";
+    $("walk-where").textContent = `${phase} pass, layer ${sm}: ${kind === "update" ? "the update" : kind}`;
+    network.setHighlight(stepHighlight(sm, kind, d.layers.length));
+  } else {
+    $("walk-where").textContent = "";
+    network.setHighlight(null);
+  }
+}
+
+// -- settings --------------------------------------------------------------------------------
+
+function setValue(id, value) {
+  const el = $(id);
+  if (document.activeElement !== el) el.value = value;
+}
+
+function showSettings(c, task) {
+  setValue("dataset", c.dataset);
+  setValue("learning_rate", String(c.learning_rate));
+  if ($("learning_rate").value !== String(c.learning_rate)) {
+    $("learning_rate").insertAdjacentHTML("beforeend", `<option>${c.learning_rate}</option>`);
+    $("learning_rate").value = String(c.learning_rate);
+  }
+  setValue("alpha", String(c.alpha));
+  setValue("batch_size", c.batch_size);
+  setValue("solver", c.solver);
+  const costs = ui.options.costs[task];
+  if ($("cost").dataset.task !== task) {
+    $("cost").innerHTML = costs.map((k) => `<option value="${k}">${k.replaceAll("_", " ")}</option>`).join("");
+    $("cost").dataset.task = task;
+  }
+  setValue("cost", c.cost);
+  for (const [id, v, shown] of [
+    ["train_ratio", c.train_ratio * 100, `${Math.round(c.train_ratio * 100)}%`],
+    ["noise", c.noise * 100, String(c.noise)],
+    ["n_samples", c.n_samples, String(c.n_samples)],
+  ]) {
+    setValue(id, v);
+    $(`${id}_out`).textContent = shown;
+  }
+  $("n-hidden").textContent = String(c.layers.length);
+}
+
+function setPlaying(on) {
+  const b = $("play");
+  b.innerHTML = on ? "&#x275a;&#x275a;" : "&#x25b6;";
+  b.classList.toggle("playing", on);
+  b.setAttribute("aria-label", on ? "pause" : "play");
+}
+
+function inspect() {
+  const index = Number($("inspect-index").value);
+  ui.selected = { subset: $("inspect-subset").value, index };
+  send({ type: "inspect", subset: ui.selected.subset, index });
+}
+
+function sendCurves() {
+  const beta = Number($("beta").value);
+  const theta = Number($("theta").value);
+  $("beta_out").textContent = String(beta);
+  $("theta_out").textContent = String(theta);
+  send({ type: "curves", beta, theta });
+}
+
+function walk(d) {
+  if (!ui.derivation) inspect();
+  const steps = walkSteps(ui.derivation ? ui.derivation.layers.length : 1);
+  const at = ui.step ? steps.findIndex((s) => s[0] === ui.step[0] && s[1] === ui.step[1]) : -1;
+  const next = at + d;
+  ui.step = next >= 0 && next < steps.length ? steps[next] : null;
+  if (ui.step) $("inspect-layer").value = String(ui.step[0]);
+  $("walk-next").textContent = ui.step ? "Next \u25b6" : "Step through \u25b6";
+  showDerivation();
+}
+
+function nearestPoint(ev) {
+  const d = ui.data;
+  const canvas = $("boundary");
+  const r = canvas.getBoundingClientRect();
+  const x1 = ((ev.clientX - r.left) / r.width) * 2 * RADIUS - RADIUS;
+  const x2 = RADIUS - ((ev.clientY - r.top) / r.height) * 2 * RADIUS;
+  let best = null;
+  for (const subset of $("show-test").checked ? ["train", "test"] : ["train"]) {
+    d[subset].forEach((p, i) => {
+      const dist = (p[0] - x1) ** 2 + (p[1] - x2) ** 2;
+      if (!best || dist < best.dist) best = { subset, index: i, dist };
+    });
+  }
+  return best;
+}
+
+function wire() {
+  $("play").addEventListener("click", () => send({ type: ui.state && ui.state.playing ? "pause" : "play" }));
+  $("step").addEventListener("click", () => send({ type: "step" }));
+  $("reset").addEventListener("click", () => send({ type: "reset" }));
+  $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
+  $("dataset").addEventListener("change", (e) => configure({ dataset: e.target.value }));
+  for (const id of ["learning_rate", "alpha"]) $(id).addEventListener("change", (e) => configure({ [id]: Number(e.target.value) }));
+  $("batch_size").addEventListener("change", (e) => configure({ batch_size: Number(e.target.value) }));
+  for (const id of ["solver", "cost"]) $(id).addEventListener("change", (e) => configure({ [id]: e.target.value }));
+  $("train_ratio").addEventListener("change", (e) => configure({ train_ratio: Number(e.target.value) / 100 }));
+  $("noise").addEventListener("change", (e) => configure({ noise: Number(e.target.value) / 100 }));
+  $("n_samples").addEventListener("change", (e) => configure({ n_samples: Number(e.target.value) }));
+  $("add-layer").addEventListener("click", () => network.addLayer(1));
+  $("remove-layer").addEventListener("click", () => network.addLayer(-1));
+  $("edges").addEventListener("change", (e) => {
+    network.mode = e.target.value;
+    if (ui.state) network.update(ui.state, ui.state.task);
+  });
+  for (const id of ["show-test", "discretize"]) $(id).addEventListener("change", drawOutput);
+  $("beta").addEventListener("input", sendCurves);
+  $("theta").addEventListener("input", sendCurves);
+  $("export").addEventListener("click", () => send({ type: "export", format: "crm" }));
+  $("export-script").addEventListener("click", () => send({ type: "export", format: "python" }));
+  $("inspect-go").addEventListener("click", () => {
+    ui.step = null;
+    inspect();
+  });
+  $("inspect-layer").addEventListener("change", () => {
+    ui.step = null;
+    showDerivation();
+  });
+  $("walk-next").addEventListener("click", () => walk(1));
+  $("walk-prev").addEventListener("click", () => walk(-1));
+  $("boundary").addEventListener("click", (ev) => {
+    const p = ui.data && nearestPoint(ev);
+    if (!p) return;
+    $("inspect-subset").value = p.subset;
+    $("inspect-index").value = String(p.index);
+    inspect();
+  });
+  $("csv").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    if (!file) return;
+    const max = ui.options.max_csv_bytes;
+    if (file.size > max) {
+      say(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the playground takes CSV files up to ${max / 1e6} MB`, true);
+    } else {
+      send({ type: "upload", name: file.name, csv: await file.text() });
+    }
+    e.target.value = "";
+  });
+}
+
+wire();

@@ -1,0 +1,85 @@
+"""What the page draws of a network: the output over the plane, every neuron's own heat map,
+the weights and the last minibatch's gradients, as JSON-able lists.
+
+>>> grid(3)[:, 1]  # rows run from the top of the square (x2 = 6) down
+array([ 6.,  6.,  6.,  0.,  0.,  0., -6., -6., -6.])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from chainrule import Network, get_activation
+from chainrule.playground.data import FEATURES, RADIUS, make_features
+
+#: points per side of the output heat map, and of each neuron's small one
+OUTPUT_RESOLUTION = 80
+NEURON_RESOLUTION = 24
+
+
+def rounded(a: np.ndarray, digits: int = 4) -> list:
+    """``a`` as nested lists of numbers rounded to ``digits`` decimals (what JSON carries)."""
+    return np.round(np.asarray(a, dtype=float), digits).tolist()
+
+
+def grid(resolution: int) -> np.ndarray:
+    """``resolution^2`` points ``[x1, x2]`` covering ``[-6, 6]^2`` row by row from the top left."""
+    ticks = np.linspace(-RADIUS, RADIUS, resolution)
+    x1, x2 = np.meshgrid(ticks, ticks[::-1])
+    return np.column_stack([x1.ravel(), x2.ravel()])
+
+
+def network_view(
+    net: Network,
+    inputs: Callable[[np.ndarray], np.ndarray],
+    grads: tuple[list[np.ndarray], list[np.ndarray]] | None,
+) -> dict[str, Any]:
+    """Heat maps, weights and gradient magnitudes of ``net``; ``inputs`` maps points to ``a^0``."""
+    with np.errstate(all="ignore"):
+        output = net.forward(inputs(grid(OUTPUT_RESOLUTION)))[:, 0]
+        A0 = inputs(grid(NEURON_RESOLUTION))
+        # every a^m over the small grid: the forward half of a backprop trace
+        trace = net.backprop(A0, np.zeros((len(A0), net.layer_sizes[-1])))
+    dW = grads[0] if grads else [np.zeros_like(W) for W in net.W]
+    db = grads[1] if grads else [np.zeros_like(b) for b in net.b]
+    return {
+        "layer_sizes": list(net.layer_sizes),
+        "activations": [a.name for a in net.activations],
+        "output": {"resolution": OUTPUT_RESOLUTION, "values": rounded(output, 3)},
+        "neurons": {
+            "resolution": NEURON_RESOLUTION,
+            # neurons[m][j]: unit j of layer m over the grid (m = 0 is the input features)
+            "values": [rounded(a.T, 3) for a in trace.a],
+        },
+        # every feature over the grid, chosen or not (the page's feature tiles)
+        "features": rounded(make_features(grid(NEURON_RESOLUTION), list(FEATURES)).T, 3),
+        "W": [rounded(W) for W in net.W],
+        "b": [rounded(b) for b in net.b],
+        "dW": [rounded(np.abs(g), 6) for g in dW],
+        "db": [rounded(np.abs(g), 6) for g in db],
+    }
+
+
+def seed_curves(beta: float, theta: float) -> dict[str, Any]:
+    """The seed's two slider plots over ``h`` in ``[-2, 2]``: ``g(h) = 1 / (1 + exp(-beta h))``
+    with ``dg/dh = beta g (1 - g)``, and ``tanh(theta h)`` with derivative
+    ``theta (1 - tanh^2(theta h))``."""
+    for name, value in (("beta", beta), ("theta", theta)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 25:
+            raise ValueError(f"{name} must be a number in [-1, 25], got {value!r}")
+    h = np.linspace(-2, 2, 81)
+    sigmoid = get_activation({"name": "sigmoid", "beta": float(beta)})
+    tanh = get_activation("tanh")
+    g, t = sigmoid(h), tanh(theta * h)
+    return {
+        "beta": beta,
+        "theta": theta,
+        "h": rounded(h),
+        "sigmoid": rounded(g),
+        "sigmoid_prime": rounded(sigmoid.prime(h, g)),  # beta g (1 - g)
+        "tanh": rounded(t),
+        "tanh_prime": rounded(theta * tanh.prime(theta * h, t)),  # chain rule: d(theta h)/dh
+    }

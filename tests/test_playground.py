@@ -1,0 +1,240 @@
+"""The playground's pieces without a server: data, settings, training, derivation, export."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import runpy
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import chainrule as cr
+from chainrule.playground import config as pg_config
+from chainrule.playground import data as pg_data
+from chainrule.playground.derivation import derive
+from chainrule.playground.export import model_bytes, script
+from chainrule.playground.session import Diverged, Session
+
+
+@pytest.mark.parametrize("name", [*pg_data.CLASSIFICATION_SETS, *pg_data.REGRESSION_SETS])
+def test_datasets_lie_in_the_square_and_split_by_ratio(name):
+    d = pg_data.make_dataset(name, n_samples=120, noise=0.1, train_ratio=0.3, seed=1)
+    assert len(d.y_train) == 36 and len(d.y_test) == 84
+    X = np.vstack([d.X_train, d.X_test])
+    assert np.all(np.abs(X) < 8)
+    if name in pg_data.CLASSIFICATION_SETS:
+        assert d.task == "classification" and set(np.unique(d.y_train)) <= {0.0, 1.0}
+    else:
+        assert d.task == "regression" and np.all(np.abs(d.y_train) <= 1.0 + 1e-12)
+    again = pg_data.make_dataset(name, n_samples=120, noise=0.1, train_ratio=0.3, seed=1)
+    np.testing.assert_array_equal(again.X_train, d.X_train)
+
+
+def test_xor_labels_are_one_where_the_signs_differ():
+    d = pg_data.make_dataset("xor", n_samples=200, seed=0)
+    np.testing.assert_array_equal(d.y_train, (d.X_train[:, 0] * d.X_train[:, 1] < 0))
+
+
+def test_features_are_the_named_functions_of_the_points():
+    X = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    A = pg_data.make_features(X, list(pg_data.FEATURES))
+    expected = [X[:, 0], X[:, 1], X[:, 0] ** 2, X[:, 1] ** 2, X[:, 0] * X[:, 1]]
+    expected += [np.sin(X[:, 0]), np.sin(X[:, 1])]
+    np.testing.assert_allclose(A, np.column_stack(expected))
+    with pytest.raises(ValueError, match="features must be"):
+        pg_data.make_features(X, ["x3"])
+
+
+def test_csv_classification_and_regression_are_scaled():
+    X, y, task = pg_data.parse_csv("a,b,label\n0,10,3\n1,20,5\n2,30,3\n")
+    assert task == "classification"
+    np.testing.assert_array_equal(y, [0, 1, 0])
+    np.testing.assert_allclose(X[:, 0], [-6, 0, 6])
+    X, y, task = pg_data.parse_csv(b"1,1,0.5\n2,2,1.5\n3,3,2.5\n")
+    assert task == "regression"
+    np.testing.assert_allclose(y, [-1, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x" * (pg_data.MAX_CSV_BYTES + 1), "up to 1 MB"),
+        ("1,2,0\n" * (pg_data.MAX_CSV_ROWS + 1), "at most 10000"),
+        ("1,2\n3,4\n", "exactly 3"),
+        ("1,2,0\n1,x,1\n", "row 2, column 2 is 'x'"),
+        ("1,2,0\n1,nan,1\n", "not a finite number"),
+        ("1,2,0\n", "fewer than 2 rows"),
+    ],
+)
+def test_bad_csv_is_refused_with_a_clear_message(text, message):
+    with pytest.raises(ValueError, match=message):
+        pg_data.parse_csv(text)
+
+
+def test_config_refuses_bad_values_naming_the_setting():
+    c = pg_config.default_config()
+    for changes, message in [
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"batch_size": 2.5}, "batch_size must be an integer"),
+        ({"solver": "lbfgs"}, "solver must be one of"),
+        ({"layers": [{"units": 9}]}, "layer 1 units"),
+        ({"layers": [{"units": 2, "activation": "softmax"}]}, "layer 1 activation"),
+        ({"features": []}, "features"),
+        ({"dataset": "upload"}, "dataset must be one of"),
+        ({"bogus": 1}, "unknown setting 'bogus'"),
+        ({"noise": True}, "noise"),
+        ({"cost": "huber"}, "cost must be one of"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            pg_config.update_config(c, changes)
+    assert c == pg_config.default_config()  # unchanged
+    regression = pg_config.update_config(c, {"dataset": "plane"})
+    assert regression["cost"] == "squared_error"  # the classification cost no longer fits
+
+
+def test_a_session_trains_xor_with_every_solver():
+    for solver, rate in [("sgd", 0.1), ("momentum", 0.03), ("nesterov", 0.03), ("adam", 0.03)]:
+        s = Session()
+        s.configure({"solver": solver, "learning_rate": rate})
+        start = s.losses()[0]
+        for _ in range(40):
+            s.train_epoch()
+        assert s.losses()[0] < 0.6 * start, solver
+        assert s.history[-1][0] == s.epoch == 40
+
+
+def test_a_huge_learning_rate_reports_divergence():
+    s = Session()
+    s.configure({"dataset": "plane", "layers": [pg_config.layer(8, "relu")] * 3})
+    s.configure({"features": ["x1^2", "x2^2", "x1*x2"], "learning_rate": 10.0})
+    with pytest.raises(Diverged, match="lower the learning rate"):
+        for _ in range(50):
+            theta, epoch = s.net.theta.copy(), s.epoch
+            s.train_epoch()
+    np.testing.assert_array_equal(s.net.theta, theta)  # back where the epoch began
+    assert s.epoch == epoch and np.isfinite(s.losses()[0])
+    s.configure({"learning_rate": 1e-4})
+    s.train_epoch()  # goes on from there
+    assert s.epoch == epoch + 1
+
+
+def test_settings_that_keep_the_weights_keep_them():
+    s = Session()
+    for _ in range(3):
+        s.train_epoch()
+    theta = s.net.theta.copy()
+    s.configure({"alpha": 0.1, "learning_rate": 0.1, "solver": "adam"})
+    np.testing.assert_array_equal(s.net.theta, theta)
+    assert s.epoch == 3 and s.net.alpha == 0.1 and isinstance(s.optimizer, cr.Adam)
+    s.configure({"layers": [pg_config.layer(3, "sigmoid", 2.0)]})
+    assert s.epoch == 0 and s.net.layer_sizes == (2, 3, 1)
+    assert s.net.activations[0].beta == 2.0
+
+
+def test_the_derivation_is_backprop_of_one_sample_and_one_update():
+    s = Session()
+    s.configure({"alpha": 0.01, "solver": "sgd", "learning_rate": 0.1})
+    for _ in range(2):
+        s.train_epoch()
+    a0 = s.inputs(s.data.X_train[5:6])
+    y = s.data.y_train[5]
+    view = derive(s.net, s.optimizer, "sgd", a0[0], y)
+    trace = s.net.backprop(a0, np.array([[y]]))
+    for m, layer in enumerate(view["layers"]):
+        np.testing.assert_allclose(layer["z"], trace.z[m][0])
+        np.testing.assert_allclose(layer["a"], trace.a[m + 1][0])
+        np.testing.assert_allclose(layer["delta"], trace.delta[m][0])
+        np.testing.assert_allclose(layer["dW"], trace.dW[m])
+        # dC/dW^m = delta^m a^(m-1)T + alpha W^m (one sample: n = 1)
+        np.testing.assert_allclose(
+            layer["dW"], np.outer(layer["delta"], layer["a_prev"]) + 0.01 * s.net.W[m]
+        )
+        np.testing.assert_allclose(layer["W_new"], s.net.W[m] - 0.1 * trace.dW[m])
+        if m + 1 < s.net.L:  # delta^m = (W^(m+1)T delta^(m+1)) o sigma'(z^m)
+            np.testing.assert_allclose(
+                layer["delta"], np.array(layer["backsum"]) * layer["sigma_prime"]
+            )
+    assert view["canonical"]  # sigmoid output with binary cross-entropy: delta^L = a^L - y
+    np.testing.assert_allclose(view["layers"][-1]["delta"], view["layers"][-1]["a"][0] - y)
+
+
+def test_the_derivation_leaves_the_optimizer_alone():
+    s = Session()
+    s.configure({"solver": "adam"})
+    s.train_epoch()
+    t, theta = s.optimizer.t, s.net.theta.copy()
+    derive(s.net, s.optimizer, "adam", s.inputs(s.data.X_train[:1])[0], s.data.y_train[0])
+    assert s.optimizer.t == t
+    np.testing.assert_array_equal(s.net.theta, theta)
+
+
+def test_exported_model_file_loads_as_the_trained_network(tmp_path):
+    s = Session()
+    s.train_epoch()
+    path = tmp_path / "m.crm"
+    path.write_bytes(model_bytes(s.net))
+    net = cr.load(path)
+    A = s.inputs(s.data.X_test)
+    np.testing.assert_array_equal(net.forward(A), s.net.forward(A))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"solver": "nesterov", "layers": [pg_config.layer(3, "sigmoid", 2.0)]},
+        {"dataset": "sine", "cost": "huber", "features": ["x1", "sin(x2)"], "layers": []},
+    ],
+)
+def test_exported_script_retrains_with_the_estimators(tmp_path, monkeypatch, capsys, changes):
+    s = Session()
+    s.configure(changes | {"n_samples": 60})
+    source = script(s.config, s.task, 3)
+    assert ("MLPClassifier" in source) == (s.task == "classification")
+    run_script(tmp_path, monkeypatch, source)
+    assert "test score:" in capsys.readouterr().out
+    model = cr.load(tmp_path / "playground-model.crm")
+    assert model.n_iter_ == 3
+    assert [a.name for a in model.network_.activations[:-1]] == [
+        spec["activation"] for spec in s.config["layers"]
+    ]
+
+
+def run_script(tmp_path, monkeypatch, source: str) -> None:
+    """Run an exported script as ``python retrain.py`` would, in ``tmp_path``."""
+    (tmp_path / "retrain.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the epoch count
+        runpy.run_path(str(tmp_path / "retrain.py"), run_name="__main__")
+
+
+def test_exported_script_of_an_upload_reads_the_csv(tmp_path, monkeypatch):
+    rows = "".join(f"{i},{i % 7},{i % 2}\n" for i in range(40))
+    (tmp_path / "mine.csv").write_text("x,y,t\n" + rows)
+    s = Session()
+    s.use_upload("mine.csv", *pg_data.parse_csv((tmp_path / "mine.csv").read_text()))
+    run_script(tmp_path, monkeypatch, script(s.config, s.task, 2, "mine.csv"))
+    assert cr.load(tmp_path / "playground-model.crm").n_iter_ == 2
+
+
+def _command():
+    return importlib.import_module("chainrule.cli.playground")
+
+
+def test_command_parses_its_options_and_calls_serve(monkeypatch):
+    cmd = _command()
+    assert cmd.NAME == "playground" and cmd.HELP
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    args = parser.parse_args([])
+    assert (args.host, args.port, args.no_browser) == ("127.0.0.1", 8000, False)
+    calls = []
+    monkeypatch.setattr("chainrule.playground.serve", lambda *a, **k: calls.append((a, k)))
+    args = parser.parse_args(["--port", "0", "--no-browser", "--host", "::1"])
+    assert cmd.run(args) == 0
+    assert calls == [(("::1", 0), {"open_browser": False})]
+    with pytest.raises(ValueError, match="--port must be in"):
+        cmd.run(parser.parse_args(["--port", "70000"]))

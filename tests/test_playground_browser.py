@@ -1,0 +1,198 @@
+"""End to end in headless Chromium: play xor and watch the loss fall, check that the derivation
+view's numbers are ``net.backprop`` of the chosen sample, walk the step mode, export.
+
+Needs Debian's ``chromium`` (``/usr/bin/chromium``) and Playwright's Python package (no
+downloaded browser).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
+    reason="the end-to-end test needs Debian's chromium at /usr/bin/chromium",
+)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: the derivation view carries each number's full double in data-value, its text to 4 digits
+EXACT, SHOWN = 1e-12, 6e-4
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A playground on 127.0.0.1 and a free port, in a thread; yields (url, app)."""
+    from chainrule.playground.server import make_server
+
+    uvicorn_server, sock, app = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uvicorn_server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert uvicorn_server.started, "the playground server did not start"
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/", app
+    uvicorn_server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server[0])
+    eventually(lambda: page.text_content("[data-testid=train-loss]") != "\u2013")
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def eventually(condition, timeout: float = 20.0) -> None:
+    """Poll ``condition`` from Python (the page's Content-Security-Policy forbids the eval that
+    Playwright's wait_for_function needs)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the page"
+        time.sleep(0.05)
+
+
+def epoch(page) -> int:
+    return int(page.text_content("[data-testid=epoch]"))
+
+
+def number(page, testid: str) -> float:
+    return float(page.text_content(f"[data-testid={testid}]"))
+
+
+def the_session(app):
+    """The page's session (an earlier test's closed page may take a moment to let go of its)."""
+    eventually(lambda: len(app.state.sessions) == 1)
+    (session,) = app.state.sessions.values()
+    return session
+
+
+def values(page, selector: str) -> tuple[np.ndarray, np.ndarray]:
+    """(data-value, shown text) of every number in the derivation view's ``selector``."""
+    cells = page.query_selector_all(f"[data-testid=inspect] {selector} td.num")
+    assert cells, selector
+    exact = [float(c.get_attribute("data-value")) for c in cells]
+    shown = [float(c.text_content()) for c in cells]
+    return np.array(exact), np.array(shown)
+
+
+def check(page, selector: str, expected: np.ndarray) -> None:
+    exact, shown = values(page, selector)
+    expected = np.asarray(expected, dtype=float).ravel()
+    np.testing.assert_allclose(exact, expected, rtol=EXACT, atol=EXACT)
+    np.testing.assert_allclose(shown, expected, rtol=SHOWN, atol=1e-12)
+
+
+def test_play_xor_the_loss_falls_and_the_derivation_is_backprop(page, server):
+    app = server[1]
+    page.select_option("[data-testid=dataset]", "xor")
+    options = page.query_selector_all("[data-testid=dataset] option")
+    options = {o.get_attribute("value") for o in options}
+    assert {"xor", "circles", "moons", "spiral", "gauss"} <= options
+    start = number(page, "train-loss")
+    page.click("[data-testid=play]")
+    eventually(lambda: epoch(page) >= 150)
+    page.click("[data-testid=play]")  # pause
+    eventually(lambda: page.get_attribute("[data-testid=play]", "aria-label") == "play")
+    session = the_session(app)
+    eventually(lambda: epoch(page) == session.epoch)
+    assert session.epoch >= 150
+    assert number(page, "train-loss") < 0.7 * start
+    assert number(page, "train-loss") == pytest.approx(session.history[-1][1], rel=1e-3)
+    assert number(page, "test-loss") == pytest.approx(session.history[-1][2], rel=1e-3)
+
+    page.select_option("#inspect-subset", "train")
+    page.fill("[data-testid=inspect-index]", "3")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector(f"[data-testid=inspect][data-epoch='{session.epoch}'] .line")
+    a0 = session.inputs(session.data.X_train[3:4])
+    trace = session.net.backprop(a0, session.data.y_train[3:4])
+    for m in range(1, session.net.L + 1):
+        page.select_option("[data-testid=inspect-layer]", str(m))
+        check(page, "[data-line=z] [data-result=z]", trace.z[m - 1])
+        check(page, "[data-line=a] [data-result=a]", trace.a[m])
+        check(page, "[data-line=z] [data-operand=a_prev]", trace.a[m - 1])
+        check(page, "[data-line=delta] [data-result=delta]", trace.delta[m - 1])
+        check(page, "[data-line=dW] [data-result=dW]", trace.dW[m - 1])
+        check(page, "[data-line=db] [data-result=db]", trace.db[m - 1])
+        # sgd: W^m <- W^m - eta dC/dW^m
+        eta = session.config["learning_rate"]
+        W_new = session.net.W[m - 1] - eta * trace.dW[m - 1]
+        check(page, "[data-line=update] [data-result=W_new]", W_new)
+
+
+def test_step_mode_walks_forward_then_backward(page, server):
+    page.fill("[data-testid=inspect-index]", "0")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    L = the_session(server[1]).net.L
+    seen = []
+    for _ in range(2 * L + 2):
+        page.click("[data-testid=walk-next]")
+        current = page.wait_for_selector("[data-testid=inspect] .line.current")
+        layer = page.get_attribute("[data-testid=inspect]", "data-layer")
+        seen.append((int(layer), current.get_attribute("data-line")))
+        assert current.query_selector_all(".use"), "the current line highlights what it uses"
+    forward = [(m, k) for m in range(1, L + 1) for k in ("z", "a")]
+    assert seen == [*forward, (L, "delta"), (L, "dW")]
+
+
+def test_step_reset_and_export(page, server, tmp_path):
+    page.click("[data-testid=reset]")
+    eventually(lambda: epoch(page) == 0)
+    page.click("[data-testid=step]")
+    eventually(lambda: epoch(page) == 1)
+    with page.expect_download() as download:
+        page.click("[data-testid=export]")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "playground-xor.crm"
+    np.testing.assert_array_equal(cr.load(path).theta, the_session(server[1]).net.theta)
+
+
+def test_csv_upload_and_its_size_limit(page, server, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_text("1,2,0\n" * 200_000)  # 1.2 MB
+    page.set_input_files("[data-testid=upload]", str(big))
+    eventually(lambda: "up to 1 MB" in page.text_content("[data-testid=message]"))
+    rows = "".join(f"{i % 13},{(i * 7) % 11},{i % 2}\n" for i in range(50))
+    (tmp_path / "mine.csv").write_text("a,b,label\n" + rows)
+    page.set_input_files("[data-testid=upload]", str(tmp_path / "mine.csv"))
+    eventually(lambda: page.input_value("[data-testid=dataset]") == "upload")
+    assert "Loaded mine.csv: 50 points" in page.text_content("[data-testid=message]")
+    session = the_session(server[1])
+    assert len(session.data.y_train) + len(session.data.y_test) == 50

@@ -1,0 +1,257 @@
+"""The playground's web application through starlette's test client: HTTP, the WebSocket
+protocol, bad messages, Host and Origin refusal, upload limits and export."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.playground import create_app
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+with warnings.catch_warnings():  # starlette 1.x prefers httpx2 to httpx, and says so
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from chainrule.playground.server import host_rule
+
+BASE = "http://127.0.0.1:8000"
+ORIGIN = {"origin": BASE}
+
+
+@pytest.fixture
+def app():
+    return create_app("127.0.0.1")
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, base_url=BASE) as c:
+        yield c
+
+
+def until(ws, kind: str) -> dict:
+    """The next message of type ``kind`` (states streamed in between are skipped)."""
+    for _ in range(1000):
+        message = ws.receive_json()
+        if message["type"] == kind:
+            return message
+        assert message["type"] in ("init", "state", "data"), message
+    raise AssertionError(f"no {kind} message")
+
+
+def connect(client):
+    ws = client.websocket_connect("ws://127.0.0.1:8000/ws", headers=dict(ORIGIN))
+    return ws
+
+
+def test_page_and_its_files_are_served_with_security_headers(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    for testid in ("play", "step", "reset", "dataset", "epoch", "train-loss", "test-loss"):
+        assert f'data-testid="{testid}"' in page.text
+    for name in ("xor", "circles", "moons", "spiral", "gauss"):
+        assert f'<option value="{name}">' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    for name in ("app.js", "draw.js", "network.js", "derivation.js", "playground.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from the web
+
+
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8000", "127.0.0.1:x", ""])
+def test_foreign_host_headers_are_refused(client, host):
+    response = client.get("/", headers={"host": host})
+    assert response.status_code == 400
+    assert "Host header" in response.text
+
+
+def test_loopback_names_are_accepted(client):
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+        assert client.get("/", headers={"host": host}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # no Origin at all
+        {"origin": "http://attacker.example"},
+        {"origin": "http://127.0.0.1:9999"},  # another local site
+        {"origin": BASE, "host": "attacker.example:8000"},
+    ],
+)
+def test_websockets_from_other_origins_are_refused(client, headers):
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect("ws://127.0.0.1:8000/ws", headers=headers) as ws:
+            ws.receive_json()
+    assert refused.value.code == 1008
+
+
+def test_a_wildcard_bind_answers_to_addresses_never_to_other_domains():
+    ok = host_rule("0.0.0.0")
+    assert ok("192.168.1.20") and ok("localhost") and ok("::1")
+    assert not ok("attacker.example")
+    assert not host_rule("192.168.1.20")("10.0.0.1")
+
+
+def test_the_protocol_greets_then_steps_resets_and_configures(client):
+    with connect(client) as ws:
+        init = ws.receive_json()
+        assert init["type"] == "init" and "xor" in init["options"]["datasets"]["classification"]
+        data = ws.receive_json()
+        assert data["type"] == "data" and data["task"] == "classification"
+        state = ws.receive_json()
+        assert state["type"] == "state" and state["epoch"] == 0
+        assert state["layer_sizes"] == [2, 4, 2, 1]
+        ws.send_json({"type": "step"})
+        assert until(ws, "state")["epoch"] == 1
+        ws.send_json({"type": "reset"})
+        state = until(ws, "state")
+        assert state["epoch"] == 0 and state["history_from"] == 0
+        ws.send_json({"type": "config", "config": {"dataset": "moons", "layers": []}})
+        assert until(ws, "data")["name"] == "moons"
+        state = until(ws, "state")
+        assert state["layer_sizes"] == [2, 1] and state["config"]["dataset"] == "moons"
+
+
+def test_play_streams_states_until_paused(client):
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "play"})
+        epochs = [until(ws, "state")["epoch"] for _ in range(3)]
+        assert epochs == sorted(epochs) and epochs[-1] > 0
+        ws.send_json({"type": "pause"})
+        while until(ws, "state")["playing"]:
+            pass
+        ws.send_json({"type": "step"})
+        state = until(ws, "state")
+        assert not state["playing"]
+        assert state["history"][-1][0] == state["epoch"]
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        (b"\x00\x01", "JSON text, not binary"),
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"type": 3}', "JSON object"),
+        ('{"type": "launch"}', "unknown message type 'launch'"),
+        ('{"type": "config", "config": {"learning_rate": "fast"}}', "learning_rate must be"),
+        ('{"type": "config", "config": 7}', "config must be an object"),
+        ('{"type": "inspect", "index": 100000}', "index must be an integer in [0, 99]"),
+        ('{"type": "inspect", "index": 0, "subset": "all"}', "subset must be"),
+        ('{"type": "export", "format": "pickle"}', "format must be"),
+        ('{"type": "curves", "beta": "x"}', "beta must be a number"),
+        ('{"type": "upload", "csv": 5}', "needs"),
+    ],
+)
+def test_a_bad_message_gets_an_error_and_the_session_goes_on(client, message, error):
+    with connect(client) as ws:
+        until(ws, "state")
+        if isinstance(message, bytes):
+            ws.send_bytes(message)
+        else:
+            ws.send_text(message)
+        assert error in until(ws, "error")["message"]
+        ws.send_json({"type": "step"})
+        assert until(ws, "state")["epoch"] == 1
+
+
+def test_one_pages_errors_leave_another_pages_session_alone(client, app):
+    with connect(client) as a, connect(client) as b:
+        until(a, "state"), until(b, "state")
+        assert len(app.state.sessions) == 2
+        a.send_text("garbage")
+        until(a, "error")
+        b.send_json({"type": "step"})
+        assert until(b, "state")["epoch"] == 1
+    assert app.state.sessions == {}
+
+
+def test_inspect_returns_backprop_of_the_sample(client, app):
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "step"})
+        until(ws, "state")
+        ws.send_json({"type": "inspect", "subset": "test", "index": 4})
+        view = until(ws, "derivation")
+        (session,) = app.state.sessions.values()
+        a0 = session.inputs(session.data.X_test[4:5])
+        trace = session.net.backprop(a0, session.data.y_test[4:5])
+        assert view["epoch"] == 1 and len(view["layers"]) == session.net.L
+        for m, layer in enumerate(view["layers"]):
+            np.testing.assert_allclose(layer["delta"], trace.delta[m][0], rtol=1e-12)
+            np.testing.assert_allclose(layer["dW"], trace.dW[m], rtol=1e-12)
+
+
+def test_curves_are_the_seeds_sigmoid_and_tanh(client):
+    with connect(client) as ws:
+        ws.send_json({"type": "curves", "beta": 5, "theta": 2})
+        c = until(ws, "curves")
+        h = np.array(c["h"])
+        g = 1 / (1 + np.exp(-5 * h))
+        np.testing.assert_allclose(c["sigmoid"], g, atol=1e-4)
+        np.testing.assert_allclose(c["sigmoid_prime"], 5 * g * (1 - g), atol=2e-4)
+        np.testing.assert_allclose(c["tanh"], np.tanh(2 * h), atol=1e-4)
+
+
+def test_upload_limits_and_a_good_upload(client):
+    with connect(client) as ws:
+        until(ws, "state")
+        big = "1,2,0\n" * 200_000  # 1.2 MB
+        ws.send_json({"type": "upload", "name": "big.csv", "csv": big})
+        assert "up to 1 MB" in until(ws, "error")["message"]
+        rows = "1,2,0\n" * 10_001
+        ws.send_json({"type": "upload", "name": "long.csv", "csv": rows})
+        assert "at most 10000" in until(ws, "error")["message"]
+        good = "".join(f"{i},{(i * 7) % 11},{i % 2}\n" for i in range(30))
+        ws.send_json({"type": "upload", "name": "mine.csv", "csv": good})
+        data = until(ws, "data")
+        assert data["name"] == "mine.csv" and len(data["train"]) + len(data["test"]) == 30
+        state = until(ws, "state")
+        assert state["config"]["dataset"] == "upload" and state["epoch"] == 0
+
+
+def test_export_model_file_and_script(client, app):
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "step"})
+        until(ws, "state")
+        ws.send_json({"type": "export", "format": "crm"})
+        reply = until(ws, "export")
+        assert reply["filename"] == "playground-xor.crm"
+        net = cr.load(io.BytesIO(base64.b64decode(reply["base64"])))
+        (session,) = app.state.sessions.values()
+        np.testing.assert_array_equal(net.theta, session.net.theta)
+        ws.send_json({"type": "export", "format": "python"})
+        reply = until(ws, "export")
+        assert reply["filename"] == "playground-xor.py"
+        assert "cr.MLPClassifier(" in reply["text"] and "max_iter=1" in reply["text"]
+        compile(reply["text"], "exported", "exec")
+
+
+def test_serve_prints_its_address_and_refuses_foreign_hosts():
+    """The real server, as ``chainrule playground --port 0 --no-browser`` runs it."""
+    import httpx
+
+    code = "from chainrule.playground import serve; serve('127.0.0.1', 0, open_browser=False)"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        assert httpx.get(url, timeout=30).status_code == 200
+        assert httpx.get(url, headers={"host": "evil.example"}, timeout=30).status_code == 400
+    finally:
+        proc.terminate()
+        proc.wait(20)
