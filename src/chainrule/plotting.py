@@ -419,18 +419,21 @@ def plot_activations(
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: float = 100) -> Path:
-    """Write ``fig`` to ``path`` atomically (a temporary file, then a rename); returns the path.
+    """Write ``fig`` to ``path`` safely; returns the path.
 
-    The format follows the suffix (``.png``, ``.svg``, ``.pdf``...); PNG when there is none.
-    A PNG is ``figsize * dpi`` pixels.
+    As a model file (:func:`chainrule.persistence.atomic_write`): a temporary file, then a
+    rename, so the target is the old file or the new one; only regular files are written (a
+    directory, device, FIFO or socket is refused, a symbolic link followed) and an existing
+    file keeps its mode. The format follows the suffix (``.png``, ``.svg``, ``.pdf``...); PNG
+    when there is none. A PNG is ``figsize * dpi`` pixels.
     """
-    from chainrule.persistence import _atomic_write
+    from chainrule.persistence.atomic import atomic_write
 
     path = Path(path)
     fmt = path.suffix[1:].lower() or "png"
     supported = fig.canvas.get_supported_filetypes()
     if fmt not in supported:
         raise ValueError(f"unknown figure format {fmt!r}; use one of {sorted(supported)}")
-    with _atomic_write(path) as f:
+    with atomic_write(path) as f:
         fig.savefig(f, format=fmt, dpi=dpi)
     return path
