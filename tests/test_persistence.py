@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import persistence
-from chainrule.persistence import atomic, models
 from chainrule.persistence import (
     FORMAT_VERSION,
     ModelFormatError,
+    atomic,
     load,
+    models,
     read_archive,
     register_model_class,
     save,

@@ -160,9 +160,7 @@ def save(model: Any, path: str | os.PathLike) -> None:
     write_archive(path, {"kind": kind, **meta}, arrays)
 
 
-def load(
-    path: str | os.PathLike | BinaryIO, *, max_bytes: int | None = DEFAULT_MAX_BYTES
-) -> Any:
+def load(path: str | os.PathLike | BinaryIO, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Any:
     """Read a model that :func:`save` wrote.
 
     Parameters

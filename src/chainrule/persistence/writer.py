@@ -29,6 +29,7 @@ from chainrule.persistence.format import (
 
 __all__ = ["write_archive"]
 
+
 def write_archive(
     path: str | os.PathLike, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
 ) -> None:
