@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -412,8 +413,8 @@ def test_sigkill_during_save_leaves_a_complete_version(tmp_path):
             temporaries = [p for p in os.listdir(tmp_path) if p != "big.crm"]
             assert all(p.startswith(".big.crm.") and p.endswith(".tmp") for p in temporaries)
             interrupted += len(temporaries)  # a kill mid-save leaves its temporary behind
-            for p in temporaries:
-                os.unlink(tmp_path / p)
+            save(loaded, path)  # the next save of the same target removes it
+            assert os.listdir(tmp_path) == ["big.crm"]
     finally:
         writer.kill()
         writer.wait()
@@ -711,3 +712,131 @@ def test_damaged_files_load_identically_or_raise_model_format_error(small_model,
         return
     assert again.get_config() == net.get_config()
     assert np.array_equal(again.theta, net.theta)
+
+
+# -- only regular files are written (issue 17.1) -----------------------------------------------
+
+
+def test_save_refuses_a_directory_fifo_or_socket_and_leaves_it(tmp_path):
+    import socket
+
+    net = cr.Network([2, 1], random_state=0)
+    (tmp_path / "dir").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "sock"))
+    try:
+        for name, kind in [("dir", "directory"), ("fifo", "FIFO"), ("sock", "socket")]:
+            with pytest.raises((ValueError, IsADirectoryError), match=kind):
+                save(net, tmp_path / name)
+        assert (tmp_path / "dir").is_dir()
+        assert stat.S_ISFIFO((tmp_path / "fifo").stat().st_mode)
+        assert stat.S_ISSOCK((tmp_path / "sock").stat().st_mode)
+        assert sorted(os.listdir(tmp_path)) == ["dir", "fifo", "sock"]  # no temporary left
+    finally:
+        server.close()
+
+
+def test_a_device_is_refused_before_anything_is_written():
+    # checked without saving: a broken check must not replace /dev/null
+    with pytest.raises(ValueError, match="character device; chainrule writes only regular"):
+        atomic.check_target("/dev/null")
+
+
+def test_save_follows_a_symlink_and_keeps_the_mode(tmp_path, X):
+    real = tmp_path / "models" / "real.crm"
+    real.parent.mkdir()
+    save(cr.Network([3, 2], random_state=1), real)
+    real.chmod(0o600)
+    link = tmp_path / "link.crm"
+    link.symlink_to(real)
+    net = cr.Network([3, 4, 2], random_state=2)
+    save(net, link)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert_same_network(net, load(real), X)
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert os.listdir(real.parent) == ["real.crm"]
+
+
+def test_stale_temporaries_are_removed_by_the_next_save_but_not_live_ones(tmp_path):
+    import fcntl
+
+    target = tmp_path / "m.crm"
+    stale = tmp_path / ".m.crm.abcd1234.tmp"
+    live = tmp_path / ".m.crm.live5678.tmp"
+    other = tmp_path / ".m.crm.notes"  # not a temporary's name: never touched
+    for path in (stale, live, other):
+        path.write_bytes(b"partial")
+    with open(live, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # a writer still at work
+        save(cr.Network([2, 1], random_state=3), target)
+        assert sorted(os.listdir(tmp_path)) == sorted(["m.crm", live.name, other.name])
+
+
+def test_checkpoints_and_figures_go_through_the_safe_writer(tmp_path):
+    (tmp_path / "ckpt").mkdir()
+    model = cr.MLPClassifier(hidden_layer_sizes=3, max_iter=2, checkpoint=tmp_path / "ckpt")
+    with pytest.raises((ValueError, IsADirectoryError), match="directory"):
+        model.fit(np.random.default_rng(0).normal(size=(30, 2)), np.arange(30) % 2)
+    assert (tmp_path / "ckpt").is_dir()
+
+
+# -- what the reader allocates (issue 17.5) ----------------------------------------------------
+
+
+def test_an_unused_declared_array_is_never_read(tmp_path):
+    import tracemalloc
+
+    net = cr.Network([3, 4, 2], random_state=4)
+    path = tmp_path / "padded.crm"
+    meta, arrays = persistence.network_payload(net)
+    # 40 MB of zeros that deflate to a few KB: a loader that read it would allocate 40 MB
+    junk = npy_bytes(np.zeros(5_000_000))
+    doc = forged_doc(
+        {
+            "theta": ("theta.npy", "<f8", [26], npy_bytes(arrays["theta"])),
+            "junk": ("junk.npy", "<f8", [5_000_000], junk),
+        },
+        **meta,
+    )
+    write_raw(path, doc, {"theta.npy": npy_bytes(arrays["theta"]), "junk.npy": junk})
+    assert path.stat().st_size < 200_000
+    tracemalloc.start()
+    try:
+        again = load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(again.theta, net.theta)
+    assert peak < 5_000_000
+
+
+@pytest.mark.parametrize("max_bytes", [persistence.DEFAULT_MAX_BYTES, None])
+def test_an_impossible_declared_shape_is_a_format_error(tmp_path, max_bytes):
+    payload = npy_bytes(np.zeros(2))
+    doc = forged_doc({"theta": ("theta.npy", "<f8", [10**15], payload)}, config={})
+    path = write_raw(tmp_path / "huge.crm", doc, {"theta.npy": payload})
+    with pytest.raises(ModelFormatError):
+        read_archive(path, max_bytes=max_bytes)
+    with pytest.raises(ModelFormatError):
+        load(path, max_bytes=max_bytes)
+
+
+def test_the_default_cap_and_lifting_it(tmp_path):
+    payload = npy_bytes(np.zeros(2))
+    shape = [persistence.DEFAULT_MAX_BYTES // 8 + 1]
+    doc = forged_doc({"x": ("x.npy", "<f8", shape, payload)})  # declared bytes are capped
+    path = write_raw(tmp_path / "a.crm", doc, {"x.npy": payload})
+    with pytest.raises(ModelFormatError, match=f"over the limit of {2**30} "):
+        read_archive(path)
+    with pytest.raises(ModelFormatError, match="declares"):  # lifted: the real shape differs
+        read_archive(path, max_bytes=None)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_weights_are_refused(tmp_path, bad):
+    net = cr.Network([3, 2], random_state=5)
+    net.theta[4] = bad
+    save(net, tmp_path / "bad.crm")
+    with pytest.raises(ModelFormatError, match="non-finite weight.*index 4"):
+        load(tmp_path / "bad.crm")
