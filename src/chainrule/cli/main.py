@@ -22,7 +22,7 @@ COMMANDS = ["train", "predict", "evaluate", "explain", "plot", "demo", "calc"]
 INTERRUPTED = 130
 
 # errors whose own message says what went wrong; any other exception is named by its type
-_PLAIN = (ValueError, TypeError, OSError, RuntimeError, LookupError)
+_PLAIN = (ValueError, TypeError, OSError, RuntimeError)
 
 
 def build_parser() -> argparse.ArgumentParser:
