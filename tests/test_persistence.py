@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -774,11 +775,26 @@ def test_stale_temporaries_are_removed_by_the_next_save_but_not_live_ones(tmp_pa
 
 
 def test_checkpoints_and_figures_go_through_the_safe_writer(tmp_path):
-    (tmp_path / "ckpt").mkdir()
-    model = cr.MLPClassifier(hidden_layer_sizes=3, max_iter=2, checkpoint=tmp_path / "ckpt")
-    with pytest.raises((ValueError, IsADirectoryError), match="directory"):
+    from matplotlib.figure import Figure
+
+    from chainrule.plotting import save_figure
+
+    (tmp_path / "real").mkdir()
+    for name in ("fit.ckpt", "loss.png"):
+        (tmp_path / "real" / name).write_bytes(b"old")
+        (tmp_path / name).symlink_to(tmp_path / "real" / name)
+    model = cr.MLPClassifier(hidden_layer_sizes=3, max_iter=2, checkpoint=tmp_path / "fit.ckpt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
         model.fit(np.random.default_rng(0).normal(size=(30, 2)), np.arange(30) % 2)
-    assert (tmp_path / "ckpt").is_dir()
+    save_figure(Figure(), tmp_path / "loss.png")
+    for name in ("fit.ckpt", "loss.png"):
+        assert (tmp_path / name).is_symlink()  # the link stays; the file it names is new
+        assert (tmp_path / "real" / name).read_bytes() != b"old"
+    assert load(tmp_path / "real" / "fit.ckpt").n_iter_ == 2
+    (tmp_path / "dir.png").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        save_figure(Figure(), tmp_path / "dir.png")
 
 
 # -- what the reader allocates (issue 17.5) ----------------------------------------------------
@@ -811,15 +827,20 @@ def test_an_unused_declared_array_is_never_read(tmp_path):
     assert peak < 5_000_000
 
 
-@pytest.mark.parametrize("max_bytes", [persistence.DEFAULT_MAX_BYTES, None])
-def test_an_impossible_declared_shape_is_a_format_error(tmp_path, max_bytes):
-    payload = npy_bytes(np.zeros(2))
+@pytest.mark.parametrize("lifted", [False, True])
+def test_an_impossible_declared_shape_is_a_format_error(tmp_path, lifted):
+    # a .npy header that claims 10**15 float64 (8 PB), followed by 16 bytes
+    buf = io.BytesIO()
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10**15,)}
+    np.lib.format.write_array_header_1_0(buf, header)
+    payload = buf.getvalue() + bytes(16)
     doc = forged_doc({"theta": ("theta.npy", "<f8", [10**15], payload)}, config={})
     path = write_raw(tmp_path / "huge.crm", doc, {"theta.npy": payload})
+    kwargs = {"max_bytes": None} if lifted else {}  # the default cap, or none
+    with pytest.raises(ModelFormatError, match="over the limit" if not lifted else "truncated"):
+        read_archive(path, **kwargs)
     with pytest.raises(ModelFormatError):
-        read_archive(path, max_bytes=max_bytes)
-    with pytest.raises(ModelFormatError):
-        load(path, max_bytes=max_bytes)
+        load(path, **kwargs)
 
 
 def test_the_default_cap_and_lifting_it(tmp_path):
