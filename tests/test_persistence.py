@@ -859,5 +859,5 @@ def test_non_finite_weights_are_refused(tmp_path, bad):
     net = cr.Network([3, 2], random_state=5)
     net.theta[4] = bad
     save(net, tmp_path / "bad.crm")
-    with pytest.raises(ModelFormatError, match="non-finite weight.*index 4"):
+    with pytest.raises(ModelFormatError, match=r"non-finite weight.*index 4"):
         load(tmp_path / "bad.crm")
