@@ -318,6 +318,9 @@ def test_the_lazy_package_keeps_every_public_name():
         assert getattr(cr, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         cr.nothing
+    code = "import chainrule as cr; print(cr.plotting.plot_loss.__module__, cr.load.__module__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["chainrule.plotting.curves", "chainrule.persistence.models"]
 
 
 def test_adding_a_command_is_one_line():
@@ -472,7 +475,7 @@ def test_bad_output_or_data_is_found_before_training(capsys, monkeypatch, tmp_pa
 
     monkeypatch.setattr(Standardized, "fit", no_training)
     data = tmp_path / "d.csv"
-    data.write_text("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n" * 5)
+    data.write_text("a,b,y\n" + "1,2,0\n3,4,1\n5,6,0\n7,8,1\n" * 5)
     args = ["train", "--data", data, "--quiet", "--out", tmp_path / "run"]
     if case == "out_is_a_file":
         (tmp_path / "file").write_text("x")

@@ -6,12 +6,14 @@
 (1, 1)
 
 Every public name is imported on first use (PEP 562), so that ``import chainrule`` and the
-command line's ``--help`` stay fast: ``chainrule.Network`` imports ``chainrule.network``.
+command line's ``--help`` stay fast: ``chainrule.Network`` imports ``chainrule.network``, and
+``chainrule.plotting`` (any submodule) is imported when it is first looked up.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 __version__ = "0.1.0"
 
@@ -65,6 +67,8 @@ _HOMES = {
 def __getattr__(name: str):
     home = _HOMES.get(name)
     if home is None:
+        if not name.startswith("__") and importlib.util.find_spec(f"chainrule.{name}"):
+            return importlib.import_module(f"chainrule.{name}")  # chainrule.plotting, ...
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
     if name in ("load", "save"):
         # the estimators register their classes with chainrule.persistence when imported,

@@ -63,9 +63,10 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.persistence import check_target
 
     path = Path(args.output or Path(args.out) / f"{args.what}.png")
-    if args.output is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    check_target(path)  # before drawing
-    plotting.save_figure(_figure(args), path)
+    if path.parent.exists():
+        check_target(path)  # before drawing
+    figure = _figure(args)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plotting.save_figure(figure, path)
     print(f"saved the {args.what} plot to {path}")
     return 0

@@ -179,8 +179,8 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.estimators import MLPClassifier, MLPRegressor
     from chainrule.plotting import plot_loss, save_figure
 
-    model_path, plot_path = _outputs(args)
     data = datasets.load(args.data, target=args.target)
+    model_path, plot_path = _outputs(args)
     classify = data.task == "classification"
     X_tr, X_te, y_tr, y_te = _split(data, args)
     params = dict(
