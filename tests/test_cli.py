@@ -293,3 +293,265 @@ def test_train_resume(tmp_path):
         first.stdout.split("test accuracy")[1].split()[0]
         == again.stdout.split("test accuracy")[1].split()[0]
     )
+
+
+# -- start-up: a fast --help (issue 13.2) --------------------------------------------------------
+
+HEAVY = ("numpy", "scipy", "sklearn", "numba", "matplotlib", "sympy")
+
+
+def test_the_parser_and_the_package_import_nothing_heavy():
+    code = (
+        "import sys, chainrule; from chainrule.cli.main import build_parser; build_parser(); "
+        "print(sorted({n.split('.')[0] for n in sys.modules} & set(sys.argv[1:])))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *HEAVY], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_lazy_package_keeps_every_public_name():
+    assert set(cr.__all__) <= set(dir(cr))
+    for name in cr.__all__:
+        assert getattr(cr, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        cr.nothing
+    code = "import chainrule as cr; print(cr.plotting.plot_loss.__module__, cr.load.__module__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["chainrule.plotting.curves", "chainrule.persistence.models"]
+
+
+def test_adding_a_command_is_one_line():
+    import importlib
+
+    cli_main = importlib.import_module("chainrule.cli.main")  # chainrule.cli.main: the function
+    parser = cli_main.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert list(commands) == cli_main.COMMANDS
+
+
+# -- every error is one line and a status (issue 17.7) ------------------------------------------
+
+
+def call(capsys, *argv):
+    """``chainrule ARGV`` in this process: ``(status, stdout, stderr)``."""
+    from chainrule.cli.main import main
+
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_memory_error_is_one_line(capsys, tmp_path):
+    status, _, err = call(
+        capsys, "train", "--data", "xor", "--hidden", 10**11, "--quiet", "--out", tmp_path
+    )
+    assert status == 1 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("chainrule train: error: not enough memory")
+
+
+def test_overflow_and_index_errors_are_one_line(capsys, monkeypatch, trained):
+    from chainrule import calculus
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("(34, 'Numerical result out of range')")
+
+    monkeypatch.setattr(calculus, "derivative", overflow)
+    status, _, err = call(capsys, "calc", "derivative", "exp(exp(exp(exp(x))))", "--at", "x=5")
+    assert status == 1 and err.count("\n") == 1
+    assert err.startswith("chainrule calc: error: OverflowError: (34, 'Numerical result")
+
+    class Crafted:
+        def predict(self, X):
+            return np.arange(3)[np.full(len(X), 7)]  # what mismatched classes_ give
+
+    out, _, iris = trained
+    monkeypatch.setattr(
+        "chainrule.cli.predict.load_model", lambda path: (Crafted(), {"target": "species"})
+    )
+    status, _, err = call(capsys, "predict", out, iris)
+    assert status == 1 and err.count("\n") == 1 and "IndexError: index 7" in err
+
+
+def test_ctrl_c_during_start_up_exits_130(capsys, monkeypatch, tmp_path):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(datasets, "load", interrupted)
+    status, _, err = call(capsys, "train", "--data", "xor", "--out", tmp_path)
+    assert status == 130 and err == "chainrule train: interrupted\n"
+
+
+def test_ctrl_c_during_a_checkpoint_write_saves_the_model_and_exits_130(
+    capsys, monkeypatch, tmp_path
+):
+    import os
+    import signal
+
+    from chainrule.persistence import atomic
+
+    real, calls = atomic.atomic_write, []
+
+    def write_then_interrupt(path):
+        calls.append(path)
+        if len(calls) == 2:  # the second checkpoint: Ctrl-C in the middle of its write
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(path)
+
+    monkeypatch.setattr("chainrule.persistence.writer.atomic_write", write_then_interrupt)
+    ckpt = tmp_path / "fit.ckpt"
+    status, _, err = call(
+        capsys, "train", "--data", "iris", "--epochs", "50", "--no-early-stopping",
+        "--quiet", "--out", tmp_path / "run", "--resume", ckpt,
+    )  # fmt: skip
+    assert status == 130, err
+    assert "interrupted; saved the model kept so far" in err
+    model = cr.load(tmp_path / "run") if False else cr.load(tmp_path / "run" / "model.crm")
+    assert 2 <= model.model.n_iter_ < 50
+    assert cr.load(ckpt).n_iter_ >= 2  # the checkpoint was finished, not torn
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.ckpt", "run"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_training_exits_130_after_saving(tmp_path):
+    import signal
+    import time
+
+    ckpt = tmp_path / "fit.ckpt"
+    process = subprocess.Popen(
+        [CHAINRULE, "train", "--data", "digits", "--epochs", "100000", "--no-early-stopping",
+         "--quiet", "--out", tmp_path / "run", "--resume", ckpt],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        while not ckpt.exists() and process.poll() is None:
+            time.sleep(0.05)  # training is under way once the first checkpoint exists
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "saved the model to" in out and (tmp_path / "run" / "model.crm").is_file()
+
+
+# -- rough edges (issue 17.8) -------------------------------------------------------------------
+
+
+def test_train_on_xor_with_the_defaults(capsys, tmp_path):
+    status, out, err = call(capsys, "train", "--data", "xor", "--quiet", "--out", tmp_path)
+    assert status == 0, err
+    assert "only 4 samples" in err and "no test split" in err
+    assert "train accuracy" in out and "test accuracy" not in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--batch-size", "0"],
+        ["--batch-size", "-5"],
+        ["--epochs", "0"],
+        ["--learning-rate", "0"],
+        ["--learning-rate", "nan"],
+        ["--momentum", "1.5"],
+        ["--test-size", "1"],
+        ["--test-size", "0"],
+    ],
+)
+def test_nonsensical_numbers_are_refused_by_the_parser(capsys, args):
+    with pytest.raises(SystemExit) as exit_:
+        call(capsys, "train", *args)
+    assert exit_.value.code == 2
+    assert f"argument {args[0]}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["out_is_a_file", "nan_in_data", "resume_is_a_directory"])
+def test_bad_output_or_data_is_found_before_training(capsys, monkeypatch, tmp_path, case):
+    from chainrule.estimators import Standardized
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(Standardized, "fit", no_training)
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n" + "1,2,0\n3,4,1\n5,6,0\n7,8,1\n" * 5)
+    args = ["train", "--data", data, "--quiet", "--out", tmp_path / "run"]
+    if case == "out_is_a_file":
+        (tmp_path / "file").write_text("x")
+        args[-1], match = tmp_path / "file", "is a file"
+    elif case == "nan_in_data":
+        data.write_text("a,b,y\n1,2,0\n3,nan,1\n" + "5,6,0\n7,8,1\n" * 10)
+        match = "line 3: column 'b' holds a missing value"
+    else:
+        (tmp_path / "ckpt").mkdir()
+        args += ["--resume", tmp_path / "ckpt"]
+        match = "is a directory"
+    status, _, err = call(capsys, *args)
+    assert status == 1 and match in err, err
+
+
+def test_standard_input_and_run_directories(trained, tmp_path):
+    out, _, iris = trained
+    text = iris.read_text()
+    result = subprocess.run(
+        [CHAINRULE, "predict", out, "-"], input=text, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 151
+    names = list(load_iris().target_names)  # the model learned integer labels
+    for name in names:
+        text = text.replace(name, str(names.index(name)))
+    result = subprocess.run(
+        [CHAINRULE, "evaluate", out, "-", "--target", "species"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "all accuracy" in result.stdout, result.stderr
+    assert "sample 0" in run("explain", out).stdout
+    run("plot", out, "--what", "weights", "-o", tmp_path / "w.png")
+    assert (tmp_path / "w.png").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("predict", empty, iris, check=False)
+    assert result.returncode == 1 and "without a model.crm" in result.stderr
+
+
+def test_plot_output_is_checked_before_drawing(capsys, tmp_path):
+    (tmp_path / "dir.png").mkdir()
+    status, _, err = call(capsys, "plot", "--what", "activations", "-o", tmp_path / "dir.png")
+    assert status == 1 and "is a directory" in err
+
+
+# -- CSV files (issue 17.4, 17.8) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"a,a,y\n1,2,0\n", "the column name 'a' appears twice"),
+        (b"a,b,y\n1,2,0\n3,4,\n", r"bad.csv, line 3: the target 'y' is empty"),
+        (b"a,b,y\n1,2,0\n3,1e400,1\n", r"bad.csv, line 3: column 'b' holds '1e400', past the"),
+        (b"a,b,y\n1,2,0\n-1e999,1,1\n", r"bad.csv, line 3: column 'a' holds '-1e999', past"),
+        (b"a,b,y\n1,2,0\n\n3,NaN,1\n", r"bad.csv, line 4: column 'b' holds a missing value"),
+        (b"a,b,y\n1,2,0\n3,4,caf\xe9\n", r"bad.csv, line 3: not UTF-8 text \(byte 0xe9\)"),
+    ],
+)
+def test_bad_csv_files_name_the_file_line_and_column(tmp_path, content, match):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        datasets.read_csv(path)
+
+
+def test_a_latin1_csv_on_the_command_line_names_the_file(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"a,b,label\n1,2,caf\xe9\n3,4,th\xe9\n")
+    result = run("train", "--data", path, "--quiet", "--out", tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"chainrule train: error: {path}, line 2: not UTF-8 text (byte 0xe9); "
+        "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+    )

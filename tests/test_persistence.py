@@ -7,9 +7,11 @@ import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -23,7 +25,9 @@ from chainrule import persistence
 from chainrule.persistence import (
     FORMAT_VERSION,
     ModelFormatError,
+    atomic,
     load,
+    models,
     read_archive,
     register_model_class,
     save,
@@ -217,7 +221,7 @@ class Doubler:
     def __init__(self, net, classes):
         self.net, self.classes_ = net, classes
 
-    def _to_payload(self):
+    def to_payload(self):
         meta, arrays = persistence.network_payload(self.net)
         return {"network": meta, "n_classes": len(self.classes_)}, {
             **arrays,
@@ -225,14 +229,14 @@ class Doubler:
         }
 
     @classmethod
-    def _from_payload(cls, meta, arrays):
+    def from_payload(cls, meta, arrays):
         net = persistence.network_from_payload(meta["network"], arrays)
         assert len(arrays["classes_"]) == meta["n_classes"]
         return cls(net, arrays["classes_"])
 
 
 def test_registered_class_round_trips(tmp_path, X, monkeypatch):
-    monkeypatch.setitem(persistence._MODEL_CLASSES, "Doubler", Doubler)
+    monkeypatch.setitem(models._MODEL_CLASSES, "Doubler", Doubler)
     model = Doubler(cr.Network([3, 4, 2], random_state=10), np.array(["no", "yes"]))
     save(model, tmp_path / "m.crm")
     again = load(tmp_path / "m.crm")
@@ -242,10 +246,10 @@ def test_registered_class_round_trips(tmp_path, X, monkeypatch):
 
 
 def test_register_model_class_checks_its_argument(monkeypatch):
-    monkeypatch.setattr(persistence, "_MODEL_CLASSES", {})
+    monkeypatch.setattr(models, "_MODEL_CLASSES", {})
     assert register_model_class(Doubler) is Doubler
-    assert persistence._MODEL_CLASSES == {"Doubler": Doubler}
-    with pytest.raises(TypeError, match="_to_payload"):
+    assert models._MODEL_CLASSES == {"Doubler": Doubler}
+    with pytest.raises(TypeError, match="to_payload"):
         register_model_class(int)
     with pytest.raises(TypeError, match="expected a class"):
         register_model_class(Doubler(None, []))
@@ -340,7 +344,7 @@ def test_interrupted_network_save_keeps_the_old_network(tmp_path, monkeypatch, X
 def test_saved_file_gets_the_ordinary_permissions(tmp_path):
     save(cr.Network([2, 1], random_state=14), tmp_path / "net.crm")
     mode = (tmp_path / "net.crm").stat().st_mode & 0o777
-    assert mode == 0o666 & ~persistence._umask()
+    assert mode == 0o666 & ~atomic._umask()
 
 
 # the writer: a process that has imported chainrule forks a child per round, which saves
@@ -410,8 +414,8 @@ def test_sigkill_during_save_leaves_a_complete_version(tmp_path):
             temporaries = [p for p in os.listdir(tmp_path) if p != "big.crm"]
             assert all(p.startswith(".big.crm.") and p.endswith(".tmp") for p in temporaries)
             interrupted += len(temporaries)  # a kill mid-save leaves its temporary behind
-            for p in temporaries:
-                os.unlink(tmp_path / p)
+            save(loaded, path)  # the next save of the same target removes it
+            assert os.listdir(tmp_path) == ["big.crm"]
     finally:
         writer.kill()
         writer.wait()
@@ -450,6 +454,8 @@ def test_pickled_object_array_is_refused_and_never_runs(tmp_path, declared):
     path = write_raw(tmp_path / "evil.crm", doc, {"theta.npy": payload})
     match = "pickled object array" if declared == "<f8" else "dtype '|O'"
     with pytest.raises(ModelFormatError, match=match):
+        read_archive(path)  # load reads no array here: the config is refused first
+    with pytest.raises(ModelFormatError):
         load(path)
     assert not marker.exists()
 
@@ -484,7 +490,7 @@ def test_zip_bomb_array_is_refused_before_it_is_read(tmp_path):
 
 
 def test_max_bytes_caps_what_load_allocates(valid):
-    with pytest.raises(ModelFormatError, match="over 10"):
+    with pytest.raises(ModelFormatError, match="over the limit of 10 "):
         load(valid, max_bytes=10)
     assert isinstance(load(valid, max_bytes=10_000), cr.Network)
 
@@ -707,3 +713,151 @@ def test_damaged_files_load_identically_or_raise_model_format_error(small_model,
         return
     assert again.get_config() == net.get_config()
     assert np.array_equal(again.theta, net.theta)
+
+
+# -- only regular files are written (issue 17.1) -----------------------------------------------
+
+
+def test_save_refuses_a_directory_fifo_or_socket_and_leaves_it(tmp_path):
+    import socket
+
+    net = cr.Network([2, 1], random_state=0)
+    (tmp_path / "dir").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "sock"))
+    try:
+        for name, kind in [("dir", "directory"), ("fifo", "FIFO"), ("sock", "socket")]:
+            with pytest.raises((ValueError, IsADirectoryError), match=kind):
+                save(net, tmp_path / name)
+        assert (tmp_path / "dir").is_dir()
+        assert stat.S_ISFIFO((tmp_path / "fifo").stat().st_mode)
+        assert stat.S_ISSOCK((tmp_path / "sock").stat().st_mode)
+        assert sorted(os.listdir(tmp_path)) == ["dir", "fifo", "sock"]  # no temporary left
+    finally:
+        server.close()
+
+
+def test_a_device_is_refused_before_anything_is_written():
+    # checked without saving: a broken check must not replace /dev/null
+    with pytest.raises(ValueError, match="character device; chainrule writes only regular"):
+        atomic.check_target("/dev/null")
+
+
+def test_save_follows_a_symlink_and_keeps_the_mode(tmp_path, X):
+    real = tmp_path / "models" / "real.crm"
+    real.parent.mkdir()
+    save(cr.Network([3, 2], random_state=1), real)
+    real.chmod(0o600)
+    link = tmp_path / "link.crm"
+    link.symlink_to(real)
+    net = cr.Network([3, 4, 2], random_state=2)
+    save(net, link)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert_same_network(net, load(real), X)
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert os.listdir(real.parent) == ["real.crm"]
+
+
+def test_stale_temporaries_are_removed_by_the_next_save_but_not_live_ones(tmp_path):
+    import fcntl
+
+    target = tmp_path / "m.crm"
+    stale = tmp_path / ".m.crm.abcd1234.tmp"
+    live = tmp_path / ".m.crm.live5678.tmp"
+    other = tmp_path / ".m.crm.notes"  # not a temporary's name: never touched
+    for path in (stale, live, other):
+        path.write_bytes(b"partial")
+    with open(live, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # a writer still at work
+        save(cr.Network([2, 1], random_state=3), target)
+        assert sorted(os.listdir(tmp_path)) == sorted(["m.crm", live.name, other.name])
+
+
+def test_checkpoints_and_figures_go_through_the_safe_writer(tmp_path):
+    from matplotlib.figure import Figure
+
+    from chainrule.plotting import save_figure
+
+    (tmp_path / "real").mkdir()
+    for name in ("fit.ckpt", "loss.png"):
+        (tmp_path / "real" / name).write_bytes(b"old")
+        (tmp_path / name).symlink_to(tmp_path / "real" / name)
+    model = cr.MLPClassifier(hidden_layer_sizes=3, max_iter=2, checkpoint=tmp_path / "fit.ckpt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        model.fit(np.random.default_rng(0).normal(size=(30, 2)), np.arange(30) % 2)
+    save_figure(Figure(), tmp_path / "loss.png")
+    for name in ("fit.ckpt", "loss.png"):
+        assert (tmp_path / name).is_symlink()  # the link stays; the file it names is new
+        assert (tmp_path / "real" / name).read_bytes() != b"old"
+    assert load(tmp_path / "real" / "fit.ckpt").n_iter_ == 2
+    (tmp_path / "dir.png").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        save_figure(Figure(), tmp_path / "dir.png")
+
+
+# -- what the reader allocates (issue 17.5) ----------------------------------------------------
+
+
+def test_an_unused_declared_array_is_never_read(tmp_path):
+    import tracemalloc
+
+    net = cr.Network([3, 4, 2], random_state=4)
+    path = tmp_path / "padded.crm"
+    meta, arrays = persistence.network_payload(net)
+    # 40 MB of zeros that deflate to a few KB: a loader that read it would allocate 40 MB
+    junk = npy_bytes(np.zeros(5_000_000))
+    doc = forged_doc(
+        {
+            "theta": ("theta.npy", "<f8", [26], npy_bytes(arrays["theta"])),
+            "junk": ("junk.npy", "<f8", [5_000_000], junk),
+        },
+        **meta,
+    )
+    write_raw(path, doc, {"theta.npy": npy_bytes(arrays["theta"]), "junk.npy": junk})
+    assert path.stat().st_size < 200_000
+    tracemalloc.start()
+    try:
+        again = load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(again.theta, net.theta)
+    assert peak < 5_000_000
+
+
+@pytest.mark.parametrize("lifted", [False, True])
+def test_an_impossible_declared_shape_is_a_format_error(tmp_path, lifted):
+    # a .npy header that claims 10**15 float64 (8 PB), followed by 16 bytes
+    buf = io.BytesIO()
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10**15,)}
+    np.lib.format.write_array_header_1_0(buf, header)
+    payload = buf.getvalue() + bytes(16)
+    doc = forged_doc({"theta": ("theta.npy", "<f8", [10**15], payload)}, config={})
+    path = write_raw(tmp_path / "huge.crm", doc, {"theta.npy": payload})
+    kwargs = {"max_bytes": None} if lifted else {}  # the default cap, or none
+    with pytest.raises(ModelFormatError, match="over the limit" if not lifted else "truncated"):
+        read_archive(path, **kwargs)
+    with pytest.raises(ModelFormatError):
+        load(path, **kwargs)
+
+
+def test_the_default_cap_and_lifting_it(tmp_path):
+    payload = npy_bytes(np.zeros(2))
+    shape = [persistence.DEFAULT_MAX_BYTES // 8 + 1]
+    doc = forged_doc({"x": ("x.npy", "<f8", shape, payload)})  # declared bytes are capped
+    path = write_raw(tmp_path / "a.crm", doc, {"x.npy": payload})
+    with pytest.raises(ModelFormatError, match=f"over the limit of {2**30} "):
+        read_archive(path)
+    with pytest.raises(ModelFormatError, match="declares"):  # lifted: the real shape differs
+        read_archive(path, max_bytes=None)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_weights_are_refused(tmp_path, bad):
+    net = cr.Network([3, 2], random_state=5)
+    net.theta[4] = bad
+    save(net, tmp_path / "bad.crm")
+    with pytest.raises(ModelFormatError, match=r"non-finite weight.*index 4"):
+        load(tmp_path / "bad.crm")

@@ -1,5 +1,8 @@
 """The data sets the command line trains on: scikit-learn's embedded ones (no download), the
-seed's XOR, two-dimensional toy problems, and CSV files.
+seed's XOR, two-dimensional toy problems, and CSV files (``-`` is standard input).
+
+numpy and scikit-learn are imported when data is loaded, not with this module, so that the
+command line's ``--help`` stays fast.
 
 >>> data = load("xor")
 >>> data.X.shape, data.task, data.feature_names
@@ -9,26 +12,30 @@ seed's XOR, two-dimensional toy problems, and CSV files.
 from __future__ import annotations
 
 import csv
+import io
+import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from sklearn import datasets as skdatasets
+if TYPE_CHECKING:
+    import numpy as np
 
-#: built-in data sets: name -> (loader, task)
+#: built-in data sets: name -> task
 BUILTIN = {
-    "digits": (skdatasets.load_digits, "classification"),
-    "iris": (skdatasets.load_iris, "classification"),
-    "wine": (skdatasets.load_wine, "classification"),
-    "breast_cancer": (skdatasets.load_breast_cancer, "classification"),
-    "diabetes": (skdatasets.load_diabetes, "regression"),
-    "moons": (lambda: skdatasets.make_moons(400, noise=0.2, random_state=0), "classification"),
-    "circles": (
-        lambda: skdatasets.make_circles(400, noise=0.1, factor=0.5, random_state=0),
-        "classification",
-    ),
-    "xor": (None, "classification"),
+    "digits": "classification",
+    "iris": "classification",
+    "wine": "classification",
+    "breast_cancer": "classification",
+    "diabetes": "regression",
+    "moons": "classification",
+    "circles": "classification",
+    "xor": "classification",
 }
+
+#: how standard input is named in messages
+STDIN = "-"
 
 
 @dataclass
@@ -45,19 +52,34 @@ class Dataset:
 
 def xor() -> tuple[np.ndarray, np.ndarray]:
     """The seed's XOR table: inputs ``[0,0], [1,0], [0,1], [1,1]``, targets ``0 1 1 0``."""
+    import numpy as np
+
     X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     return X, np.array([0, 1, 1, 0])
 
 
+def _builtin(name: str):
+    """``(X, y)`` or a scikit-learn Bunch for a built-in data set other than XOR."""
+    from sklearn import datasets as skdatasets
+
+    if name == "moons":
+        return skdatasets.make_moons(400, noise=0.2, random_state=0)
+    if name == "circles":
+        return skdatasets.make_circles(400, noise=0.1, factor=0.5, random_state=0)
+    return getattr(skdatasets, f"load_{name}")()
+
+
 def load(name: str, *, target: str | None = None) -> Dataset:
-    """A built-in data set by name, or a CSV file by path (``target`` names its target column,
-    by default the last one)."""
+    """A built-in data set by name, or a CSV file by path (``-``: standard input); ``target``
+    names a CSV file's target column, by default the last one."""
+    import numpy as np
+
     if name in BUILTIN:
-        loader, task = BUILTIN[name]
+        task = BUILTIN[name]
         if name == "xor":
             X, y = xor()
             return Dataset(name, X, y, task, ["x1", "x2"])
-        result = loader()
+        result = _builtin(name)
         if isinstance(result, tuple):
             X, y = result
             names = [f"x{i + 1}" for i in range(X.shape[1])]
@@ -65,74 +87,128 @@ def load(name: str, *, target: str | None = None) -> Dataset:
             X, y, names = result.data, result.target, list(result.feature_names)
         return Dataset(name, np.asarray(X, dtype=float), np.asarray(y), task, names)
     path = Path(name)
-    if path.suffix.lower() != ".csv" and not path.exists():
+    if name != STDIN and path.suffix.lower() != ".csv" and not path.exists():
         raise ValueError(
-            f"unknown data set {name!r}: give one of {sorted(BUILTIN)} or the path of a CSV file"
+            f"unknown data set {name!r}: give one of {sorted(BUILTIN)}, the path of a CSV "
+            "file, or - for standard input"
         )
-    return read_csv(path, target=target)
+    return read_csv(name, target=target)
 
 
-def _read_table(path: str | Path) -> tuple[Path, list[str], dict[str, list[str]]]:
-    """The header and the columns (as text) of a CSV file with a header row."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such CSV file: {path}")
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise ValueError(f"{path} is empty: a CSV file needs a header row")
-    header, body = [h.strip() for h in rows[0]], [r for r in rows[1:] if any(c.strip() for c in r)]
+def _text(path: str | Path) -> tuple[str, str]:
+    """A CSV file's name for messages and its text, decoded as UTF-8 (BOM allowed)."""
+    if str(path) == STDIN:
+        where, raw = "<stdin>", sys.stdin.buffer.read()
+    else:
+        where = str(path)
+        if Path(path).is_dir():
+            raise IsADirectoryError(f"{where} is a directory, not a CSV file")
+        if not Path(path).exists():
+            raise FileNotFoundError(f"no such CSV file: {where}")
+        raw = Path(path).read_bytes()
+    try:
+        return where, raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"{where}, line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); "
+            "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+        ) from None
+
+
+def _read_table(path: str | Path) -> tuple[str, list[str], dict[str, list[tuple[int, str]]]]:
+    """The header and the columns of a CSV file with a header row: each cell as
+    ``(line, text)``."""
+    where, text = _text(path)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = [(reader.line_num, row) for row in reader]
+    if not rows or not any(cell.strip() for cell in rows[0][1]):
+        raise ValueError(f"{where} is empty: a CSV file needs a header row")
+    header = [h.strip() for h in rows[0][1]]
+    seen = set()
+    for h in header:
+        if h in seen:
+            raise ValueError(f"{where}: the column name {h!r} appears twice in the header")
+        seen.add(h)
+    body = [(line, row) for line, row in rows[1:] if any(c.strip() for c in row)]
     if not body:
-        raise ValueError(f"{path} has a header but no data rows")
-    for line, row in enumerate(body, start=2):
+        raise ValueError(f"{where} has a header but no data rows")
+    for line, row in body:
         if len(row) != len(header):
             raise ValueError(
-                f"{path}, line {line}: {len(row)} fields where the header has {len(header)}"
+                f"{where}, line {line}: {len(row)} fields where the header has {len(header)}"
             )
-    return path, header, {h: [row[i].strip() for row in body] for i, h in enumerate(header)}
+    columns = {h: [(line, row[i].strip()) for line, row in body] for i, h in enumerate(header)}
+    return where, header, columns
 
 
 def read_csv(path: str | Path, *, target: str | None = None) -> Dataset:
-    """Read a CSV file with a header row: ``target`` names the target column (by default the
-    last). Feature columns must be numeric (an error names the first one that is not); the
-    target may hold numbers or labels (strings are labels)."""
-    path, header, columns = _read_table(path)
+    """Read a CSV file with a header row (``-``: standard input): ``target`` names the target
+    column (by default the last). Feature columns must hold finite numbers (an error names the
+    file, line and column of the first that does not); the target may hold numbers or labels
+    (strings are labels), and no cell of it may be empty."""
+    import numpy as np
+
+    where, header, columns = _read_table(path)
     target = target or header[-1]
     if target not in columns:
-        raise ValueError(f"{path} has no column {target!r}; its columns are {header}")
+        raise ValueError(f"{where} has no column {target!r}; its columns are {header}")
     names = [h for h in header if h != target]
     if not names:
-        raise ValueError(f"{path} has no feature columns besides the target {target!r}")
-    X = np.column_stack([_numeric_column(columns[h], h, path) for h in names])
+        raise ValueError(f"{where} has no feature columns besides the target {target!r}")
+    X = np.column_stack([_numeric_column(columns[h], h, where) for h in names])
+    cells = columns[target]
+    for line, value in cells:
+        if not value:
+            raise ValueError(f"{where}, line {line}: the target {target!r} is empty")
     try:
-        y = np.array([float(v) for v in columns[target]])
+        y = _numeric_column(cells, target, where)
         task = "classification" if np.all(y == np.round(y)) and len(set(y)) <= 20 else "regression"
         if task == "classification":
             y = y.astype(int)
-    except ValueError:
-        y, task = np.array(columns[target]), "classification"  # string targets are labels
-    return Dataset(path.stem, X, y, task, names, target)
+    except _NotANumber:
+        y, task = np.array([v for _, v in cells]), "classification"  # strings are labels
+    name = "stdin" if where == "<stdin>" else Path(where).stem
+    return Dataset(name, X, y, task, names, target)
 
 
 def read_features(
     path: str | Path, names: list[str] | None = None, *, exclude: tuple[str, ...] = ()
 ) -> np.ndarray:
-    """The feature matrix of a CSV file: the columns ``names`` in that order when the file has
-    them all, or else every column but those in ``exclude``, in file order."""
-    path, header, columns = _read_table(path)
+    """The feature matrix of a CSV file (``-``: standard input): the columns ``names`` in that
+    order when the file has them all, or else every column but those in ``exclude``, in file
+    order."""
+    import numpy as np
+
+    where, header, columns = _read_table(path)
     if not names or not set(names) <= set(header):
         names = [h for h in header if h not in exclude]
-    return np.column_stack([_numeric_column(columns[h], h, path) for h in names])
+    if not names:
+        raise ValueError(f"{where} has no feature columns")
+    return np.column_stack([_numeric_column(columns[h], h, where) for h in names])
 
 
-def _numeric_column(values: list[str], name: str, path: Path) -> np.ndarray:
-    out = np.empty(len(values))
-    for i, v in enumerate(values):
+class _NotANumber(ValueError):
+    """A cell that is not a number at all (as opposed to one out of range)."""
+
+
+def _numeric_column(cells: list[tuple[int, str]], name: str, where: str) -> np.ndarray:
+    """A column as floats; every cell must be a finite number."""
+    import numpy as np
+
+    out = np.empty(len(cells))
+    for i, (line, v) in enumerate(cells):
         try:
-            out[i] = float(v)
+            out[i] = x = float(v)
         except ValueError:
-            raise ValueError(
-                f"{path}: column {name!r} is not numeric (line {i + 2} holds {v!r}); "
+            raise _NotANumber(
+                f"{where}, line {line}: column {name!r} is not numeric (it holds {v!r}); "
                 "feature columns must hold numbers"
             ) from None
+        if not math.isfinite(x):
+            what = "a missing value (NaN)" if math.isnan(x) else f"{v!r}, past the float range"
+            raise ValueError(
+                f"{where}, line {line}: column {name!r} holds {what}; every cell must be a "
+                "finite number (impute or drop that row)"
+            )
     return out

@@ -766,7 +766,7 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
             params[name] = value
         return params
 
-    def _to_payload(self) -> tuple[dict, dict]:
+    def to_payload(self) -> tuple[dict, dict]:
         params = self._param_config()
         net_meta, arrays = network_payload(self.network_)
         fitted = {a: _json_scalar(getattr(self, a, None)) for a in self._SAVED_SCALARS}
@@ -780,7 +780,7 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
         return {"params": params, "network": net_meta, "fitted": fitted, "target": target}, arrays
 
     @classmethod
-    def _from_payload(cls, meta: dict, arrays: dict):
+    def from_payload(cls, meta: dict, arrays: dict):
         net = network_from_payload(meta["network"], arrays)
         params = dict(meta["params"])
         # an Activation or Cost object was stored as its config: take the one the network
@@ -832,7 +832,7 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
     def _write_checkpoint(self, finished: bool) -> None:
         """The model file of :meth:`save` plus the optimizer's moments, the random generator,
         the early-stopping monitor and the epoch: everything an exact resume needs."""
-        meta, arrays = self._to_payload()
+        meta, arrays = self.to_payload()
         opt_meta, opt_arrays = optimizer_payload(self._optimizer)
         monitor = self._monitor
         meta["training"] = {
@@ -891,7 +891,7 @@ class _BaseMLP(CallbackSupportMixin, BaseEstimator):
                 f"{self.checkpoint} was written while training on other data; resume with the "
                 "same X, y and sample_weight, or delete the checkpoint to start afresh"
             )
-        saved = type(self)._from_payload(meta, arrays)
+        saved = type(self).from_payload(meta, arrays)
         self.__dict__.update(
             {
                 k: v
@@ -1424,20 +1424,20 @@ class Standardized:
         """Write the model and its scaling to ``path`` (see :meth:`MLPClassifier.save`)."""
         save(self, path)
 
-    def _to_payload(self) -> tuple[dict, dict]:
-        inner_meta, inner_arrays = self.model._to_payload()
+    def to_payload(self) -> tuple[dict, dict]:
+        inner_meta, inner_arrays = self.model.to_payload()
         arrays = {f"model.{k}": v for k, v in inner_arrays.items()}
         arrays.update({"mean": self.mean, "scale": self.scale})
         meta = {"model_kind": type(self.model).__name__, "model": inner_meta, "info": self.info}
         return meta, arrays
 
     @classmethod
-    def _from_payload(cls, meta: dict, arrays: dict) -> Standardized:
+    def from_payload(cls, meta: dict, arrays: dict) -> Standardized:
         kinds = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
         if meta["model_kind"] not in kinds:
             raise ValueError(f"unknown wrapped model kind {meta['model_kind']!r}")
         inner = {k.removeprefix("model."): v for k, v in arrays.items() if k.startswith("model.")}
-        model = kinds[meta["model_kind"]]._from_payload(meta["model"], inner)
+        model = kinds[meta["model_kind"]].from_payload(meta["model"], inner)
         return cls(model, arrays["mean"], arrays["scale"], meta.get("info"))
 
 

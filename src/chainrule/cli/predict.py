@@ -1,0 +1,42 @@
+"""``chainrule predict``: a model's predictions for the rows of a CSV file."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from contextlib import nullcontext
+
+from chainrule.cli.common import features, inner_model, load_model, model_argument
+
+NAME = "predict"
+HELP = "predict the rows of a CSV file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    model_argument(parser)
+    parser.add_argument("data", help="a CSV file with a header row, or - for standard input")
+    parser.add_argument("--proba", action="store_true", help="add class probabilities")
+    parser.add_argument("-o", "--output", help="write a CSV file instead of standard output")
+
+
+def run(args: argparse.Namespace) -> int:
+    model, info = load_model(args.model)
+    X = features(info, args.data)
+    pred = model.predict(X)
+    header, rows = ["prediction"], [[p] for p in pred]
+    if args.proba:
+        inner = inner_model(model)
+        if not hasattr(inner, "predict_proba"):
+            raise ValueError("--proba needs a classifier; this model is a regressor")
+        proba = model.predict_proba(X)
+        header += [f"proba_{c}" for c in inner.classes_]
+        rows = [[p, *(f"{v:.6g}" for v in pr)] for p, pr in zip(pred, proba, strict=True)]
+    target = open(args.output, "w", newline="") if args.output else nullcontext(sys.stdout)
+    with target as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+    if args.output:
+        print(f"wrote {len(rows)} predictions to {args.output}", file=sys.stderr)
+    return 0

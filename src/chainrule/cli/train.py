@@ -1,0 +1,228 @@
+"""``chainrule train``: train an MLP on a data set, report on it, save the model and its loss
+curve into a run directory.
+
+Everything that can be checked is checked before training: the arguments (by the parser), the
+output folder and files, and the data (a NaN or a value past the float range is an error
+naming file and line). Ctrl-C stops training at the end of the epoch (twice: at once), saves
+the model kept so far and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from chainrule import datasets
+from chainrule.cli.common import (
+    DEFAULT_OUT,
+    MODEL_FILE,
+    open_unit_interval,
+    positive_float,
+    positive_int,
+    report,
+    unit_interval,
+)
+
+NAME = "train"
+HELP = "train a model and report on it"
+#: the fewest samples a test split is taken from; smaller data sets are trained on whole
+MIN_SAMPLES_TO_SPLIT = 10
+#: the fewest training samples early stopping sets a validation split aside from
+MIN_SAMPLES_TO_VALIDATE = 20
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes such as 64,32, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"hidden layer sizes must be positive, got {text!r}")
+    return sizes
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    names = ", ".join(datasets.BUILTIN)
+    parser.add_argument(
+        "--data",
+        default="digits",
+        help=f"{names}, a CSV path, or - for standard input (default: digits)",
+    )
+    parser.add_argument("--target", help="the target column of a CSV file (default: the last)")
+    parser.add_argument("--hidden", type=_sizes, default=[64], help="hidden sizes, e.g. 64,32")
+    parser.add_argument("--activation", default="relu", help="hidden activation (default: relu)")
+    parser.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
+    parser.add_argument("--epochs", type=positive_int, default=200, help="maximum epochs")
+    parser.add_argument(
+        "--batch-size", type=positive_int, help="minibatch size (default: min(200, n))"
+    )
+    parser.add_argument("--learning-rate", type=positive_float, default=0.001)
+    parser.add_argument("--momentum", type=unit_interval, default=0.9, help="for --solver sgd")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--test-size",
+        type=open_unit_interval,
+        default=0.25,
+        help="fraction held out for the test report (default: 0.25; none for tiny data sets)",
+    )
+    parser.add_argument(
+        "--no-early-stopping",
+        dest="early_stopping",
+        action="store_false",
+        help="train all epochs instead of stopping on the validation score",
+    )
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--resume",
+        metavar="PATH",
+        help="checkpoint every epoch to PATH, and continue from it if it exists",
+    )
+
+
+def _outputs(args) -> tuple[Path, Path]:
+    """The model and plot paths, checked (and the folder made) before any training."""
+    from chainrule.persistence import check_target
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {out} is a file; give a folder for the run's outputs")
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / MODEL_FILE, out / "loss.png"]
+    if args.resume:
+        check_target(args.resume)
+    for path in paths:
+        check_target(path)
+    return paths[0], paths[1]
+
+
+def _split(data, args):
+    """``(X_tr, X_te, y_tr, y_te)``; no test split (``X_te`` None) for a tiny data set."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    n = len(data.y)
+    classify = data.task == "classification"
+    counts = np.unique(data.y, return_counts=True)[1] if classify else None
+    n_test = int(np.ceil(args.test_size * n))
+    too_small = n < MIN_SAMPLES_TO_SPLIT or n - n_test < 1 or n_test < 1
+    if classify and (counts.min() < 2 or n_test < len(counts) or n - n_test < len(counts)):
+        too_small = True
+    if too_small:
+        print(
+            f"chainrule train: note: {data.name} has only {n} samples, too few to hold some "
+            "out: training and reporting on all of them (no test split)",
+            file=sys.stderr,
+        )
+        return data.X, None, data.y, None
+    return train_test_split(
+        data.X,
+        data.y,
+        test_size=args.test_size,
+        random_state=args.seed,
+        stratify=data.y if classify else None,
+    )
+
+
+def _fit(model, X, y, info, progress):
+    """``Standardized.fit`` where Ctrl-C stops training cleanly: the first asks for a stop at
+    the end of the epoch (the callback ``progress`` stops the fit, which keeps its best
+    weights), a second stops at once (the estimator keeps the weights reached so far) unless it
+    comes in the middle of a checkpoint write, which is finished first. Returns
+    ``(bundle, interrupted)``."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from chainrule.estimators import Standardized
+
+    def on_interrupt(signum, frame):
+        if progress.stop_requested and not _inside_a_write(frame):
+            raise KeyboardInterrupt
+        if not progress.stop_requested:
+            print(
+                "\nchainrule train: stopping after this epoch (Ctrl-C again to stop at once)",
+                file=sys.stderr,
+            )
+        progress.stop_requested = True
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            bundle = Standardized.fit(model, X, y, info=info)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"chainrule train: warning: {message}", file=sys.stderr)
+    return bundle, progress.stop_requested
+
+
+def _inside_a_write(frame) -> bool:
+    """Whether ``frame`` runs inside ``chainrule.persistence``'s safe writer."""
+    from chainrule.persistence import atomic_write
+
+    code = atomic_write.__wrapped__.__code__
+    while frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def run(args: argparse.Namespace) -> int:
+    from chainrule.cli.progress import EpochProgress
+    from chainrule.estimators import MLPClassifier, MLPRegressor
+    from chainrule.plotting import plot_loss, save_figure
+
+    data = datasets.load(args.data, target=args.target)
+    model_path, plot_path = _outputs(args)
+    classify = data.task == "classification"
+    X_tr, X_te, y_tr, y_te = _split(data, args)
+    params = dict(
+        hidden_layer_sizes=args.hidden,
+        activation=args.activation,
+        solver=args.solver,
+        max_iter=args.epochs,
+        learning_rate_init=args.learning_rate,
+        momentum=args.momentum,
+        random_state=args.seed,
+        early_stopping=args.early_stopping and len(y_tr) >= MIN_SAMPLES_TO_VALIDATE,
+        scoring="loss",  # the validation loss is smooth where a small set's accuracy jumps
+    )
+    if args.batch_size:
+        params["batch_size"] = args.batch_size
+    if args.resume:
+        params.update(checkpoint=args.resume, resume=True)
+    model = (MLPClassifier if classify else MLPRegressor)(**params)
+    progress = EpochProgress(args.epochs, quiet=args.quiet or args.solver == "lbfgs")
+    model.set_callbacks(progress)
+    info = {
+        "data": args.data,
+        "task": data.task,
+        "features": data.feature_names,
+        "target": data.target_name,
+    }
+    started = time.perf_counter()
+    bundle, interrupted = _fit(model, X_tr, y_tr, info, progress)
+    seconds = time.perf_counter() - started
+    bundle.save(model_path)
+    save_figure(plot_loss(model), plot_path)
+
+    print(
+        f"chainrule train: {data.name}, {len(data.y)} samples, {data.X.shape[1]} features, "
+        f"net {[data.X.shape[1], *args.hidden]} -> {model.n_outputs_}, solver {args.solver}"
+    )
+    splits = [("train", X_tr, y_tr)] + ([("test", X_te, y_te)] if X_te is not None else [])
+    print(report(bundle, splits, classify))
+    print(f"epochs: {model.n_iter_}   seconds: {seconds:.2f}")
+    print(f"saved the model to {model_path}")
+    print(f"saved the loss curve to {plot_path}")
+    if interrupted:
+        print("chainrule train: interrupted; saved the model kept so far", file=sys.stderr)
+        return 130
+    return 0

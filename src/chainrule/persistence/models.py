@@ -1,0 +1,199 @@
+"""Models in files: the registry of saveable classes, ``Network`` payloads, ``save`` and
+``load``.
+
+A saveable class has ``to_payload(self) -> (meta, arrays)`` and a classmethod
+``from_payload(meta, arrays)`` and registers itself with :func:`register_model_class`; files
+record it as ``kind = cls.__name__``. A :class:`~chainrule.Network` is built in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from itertools import pairwise
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from chainrule.activations import activation_names, get_activation
+from chainrule.costs import cost_names, get_cost
+from chainrule.network import Network
+from chainrule.persistence.format import DEFAULT_MAX_BYTES, ModelFormatError
+from chainrule.persistence.reader import describe, open_archive
+from chainrule.persistence.writer import write_archive
+
+__all__ = [
+    "load",
+    "network_from_payload",
+    "network_payload",
+    "register_model_class",
+    "save",
+]
+
+_MODEL_CLASSES: dict[str, type] = {}
+
+
+def register_model_class(cls: type) -> type:
+    """Make ``cls`` loadable by :func:`load`; returns ``cls`` (usable as a decorator).
+
+    ``cls`` needs ``to_payload(self) -> (meta, arrays)`` and a classmethod
+    ``from_payload(meta, arrays)``; files record it as ``kind = cls.__name__``.
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"expected a class, got {type(cls).__name__}")
+    for method in ("to_payload", "from_payload"):
+        if not callable(getattr(cls, method, None)):
+            raise TypeError(f"{cls.__name__} has no {method} method")
+    if cls.__name__ == "Network":
+        raise ValueError("the kind 'Network' is reserved for chainrule.Network")
+    _MODEL_CLASSES[cls.__name__] = cls
+    return cls
+
+
+# -- Network payloads --------------------------------------------------------------------------
+
+
+def network_payload(net: Network) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A network's ``(meta, arrays)``: its config and its flat weights ``theta``.
+
+    The arrays are the network's own buffers, not copies.
+    """
+    return {"config": net.get_config()}, {"theta": net.theta}
+
+
+def network_from_payload(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Network:
+    """Rebuild the :class:`~chainrule.Network` that :func:`network_payload` described.
+
+    Raises
+    ------
+    ModelFormatError
+        If the payload is malformed, holds weights that are not finite, or names an activation
+        or cost that is neither built in nor registered.
+    """
+    config = meta.get("config")
+    if not isinstance(config, dict):
+        raise ModelFormatError("the Network payload has no 'config' object")
+    missing = {"layer_sizes", "activation", "output_activation", "cost", "alpha", "dtype"}
+    missing -= set(config)
+    if missing:
+        raise ModelFormatError(f"the Network config lacks {sorted(missing)}")
+    sizes = config["layer_sizes"]
+    if not (
+        isinstance(sizes, list)
+        and len(sizes) >= 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
+    ):
+        raise ModelFormatError(f"invalid layer_sizes {sizes!r}")
+    dtype = config["dtype"]
+    if dtype not in ("float32", "float64"):
+        raise ModelFormatError(f"invalid dtype {dtype!r}; expected 'float32' or 'float64'")
+    theta = arrays.get("theta")
+    # the parameter count W^m and b^m imply, checked before anything of that size is allocated
+    n_params = sum(n_out * n_in + n_out for n_in, n_out in pairwise(sizes))
+    if not isinstance(theta, np.ndarray) or theta.shape != (n_params,):
+        shape = getattr(theta, "shape", None)
+        raise ModelFormatError(
+            f"theta must have shape ({n_params},) for layer_sizes {sizes}, got {shape}"
+        )
+    if theta.dtype != np.dtype(dtype):
+        raise ModelFormatError(f"theta has dtype {theta.dtype}, the config says {dtype}")
+    if not np.isfinite(theta).all():
+        bad = int(np.flatnonzero(~np.isfinite(theta))[0])
+        raise ModelFormatError(f"theta holds a non-finite weight ({theta[bad]} at index {bad})")
+    hidden = config["activation"]
+    if not isinstance(hidden, list) or len(hidden) != len(sizes) - 2:
+        raise ModelFormatError(f"expected {len(sizes) - 2} hidden activations, got {hidden!r}")
+    alpha = config["alpha"]
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float):
+        raise ModelFormatError(f"invalid alpha {alpha!r}")
+    acts = [_component(get_activation, activation_names, spec, "activation") for spec in hidden]
+    output = _component(get_activation, activation_names, config["output_activation"], "activation")
+    cost = _component(get_cost, cost_names, config["cost"], "cost")
+    net = Network(
+        sizes, activation=acts, output_activation=output, cost=cost, alpha=alpha, dtype=dtype
+    )
+    net.theta[...] = theta
+    return net
+
+
+def _component(getter, names, spec, what: str):
+    """An activation or cost from its stored config, with advice when its name is unknown."""
+    name = spec.get("name") if isinstance(spec, dict) else spec
+    if not isinstance(name, str):
+        raise ModelFormatError(f"invalid {what} config {spec!r}")
+    if name not in names():
+        raise ModelFormatError(
+            f"the model uses the {what} {name!r}, which is neither built in nor registered: "
+            f"call chainrule.register_{what}(...) with it before loading "
+            f"(known {what}s: {names()})"
+        )
+    try:
+        return getter(spec)
+    except (TypeError, ValueError) as e:
+        raise ModelFormatError(f"invalid {what} config {spec!r}: {e}") from e
+
+
+# -- save and load -----------------------------------------------------------------------------
+
+
+def save(model: Any, path: str | os.PathLike) -> None:
+    """Write ``model`` to ``path`` atomically (see :func:`write_archive`).
+
+    ``model`` is a :class:`~chainrule.Network` or an instance of a class registered with
+    :func:`register_model_class`.
+    """
+    if hasattr(model, "to_payload"):
+        kind = type(model).__name__
+        if _MODEL_CLASSES.get(kind) is not type(model):
+            raise ValueError(
+                f"{kind} is not registered, so a saved file could not be loaded: "
+                f"call chainrule.persistence.register_model_class({kind}) first"
+            )
+        meta, arrays = model.to_payload()
+    elif isinstance(model, Network):
+        kind = "Network"
+        meta, arrays = network_payload(model)
+    else:
+        raise TypeError(f"cannot save a {type(model).__name__}: it has no to_payload method")
+    if "kind" in meta:
+        raise ValueError("the payload's meta may not hold a 'kind' key (save sets it)")
+    write_archive(path, {"kind": kind, **meta}, arrays)
+
+
+def load(path: str | os.PathLike | BinaryIO, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Any:
+    """Read a model that :func:`save` wrote.
+
+    Parameters
+    ----------
+    path : path or binary file object
+    max_bytes : int or None, default=DEFAULT_MAX_BYTES (1 GiB)
+        Refuse files whose declared arrays add up to more than this many bytes; ``None`` lifts
+        the cap (for a file you trust). Only the arrays the model uses are read.
+
+    Raises
+    ------
+    ModelFormatError
+        If the file is damaged, hostile, from a newer chainrule, or of an unknown kind.
+    """
+    with open_archive(path, max_bytes=max_bytes) as (meta, arrays):
+        kind = meta.pop("kind")
+        if kind == "Network":
+            loader = network_from_payload
+        elif kind in _MODEL_CLASSES:
+            loader = _MODEL_CLASSES[kind].from_payload
+        else:
+            raise ModelFormatError(
+                f"{describe(path)} holds a model of unknown kind {kind!r} "
+                f"(known kinds: {['Network', *sorted(_MODEL_CLASSES)]}); import the module that "
+                "defines it (chainrule.estimators for chainrule's estimators, which "
+                f"chainrule.load imports), or call "
+                f"chainrule.persistence.register_model_class({kind}) first"
+            )
+        where = describe(path)
+        try:
+            return loader(meta, arrays)
+        except ModelFormatError as e:
+            message = str(e)  # the reader's own messages already name the file
+            raise ModelFormatError(message if where in message else f"{where}: {message}") from e
+        except (KeyError, IndexError, TypeError, ValueError, MemoryError) as e:
+            raise ModelFormatError(f"{where}: invalid {kind} payload: {e!r}") from e
