@@ -38,6 +38,7 @@ __all__ = [
     "register_activation",
     "register_cost",
     "save",
+    "to_onnx",
 ]
 
 # each public name -> the module that defines it
@@ -61,6 +62,7 @@ _HOMES = {
     "ModelFormatError": "chainrule.persistence",
     "load": "chainrule.persistence",
     "save": "chainrule.persistence",
+    "to_onnx": "chainrule.export",
 }
 
 
@@ -81,3 +83,8 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+from chainrule.export import install_skl2onnx_hook  # noqa: E402
+
+install_skl2onnx_hook()  # registers with skl2onnx once skl2onnx is imported; imports neither

@@ -16,13 +16,13 @@ from chainrule.cli.common import debug_parent
 
 #: the command modules of ``chainrule.cli``, in the order ``--help`` lists them; adding a
 #: command is adding its module's name here
-COMMANDS = ["train", "predict", "evaluate", "explain", "plot", "demo", "calc"]
+COMMANDS = ["train", "predict", "evaluate", "explain", "plot", "demo", "calc", "export", "playground"]
 
 #: exit status after Ctrl-C (128 + SIGINT), as a shell reports it
 INTERRUPTED = 130
 
 # errors whose own message says what went wrong; any other exception is named by its type
-_PLAIN = (ValueError, TypeError, OSError, RuntimeError)
+_PLAIN = (ValueError, TypeError, OSError, RuntimeError, ImportError)
 
 
 def build_parser() -> argparse.ArgumentParser:
