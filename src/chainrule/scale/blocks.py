@@ -35,8 +35,9 @@ def as_dask_array(data: Any, name: str) -> da.Array:
 
 
 def _aligned(data: Any, name: str, rows: tuple[int, ...], ndim: int) -> da.Array:
-    """``data`` as a dask array cut into the row blocks ``rows`` (one chunk across columns)."""
-    arr = as_dask_array(data, name)
+    """``data`` (dask, or a numpy array held on the client) as a dask array cut into the row
+    blocks ``rows`` (one chunk across columns)."""
+    arr = da.from_array(data) if isinstance(data, np.ndarray) else as_dask_array(data, name)
     if arr.ndim == 1 and ndim == 2:
         arr = arr[:, None]
     if arr.ndim != ndim:
@@ -64,6 +65,7 @@ class Blocks:
     def from_dask(cls, X: Any, Y: Any, sample_weight: Any = None) -> Blocks:
         """The blocks of dask ``X`` (2-D), ``Y`` (targets already encoded, 1-D or 2-D) and
         ``sample_weight`` (1-D), cut where ``X``'s chunks are; empty blocks are dropped.
+        ``Y`` and ``sample_weight`` may also be numpy arrays.
 
         >>> import dask.array as da
         >>> X = da.ones((10, 3), chunks=(4, 3)); Y = da.zeros(10, chunks=5)
