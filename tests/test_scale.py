@@ -73,7 +73,7 @@ def visited(batches):
 
 
 def test_epoch_visits_blocks_in_seeded_order_rows_shuffled_inside(client):
-    (X, Y, sw), (dX, dY, dsw) = indexed_data()
+    _, (dX, dY, dsw) = indexed_data()
     blocks = Blocks.from_dask(dX, dY, dsw)
     rows, sizes = visited(minibatches(blocks, 64, np.random.default_rng(7)))
     # the same draws by hand: block order, then one permutation per block, in that order
@@ -127,7 +127,7 @@ def test_validation_holds_out_whole_blocks(client):
 
 def test_one_block_cannot_be_split():
     blocks = Blocks.from_dask(da.ones((10, 2), chunks=10), da.ones(10, chunks=10))
-    with pytest.raises(ValueError, match="whole blocks.*rechunk"):
+    with pytest.raises(ValueError, match=r"whole blocks.*rechunk"):
         blocks.split(0.1, np.random.default_rng(0))
 
 
