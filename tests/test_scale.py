@@ -307,6 +307,12 @@ def test_streaming_keeps_the_client_small(cluster_client):
 
     net = cr.Network([d, 8, 1], activation="relu", random_state=0)
     optimizer = cr.Adam(1e-3)
+
+    def step(Xb, Yb):
+        _, grad = net.cost_and_gradient(Xb, Yb)
+        optimizer.step(net.theta, grad)
+
+    step(np.zeros((1000, d)), np.zeros((1000, 1)))  # compile and import first: not data
     seen = 0
     with cluster_client.as_current():
         blocks = Blocks.from_dask(X, Y)
@@ -315,8 +321,7 @@ def test_streaming_keeps_the_client_small(cluster_client):
         watcher.start()
         try:
             for Xb, Yb, _ in minibatches(blocks, 1000, np.random.default_rng(0)):
-                _, grad = net.cost_and_gradient(Xb, Yb)
-                optimizer.step(net.theta, grad)
+                step(Xb, Yb)
                 seen += len(Xb)
         finally:
             done.set()
