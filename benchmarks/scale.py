@@ -4,13 +4,14 @@ Run: ``python benchmarks/scale.py`` (about 2 minutes; ``--rows 2000000`` for the
 issue 14). Needs ``pip install chainrule[dask] psutil``.
 
 * **streaming**: Adam minibatch steps (``Network.cost_and_gradient`` and ``Adam.step``, batch
-  256, net 100-64-32-1) for one epoch over an ``n x 100`` float64 dask array generated lazily by
-  ``dask.array.random`` in blocks of 20,000 rows, streamed by ``chainrule.scale.minibatches``
-  (next block prefetched) from a ``LocalCluster`` of 2 worker processes and from dask's threaded
-  scheduler, against the same loop over the same array held in memory (a permutation per
-  epoch, ``X[idx]`` per minibatch). The contestants take turns for ``--rounds`` epochs each; the
-  best epoch of each is reported: samples/s, the ratio to memory, the client's peak RSS growth
-  during an epoch and each worker's peak RSS.
+  256, net 100-64-32-1) for one epoch over ``n x 100`` float64 rows, in blocks of 20,000 rows,
+  streamed by ``chainrule.scale.minibatches`` (next block prefetched), against the same loop
+  over the same array held in memory (a permutation per epoch, ``X[idx]`` per minibatch). The
+  blocks come from memory (``da.from_array``, threaded scheduler), persisted on a
+  ``LocalCluster`` of 2 worker processes, or generated lazily by ``dask.array.random`` (in a
+  thread, or on the workers). The contestants take turns for ``--rounds`` epochs each; the best
+  epoch of each is reported: samples/s, the ratio to memory, the client's peak RSS growth during
+  an epoch, and each worker's peak RSS (over the whole run).
 * **L-BFGS**: the time of one ``BlockObjective`` call (cost and gradient over every block,
   blocks persisted on the workers) on a cluster of 1 and of 2 worker processes, beside
   ``Network.cost_and_gradient`` on the array in memory; median of 5 calls.
@@ -95,6 +96,11 @@ def train_epoch(batches) -> tuple[int, float]:
     return seen, time.perf_counter() - start
 
 
+def stream(X: da.Array, Y: da.Array):
+    """One epoch of minibatches streamed from dask ``X``, ``Y``."""
+    return minibatches(Blocks.from_dask(X, Y), BATCH, rng())
+
+
 def in_memory_batches(X: np.ndarray, Y: np.ndarray, rng: np.random.Generator):
     order = rng.permutation(len(X))
     for start in range(0, len(X), BATCH):
@@ -119,17 +125,21 @@ def streaming(n: int, rounds: int) -> None:
         rate, growth = best.get(name, (0.0, 0.0))
         best[name] = (max(rate, seen / secs), max(growth, mem.growth_mb))
 
+    dX, dY = da.from_array(X_mem, chunks=(CHUNK, D)), da.from_array(Y_mem, chunks=(CHUNK, 1))
     with cluster(2) as client:
+        kept = client.persist([X, Y])  # blocks already in the workers' memory
         for _ in range(rounds):  # interleaved, so that all see the same drift of the machine
             run("in memory", in_memory_batches(X_mem, Y_mem, rng()))
             with dask.config.set(scheduler="threads"):
-                run("threaded scheduler", minibatches(Blocks.from_dask(X, Y), BATCH, rng()))
+                run("threads, blocks in memory", stream(dX, dY))
+                run("threads, blocks generated", stream(X, Y))
             with client.as_current():
-                run("LocalCluster, 2 workers", minibatches(Blocks.from_dask(X, Y), BATCH, rng()))
+                run("cluster, blocks persisted", stream(*kept))
+                run("cluster, blocks generated", stream(X, Y))
         workers = worker_peaks_mb(client)
     reference = best["in memory"][0]
     for name, (rate, growth) in best.items():
-        extra = f", worker peak RSS {workers} MB" if name.startswith("Local") else ""
+        extra = f", worker peak RSS {workers} MB" if name.startswith("cluster") else ""
         print(
             f"  {name:<28} {rate:>10,.0f} samples/s {rate / reference:5.2f}x"
             f"  client peak +{growth:.0f} MB{extra}"

@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 
+dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
@@ -20,6 +21,7 @@ import chainrule as cr  # noqa: E402
 from chainrule.scale import (  # noqa: E402
     BlockObjective,
     Blocks,
+    default_client,
     iter_blocks,
     minibatches,
     predict_blocks,
@@ -186,6 +188,14 @@ def test_cluster_holds_only_the_current_and_next_block(cluster_client):
             break
         threading.Event().wait(0.1)
     assert cluster_empty()  # nothing left behind once the epoch is over
+
+
+def test_the_scheduler_dask_would_use_decides(cluster_client):
+    assert default_client() is None
+    with cluster_client.as_current():
+        assert default_client() is cluster_client
+        with dask.config.set(scheduler="threads"):  # a local scheduler asked for explicitly
+            assert default_client() is None
 
 
 def test_dask_dataframe_input(client):

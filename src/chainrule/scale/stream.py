@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import dask
 import numpy as np
+from dask.base import get_scheduler
 
 from chainrule.scale.blocks import Blocks
 
@@ -23,15 +24,14 @@ Batch = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 
 def default_client():
-    """The ``distributed.Client`` dask computes with now, or None for a local scheduler."""
+    """The ``distributed.Client`` that ``dask.compute`` would use now, or None when it would use a
+    local scheduler (none started, or ``dask.config.set(scheduler="threads")`` in force)."""
     try:
-        from distributed import default_client as current
+        from distributed import Client
     except ImportError:  # dask without distributed: local schedulers only
         return None
-    try:
-        return current()
-    except ValueError:  # no client started
-        return None
+    client = getattr(get_scheduler(), "__self__", None)  # the client's bound ``get``
+    return client if isinstance(client, Client) else None
 
 
 class _Prefetcher:
