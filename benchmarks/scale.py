@@ -41,7 +41,7 @@ import psutil
 from distributed import Client, LocalCluster
 
 import chainrule as cr
-from chainrule.scale import BlockObjective, Blocks, minibatches
+from chainrule.scale import BlockObjective, Blocks, minibatches, predict_blocks
 
 D, CHUNK, BATCH, HIDDEN = 100, 20_000, 256, (64, 32)
 
@@ -83,8 +83,9 @@ class PeakRSS:
         return (self.peak - self.base) / 2**20
 
 
-def train_epoch(batches) -> tuple[int, float]:
-    """Adam steps over ``batches``; returns the number of samples and the seconds taken."""
+def train_epoch(batches) -> tuple[int, float, cr.Network]:
+    """Adam steps over ``batches``; returns the number of samples, the seconds taken and the
+    network."""
     net, optimizer = network(), cr.Adam(1e-3)
     grad = np.empty_like(net.theta)
     net.cost_and_gradient(np.zeros((BATCH, D)), np.zeros((BATCH, 1)), out=grad)  # warm up
@@ -93,7 +94,7 @@ def train_epoch(batches) -> tuple[int, float]:
         net.cost_and_gradient(Xb, Yb, out=grad)
         optimizer.step(net.theta, grad)
         seen += len(Xb)
-    return seen, time.perf_counter() - start
+    return seen, time.perf_counter() - start, net
 
 
 def stream(X: da.Array, Y: da.Array):
@@ -113,37 +114,49 @@ def worker_peaks_mb(client: Client) -> list[float]:
     return [round(kb / 1024) for kb in peaks.values()]  # ru_maxrss is in KiB on Linux
 
 
-def streaming(n: int, rounds: int) -> None:
+def streaming(n: int, rounds: int, memory: bool) -> None:
+    """Print the streaming table; ``memory=False`` keeps the data off the client entirely (the
+    cluster-generated contestant alone, then a lazy prediction of every row)."""
     X, Y = data(n)
     print(f"\nstreaming one epoch: {n} x {D} float64 ({X.nbytes / 2**20:.0f} MB), batch {BATCH}")
-    X_mem, Y_mem = dask.compute(X, Y, scheduler="threads")
     best: dict[str, tuple[float, float]] = {}  # name -> (samples/s, client growth MB)
 
-    def run(name: str, batches) -> None:
+    def run(name: str, batches) -> cr.Network:
         with PeakRSS() as mem:
-            seen, secs = train_epoch(batches)
+            seen, secs, net = train_epoch(batches)
         rate, growth = best.get(name, (0.0, 0.0))
         best[name] = (max(rate, seen / secs), max(growth, mem.growth_mb))
+        return net
 
-    dX, dY = da.from_array(X_mem, chunks=(CHUNK, D)), da.from_array(Y_mem, chunks=(CHUNK, 1))
+    warm_up = [(np.zeros((BATCH, D)), np.zeros((BATCH, 1)), None)]
+    train_epoch(warm_up)  # imports and compiles the engine before any memory is measured
+    if memory:
+        X_mem, Y_mem = dask.compute(X, Y, scheduler="threads")
+        dX, dY = da.from_array(X_mem, chunks=(CHUNK, D)), da.from_array(Y_mem, chunks=(CHUNK, 1))
     with cluster(2) as client:
-        kept = client.persist([X, Y])  # blocks already in the workers' memory
+        kept = client.persist([X, Y]) if memory else None  # blocks in the workers' memory
         for _ in range(rounds):  # interleaved, so that all see the same drift of the machine
-            run("in memory", in_memory_batches(X_mem, Y_mem, rng()))
-            with dask.config.set(scheduler="threads"):
-                run("threads, blocks in memory", stream(dX, dY))
-                run("threads, blocks generated", stream(X, Y))
+            if memory:
+                run("in memory", in_memory_batches(X_mem, Y_mem, rng()))
+                with dask.config.set(scheduler="threads"):
+                    run("threads, blocks in memory", stream(dX, dY))
+                    run("threads, blocks generated", stream(X, Y))
             with client.as_current():
-                run("cluster, blocks persisted", stream(*kept))
-                run("cluster, blocks generated", stream(X, Y))
+                if memory:
+                    run("cluster, blocks persisted", stream(*kept))
+                net = run("cluster, blocks generated", stream(X, Y))
+        if not memory:
+            with client.as_current(), PeakRSS() as mem:
+                y = predict_blocks(net.forward, X, dtype=net.dtype, n_outputs=1)
+                mean = float(y.mean().compute())
+            growth = mem.growth_mb
+            print(f"  lazy prediction of {n} rows (mean {mean:.3f}): client peak +{growth:.0f} MB")
         workers = worker_peaks_mb(client)
-    reference = best["in memory"][0]
+    reference = best["in memory"][0] if memory else None
     for name, (rate, growth) in best.items():
+        ratio = f"{rate / reference:5.2f}x" if reference else ""
         extra = f", worker peak RSS {workers} MB" if name.startswith("cluster") else ""
-        print(
-            f"  {name:<28} {rate:>10,.0f} samples/s {rate / reference:5.2f}x"
-            f"  client peak +{growth:.0f} MB{extra}"
-        )
+        print(f"  {name:<28} {rate:>10,.0f} samples/s {ratio}  client peak +{growth:.0f} MB{extra}")
 
 
 def rng() -> np.random.Generator:
@@ -197,12 +210,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=400_000, help="rows streamed (default 4e5)")
     parser.add_argument("--lbfgs-rows", type=int, default=400_000)
     parser.add_argument("--rounds", type=int, default=2, help="epochs per contestant (best)")
+    parser.add_argument(
+        "--no-memory",
+        action="store_true",
+        help="never hold the data on the client: stream blocks generated on the workers only",
+    )
+    parser.add_argument("--hidden", default="64,32", help="hidden layer sizes (default 64,32)")
     args = parser.parse_args()
     logging.getLogger("distributed").setLevel(logging.CRITICAL)  # shutdown chatter
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{os.cpu_count()} CPUs (load average {load}), OPENBLAS_NUM_THREADS=1")
-    streaming(args.rows, args.rounds)
-    lbfgs(args.lbfgs_rows)
+    global HIDDEN
+    HIDDEN = tuple(int(h) for h in args.hidden.split(","))
+    print(f"net {D}-{'-'.join(map(str, HIDDEN))}-1, Adam, 1 thread per process")
+    streaming(args.rows, args.rounds, memory=not args.no_memory)
+    if args.lbfgs_rows:
+        lbfgs(args.lbfgs_rows)
 
 
 if __name__ == "__main__":
