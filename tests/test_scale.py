@@ -142,10 +142,8 @@ def recorded_blocks(n_blocks, rows=5):
         events[k].set()
         return np.full((rows, 2), float(k))
 
-    from dask import delayed
-
     parts = [
-        da.from_delayed(delayed(make)(k), shape=(rows, 2), dtype=float) for k in range(n_blocks)
+        da.from_delayed(dask.delayed(make)(k), shape=(rows, 2), dtype=float) for k in range(n_blocks)
     ]
     return Blocks.from_dask(da.concatenate(parts), da.zeros(rows * n_blocks, chunks=rows)), (
         started,
