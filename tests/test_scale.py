@@ -143,7 +143,8 @@ def recorded_blocks(n_blocks, rows=5):
         return np.full((rows, 2), float(k))
 
     parts = [
-        da.from_delayed(dask.delayed(make)(k), shape=(rows, 2), dtype=float) for k in range(n_blocks)
+        da.from_delayed(dask.delayed(make)(k), shape=(rows, 2), dtype=float)
+        for k in range(n_blocks)
     ]
     return Blocks.from_dask(da.concatenate(parts), da.zeros(rows * n_blocks, chunks=rows)), (
         started,
