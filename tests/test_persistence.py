@@ -217,7 +217,7 @@ class Doubler:
     def __init__(self, net, classes):
         self.net, self.classes_ = net, classes
 
-    def _to_payload(self):
+    def to_payload(self):
         meta, arrays = persistence.network_payload(self.net)
         return {"network": meta, "n_classes": len(self.classes_)}, {
             **arrays,
@@ -225,7 +225,7 @@ class Doubler:
         }
 
     @classmethod
-    def _from_payload(cls, meta, arrays):
+    def from_payload(cls, meta, arrays):
         net = persistence.network_from_payload(meta["network"], arrays)
         assert len(arrays["classes_"]) == meta["n_classes"]
         return cls(net, arrays["classes_"])
@@ -245,7 +245,7 @@ def test_register_model_class_checks_its_argument(monkeypatch):
     monkeypatch.setattr(persistence, "_MODEL_CLASSES", {})
     assert register_model_class(Doubler) is Doubler
     assert persistence._MODEL_CLASSES == {"Doubler": Doubler}
-    with pytest.raises(TypeError, match="_to_payload"):
+    with pytest.raises(TypeError, match="to_payload"):
         register_model_class(int)
     with pytest.raises(TypeError, match="expected a class"):
         register_model_class(Doubler(None, []))

@@ -125,12 +125,12 @@ class ModelFormatError(ValueError):
 def register_model_class(cls: type) -> type:
     """Make ``cls`` loadable by :func:`load`; returns ``cls`` (usable as a decorator).
 
-    ``cls`` needs ``_to_payload(self) -> (meta, arrays)`` and a classmethod
-    ``_from_payload(meta, arrays)``; files record it as ``kind = cls.__name__``.
+    ``cls`` needs ``to_payload(self) -> (meta, arrays)`` and a classmethod
+    ``from_payload(meta, arrays)``; files record it as ``kind = cls.__name__``.
     """
     if not isinstance(cls, type):
         raise TypeError(f"expected a class, got {type(cls).__name__}")
-    for method in ("_to_payload", "_from_payload"):
+    for method in ("to_payload", "from_payload"):
         if not callable(getattr(cls, method, None)):
             raise TypeError(f"{cls.__name__} has no {method} method")
     if cls.__name__ == "Network":
@@ -228,19 +228,19 @@ def save(model: Any, path: str | os.PathLike) -> None:
     ``model`` is a :class:`~chainrule.Network` or an instance of a class registered with
     :func:`register_model_class`.
     """
-    if hasattr(model, "_to_payload"):
+    if hasattr(model, "to_payload"):
         kind = type(model).__name__
         if _MODEL_CLASSES.get(kind) is not type(model):
             raise ValueError(
                 f"{kind} is not registered, so a saved file could not be loaded: "
                 f"call chainrule.persistence.register_model_class({kind}) first"
             )
-        meta, arrays = model._to_payload()
+        meta, arrays = model.to_payload()
     elif isinstance(model, Network):
         kind = "Network"
         meta, arrays = network_payload(model)
     else:
-        raise TypeError(f"cannot save a {type(model).__name__}: it has no _to_payload method")
+        raise TypeError(f"cannot save a {type(model).__name__}: it has no to_payload method")
     if "kind" in meta:
         raise ValueError("the payload's meta may not hold a 'kind' key (save sets it)")
     write_archive(path, {"kind": kind, **meta}, arrays)
@@ -265,7 +265,7 @@ def load(path: str | os.PathLike | BinaryIO, *, max_bytes: int | None = None) ->
     if kind == "Network":
         loader = network_from_payload
     elif kind in _MODEL_CLASSES:
-        loader = _MODEL_CLASSES[kind]._from_payload
+        loader = _MODEL_CLASSES[kind].from_payload
     else:
         raise ModelFormatError(
             f"{_describe(path)} holds a model of unknown kind {kind!r} "
