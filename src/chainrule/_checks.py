@@ -300,3 +300,62 @@ def check_sample_weight(
             "down (only their ratios and, with alpha > 0, their sum matter)"
         )
     return sw
+
+
+# -- a Network's own inputs ----------------------------------------------------------------------
+
+
+def network_input(X: Any, n_in: int, dtype: Any) -> np.ndarray:
+    """``X`` as a finite ``(n_samples, N^0)`` array of the network's ``dtype``, or a ValueError
+    (TypeError for non-numbers) that names the problem and the first offending entry."""
+    if issparse(X):
+        raise TypeError(
+            "X is a scipy sparse matrix; Network takes dense arrays (use X.toarray()), "
+            "while MLPClassifier and MLPRegressor take sparse input"
+        )
+    X = np.asarray(X)
+    if X.ndim == 1 and X.shape[0] == n_in:
+        X = X.reshape(1, -1)  # one sample
+    if X.ndim != 2:
+        hint = "; a single sample is X.reshape(1, -1)" if X.ndim == 1 else ""
+        raise ValueError(
+            f"X must be a 2-D array of shape (n_samples, {n_in}), got a {X.ndim}-D array "
+            f"of shape {X.shape}{hint}"
+        )
+    if X.shape[1] != n_in:
+        raise ValueError(
+            f"X has {X.shape[1]} features but the network's input layer has {n_in}: "
+            f"X must have shape (n_samples, {n_in}), got {X.shape}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is needed")
+    raw = X
+    X = as_float_array(X, dtype, "X", "the network's input must be numeric")
+    check_finite(X, "X", raw)
+    return X
+
+
+def network_target(Y: Any, n_samples: int, n_out: int, dtype: Any) -> np.ndarray:
+    """``Y`` as a finite ``(n_samples, N^L)`` array of the network's ``dtype``."""
+    if issparse(Y):
+        raise TypeError("Y is a scipy sparse matrix; Network takes dense targets")
+    Y = np.asarray(Y)
+    if Y.ndim == 1 and n_out == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.shape != (n_samples, n_out):
+        raise ValueError(
+            f"Y must have shape ({n_samples}, {n_out}), one row of {n_out} target(s) per "
+            f"sample of X, got {Y.shape}"
+        )
+    raw = Y
+    Y = as_float_array(Y, dtype, "Y", "targets must be numeric")
+    check_finite(Y, "Y", raw)
+    return Y
+
+
+def batch_weights(sample_weight: Any, n_samples: int, dtype: Any) -> np.ndarray:
+    """``w_i`` with ``sum_i w_i = 1``: the batch cost is ``C = sum_i w_i C_i``."""
+    if sample_weight is None:
+        return np.full(n_samples, 1.0 / n_samples, dtype=dtype)
+    sw = check_sample_weight(sample_weight, n_samples, dtype)
+    return sw / sw.sum()

@@ -13,14 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.activations import RELU_FAMILY
-
 INITS = ("glorot_uniform", "he_normal", "normal")
-
-
-def default_init(activation_name: str) -> str:
-    """He for the ReLU family, Glorot-uniform otherwise."""
-    return "he_normal" if activation_name in RELU_FAMILY else "glorot_uniform"
 
 
 def check_init(init: str | None) -> None:

@@ -26,13 +26,13 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 from scipy.sparse import issparse
 
-from chainrule._checks import as_float_array, check_finite, check_sample_weight
-from chainrule.activations import Activation, get_activation
+from chainrule._checks import batch_weights, network_input, network_target
+from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
 from chainrule.engine import reference
 from chainrule.engine.parameters import ParameterList, Trace, check_layer_sizes
 from chainrule.gradcheck import check_activation, check_cost, check_gradients
-from chainrule.initializers import INITS, check_init, default_init, draw_layer
+from chainrule.initializers import INITS, check_init, draw_layer
 
 __all__ = ["INITS", "Network", "ParameterList", "Trace", "check_gradients"]
 
@@ -174,7 +174,8 @@ class Network:
         rng = np.random.default_rng(random_state)
         for m in range(self.L):
             n_out, n_in = self.W[m].shape
-            scheme = init or default_init(self.activations[m].name)
+            he = self.activations[m].name in RELU_FAMILY
+            scheme = init or ("he_normal" if he else "glorot_uniform")
             self.W[m][...], self.b[m][...] = draw_layer(scheme, n_out, n_in, rng)
         return self
 
@@ -209,63 +210,6 @@ class Network:
             f"cost={self.cost_function.name!r}, alpha={self.alpha}, dtype={self.dtype.name})"
         )
 
-    # -- input checks ------------------------------------------------------------------------
-
-    def _as_input(self, X: ArrayLike) -> np.ndarray:
-        """``X`` as a finite ``(n_samples, N^0)`` array of the network's dtype, or a ValueError
-        (TypeError for non-numbers) that names the problem and the first offending entry."""
-        n_in = self.layer_sizes[0]
-        if issparse(X):
-            raise TypeError(
-                "X is a scipy sparse matrix; Network takes dense arrays (use X.toarray()), "
-                "while MLPClassifier and MLPRegressor take sparse input"
-            )
-        X = np.asarray(X)
-        if X.ndim == 1 and X.shape[0] == n_in:
-            X = X.reshape(1, -1)  # one sample
-        if X.ndim != 2:
-            hint = "; a single sample is X.reshape(1, -1)" if X.ndim == 1 else ""
-            raise ValueError(
-                f"X must be a 2-D array of shape (n_samples, {n_in}), got a {X.ndim}-D array "
-                f"of shape {X.shape}{hint}"
-            )
-        if X.shape[1] != n_in:
-            raise ValueError(
-                f"X has {X.shape[1]} features but the network's input layer has {n_in}: "
-                f"X must have shape (n_samples, {n_in}), got {X.shape}"
-            )
-        if X.shape[0] == 0:
-            raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is needed")
-        raw = X
-        X = as_float_array(X, self.dtype, "X", "the network's input must be numeric")
-        check_finite(X, "X", raw)
-        return X
-
-    def _as_target(self, Y: ArrayLike, n_samples: int) -> np.ndarray:
-        """``Y`` as a finite ``(n_samples, N^L)`` array of the network's dtype."""
-        n_out = self.layer_sizes[-1]
-        if issparse(Y):
-            raise TypeError("Y is a scipy sparse matrix; Network takes dense targets")
-        Y = np.asarray(Y)
-        if Y.ndim == 1 and n_out == 1:
-            Y = Y.reshape(-1, 1)
-        if Y.shape != (n_samples, n_out):
-            raise ValueError(
-                f"Y must have shape ({n_samples}, {n_out}), one row of {n_out} target(s) per "
-                f"sample of X, got {Y.shape}"
-            )
-        raw = Y
-        Y = as_float_array(Y, self.dtype, "Y", "targets must be numeric")
-        check_finite(Y, "Y", raw)
-        return Y
-
-    def _sample_weights(self, sample_weight: ArrayLike | None, n_samples: int) -> np.ndarray:
-        """``w_i`` with ``sum_i w_i = 1``: the batch cost is ``C = sum_i w_i C_i``."""
-        if sample_weight is None:
-            return np.full(n_samples, 1.0 / n_samples, dtype=self.dtype)
-        sw = check_sample_weight(sample_weight, n_samples, self.dtype)
-        return sw / sw.sum()
-
     # -- the forward pass (chainrule.engine.reference) ----------------------------------------
 
     def forward(self, X: ArrayLike, *, validate: bool = True) -> np.ndarray:
@@ -282,7 +226,7 @@ class Network:
         A large dense input goes through in blocks of rows, so that each ``z^m`` stays in the
         cache between its product, its bias and its activation.
         """
-        a = self._as_input(X) if validate else X
+        a = network_input(X, self.layer_sizes[0], self.dtype) if validate else X
         n = a.shape[0]
         if issparse(a) or n <= 2 * _PREDICT_BLOCK:
             return reference.logits(self.W, self.b, self.activations, a)
@@ -300,9 +244,9 @@ class Network:
 
     def _checked(self, X, Y, sample_weight) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """``X``, ``Y``, the weights ``w_i`` summing to 1 and ``n`` (the L2 term's scale)."""
-        X = self._as_input(X)
-        Y = self._as_target(Y, X.shape[0])
-        w = self._sample_weights(sample_weight, X.shape[0])
+        X = network_input(X, self.layer_sizes[0], self.dtype)
+        Y = network_target(Y, X.shape[0], self.layer_sizes[-1], self.dtype)
+        w = batch_weights(sample_weight, X.shape[0], self.dtype)
         n = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
         return X, Y, w, n
 

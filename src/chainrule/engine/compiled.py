@@ -31,7 +31,7 @@ from chainrule.engine.reference import uses_canonical_link
 
 #: the hidden activations of the kernels, by their code there (kernels.bias_activate)
 HIDDEN_CODES = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
-#: the canonical (output activation, cost) pairs of the kernels, by their code (kernels.output)
+#: the canonical (output activation, cost) pairs, by their code (kernels.output_layer)
 OUTPUT_CODES = {
     ("identity", "squared_error"): 0,
     ("softmax", "categorical_cross_entropy"): 1,

@@ -55,7 +55,7 @@ def momentum_step(theta, grad, vel, mu, eta, nesterov):  # pragma: no cover - co
 
 
 @njit(**JIT)
-def _bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
+def bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
     """``z = Z + b``, ``a = sigma(z)`` into ``A`` and ``sigma'(z)`` into ``T``, for the hidden
     codes identity 0, relu 1, tanh 2, sigmoid 3 (``Z`` is left without its bias)."""
     n, k = Z.shape
@@ -82,7 +82,7 @@ def _bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
 
 
 @njit(**JIT)
-def _times_transpose(a, W, Z, WT, blas):  # pragma: no cover - compiled
+def times_transpose(a, W, Z, WT, blas):  # pragma: no cover - compiled
     """``Z = a W^T``: each row ``z_i = W a_i``. With ``blas``, one BLAS call; else loops with a
     contiguous inner loop (``z_i = sum_k a_ik W[:, k]``, ``W^T`` copied into the flat buffer
     ``WT``), faster than BLAS on small matrices."""
@@ -105,7 +105,7 @@ def _times_transpose(a, W, Z, WT, blas):  # pragma: no cover - compiled
 
 
 @njit(**JIT)
-def _transpose_times(D, a, dW, blas):  # pragma: no cover - compiled
+def transpose_times(D, a, dW, blas):  # pragma: no cover - compiled
     """``dW = D^T a``: the sum over the rows of ``delta_i a_i^T``."""
     if blas:
         gemm(TRANS, NO_TRANS, D, a, dW)
@@ -120,7 +120,7 @@ def _transpose_times(D, a, dW, blas):  # pragma: no cover - compiled
 
 
 @njit(**JIT)
-def _times(D, W, out, blas):  # pragma: no cover - compiled
+def times(D, W, out, blas):  # pragma: no cover - compiled
     """``out = D W``: each row ``W^T delta_i``."""
     if blas:
         gemm(NO_TRANS, NO_TRANS, D, W, out)
@@ -136,7 +136,7 @@ def _times(D, W, out, blas):  # pragma: no cover - compiled
 
 
 @njit(**JIT)
-def _output(code, Z, b, Y, w, A, D):  # pragma: no cover - compiled
+def output_layer(code, Z, b, Y, w, A, D):  # pragma: no cover - compiled
     """``z^L = Z + b^L``, ``a^L``, ``delta^L = (a^L - y) w_i`` and ``sum_i w_i C_i`` for the
     output codes 0 identity + squared error, 1 softmax + categorical cross-entropy, 2 sigmoid +
     binary cross-entropy (each cost from the logits ``z^L``, as the reference computes it)."""
@@ -177,7 +177,7 @@ def _output(code, Z, b, Y, w, A, D):  # pragma: no cover - compiled
 
 
 @njit(**JIT)
-def _block(buffer, offsets, m, rows, cols):  # pragma: no cover - compiled
+def block(buffer, offsets, m, rows, cols):  # pragma: no cover - compiled
     """Layer ``m``'s ``rows x cols`` block of a flat buffer."""
     return buffer[offsets[m] : offsets[m] + rows * cols].reshape((rows, cols))
 
@@ -190,8 +190,8 @@ def cost_and_gradient(  # pragma: no cover - compiled
     minibatch ``Xb``, ``Yb`` (rows weighted by ``w``, summing to 1; ``n_b`` their weight before
     scaling) and its gradient in ``grad``, laid out like ``theta`` (W^1, b^1, W^2, ...).
 
-    ``hidden``: a code per hidden layer (see :func:`_bias_activate`); ``out_code``: see
-    :func:`_output`. ``work`` holds ``4 * len(Xb) * sum(sizes[1:])`` values (``z``, ``a``,
+    ``hidden``: a code per hidden layer (see :func:`bias_activate`); ``out_code``: see
+    :func:`output_layer`. ``work`` holds ``4 * len(Xb) * sum(sizes[1:])`` values (``z``, ``a``,
     ``sigma'(z)``, ``delta`` of every layer). The products are BLAS calls with ``blas``, loops
     otherwise (``WT``: room for the largest ``W^T``).
     """
@@ -211,21 +211,21 @@ def cost_and_gradient(  # pragma: no cover - compiled
     cost = 0.0  # sum_i w_i C_i, from the output layer
     for m in range(L):
         n_in, n_out = sizes[m], sizes[m + 1]
-        W = _block(theta, poff, m, n_out, n_in)
+        W = block(theta, poff, m, n_out, n_in)
         b = theta[poff[m] + n_out * n_in : poff[m + 1]]
-        Z, A = _block(Zs, offs, m, nb, n_out), _block(As, offs, m, nb, n_out)
-        _times_transpose(a, W, Z, WT, blas)
+        Z, A = block(Zs, offs, m, nb, n_out), block(As, offs, m, nb, n_out)
+        times_transpose(a, W, Z, WT, blas)
         if m < L - 1:
-            _bias_activate(hidden[m], Z, b, A, _block(Ts, offs, m, nb, n_out))
+            bias_activate(hidden[m], Z, b, A, block(Ts, offs, m, nb, n_out))
         else:
-            cost = _output(out_code, Z, b, Yb, w, A, _block(Ds, offs, m, nb, n_out))
+            cost = output_layer(out_code, Z, b, Yb, w, A, block(Ds, offs, m, nb, n_out))
         a = A
     # backward, from delta^L
     sumsq = 0.0  # sum_m ||W^m||^2, for the cost's L2 term
     for m in range(L - 1, -1, -1):
         n_in, n_out = sizes[m], sizes[m + 1]
-        W, dW = _block(theta, poff, m, n_out, n_in), _block(grad, poff, m, n_out, n_in)
-        D = _block(Ds, offs, m, nb, n_out)
+        W, dW = block(theta, poff, m, n_out, n_in), block(grad, poff, m, n_out, n_in)
+        D = block(Ds, offs, m, nb, n_out)
         if m == L - 1:
             db = grad[poff[m] + n_out * n_in : poff[m + 1]]
             for j in range(n_out):
@@ -233,16 +233,16 @@ def cost_and_gradient(  # pragma: no cover - compiled
             for i in range(nb):
                 for j in range(n_out):
                     db[j] += D[i, j]  # dC/db^L = delta^L, summed over the minibatch
-        a = Xb if m == 0 else _block(As, offs, m - 1, nb, n_in)
-        _transpose_times(D, a, dW, blas)  # dC/dW^m = delta^m a^(m-1)T, summed
+        a = Xb if m == 0 else block(As, offs, m - 1, nb, n_in)
+        transpose_times(D, a, dW, blas)  # dC/dW^m = delta^m a^(m-1)T, summed
         if alpha != 0:
             sumsq += add_scaled_sumsq(dW, W, dt(alpha / n_b))  # + alpha W^m / n
         if m > 0:
             # delta^(m-1) = (W^mT delta^m) o sigma'(z^(m-1)); dC/db^(m-1) = delta^(m-1), summed
-            Dp = _block(Ds, offs, m - 1, nb, n_in)
-            _times(D, W, Dp, blas)
+            Dp = block(Ds, offs, m - 1, nb, n_in)
+            times(D, W, Dp, blas)
             db = grad[poff[m - 1] + n_in * sizes[m - 1] : poff[m]]
-            mask_colsum(Dp, _block(Ts, offs, m - 1, nb, n_in), db)
+            mask_colsum(Dp, block(Ts, offs, m - 1, nb, n_in), db)
     return cost + 0.5 * alpha / n_b * sumsq
 
 

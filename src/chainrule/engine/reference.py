@@ -35,12 +35,16 @@ def uses_canonical_link(output: Activation, cost: Cost) -> bool:
     return cost.canonical_link == output.name
 
 
+def affine(W_m: Array, b_m: Array, a: Array) -> Array:
+    """``z^m`` of each row of ``a = A^(m-1)``."""
+    return a @ W_m.T + b_m  # z^m = W^m a^(m-1) + b^m
+
+
 def logits(W: Sequence[Array], b: Sequence[Array], activations: Sequence[Activation], a: Array):
     """``z^L``: the forward pass up to the output activation, keeping nothing else."""
     for m in range(len(W) - 1):
-        z = a @ W[m].T + b[m]  # z^m = W^m a^(m-1) + b^m
-        a = activations[m](z)  # a^m = sigma^m(z^m)
-    return a @ W[-1].T + b[-1]  # z^L = W^L a^(L-1) + b^L
+        a = activations[m](affine(W[m], b[m], a))  # a^m = sigma^m(z^m)
+    return affine(W[-1], b[-1], a)
 
 
 def forward(
@@ -49,7 +53,7 @@ def forward(
     """Every ``z^m`` and ``a^m`` of the forward pass (``a[0]`` is the input ``a^0``)."""
     z, a = [], [a0]
     for W_m, b_m, sigma in zip(W, b, activations, strict=True):
-        z.append(a[-1] @ W_m.T + b_m)  # z^m = W^m a^(m-1) + b^m
+        z.append(affine(W_m, b_m, a[-1]))
         a.append(sigma(z[-1]))  # a^m = sigma^m(z^m)
     return z, a
 

@@ -28,10 +28,27 @@ class Standardized:
     def fit(cls, model, X, y, info: dict | None = None, **fit_params) -> Standardized:
         """Standardise ``X`` (zero mean, unit variance per column) and fit ``model`` to it."""
         X = np.asarray(X, dtype=float)
-        mean, scale = X.mean(axis=0), X.std(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, scale = X.mean(axis=0), X.std(axis=0)
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+            # features near the float range's end: the sums overflow; scale each column by its
+            # largest magnitude first, then scale the moments back
+            size = np.abs(X).max(axis=0)
+            size[~(size > 0)] = 1.0
+            mean, scale = (X / size).mean(axis=0) * size, (X / size).std(axis=0) * size
         scale[scale == 0] = 1.0  # a constant column stays as it is
-        model.fit((X - mean) / scale, y, **fit_params)
-        return cls(model, mean, scale, info)
+        standardized = cls(model, mean, scale, info)
+        model.fit(standardized.scaled(X), y, **fit_params)
+        return standardized
+
+    def scaled(self, X: np.ndarray) -> np.ndarray:
+        """``(X - mean) / scale``, computed as ``X / scale - mean / scale`` where ``X - mean``
+        would overflow (features near the float range's end)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = (X - self.mean) / self.scale
+        if np.isfinite(X).all() and not np.isfinite(Z).all():
+            Z = X / self.scale - self.mean / self.scale
+        return Z
 
     def transform(self, X) -> np.ndarray:
         """``(X - mean) / scale``, cast to the model's precision."""
@@ -40,7 +57,7 @@ class Standardized:
             raise ValueError(
                 f"X has shape {X.shape}; the model takes {self.mean.shape[0]} features"
             )
-        return ((X - self.mean) / self.scale).astype(self.model.network_.dtype, copy=False)
+        return self.scaled(X).astype(self.model.network_.dtype, copy=False)
 
     def predict(self, X) -> np.ndarray:
         return self.model.predict(self.transform(X))
