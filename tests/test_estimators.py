@@ -26,6 +26,7 @@ from sklearn.utils.estimator_checks import (
 
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor
+from chainrule.training import EpochRunner
 
 
 @pytest.fixture(scope="module")
@@ -448,7 +449,7 @@ def test_convergence_warning_and_verbose(iris, capsys):
 def test_keyboard_interrupt_keeps_the_best_weights(iris, monkeypatch):
     X, y = iris
     clf = MLPClassifier((8,), random_state=0, max_iter=50)
-    original = type(clf)._run_epoch
+    original = EpochRunner.run
     calls = {"n": 0}
 
     def interrupt_at_epoch_6(self, *args):
@@ -457,7 +458,7 @@ def test_keyboard_interrupt_keeps_the_best_weights(iris, monkeypatch):
             raise KeyboardInterrupt
         return original(self, *args)
 
-    monkeypatch.setattr(type(clf), "_run_epoch", interrupt_at_epoch_6)
+    monkeypatch.setattr(EpochRunner, "run", interrupt_at_epoch_6)
     with pytest.warns(UserWarning, match="interrupted after 5 epochs.*best weights"):
         clf.fit(X, y)
     assert clf.n_iter_ == 5 and np.isfinite(clf.network_.theta).all()

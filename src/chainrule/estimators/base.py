@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from chainrule.costs import Cost
 from chainrule.estimators.checkpoint import Checkpoints
+from chainrule.estimators.hooks import FitHooks
 from chainrule.estimators.inputs import InputValidation
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.estimators.state import ModelState
@@ -170,7 +171,14 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
                 record.rng = run_rng
             self._publish(record)
             source = ArraySource(X, Y, sw, self._batch_size(X.shape[0]), self.shuffle)
-            hooks = FitHooks(self, ctx, X, y, validation)
+            hooks = FitHooks(
+                self, ctx, X, y,
+                validate=self._validation_step(validation),
+                diverged=self._warn_diverged,
+                publish=lambda: self._publish(self._record),
+                checkpoint=self._write_checkpoint,
+                reconstruction=self._reconstruction,
+            )  # fmt: skip
             interrupted = self._train(source, record, hooks, incremental)
             self._publish(record)
             criterion = self._run_criterion()
@@ -275,6 +283,12 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
             stacklevel=6,
         )
 
+    def _validation_step(self, validation):
+        """``() -> (score, loss)`` on the held-out samples, or ``() -> None`` without them."""
+        if not self.early_stopping or validation is None:
+            return lambda: None
+        return lambda: self._validate(validation)
+
     def _validate(self, validation) -> tuple[float, float]:
         X_val, Y_val, sw_val, y_val = validation
         w_sum = float(sw_val.sum())
@@ -307,66 +321,3 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
     def _output_name(self) -> str:
         check_is_fitted(self, "network_")
         return self.network_.activations[-1].name
-
-
-class FitHooks:
-    """The estimator's part of each epoch of :func:`chainrule.training.train_epochs`:
-    scikit-learn callbacks, validation for early stopping, checkpoints."""
-
-    def __init__(self, estimator: BaseMLP, ctx, X, y, validation) -> None:
-        self.estimator, self.ctx, self.X, self.y = estimator, ctx, X, y
-        self.validation_data = validation
-        self.callbacks = hasattr(estimator, "_skl_callbacks")
-        self.epoch_ctx = None
-
-    def epoch_begin(self) -> None:
-        self.epoch_ctx = self.ctx.subcontext(task_name="epoch")
-        self.epoch_ctx.call_on_fit_task_begin(estimator=self.estimator, X=self.X, y=self.y)
-
-    def epoch_abort(self) -> None:
-        self.epoch_ctx.call_on_fit_task_end(estimator=self.estimator)
-
-    def diverged(self, cost: float) -> None:
-        self.estimator._warn_diverged(cost)
-
-    def validation(self) -> tuple[float, float] | None:
-        est = self.estimator
-        if not est.early_stopping or self.validation_data is None:
-            return None
-        return est._validate(self.validation_data)
-
-    def epoch_end(self) -> bool:
-        est = self.estimator
-        est._publish(est._record)
-        reconstruction = est._reconstruction if self.callbacks else None
-        return bool(
-            self.epoch_ctx.call_on_fit_task_end(
-                estimator=est, X=self.X, y=self.y, reconstruction_attributes=reconstruction
-            )
-        )
-
-    def checkpoint(self, finished: bool) -> None:
-        self.estimator._publish(self.estimator._record)
-        self.estimator._write_checkpoint(finished)
-
-    def lbfgs_end(self) -> None:
-        self.iteration_ctx.call_on_fit_task_end(estimator=self.estimator)
-
-    def lbfgs_begin(self):
-        """``on_iteration(cost)`` for L-BFGS (None without callbacks): each iteration is a
-        callback subtask."""
-        est, X = self.estimator, self.X
-        self.iteration_ctx = self.ctx.subcontext(task_name="iteration")
-        self.iteration_ctx.call_on_fit_task_begin(estimator=est, X=X)
-        if not self.callbacks:
-            return None
-
-        def on_iteration(cost):
-            stop = self.iteration_ctx.call_on_fit_task_end(
-                estimator=est, X=X, reconstruction_attributes=est._reconstruction
-            )
-            self.iteration_ctx = self.ctx.subcontext(task_name="iteration")
-            self.iteration_ctx.call_on_fit_task_begin(estimator=est, X=X)
-            return bool(stop)
-
-        return on_iteration
