@@ -47,8 +47,8 @@ class InputValidation:
     def _validate_input(self, X, y, first_call: bool):
         dtype = self._input_dtype()
         # dtype="float64" with float32 data: X stays float32 (no float64 copy of the whole data
-        # set); the minibatches are cast as they are gathered (the compiled gather). L-BFGS works on the
-        # whole of X at every iteration, so it gets the float64 copy once.
+        # set); the minibatches are cast as they are gathered. L-BFGS works on the whole of X at
+        # every iteration, so it gets the float64 copy once.
         keep_float32 = self.dtype == "float64" and self.solver != "lbfgs"
         try:
             X_checked, y_checked = self._validated_data(
