@@ -2,8 +2,9 @@
 
 Run: ``python benchmarks/parts.py`` (about 1 minute, 1 BLAS thread, the numba engine). It prints
 the table of ``docs/performance.md``: the 8 products of a step, the compiled minibatch call
-(``_kernels.cost_and_gradient``) and each of its fused pieces, Adam, then one-epoch fits with and
-without the gather on the worker thread, alternating. Medians of repeated timings.
+(``chainrule.engine.kernels.cost_and_gradient``) and each of its fused pieces, Adam, then
+one-epoch fits with and without the gather on the worker thread, alternating. Medians of
+repeated timings.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sklearn.exceptions import ConvergenceWarning
 from speed import LARGE, fit_chainrule, large_data
 from threadpoolctl import threadpool_limits
 
-from chainrule import MLPClassifier, _fast, _kernels
+from chainrule import MLPClassifier
+from chainrule.engine import blas, compiled, kernels
 
 f32 = np.float32
 
@@ -38,12 +40,12 @@ def main() -> None:
     bs = LARGE["batch"]
     net = MLPClassifier(LARGE["hidden"], max_iter=1, random_state=0).fit(X[:3000], y[:3000])
     net = net.network_
-    engine = _fast.MinibatchEngine(net, bs)
+    engine = compiled.CompiledBackend.for_network(net, bs)
     Y = np.eye(10, dtype=f32)[y]
     idx = np.random.default_rng(0).permutation(len(X))[:bs]
     Xb, Yb, w, n_b = engine.gather(X, Y, np.ones(len(X), f32), idx)
     grad = np.empty_like(net.theta)
-    sizes, hidden, out = engine.compiled
+    sizes, hidden, out = engine.codes
     W = list(net.W)
     Z = [np.empty((bs, n), f32) for n in sizes[1:]]
     D = [np.empty((bs, n), f32) for n in sizes[1:]]
@@ -55,18 +57,16 @@ def main() -> None:
 
     def products():  # the 8 products of a step, through the same BLAS call as the kernel
         for k in range(3):
-            _kernels._gemm(
-                _kernels._NO_TRANS, _kernels._TRANS, Xb if k == 0 else Z[k - 1], W[k], Z[k]
-            )
+            blas.gemm(blas.NO_TRANS, blas.TRANS, Xb if k == 0 else Z[k - 1], W[k], Z[k])
         for k in (2, 1, 0):
             a = Xb if k == 0 else Z[k - 1]
-            _kernels._gemm(_kernels._TRANS, _kernels._NO_TRANS, D[k], a, dW[k])
+            blas.gemm(blas.TRANS, blas.NO_TRANS, D[k], a, dW[k])
             if k:
-                _kernels._gemm(_kernels._NO_TRANS, _kernels._NO_TRANS, D[k], W[k], D[k - 1])
+                blas.gemm(blas.NO_TRANS, blas.NO_TRANS, D[k], W[k], D[k - 1])
 
     pieces = {
         "the 8 matrix products": products,
-        "the compiled minibatch call": lambda: _kernels.cost_and_gradient(
+        "the compiled minibatch call": lambda: kernels.cost_and_gradient(
             Xb,
             Yb,
             w,
@@ -81,19 +81,19 @@ def main() -> None:
             engine.no_WT,
             True,
         ),
-        "Adam": lambda: _kernels.adam_step(
+        "Adam": lambda: kernels.adam_step(
             theta, grad, m, v, f32(0.9), f32(0.1), f32(0.999), f32(0.001), f32(1e-8), f32(1e-9)
         ),
         "L2 term + ||W||^2": lambda: [
-            _kernels.add_scaled_sumsq(dW[k], W[k], f32(1e-9)) for k in range(3)
+            kernels.add_scaled_sumsq(dW[k], W[k], f32(1e-9)) for k in range(3)
         ],
         "bias + activation": lambda: [
-            _kernels._bias_activate(1, Z[k], net.b[k], A[k], T[k]) for k in range(2)
+            kernels.bias_activate(1, Z[k], net.b[k], A[k], T[k]) for k in range(2)
         ],
-        "bias + softmax + cost + delta^L": lambda: _kernels._output(
+        "bias + softmax + cost + delta^L": lambda: kernels.output_layer(
             1, Z[2], net.b[2], Yb, w, A[2], D[2]
         ),
-        "mask + db": lambda: [_kernels.mask_colsum(D[k], T[k], db[k]) for k in range(2)],
+        "mask + db": lambda: [kernels.mask_colsum(D[k], T[k], db[k]) for k in range(2)],
     }
     steps = -(-len(X) // bs)
     with threadpool_limits(1):
@@ -106,15 +106,15 @@ def main() -> None:
         extra = [per_step_us(call, 1) - per_step_us(products, 1) for _ in range(15)]
         print(f"\nthe compiled call beyond its products: {np.median(extra):.1f} us per step")
         with_it, without = [], []
-        pays = _fast.prefetch_pays
+        pays = compiled.prefetch_pays
         try:
             for _ in range(7):
-                _fast.prefetch_pays = pays
+                compiled.prefetch_pays = pays
                 with_it.append(fit_chainrule(X, y, LARGE["hidden"], bs, 1)[0])
-                _fast.prefetch_pays = lambda *a: False
+                compiled.prefetch_pays = lambda *a: False
                 without.append(fit_chainrule(X, y, LARGE["hidden"], bs, 1)[0])
         finally:
-            _fast.prefetch_pays = pays
+            compiled.prefetch_pays = pays
         print(
             f"\none-epoch fit, gather on the worker thread: {np.median(with_it):.4f} s; inline: "
             f"{np.median(without):.4f} s (medians of 7 alternating fits)"

@@ -37,7 +37,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from chainrule import MLPClassifier, _fast
+from chainrule import MLPClassifier
+from chainrule.engine import select
 
 try:
     import torch
@@ -76,7 +77,7 @@ def fit_chainrule(X, y, hidden, batch, epochs, dtype="float32", engine=None):
         hidden, batch_size=batch, max_iter=epochs, random_state=0, dtype=dtype, tol=0.0,
         n_iter_no_change=10**6,
     )  # fmt: skip
-    with _fast.use_engine(engine or _fast.engine()):
+    with select.use_engine(engine or select.engine()):
         t = time.perf_counter()
         clf.fit(X, y)
         return time.perf_counter() - t, clf.loss_, clf._steps
@@ -174,7 +175,6 @@ def contestants(X, y, case: dict, epochs: int, full: bool):
     c = {
         "chainrule f32": lambda: fit_chainrule(X, y, h, b, epochs),
         "chainrule f64": lambda: fit_chainrule(X, y, h, b, epochs, dtype="float64"),
-        "chainrule f32 numpy engine": lambda: fit_chainrule(X, y, h, b, epochs, engine="numpy"),
         "scikit-learn f64": lambda: fit_sklearn(X, y, h, b, epochs),
         "scikit-learn f32": lambda: fit_sklearn(X, y, h, b, epochs, np.float32),
     }
@@ -270,7 +270,7 @@ def main() -> None:
         {k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
         for i in threadpool_info()
     ]))  # fmt: skip
-    print(f"engine: {_fast.engine()}; PyTorch: {torch.__version__ if torch else 'not installed'}")
+    print(f"engine: {select.engine()}; PyTorch: {torch.__version__ if torch else 'not installed'}")
     Xl, yl = large_data()
     Xs, ys = small_data()
     rounds_large, rounds_small = (1, 1) if args.quick else (9, 5)

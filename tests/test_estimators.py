@@ -26,6 +26,7 @@ from sklearn.utils.estimator_checks import (
 
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor
+from chainrule.training import EpochRunner
 
 
 @pytest.fixture(scope="module")
@@ -370,7 +371,7 @@ def test_invscaling_counts_steps_not_samples():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(X, y)
     # 2 epochs of 10 steps: eta = 0.1 / (20 + 1)^0.5 (scikit-learn would use t = 200 samples)
-    assert reg._optimizer.learning_rate == pytest.approx(0.1 / 21**0.5)
+    assert reg._record.optimizer.learning_rate == pytest.approx(0.1 / 21**0.5)
 
 
 def test_adaptive_learning_rate_divides_by_five():
@@ -388,7 +389,7 @@ def test_adaptive_learning_rate_divides_by_five():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(X, y)
-    assert reg._optimizer.learning_rate < 0.01 / 4
+    assert reg._record.optimizer.learning_rate < 0.01 / 4
 
 
 def test_early_stopping_curves_scoring_and_best_weights(iris):
@@ -433,8 +434,8 @@ def test_early_stopping_restores_the_best_weights():
     # with tol=0 it stops after n_iter_no_change + 1 epochs without a better score ...
     assert best_epoch == clf.n_iter_ - 4
     # ... and goes back to the weights of the best epoch
-    np.testing.assert_array_equal(clf.network_.theta, clf._monitor.best_theta)
-    assert clf._monitor.best_epoch == best_epoch
+    np.testing.assert_array_equal(clf.network_.theta, clf._record.monitor.best_theta)
+    assert clf._record.monitor.best_epoch == best_epoch
 
 
 def test_convergence_warning_and_verbose(iris, capsys):
@@ -448,7 +449,7 @@ def test_convergence_warning_and_verbose(iris, capsys):
 def test_keyboard_interrupt_keeps_the_best_weights(iris, monkeypatch):
     X, y = iris
     clf = MLPClassifier((8,), random_state=0, max_iter=50)
-    original = type(clf)._run_epoch
+    original = EpochRunner.run
     calls = {"n": 0}
 
     def interrupt_at_epoch_6(self, *args):
@@ -457,11 +458,11 @@ def test_keyboard_interrupt_keeps_the_best_weights(iris, monkeypatch):
             raise KeyboardInterrupt
         return original(self, *args)
 
-    monkeypatch.setattr(type(clf), "_run_epoch", interrupt_at_epoch_6)
+    monkeypatch.setattr(EpochRunner, "run", interrupt_at_epoch_6)
     with pytest.warns(UserWarning, match="interrupted after 5 epochs.*best weights"):
         clf.fit(X, y)
     assert clf.n_iter_ == 5 and np.isfinite(clf.network_.theta).all()
-    np.testing.assert_array_equal(clf.network_.theta, clf._monitor.best_theta)
+    np.testing.assert_array_equal(clf.network_.theta, clf._record.monitor.best_theta)
     assert clf.predict(X).shape == (150,)
 
 

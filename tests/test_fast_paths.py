@@ -1,4 +1,4 @@
-"""The fast training paths (chainrule._fast, chainrule._kernels) against the reference path."""
+"""The compiled backend (chainrule.engine.compiled, .kernels, .blas) against the reference."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 import chainrule as cr
-from chainrule import MLPClassifier, MLPRegressor, _fast
+import chainrule.engine
+from chainrule import MLPClassifier, MLPRegressor
+from chainrule.engine import blas, compiled, kernels, select
+from chainrule.training import ArraySource, EpochRunner, TrainingRecord
 
-HAVE_NUMBA = _fast.numba_available()
+HAVE_NUMBA = select.numba_available()
 # "numba-blas": the numba engine with every problem treated as a large one, so that built-in
-# networks run _kernels.cost_and_gradient with BLAS products (small ones run the epoch kernel)
-FAST = ["numpy", "numba", "numba-blas"] if HAVE_NUMBA else ["numpy"]
+# networks run kernels.cost_and_gradient with BLAS products (small ones run the epoch kernel)
+FAST = ["numba", "numba-blas"]
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
 
 
@@ -43,8 +46,8 @@ def training_with(engine: str):
     """Train with ``engine`` (one of ``"reference"`` and FAST) inside the block."""
     with pytest.MonkeyPatch.context() as mp:
         if engine == "numba-blas":
-            mp.setattr(_fast, "small_problem", lambda net, batch_size: False)
-        with _fast.use_engine(engine.removesuffix("-blas")):
+            mp.setattr(compiled, "small_problem", lambda net, batch_size: False)
+        with select.use_engine(engine.removesuffix("-blas")):
             yield
 
 
@@ -94,18 +97,16 @@ def test_fast_paths_give_the_reference_weights(engine, name):
 @pytest.mark.parametrize("name", list(CLASSIFIERS))
 def test_built_in_networks_run_one_compiled_call_per_minibatch(name, monkeypatch):
     """On large problems the numba engine computes a built-in network's minibatch in
-    _kernels.cost_and_gradient (BLAS products); a network with another activation runs the
-    numpy lines."""
-    from chainrule import _kernels
-
+    kernels.cost_and_gradient (BLAS products); a network with another activation runs the
+    reference engine."""
     calls = []
-    compiled = _kernels.cost_and_gradient
+    cost_and_gradient = kernels.cost_and_gradient
 
     def spy(*args):
         calls.append(args[-1])  # blas
-        return compiled(*args)
+        return cost_and_gradient(*args)
 
-    monkeypatch.setattr(_kernels, "cost_and_gradient", spy)
+    monkeypatch.setattr(kernels, "cost_and_gradient", spy)
     X, y = data()
     fit("numba-blas", lambda: MLPClassifier(batch_size=16, max_iter=1, **CLASSIFIERS[name]), X, y)
     built_in = "generic" not in name
@@ -148,7 +149,7 @@ def test_float32_fast_path_matches_within_float32_rounding(engine):
 @needs_numba
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_small_batch_kernel_matches_the_large_batch_path(dtype):
-    """The compiled whole-epoch kernel (small problems) against the numpy engine (large ones),
+    """The compiled whole-epoch kernel (small problems) against the BLAS path (large ones),
     forced onto the same problem."""
     X, y = data(n=200, dtype=dtype)
 
@@ -156,7 +157,7 @@ def test_the_small_batch_kernel_matches_the_large_batch_path(dtype):
         return MLPClassifier((12, 6), batch_size=8, max_iter=3, alpha=0.01, random_state=0)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_fast, "small_problem", lambda net, batch_size: False)
+        mp.setattr(compiled, "small_problem", lambda net, batch_size: False)
         large = fit("numba", make, X, y)
     small = fit("numba", make, X, y)
     assert small.network_.theta.dtype == dtype
@@ -175,20 +176,29 @@ def test_the_small_batch_kernel_matches_the_large_batch_path(dtype):
     ],
 )
 def test_fused_optimizer_steps_are_the_numpy_steps(make, dtype):
+    """The compiled backend finds each optimizer's fused step by its name; it is the pure
+    update rule of chainrule.optimizers, bit for bit up to rounding."""
     rng = np.random.default_rng(0)
     theta = rng.normal(size=1000).astype(dtype)
     grads = [rng.normal(size=1000).astype(dtype) for _ in range(5)]
     results = {}
-    for engine in ("numpy", "numba"):
+    for fused in (False, True):
         opt, th = make(), theta.copy()
-        with _fast.use_engine(engine):
-            for g in grads:
-                opt.step(th, g)
-        results[engine] = th
+        step = compiled.fused_step(opt, th) if fused else opt.step
+        assert (step == opt.step) is not fused
+        for g in grads:
+            step(th, g)
+        results[fused] = th
         assert th.dtype == dtype
     np.testing.assert_allclose(
-        results["numba"], results["numpy"], rtol=2e-7 if dtype == np.float32 else 1e-15
+        results[True], results[False], rtol=2e-7 if dtype == np.float32 else 1e-15
     )
+
+
+def test_gradient_descent_has_a_fused_step_too():
+    opt, theta = cr.GradientDescent(0.5), np.array([1.0, 2.0])
+    compiled.fused_step(opt, theta)(theta, np.array([2.0, -2.0]))
+    np.testing.assert_array_equal(theta, [0.0, 3.0])
 
 
 def test_float32_stays_float32_end_to_end():
@@ -198,10 +208,12 @@ def test_float32_stays_float32_end_to_end():
         net = clf.network_
         assert net.dtype == np.float32 and net.theta.dtype == np.float32
         assert all(W.dtype == np.float32 for W in clf.coefs_)
-        assert clf._optimizer.m.dtype == np.float32 and clf._optimizer.v.dtype == np.float32
+        opt = clf._record.optimizer
+        assert opt.m.dtype == np.float32 and opt.v.dtype == np.float32
         assert clf.predict_proba(X).dtype == np.float32
         assert np.isfinite(clf.loss_)
-        assert not hasattr(clf, "_fast_engine")  # the buffers do not outlive the fit
+        # the buffers do not outlive the fit
+        assert not any(isinstance(v, compiled.CompiledBackend) for v in vars(clf).values())
 
 
 @pytest.mark.parametrize("dtype", [None, "float64"])
@@ -252,16 +264,16 @@ def test_partial_fit_and_warm_start_match(engine):
 
 def test_engine_selection(monkeypatch):
     monkeypatch.setenv("CHAINRULE_ENGINE", "reference")
-    assert _fast.engine() == "reference"
-    with _fast.use_engine("numpy"):
-        assert _fast.engine() == "numpy"
+    assert select.engine() == "reference"
+    with select.use_engine("numba"):
+        assert select.engine() == "numba"
     monkeypatch.setenv("CHAINRULE_ENGINE", "fortran")
     with pytest.raises(ValueError, match="unknown engine"):
-        _fast.engine()
-    with pytest.raises(ValueError, match="unknown engine"), _fast.use_engine("cuda"):
+        select.engine()
+    with pytest.raises(ValueError, match="unknown engine"), select.use_engine("cuda"):
         pass
     monkeypatch.delenv("CHAINRULE_ENGINE")
-    assert _fast.engine() == ("numba" if HAVE_NUMBA else "numpy")
+    assert select.engine() == "numba"
 
 
 @pytest.mark.parametrize("engine", ["reference", *FAST])
@@ -278,7 +290,7 @@ def test_float64_from_float32_data_is_float64_from_float64_data(engine, small):
         )
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_fast, "small_problem", lambda net, batch_size: small)
+        mp.setattr(compiled, "small_problem", lambda net, batch_size: small)
         from32 = fit(engine, make, X, y, sample_weight=sw)
         from64 = fit(engine, make, X.astype(np.float64), y, sample_weight=sw)
     assert from32.network_.theta.dtype == np.float64
@@ -291,9 +303,9 @@ def test_float64_from_float32_data_is_float64_from_float64_data(engine, small):
     assert_same_fit(from32, ref, rtol=1e-9, atol=1e-12)
 
 
-def test_float64_from_float32_numpy_gather_and_sparse_input():
-    """The numpy engine's gather (np.take, then a cast) and sparse float32 input with
-    dtype="float64" give the float64 fit."""
+def test_float64_from_float32_strided_and_sparse_input():
+    """Float32 input that the compiled gather does not take (Fortran order, sparse) with
+    dtype="float64" gives the float64 fit, on the reference engine."""
     X, y = data(dtype=np.float32)
     X[np.abs(X) < 0.5] = 0
 
@@ -301,7 +313,7 @@ def test_float64_from_float32_numpy_gather_and_sparse_input():
         return MLPClassifier((6,), batch_size=16, max_iter=2, random_state=0, **kw)
 
     ref = fit("reference", make, X.astype(np.float64), y)
-    X_strided = np.asfortranarray(X)  # not C-contiguous: the np.take path in the numba engine
+    X_strided = np.asfortranarray(X)  # not C-contiguous: the reference engine
     for engine in FAST:
         for data32 in (X, X_strided, sparse.csr_matrix(X)):
             got = fit(engine, lambda: make(dtype="float64"), data32, y)
@@ -323,7 +335,7 @@ def test_unshuffled_minibatches_are_read_in_place_and_match(engine, dtype):
         )
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_fast, "small_problem", lambda net, batch_size: False)
+        mp.setattr(compiled, "small_problem", lambda net, batch_size: False)
         fast = fit(engine, make, X, y)
     ref = fit("reference", make, X, y)
     tol = dict(rtol=1e-9, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
@@ -334,22 +346,20 @@ def test_unshuffled_minibatches_are_read_in_place_and_match(engine, dtype):
 @needs_numba
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_backward_kernels_are_the_numpy_lines(dtype):
-    from chainrule import _kernels
-
     rng = np.random.default_rng(0)
     W = rng.normal(size=(37, 53)).astype(dtype)
     dW = rng.normal(size=W.shape).astype(dtype)
     c = dtype(1e-3)
     expected = dW + W * c
     got = dW.copy()
-    sumsq = _kernels.add_scaled_sumsq(got, W, c)
+    sumsq = kernels.add_scaled_sumsq(got, W, c)
     np.testing.assert_array_equal(got, expected)  # the update itself is exact
     np.testing.assert_allclose(sumsq, np.vdot(W.astype(np.float64), W), rtol=1e-12)
     D = rng.normal(size=(29, 53)).astype(dtype)
     T = (rng.random(size=D.shape) > 0.5).astype(dtype)
     db = np.empty(53, dtype=dtype)
     masked = D * T
-    _kernels.mask_colsum(D, T, db)
+    kernels.mask_colsum(D, T, db)
     np.testing.assert_array_equal(D, masked)
     rtol = 1e-5 if dtype == np.float32 else 1e-13
     np.testing.assert_allclose(db, masked.sum(axis=0), rtol=rtol, atol=rtol)
@@ -358,7 +368,7 @@ def test_fused_backward_kernels_are_the_numpy_lines(dtype):
     sw = rng.uniform(size=40).astype(dtype)
     idx = np.array([5, 0, 39, 5])
     Xb, Yb, w = np.empty((4, 7), dtype), np.empty((4, 3), dtype), np.empty(4, dtype)
-    n_b = _kernels.gather_minibatch(Xs, Ys, sw, idx, Xb, Yb, w)
+    n_b = kernels.gather_minibatch(Xs, Ys, sw, idx, Xb, Yb, w)
     np.testing.assert_array_equal(Xb, Xs[idx].astype(dtype))
     np.testing.assert_array_equal(Yb, Ys[idx])
     np.testing.assert_allclose(n_b, sw[idx].sum(), rtol=1e-6)
@@ -371,13 +381,11 @@ def test_the_compiled_products_call_numpys_blas():
     numpy's products), found in numpy's PyPI wheels; elsewhere to numba's np.dot."""
     from llvmlite import binding
 
-    from chainrule import _kernels
-
     for letter in "sd":
-        numpys = _kernels._numpy_cblas_gemm(letter)
+        numpys = blas.numpy_cblas_gemm(letter)
         used = binding.address_of_symbol(f"chainrule_cblas_{letter}gemm")
-        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
-        if blas == "scipy-openblas":  # numpy's wheels
+        library = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+        if library == "scipy-openblas":  # numpy's wheels
             assert numpys is not None
         assert used == (numpys or used)
 
@@ -385,21 +393,17 @@ def test_the_compiled_products_call_numpys_blas():
 @needs_numba
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gemm_products_and_their_fallback(dtype):
-    """_kernels._gemm and the np.dot fallback compute op(A) op(B) for every transposition."""
-    from chainrule import _kernels
-
-    fallback = _kernels._gemm_by_numba(dtype).ctypes
+    """blas.gemm and the np.dot fallback compute op(A) op(B) for every transposition."""
+    fallback = blas.gemm_by_numba(dtype).ctypes
     rng = np.random.default_rng(0)
     M, N, K = 5, 3, 7
-    for ta in (_kernels._NO_TRANS, _kernels._TRANS):
-        for tb in (_kernels._NO_TRANS, _kernels._TRANS):
-            A = rng.normal(size=(M, K) if ta == _kernels._NO_TRANS else (K, M)).astype(dtype)
-            B = rng.normal(size=(K, N) if tb == _kernels._NO_TRANS else (N, K)).astype(dtype)
-            expected = (A if ta == _kernels._NO_TRANS else A.T) @ (
-                B if tb == _kernels._NO_TRANS else B.T
-            )
+    for ta in (blas.NO_TRANS, blas.TRANS):
+        for tb in (blas.NO_TRANS, blas.TRANS):
+            A = rng.normal(size=(M, K) if ta == blas.NO_TRANS else (K, M)).astype(dtype)
+            B = rng.normal(size=(K, N) if tb == blas.NO_TRANS else (N, K)).astype(dtype)
+            expected = (A if ta == blas.NO_TRANS else A.T) @ (B if tb == blas.NO_TRANS else B.T)
             C = np.empty((M, N), dtype=dtype)
-            _kernels._gemm(ta, tb, A, B, C)
+            blas.gemm(ta, tb, A, B, C)
             np.testing.assert_allclose(C, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
             C2 = np.full((M, N), np.nan, dtype=dtype)
             pointers = [X.ctypes.data for X in (A, B, C2)]
@@ -408,7 +412,7 @@ def test_gemm_products_and_their_fallback(dtype):
             np.testing.assert_allclose(C2, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
-# -- the minibatch gathered on a worker thread (MinibatchEngine.prefetched) ----------------------
+# -- the minibatch gathered on a worker thread (CompiledBackend.prefetched) ----------------------
 
 
 def gather_threads() -> list[threading.Thread]:
@@ -420,15 +424,15 @@ def prefetching(monkeypatch):
     """Every shuffled epoch of the numba engine gathers on the worker thread (not only large
     problems with a core left idle); counts the epochs that did."""
     epochs = []
-    prefetched = _fast.MinibatchEngine.prefetched
+    prefetched = compiled.CompiledBackend.prefetched
 
     def spy(self, *args):
         epochs.append(self)
         return prefetched(self, *args)
 
-    monkeypatch.setattr(_fast, "small_problem", lambda net, batch_size: False)
-    monkeypatch.setattr(_fast, "prefetch_pays", lambda batch_size, X, Y: True)
-    monkeypatch.setattr(_fast.MinibatchEngine, "prefetched", spy)
+    monkeypatch.setattr(compiled, "small_problem", lambda net, batch_size: False)
+    monkeypatch.setattr(compiled, "prefetch_pays", lambda batch_size, X: True)
+    monkeypatch.setattr(compiled.CompiledBackend, "prefetched", spy)
     return epochs
 
 
@@ -451,7 +455,7 @@ def test_prefetched_minibatches_give_the_same_fit(prefetching, monkeypatch, dtyp
     prefetched = fit("numba", make, X, y, sample_weight=sw)
     assert len(prefetching) == 3 and threading.active_count() == threads
     assert not gather_threads()
-    monkeypatch.setattr(_fast, "prefetch_pays", lambda batch_size, X, Y: False)
+    monkeypatch.setattr(compiled, "prefetch_pays", lambda batch_size, X: False)
     inline = fit("numba", make, X, y, sample_weight=sw)
     assert len(prefetching) == 3
     np.testing.assert_array_equal(prefetched.network_.theta, inline.network_.theta)
@@ -467,10 +471,10 @@ def test_a_stopped_fit_leaves_no_gather_thread(prefetching, monkeypatch, stop):
     """The worker is joined however the epoch ends: Ctrl-C, a diverged step, an exception."""
     X, y = data(n=200)
     clf = MLPClassifier((8,), batch_size=16, max_iter=5, random_state=0)
-    original = type(clf)._step
+    original = EpochRunner._step
     calls = {"n": 0}
 
-    def step(self, optimizer, theta, grad, cost):
+    def step(self, step, cost, record):
         calls["n"] += 1
         if calls["n"] == 20:  # in the second epoch, with the next minibatch being gathered
             assert len(gather_threads()) == 1
@@ -479,10 +483,10 @@ def test_a_stopped_fit_leaves_no_gather_thread(prefetching, monkeypatch, stop):
             if stop == "error":
                 raise RuntimeError("boom")
             cost = float("nan")
-        return original(self, optimizer, theta, grad, cost)
+        return original(self, step, cost, record)
 
-    monkeypatch.setattr(type(clf), "_step", step)
-    with _fast.use_engine("numba"):
+    monkeypatch.setattr(EpochRunner, "_step", step)
+    with select.use_engine("numba"):
         if stop == "error":
             with pytest.raises(RuntimeError, match="boom"):
                 clf.fit(X, y)
@@ -498,12 +502,88 @@ def test_prefetch_only_where_it_pays():
     and a core the BLAS leaves idle."""
     X = np.zeros((300, 784), dtype=np.float32)
     Y = np.zeros((300, 10), dtype=np.float32)
-    spare_core = HAVE_NUMBA and _fast._cores() > 1
-    with _fast.use_engine("numba"), threadpool_limits(1, user_api="blas"):
-        assert _fast.prefetch_pays(256, X, Y) == spare_core
-        assert not _fast.prefetch_pays(64, X, Y)  # 50k values
-        assert not _fast.prefetch_pays(256, np.asfortranarray(X), Y)
-    with _fast.use_engine("numba"), threadpool_limits(_fast._cores(), user_api="blas"):
-        assert not _fast.prefetch_pays(256, X, Y) or _fast.blas_threads() < _fast._cores()
-    with _fast.use_engine("numpy"):
-        assert not _fast.prefetch_pays(256, X, Y)
+    spare_core = compiled.cores() > 1
+    with threadpool_limits(1, user_api="blas"):
+        assert compiled.prefetch_pays(256, X) == spare_core
+        assert not compiled.prefetch_pays(64, X)  # 50k values
+    with threadpool_limits(compiled.cores(), user_api="blas"):
+        assert not compiled.prefetch_pays(256, X) or compiled.blas_threads() < compiled.cores()
+    # data the compiled gather does not take never reaches it: Fortran order, sparse
+    sw = np.ones(300, dtype=np.float32)
+    assert ArraySource(X, Y, sw, 256, True).dense(np.float32) is not None
+    assert ArraySource(np.asfortranarray(X), Y, sw, 256, True).dense(np.float32) is None
+    assert ArraySource(sparse.csr_matrix(X), Y, sw, 256, True).dense(np.float32) is None
+    net = cr.Network([784, 10], dtype=np.float32)
+    with select.use_engine("reference"):
+        assert select.compiled_backend(net, 256) is None
+    with select.use_engine("numba"):
+        assert select.compiled_backend(net, 256) is not None
+
+
+# -- every built-in pair, both dtypes: the compiled backend held to the reference engine -------
+
+PAIRS = [
+    ("identity", "squared_error"),
+    ("softmax", "categorical_cross_entropy"),
+    ("sigmoid", "binary_cross_entropy"),
+]
+
+
+def train_network(engine, hidden, output, cost, dtype, small):
+    """Four epochs of Adam with L2 on a built-in network, through the training loop."""
+    from conftest import make_targets
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(90, 5)).astype(dtype)
+    Y = make_targets(cost, 90, 3, rng).astype(dtype)
+    sw = rng.uniform(0.5, 2.0, size=90).astype(dtype)
+    net = cr.Network(
+        [5, 7, 4, 3], activation=hidden, output_activation=output, cost=cost, alpha=0.01,
+        dtype=dtype, random_state=0,
+    )  # fmt: skip
+    source = ArraySource(X, Y, sw, batch_size=16, shuffle=True)
+    record = TrainingRecord(monitor=None, rng=np.random.default_rng(0), optimizer=cr.Adam(0.01))
+    with pytest.MonkeyPatch.context() as mp, select.use_engine(engine):
+        mp.setattr(compiled, "small_problem", lambda net, batch_size: small)
+        runner = EpochRunner(net, source)
+        assert (runner.backend is not None) == (engine == "numba")
+        losses = [runner.run(record.optimizer, record) for _ in range(4)]
+    return net.theta, losses
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("output, cost", PAIRS)
+@pytest.mark.parametrize("hidden", list(compiled.HIDDEN_CODES))
+@pytest.mark.parametrize("small", [True, False])
+def test_every_built_in_pair_matches_the_reference(hidden, output, cost, dtype, small):
+    ref_theta, ref_losses = train_network("reference", hidden, output, cost, dtype, small)
+    theta, losses = train_network("numba", hidden, output, cost, dtype, small)
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(theta, ref_theta, **tol)
+    np.testing.assert_allclose(losses, ref_losses, **tol)
+
+
+def test_without_numba_training_falls_back_to_the_reference_engine_and_says_so_once(
+    monkeypatch,
+):
+    """Where numba cannot be imported, chainrule warns once and trains on the reference."""
+    import sys
+
+    X, y = data()
+    ref = fit("reference", lambda: MLPClassifier((6,), max_iter=2, random_state=0), X, y)
+    select.forget_compiled()
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    for name in ("compiled", "kernels", "blas"):  # imported afresh, without numba
+        monkeypatch.delitem(sys.modules, f"chainrule.engine.{name}")
+        monkeypatch.delattr(chainrule.engine, name, raising=False)
+    try:
+        with pytest.warns(select.EngineFallbackWarning, match="numba cannot be imported"):
+            first = MLPClassifier((6,), max_iter=2, random_state=0).fit(X, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", select.EngineFallbackWarning)  # not a second time
+            second = MLPClassifier((6,), max_iter=2, random_state=0).fit(X, y)
+            assert select.engine() == "reference"
+    finally:
+        select.forget_compiled()
+    for model in (first, second):
+        np.testing.assert_allclose(model.network_.theta, ref.network_.theta, rtol=1e-12)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-__version__ = "0.1.0"
+from chainrule.version import VERSION as __version__
 
 __all__ = [
     "Activation",

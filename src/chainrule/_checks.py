@@ -5,10 +5,6 @@ value, ``TypeError`` for a value of the wrong kind) with a message that names th
 the first offending entry: ``"X contains NaN in column 3 (row 17)"``. The locating functions
 run only once a cheap vectorised check (or scikit-learn's own validation) has failed, so valid
 input pays nothing for them.
-
-The derivative checks compare a user-supplied :class:`~chainrule.Activation` or
-:class:`~chainrule.Cost` with central differences of its own function, the first time a
-:class:`~chainrule.Network` uses it; built-ins skip them.
 """
 
 from __future__ import annotations
@@ -306,139 +302,60 @@ def check_sample_weight(
     return sw
 
 
-# -- derivative checks of user activations and costs --------------------------------------------
-
-#: where a user activation's derivative is checked: away from 0 and from (half-)integers, where
-#: hand-written activations put their kinks
-_Z_POINTS = np.linspace(-2.27, 2.13, 9)
+# -- a Network's own inputs ----------------------------------------------------------------------
 
 
-def _steps(out: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, float]:
-    """Central-difference steps at ``x`` for a function whose values ``out`` have their own
-    precision (float32 ones need longer steps), and the relative tolerance they allow."""
-    eps = float(np.finfo(out.dtype if out.dtype.kind == "f" else np.float64).eps)
-    h = eps ** (1 / 3) * (1 + np.abs(x))
-    return h, max(1e-4, 100 * eps ** (2 / 3))
-
-
-def _worst(d, fd, one_sided, rtol, atol):
-    """Index of the worst disagreement of ``d`` with ``fd`` (None if all agree) and its error.
-
-    A point also agrees if ``d`` matches one of the one-sided differences: the activation has
-    a kink there and ``d`` is one of its one-sided derivatives.
-    """
-    with np.errstate(all="ignore"):
-        err = np.abs(d - fd)
-        ok = ~np.isfinite(d) | ~np.isfinite(fd) | (err <= rtol * np.maximum(abs(d), abs(fd)) + atol)
-        for side in one_sided:
-            ok |= ~np.isfinite(side) | (np.abs(d - side) <= 10 * rtol * abs(d) + 10 * atol)
-        rel = err / np.maximum(np.maximum(abs(d), abs(fd)), 1e-300)
-    if ok.all():
-        return None, 0.0
-    idx = np.unravel_index(int(np.argmax(np.where(ok, -np.inf, rel))), d.shape)
-    return idx, float(rel[idx])
-
-
-def check_activation(act: Any, width: int = 1) -> None:
-    """Raise ``ValueError`` if a user activation's derivative disagrees with central differences
-    of its function (built-ins and activations with their own ``backward`` are not checked)."""
-    from chainrule.activations import Activation
-
-    if getattr(act, "_builtin", False) or type(act).backward is not Activation.backward:
-        return
-    rows = np.arange(len(_Z_POINTS))[:, None] + np.arange(max(int(width), 1))[None, :]
-    z = _Z_POINTS[rows % len(_Z_POINTS)]
-    with np.errstate(all="ignore"):
-        a = np.asarray(act(z))
-        if a.shape != z.shape:
-            raise ValueError(
-                f"activation {act.name!r}: its function returned shape {a.shape} for an input of "
-                f"shape {z.shape}; an activation works elementwise"
-            )
-        h, rtol = _steps(a, z)
-        z_up, z_down = z + h, z - h
-        up = np.asarray(act(z_up), dtype=float)
-        down = np.asarray(act(z_down), dtype=float)
-        a_mid = a.astype(float)
-        fd = (up - down) / (z_up - z_down)
-        one_sided = ((up - a_mid) / (z_up - z), (a_mid - down) / (z - z_down))
-        atol = 1e-6 * (1 + np.abs(a_mid))
-
-        def derivative(of_output: bool) -> np.ndarray:
-            d = np.asarray(act.derivative(a if of_output else z), dtype=float)
-            try:
-                return np.broadcast_to(d, z.shape)
-            except ValueError:
-                raise ValueError(
-                    f"activation {act.name!r}: its derivative returned shape {d.shape} for an "
-                    f"input of shape {z.shape}"
-                ) from None
-
-        d = derivative(act.of_output)
-        idx, rel = _worst(d, fd, one_sided, rtol, atol)
-        if idx is None:
-            return
-        hint = (
-            "with of_output=True the derivative takes a = sigma(z)"
-            if act.of_output
-            else "the derivative takes z"
+def network_input(X: Any, n_in: int, dtype: Any) -> np.ndarray:
+    """``X`` as a finite ``(n_samples, N^0)`` array of the network's ``dtype``, or a ValueError
+    (TypeError for non-numbers) that names the problem and the first offending entry."""
+    if issparse(X):
+        raise TypeError(
+            "X is a scipy sparse matrix; Network takes dense arrays (use X.toarray()), "
+            "while MLPClassifier and MLPRegressor take sparse input"
         )
-        if not act.of_output:
-            try:
-                of_a = _worst(derivative(True), fd, one_sided, rtol, atol)[0] is None
-            except Exception:  # a derivative that only takes z
-                of_a = False
-            if of_a:
-                hint = "it looks like a function of a = sigma(z): pass of_output=True"
-    raise ValueError(
-        f"activation {act.name!r}: derivative {d[idx]:.6g} at z={z[idx]:.6g} disagrees with "
-        f"central differences {fd[idx]:.6g} (relative error {rel:.2g}); {hint}"
-    )
-
-
-def check_cost(cost: Any, n_outputs: int = 1) -> None:
-    """Raise ``ValueError`` if a user cost's ``dC/da`` disagrees with central differences of
-    ``C`` (built-ins are not checked)."""
-    if getattr(cost, "_builtin", False):
-        return
-    n = 6
-    k = max(int(n_outputs), 1)
-    grid = (np.arange(n)[:, None] * 0.618034 + np.arange(k)[None, :] * 0.381966) % 1.0
-    a = 0.13 + 0.74 * grid  # inside (0, 1): valid for cross-entropies and positive outputs
-    y = np.eye(max(k, 2))[np.arange(n) % max(k, 2)][:, :k]  # one-hot-like, so 0s and 1s
-    y[-1] = 0.5  # and one target between them
-    with np.errstate(all="ignore"):
-        c = np.asarray(cost(y, a), dtype=float)
-        if c.shape != (n,):
-            raise ValueError(
-                f"cost {cost.name!r}: its function returned shape {c.shape} for {n} samples; "
-                f"it must return one cost per sample, shape ({n},)"
-            )
-        d = np.asarray(cost.derivative(y, a), dtype=float)
-        try:
-            d = np.broadcast_to(d, a.shape)
-        except ValueError:
-            raise ValueError(
-                f"cost {cost.name!r}: its derivative returned shape {d.shape}; dC/da has the "
-                f"shape of a, {a.shape}"
-            ) from None
-        h, rtol = _steps(c, a)
-        h = float(h.max())
-        fd = np.empty_like(a)
-        one_sided = (np.empty_like(a), np.empty_like(a))
-        for j in range(k):  # each sample's cost depends on its own row only
-            step = np.zeros_like(a)
-            step[:, j] = h
-            up = np.asarray(cost(y, a + step), dtype=float)
-            down = np.asarray(cost(y, a - step), dtype=float)
-            fd[:, j] = (up - down) / (2 * h)
-            one_sided[0][:, j] = (up - c) / h
-            one_sided[1][:, j] = (c - down) / h
-        atol = 1e-6 * (1 + np.abs(c))[:, None]
-        idx, rel = _worst(d, fd, one_sided, rtol, atol)
-    if idx is not None:
+    X = np.asarray(X)
+    if X.ndim == 1 and X.shape[0] == n_in:
+        X = X.reshape(1, -1)  # one sample
+    if X.ndim != 2:
+        hint = "; a single sample is X.reshape(1, -1)" if X.ndim == 1 else ""
         raise ValueError(
-            f"cost {cost.name!r}: derivative dC/da {d[idx]:.6g} at a={a[idx]:.6g}, "
-            f"y={y[idx]:.6g} disagrees with central differences {fd[idx]:.6g} "
-            f"(relative error {rel:.2g}); derivative(y, a) must be dC/da of function(y, a)"
+            f"X must be a 2-D array of shape (n_samples, {n_in}), got a {X.ndim}-D array "
+            f"of shape {X.shape}{hint}"
         )
+    if X.shape[1] != n_in:
+        raise ValueError(
+            f"X has {X.shape[1]} features but the network's input layer has {n_in}: "
+            f"X must have shape (n_samples, {n_in}), got {X.shape}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is needed")
+    raw = X
+    X = as_float_array(X, dtype, "X", "the network's input must be numeric")
+    check_finite(X, "X", raw)
+    return X
+
+
+def network_target(Y: Any, n_samples: int, n_out: int, dtype: Any) -> np.ndarray:
+    """``Y`` as a finite ``(n_samples, N^L)`` array of the network's ``dtype``."""
+    if issparse(Y):
+        raise TypeError("Y is a scipy sparse matrix; Network takes dense targets")
+    Y = np.asarray(Y)
+    if Y.ndim == 1 and n_out == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.shape != (n_samples, n_out):
+        raise ValueError(
+            f"Y must have shape ({n_samples}, {n_out}), one row of {n_out} target(s) per "
+            f"sample of X, got {Y.shape}"
+        )
+    raw = Y
+    Y = as_float_array(Y, dtype, "Y", "targets must be numeric")
+    check_finite(Y, "Y", raw)
+    return Y
+
+
+def batch_weights(sample_weight: Any, n_samples: int, dtype: Any) -> np.ndarray:
+    """``w_i`` with ``sum_i w_i = 1``: the batch cost is ``C = sum_i w_i C_i``."""
+    if sample_weight is None:
+        return np.full(n_samples, 1.0 / n_samples, dtype=dtype)
+    sw = check_sample_weight(sample_weight, n_samples, dtype)
+    return sw / sw.sum()

@@ -39,7 +39,7 @@ class Registry(Generic[T]):
         if isinstance(spec, str):
             if spec in self.builtins:
                 obj = self.builtins[spec](**params)
-                obj._builtin = True  # pickled by its config alone, see BuiltinState
+                obj.builtin = True  # pickled by its config alone, see BuiltinState
                 return obj
             if spec in self.user:
                 return self.user[spec]
@@ -57,27 +57,27 @@ class BuiltinState:
     files) hold no references to functions; user objects pickle their ``__dict__`` as usual.
     """
 
-    _builtin = False
+    builtin = False
 
-    def _registry(self) -> Registry:
+    def registry(self) -> Registry:
         raise NotImplementedError
 
     def __getstate__(self) -> dict:
-        if self._builtin:
+        if self.builtin:
             return {"config": self.get_config()}
         return self.__dict__
 
     def __setstate__(self, state: dict) -> None:
         if "config" in state and len(state) == 1:
             config = dict(state["config"])
-            if type(self).__init__ is not self._base_init():
+            if type(self).__init__ is not self.base_init():
                 # a class of its own (Sigmoid, Huber, ...): its config is its arguments
                 del config["name"]
                 type(self).__init__(self, **config)
                 return
-            state = self._registry().get(config).__dict__
+            state = self.registry().get(config).__dict__
         self.__dict__.update(state)
 
-    def _base_init(self):
+    def base_init(self):
         """The ``__init__`` of the base class (Activation or Cost) that factories call."""
         raise NotImplementedError

@@ -92,10 +92,10 @@ class Activation(BuiltinState):
     def __hash__(self) -> int:
         return hash(self.name)
 
-    def _registry(self) -> Registry:
+    def registry(self) -> Registry:
         return _REGISTRY
 
-    def _base_init(self):
+    def base_init(self):
         return Activation.__init__
 
     def get_config(self) -> dict:
@@ -114,7 +114,7 @@ class Sigmoid(Activation):
     array([0.5, 1. , 0. ])
     """
 
-    _builtin = True  # always rebuilt from its config (see BuiltinState)
+    builtin = True  # always rebuilt from its config (see BuiltinState)
 
     def __init__(self, beta: float = 1.0) -> None:
         self.beta = float(beta)
@@ -143,7 +143,7 @@ class Softmax(Activation):
     Jacobian-vector product ``dC/dz = a o (dC/da - (dC/da . a))``.
     """
 
-    _builtin = True  # always rebuilt from its config (see BuiltinState)
+    builtin = True  # always rebuilt from its config (see BuiltinState)
 
     def __init__(self) -> None:
         super().__init__("softmax", _softmax, _no_elementwise_derivative)

@@ -78,10 +78,10 @@ class Cost(BuiltinState):
         """The cost of each sample from ``z^L`` (only for the canonical link)."""
         raise NotImplementedError
 
-    def _registry(self) -> Registry:
+    def registry(self) -> Registry:
         return _REGISTRY
 
-    def _base_init(self):
+    def base_init(self):
         return Cost.__init__
 
     def get_config(self) -> dict:
@@ -109,7 +109,7 @@ class BinaryCrossEntropy(Cost):
     The seed writes ``(y - 1) log(1 - a) - y log(a)``, the same number.
     """
 
-    _builtin = True  # always rebuilt from its config (see BuiltinState)
+    builtin = True  # always rebuilt from its config (see BuiltinState)
 
     has_logit_form = True
 
@@ -140,7 +140,7 @@ class BinaryCrossEntropy(Cost):
 class CategoricalCrossEntropy(Cost):
     """``C = -sum_k y_k log a_k`` for one-hot (or probability) targets ``y``."""
 
-    _builtin = True  # always rebuilt from its config (see BuiltinState)
+    builtin = True  # always rebuilt from its config (see BuiltinState)
 
     has_logit_form = True
 
@@ -170,7 +170,7 @@ class Huber(Cost):
     """``C = sum_k h(a_k - y_k)`` with ``h(r) = r^2/2`` for ``|r| <= delta``, else
     ``delta (|r| - delta/2)``; ``dC/da = clip(a - y, -delta, delta)``."""
 
-    _builtin = True  # always rebuilt from its config (see BuiltinState)
+    builtin = True  # always rebuilt from its config (see BuiltinState)
 
     def __init__(self, delta: float = 1.0) -> None:
         self.delta = float(delta)

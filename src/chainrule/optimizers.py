@@ -1,12 +1,15 @@
 """Update rules: each moves the parameters against the gradient, in place.
 
-Every optimizer works on flat buffers (``Network.theta`` and a gradient laid out like it), so a
-step is a handful of whole-buffer operations whatever the number of layers. :meth:`Optimizer.update`
-takes a network and its ``(dW, db)`` as the seed writes them.
+They are pure update rules: no optimizer imports an engine. A compiled backend that fuses a
+rule into one pass looks it up by the optimizer's :attr:`~Optimizer.name` (a subclass that
+changes the rule sets its own name). Every optimizer works on flat buffers (``Network.theta``
+and a gradient laid out like it), so a step is a handful of whole-buffer operations whatever the
+number of layers. :meth:`Optimizer.update` takes a network and its ``(dW, db)`` as the seed
+writes them. ``mu`` is the momentum.
 
 ======================  =====================================================================
 ``GradientDescent``     ``w <- w - eta dC/dw``  (seed, "Standard gradient descent")
-``Momentum``            ``Delta w^t = -eta dC/dw + alpha Delta w^(t-1)``, ``w <- w + Delta w^t``
+``Momentum``            ``Delta w^t = -eta dC/dw + mu Delta w^(t-1)``, ``w <- w + Delta w^t``
                         (seed, "A weight update with momentum")
 ``Momentum(nesterov)``  ``v <- mu v - eta g``, ``w <- w + mu v - eta g`` (Sutskever et al. 2013)
 ``Adam``                ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
@@ -22,20 +25,11 @@ from typing import Any
 import numpy as np
 
 
-def _fused(theta: np.ndarray, *arrays: np.ndarray):
-    """The compiled kernels when the numba engine is on and the buffers suit them, else None."""
-    from chainrule._fast import kernels
-
-    k = kernels()
-    if k is None or theta.ndim != 1 or not theta.flags.c_contiguous:
-        return None
-    if any(a.dtype != theta.dtype or a.shape != theta.shape for a in arrays):
-        return None
-    return k
-
-
 class Optimizer:
     """The base class: ``learning_rate`` may be changed between steps (schedules do)."""
+
+    #: the rule's name, by which a compiled backend finds its fused form (None: no fused form)
+    name: str | None = None
 
     def __init__(self, learning_rate: float) -> None:
         if not learning_rate > 0:
@@ -55,6 +49,9 @@ class Optimizer:
             gb[m][...] = db[m]
         self.step(net.theta, grad)
 
+    def init_state(self, theta: np.ndarray) -> None:
+        """Allocate the state (velocity, moments) for parameters shaped like ``theta``, if none."""
+
     def state(self) -> dict[str, Any]:
         """The optimizer's state (moments, step count) for checkpoints."""
         return {}
@@ -71,6 +68,8 @@ class GradientDescent(Optimizer):
     array([0., 3.])
     """
 
+    name = "gradient_descent"
+
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         theta -= self.learning_rate * grad  # w <- w - eta dC/dw
 
@@ -78,13 +77,15 @@ class GradientDescent(Optimizer):
 class Momentum(Optimizer):
     """Gradient descent with momentum, the seed's rule (or Nesterov's with ``nesterov=True``).
 
-    ``Delta w^t = -eta dC/dw + alpha Delta w^(t-1)``; ``w <- w + Delta w^t``.
+    ``Delta w^t = -eta dC/dw + mu Delta w^(t-1)`` (``mu`` the momentum); ``w <- w + Delta w^t``.
 
     >>> theta = np.zeros(1); opt = Momentum(0.1, momentum=0.9)
     >>> opt.step(theta, np.ones(1)); opt.step(theta, np.ones(1))
     >>> theta  # -0.1, then -0.1 + 0.9 * -0.1
     array([-0.29])
     """
+
+    name = "momentum"
 
     def __init__(self, learning_rate: float, momentum: float = 0.9, nesterov: bool = False) -> None:
         super().__init__(learning_rate)
@@ -94,17 +95,15 @@ class Momentum(Optimizer):
         self.nesterov = bool(nesterov)
         self.velocity: np.ndarray | None = None
 
-    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+    def init_state(self, theta: np.ndarray) -> None:
         if self.velocity is None:
             self.velocity = np.zeros_like(theta)
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        self.init_state(theta)
         v, eta, mu = self.velocity, self.learning_rate, self.momentum
-        fused = _fused(theta, grad, v)
-        if fused is not None:  # the same two lines in one pass (chainrule._kernels)
-            dt = theta.dtype.type
-            fused.momentum_step(theta, grad, v, dt(mu), dt(eta), self.nesterov)
-            return
         v *= mu
-        v -= eta * grad  # Delta w^t = -eta dC/dw + alpha Delta w^(t-1)
+        v -= eta * grad  # Delta w^t = -eta dC/dw + mu Delta w^(t-1)
         if self.nesterov:
             theta += mu * v - eta * grad  # look ahead along the new velocity
         else:
@@ -125,6 +124,8 @@ class Adam(Optimizer):
     array([-0.1])
     """
 
+    name = "adam"
+
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -144,20 +145,20 @@ class Adam(Optimizer):
         self.v: np.ndarray | None = None
         self._buffer: np.ndarray | None = None
 
-    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+    def init_state(self, theta: np.ndarray) -> None:
         if self.m is None:
             self.m, self.v = np.zeros_like(theta), np.zeros_like(theta)
+
+    def step_size(self, t: int) -> float:
+        """``eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)``: the bias corrections of step ``t``."""
+        return self.learning_rate * float(np.sqrt(1 - self.beta_2**t)) / (1 - self.beta_1**t)
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        self.init_state(theta)
         if self._buffer is None or self._buffer.shape != theta.shape:
             self._buffer = np.empty_like(theta)
         b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._buffer
         self.t += 1
-        fused = _fused(theta, grad, m, v)
-        if fused is not None:  # the lines below in one pass over the buffers (chainrule._kernels)
-            dt = theta.dtype.type
-            eta_t = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-            c1, c2 = dt(1 - b1), dt(1 - b2)
-            fused.adam_step(theta, grad, m, v, dt(b1), c1, dt(b2), c2, dt(self.epsilon), dt(eta_t))
-            return
         # m <- b1 m + (1 - b1) g
         m *= b1
         np.multiply(grad, 1 - b1, out=tmp)
@@ -168,7 +169,7 @@ class Adam(Optimizer):
         tmp *= 1 - b2
         v += tmp
         # w <- w - eta_t m / (sqrt(v) + eps), eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)
-        eta_t = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        eta_t = self.step_size(self.t)
         np.sqrt(v, out=tmp)
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)

@@ -16,7 +16,17 @@ from chainrule.cli.common import debug_parent
 
 #: the command modules of ``chainrule.cli``, in the order ``--help`` lists them; adding a
 #: command is adding its module's name here
-COMMANDS = ["train", "predict", "evaluate", "explain", "plot", "demo", "calc", "export", "playground"]
+COMMANDS = [
+    "train",
+    "predict",
+    "evaluate",
+    "explain",
+    "plot",
+    "demo",
+    "calc",
+    "export",
+    "playground",
+]
 
 #: exit status after Ctrl-C (128 + SIGINT), as a shell reports it
 INTERRUPTED = 130

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import __version__
 from chainrule.persistence.atomic import atomic_write
 from chainrule.persistence.format import (
     ARRAY_NAME,
@@ -26,6 +25,7 @@ from chainrule.persistence.format import (
     SAFE_KINDS,
     check_depth,
 )
+from chainrule.version import VERSION
 
 __all__ = ["write_archive"]
 
@@ -64,7 +64,7 @@ def write_archive(
     doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "chainrule_version": __version__,
+        "chainrule_version": VERSION,
         **meta,
         "arrays": {
             name: {"file": f"{name}.npy", "dtype": a.dtype.str, "shape": list(a.shape)}

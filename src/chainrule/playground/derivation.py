@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import Network
+from chainrule.network import Network
 from chainrule.optimizers import Optimizer
 
 

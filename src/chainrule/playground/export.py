@@ -9,7 +9,8 @@ import os
 import tempfile
 from typing import Any
 
-from chainrule import Network, save
+from chainrule.network import Network
+from chainrule.persistence import save
 
 _SOLVER_ARGS = {
     "sgd": 'solver="sgd", momentum=0.0',

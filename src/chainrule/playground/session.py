@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import Network, get_activation
+from chainrule.activations import get_activation
+from chainrule.network import Network
 from chainrule.optimizers import Adam, GradientDescent, Momentum, Optimizer
 from chainrule.playground import views
 from chainrule.playground.config import (

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import Network, get_activation
+from chainrule.activations import get_activation
+from chainrule.network import Network
 from chainrule.playground.data import FEATURES, RADIUS, make_features
 
 #: points per side of the output heat map, and of each neuron's small one

@@ -1,109 +1,24 @@
-"""numba kernels for :mod:`chainrule._fast` (imported only when numba is installed).
+"""The compiled backend's kernels: the equations of :mod:`chainrule.engine.reference`, fused.
 
-Each kernel is the equation of the NumPy reference written as one loop, in the same order of
-operations and in the arrays' own precision (scalars are cast to it by the callers), so the
-optimizer kernels reproduce the reference bit for bit, and :func:`cost_and_gradient` (a whole
-minibatch in one call) up to the order of the sums in the matrix products.
+Each kernel is a reference equation written as one loop, in the same order of operations and in
+the arrays' own precision (scalars are cast to it by the callers), so the optimizer kernels
+reproduce the update rules of :mod:`chainrule.optimizers` bit for bit, and
+:func:`cost_and_gradient` (a whole minibatch in one call) the reference engine up to the order
+of the sums in the matrix products. This module and the reference engine are the only places an
+equation of the derivation is written.
 """
 
 from __future__ import annotations
 
-import ctypes
 import math
-from pathlib import Path
 
 import numpy as np
-from llvmlite import binding
-from numba import carray, cfunc, from_dtype, njit, types
+from numba import njit
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-
-# -- BLAS from compiled code: numpy's own --------------------------------------------------------
-# The products of the compiled kernels call cblas_sgemm / cblas_dgemm of the BLAS numpy was built
-# with, as numpy's matmul does. numba's np.dot would call scipy's, which the PyPI wheels bundle as
-# a second OpenBLAS with its own threads: with 2 BLAS threads, the two libraries' idle threads
-# spin on the same cores, and the first numpy products after a fit took 50 to 80 ms longer.
-
-_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+from chainrule.engine.blas import JIT, NO_TRANS, TRANS, gemm
 
 
-def _gemm_signature(dtype) -> types.Signature:
-    """cblas_?gemm with 64-bit integers (ILP64): order, transA, transB, M, N, K, alpha, A, lda,
-    B, ldb, beta, C, ldc."""
-    i32, i64, ptr, real = types.int32, types.int64, types.voidptr, from_dtype(np.dtype(dtype))
-    return types.void(i32, i32, i32, i64, i64, i64, real, ptr, i64, ptr, i64, real, ptr, i64)
-
-
-def _numpy_cblas_gemm(letter: str) -> int | None:
-    """The address of ``cblas_<letter>gemm`` (ILP64) in the BLAS numpy loaded, or None."""
-    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
-        from numpy._core import _multiarray_umath
-    else:  # pragma: no cover - numpy 1 (whose numpy._core is a shim of .py files)
-        from numpy.core import _multiarray_umath
-    folder = Path(np.__file__).parent
-    libraries = [_multiarray_umath.__file__]  # dlsym searches its dependencies too
-    for libs in (folder.parent / "numpy.libs", folder / ".dylibs"):  # Windows, macOS wheels
-        libraries += sorted(str(f) for f in libs.glob("*openblas*")) if libs.is_dir() else []
-    for library in libraries:
-        try:
-            handle = ctypes.CDLL(library)
-        except OSError:
-            continue
-        for name in (f"scipy_cblas_{letter}gemm64_", f"cblas_{letter}gemm64_"):
-            function = getattr(handle, name, None)
-            if function is not None:
-                return ctypes.cast(function, ctypes.c_void_p).value
-    return None
-
-
-def _gemm_by_numba(dtype):
-    """cblas_?gemm's signature and ``C = op(A) op(B)`` (alpha 1, beta 0: all the kernels ask,
-    row-major, each leading dimension the row's length) with numba's np.dot: used where numpy's
-    BLAS exports no ILP64 cblas_?gemm."""
-
-    @cfunc(_gemm_signature(dtype), cache=True)
-    def gemm(order, transa, transb, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc):
-        C = carray(pc, (M, N), dtype)
-        if transa == _NO_TRANS and transb == _NO_TRANS:
-            np.dot(carray(pa, (M, K), dtype), carray(pb, (K, N), dtype), C)
-        elif transa == _NO_TRANS:
-            np.dot(carray(pa, (M, K), dtype), carray(pb, (N, K), dtype).T, C)
-        elif transb == _NO_TRANS:
-            np.dot(carray(pa, (K, M), dtype).T, carray(pb, (K, N), dtype), C)
-        else:
-            np.dot(carray(pa, (K, M), dtype).T, carray(pb, (N, K), dtype).T, C)
-
-    return gemm
-
-
-_fallbacks = []  # the stand-ins in use, kept alive as long as the kernels may call them
-for _letter, _dtype in (("s", np.float32), ("d", np.float64)):
-    _address = _numpy_cblas_gemm(_letter)
-    if _address is None:
-        _fallbacks.append(_gemm_by_numba(_dtype))
-        _address = _fallbacks[-1].address
-    binding.add_symbol(f"chainrule_cblas_{_letter}gemm", _address)
-_sgemm = types.ExternalFunction("chainrule_cblas_sgemm", _gemm_signature(np.float32))
-_dgemm = types.ExternalFunction("chainrule_cblas_dgemm", _gemm_signature(np.float64))
-
-
-@njit(**_JIT)
-def _gemm(transa, transb, A, B, C):  # pragma: no cover - compiled
-    """``C = op(A) op(B)`` for C-contiguous matrices, ``op`` the transpose where ``trans*`` is
-    ``_TRANS``: one call to numpy's BLAS."""
-    M, N = C.shape
-    K = A.shape[0] if transa == _TRANS else A.shape[1]
-    lda, ldb = A.shape[1], B.shape[1]
-    if C.itemsize == 4:  # float32
-        one, zero = np.float32(1), np.float32(0)
-        _sgemm(_ROW_MAJOR, transa, transb, M, N, K, one, A.ctypes, lda, B.ctypes, ldb, zero,
-               C.ctypes, N)  # fmt: skip
-    else:
-        _dgemm(_ROW_MAJOR, transa, transb, M, N, K, 1.0, A.ctypes, lda, B.ctypes, ldb, 0.0,
-               C.ctypes, N)  # fmt: skip
-
-
-@njit(**_JIT)
+@njit(**JIT)
 def adam_step(theta, grad, m, v, b1, c1, b2, c2, eps, eta_t):  # pragma: no cover - compiled
     """``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``, ``w <- w - eta_t m/(sqrt(v)+eps)``
     in one pass (``c1 = 1 - b1``, ``c2 = 1 - b2``)."""
@@ -116,7 +31,14 @@ def adam_step(theta, grad, m, v, b1, c1, b2, c2, eps, eta_t):  # pragma: no cove
         theta[i] -= mi / (math.sqrt(vi) + eps) * eta_t
 
 
-@njit(**_JIT)
+@njit(**JIT)
+def descent_step(theta, grad, eta):  # pragma: no cover - compiled
+    """``w <- w - eta dC/dw`` in one pass."""
+    for i in range(theta.size):
+        theta[i] -= eta * grad[i]
+
+
+@njit(**JIT)
 def momentum_step(theta, grad, vel, mu, eta, nesterov):  # pragma: no cover - compiled
     """``Delta w = mu Delta w - eta g``; ``w <- w + Delta w`` (or Nesterov's look-ahead)."""
     for i in range(theta.size):
@@ -129,11 +51,11 @@ def momentum_step(theta, grad, vel, mu, eta, nesterov):  # pragma: no cover - co
             theta[i] += vi
 
 
-# -- one minibatch: Network._cost_and_gradient as one compiled call ------------------------------
+# -- one minibatch: the reference engine's equations as one compiled call -----------------------
 
 
-@njit(**_JIT)
-def _bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
+@njit(**JIT)
+def bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
     """``z = Z + b``, ``a = sigma(z)`` into ``A`` and ``sigma'(z)`` into ``T``, for the hidden
     codes identity 0, relu 1, tanh 2, sigmoid 3 (``Z`` is left without its bias)."""
     n, k = Z.shape
@@ -159,13 +81,13 @@ def _bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
                 T[i, j] = one
 
 
-@njit(**_JIT)
-def _times_transpose(a, W, Z, WT, blas):  # pragma: no cover - compiled
+@njit(**JIT)
+def times_transpose(a, W, Z, WT, blas):  # pragma: no cover - compiled
     """``Z = a W^T``: each row ``z_i = W a_i``. With ``blas``, one BLAS call; else loops with a
     contiguous inner loop (``z_i = sum_k a_ik W[:, k]``, ``W^T`` copied into the flat buffer
     ``WT``), faster than BLAS on small matrices."""
     if blas:
-        _gemm(_NO_TRANS, _TRANS, a, W, Z)
+        gemm(NO_TRANS, TRANS, a, W, Z)
         return
     n_out, n_in = W.shape
     WT = WT[: n_in * n_out].reshape((n_in, n_out))
@@ -182,11 +104,11 @@ def _times_transpose(a, W, Z, WT, blas):  # pragma: no cover - compiled
                     Z[i, j] += aik * WT[k, j]
 
 
-@njit(**_JIT)
-def _transpose_times(D, a, dW, blas):  # pragma: no cover - compiled
+@njit(**JIT)
+def transpose_times(D, a, dW, blas):  # pragma: no cover - compiled
     """``dW = D^T a``: the sum over the rows of ``delta_i a_i^T``."""
     if blas:
-        _gemm(_TRANS, _NO_TRANS, D, a, dW)
+        gemm(TRANS, NO_TRANS, D, a, dW)
         return
     dW[:, :] = 0
     for i in range(D.shape[0]):
@@ -197,11 +119,11 @@ def _transpose_times(D, a, dW, blas):  # pragma: no cover - compiled
                     dW[j, k] += d * a[i, k]
 
 
-@njit(**_JIT)
-def _times(D, W, out, blas):  # pragma: no cover - compiled
+@njit(**JIT)
+def times(D, W, out, blas):  # pragma: no cover - compiled
     """``out = D W``: each row ``W^T delta_i``."""
     if blas:
-        _gemm(_NO_TRANS, _NO_TRANS, D, W, out)
+        gemm(NO_TRANS, NO_TRANS, D, W, out)
         return
     for i in range(D.shape[0]):
         for k in range(W.shape[1]):
@@ -213,8 +135,8 @@ def _times(D, W, out, blas):  # pragma: no cover - compiled
                     out[i, k] += d * W[j, k]
 
 
-@njit(**_JIT)
-def _output(code, Z, b, Y, w, A, D):  # pragma: no cover - compiled
+@njit(**JIT)
+def output_layer(code, Z, b, Y, w, A, D):  # pragma: no cover - compiled
     """``z^L = Z + b^L``, ``a^L``, ``delta^L = (a^L - y) w_i`` and ``sum_i w_i C_i`` for the
     output codes 0 identity + squared error, 1 softmax + categorical cross-entropy, 2 sigmoid +
     binary cross-entropy (each cost from the logits ``z^L``, as the reference computes it)."""
@@ -254,22 +176,22 @@ def _output(code, Z, b, Y, w, A, D):  # pragma: no cover - compiled
     return cost
 
 
-@njit(**_JIT)
-def _block(buffer, offsets, m, rows, cols):  # pragma: no cover - compiled
+@njit(**JIT)
+def block(buffer, offsets, m, rows, cols):  # pragma: no cover - compiled
     """Layer ``m``'s ``rows x cols`` block of a flat buffer."""
     return buffer[offsets[m] : offsets[m] + rows * cols].reshape((rows, cols))
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def cost_and_gradient(  # pragma: no cover - compiled
     Xb, Yb, w, n_b, theta, grad, sizes, hidden, out_code, alpha, work, WT, blas
 ):
-    """``MinibatchEngine.cost_and_gradient`` for built-in networks, as one call: the cost of the
+    """The reference engine's cost and gradient for built-in networks, as one call: the cost of the
     minibatch ``Xb``, ``Yb`` (rows weighted by ``w``, summing to 1; ``n_b`` their weight before
     scaling) and its gradient in ``grad``, laid out like ``theta`` (W^1, b^1, W^2, ...).
 
-    ``hidden``: a code per hidden layer (see :func:`_bias_activate`); ``out_code``: see
-    :func:`_output`. ``work`` holds ``4 * len(Xb) * sum(sizes[1:])`` values (``z``, ``a``,
+    ``hidden``: a code per hidden layer (see :func:`bias_activate`); ``out_code``: see
+    :func:`output_layer`. ``work`` holds ``4 * len(Xb) * sum(sizes[1:])`` values (``z``, ``a``,
     ``sigma'(z)``, ``delta`` of every layer). The products are BLAS calls with ``blas``, loops
     otherwise (``WT``: room for the largest ``W^T``).
     """
@@ -289,21 +211,21 @@ def cost_and_gradient(  # pragma: no cover - compiled
     cost = 0.0  # sum_i w_i C_i, from the output layer
     for m in range(L):
         n_in, n_out = sizes[m], sizes[m + 1]
-        W = _block(theta, poff, m, n_out, n_in)
+        W = block(theta, poff, m, n_out, n_in)
         b = theta[poff[m] + n_out * n_in : poff[m + 1]]
-        Z, A = _block(Zs, offs, m, nb, n_out), _block(As, offs, m, nb, n_out)
-        _times_transpose(a, W, Z, WT, blas)
+        Z, A = block(Zs, offs, m, nb, n_out), block(As, offs, m, nb, n_out)
+        times_transpose(a, W, Z, WT, blas)
         if m < L - 1:
-            _bias_activate(hidden[m], Z, b, A, _block(Ts, offs, m, nb, n_out))
+            bias_activate(hidden[m], Z, b, A, block(Ts, offs, m, nb, n_out))
         else:
-            cost = _output(out_code, Z, b, Yb, w, A, _block(Ds, offs, m, nb, n_out))
+            cost = output_layer(out_code, Z, b, Yb, w, A, block(Ds, offs, m, nb, n_out))
         a = A
     # backward, from delta^L
     sumsq = 0.0  # sum_m ||W^m||^2, for the cost's L2 term
     for m in range(L - 1, -1, -1):
         n_in, n_out = sizes[m], sizes[m + 1]
-        W, dW = _block(theta, poff, m, n_out, n_in), _block(grad, poff, m, n_out, n_in)
-        D = _block(Ds, offs, m, nb, n_out)
+        W, dW = block(theta, poff, m, n_out, n_in), block(grad, poff, m, n_out, n_in)
+        D = block(Ds, offs, m, nb, n_out)
         if m == L - 1:
             db = grad[poff[m] + n_out * n_in : poff[m + 1]]
             for j in range(n_out):
@@ -311,20 +233,20 @@ def cost_and_gradient(  # pragma: no cover - compiled
             for i in range(nb):
                 for j in range(n_out):
                     db[j] += D[i, j]  # dC/db^L = delta^L, summed over the minibatch
-        a = Xb if m == 0 else _block(As, offs, m - 1, nb, n_in)
-        _transpose_times(D, a, dW, blas)  # dC/dW^m = delta^m a^(m-1)T, summed
+        a = Xb if m == 0 else block(As, offs, m - 1, nb, n_in)
+        transpose_times(D, a, dW, blas)  # dC/dW^m = delta^m a^(m-1)T, summed
         if alpha != 0:
             sumsq += add_scaled_sumsq(dW, W, dt(alpha / n_b))  # + alpha W^m / n
         if m > 0:
             # delta^(m-1) = (W^mT delta^m) o sigma'(z^(m-1)); dC/db^(m-1) = delta^(m-1), summed
-            Dp = _block(Ds, offs, m - 1, nb, n_in)
-            _times(D, W, Dp, blas)
+            Dp = block(Ds, offs, m - 1, nb, n_in)
+            times(D, W, Dp, blas)
             db = grad[poff[m - 1] + n_in * sizes[m - 1] : poff[m]]
-            mask_colsum(Dp, _block(Ts, offs, m - 1, nb, n_in), db)
+            mask_colsum(Dp, block(Ts, offs, m - 1, nb, n_in), db)
     return cost + 0.5 * alpha / n_b * sumsq
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def run_epoch(  # pragma: no cover - compiled
     X, Y, sw, order, theta, grad, sizes, hidden, out_code, alpha, opt_code, eta, p1, p2, eps,
     state1, state2, t0, Xb_all, Yb_all, wb_all, work, WT,
@@ -360,18 +282,16 @@ def run_epoch(  # pragma: no cover - compiled
             c1, c2 = dt(1 - p1), dt(1 - p2)
             adam_step(theta, grad, state1, state2, dt(p1), c1, dt(p2), c2, dt(eps), eta_t)
         elif opt_code == 0:
-            e = dt(eta)
-            for p in range(theta.size):
-                theta[p] -= e * grad[p]
+            descent_step(theta, grad, dt(eta))
         else:
             momentum_step(theta, grad, state1, dt(p1), dt(eta), opt_code == 2)
     return total, steps
 
 
-# -- pieces of the minibatch engine (chainrule._fast.MinibatchEngine) ---------------------------
+# -- pieces of the compiled backend (chainrule.engine.compiled) ---------------------------------
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def gather_rows(X, idx, out):  # pragma: no cover - compiled
     """``out[i] = X[idx[i]]``: the minibatch, copied into its buffer (and cast to its dtype:
     float32 data trains a float64 network without a float64 copy of the whole of ``X``).
@@ -385,7 +305,7 @@ def gather_rows(X, idx, out):  # pragma: no cover - compiled
             out[i, j] = X[r, j]
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def gather_minibatch(X, Y, sw, idx, Xb, Yb, w):  # pragma: no cover - compiled
     """The minibatch ``X[idx]``, ``Y[idx]`` (cast to the buffers' dtype) and ``w = sw[idx] /
     n_b`` in one call; returns ``n_b = sum_i sw[idx[i]]`` (``w`` is left unscaled if it is 0)."""
@@ -414,7 +334,7 @@ def add_scaled_sumsq(y, x, c):  # pragma: no cover - compiled
     return s
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def mask_colsum(D, T, db):  # pragma: no cover - compiled
     """``delta *= sigma'(z)`` (``T``, kept from the forward pass), then ``db = sum_i delta_i``
     (``dC/db^m``: the column sums), in one pass."""

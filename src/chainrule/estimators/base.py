@@ -1,0 +1,323 @@
+"""What the classifier and the regressor share: parameters, fitted attributes in
+scikit-learn's orientation, and ``fit`` as a walk down the layers: validate and encode
+(:mod:`~chainrule.estimators.inputs`) -> the training loop (:mod:`chainrule.training`) ->
+the engine, and back once with the fitted state."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.callback import CallbackSupportMixin, with_callbacks
+from sklearn.metrics import check_scoring
+from sklearn.utils.validation import check_is_fitted
+
+from chainrule.costs import Cost
+from chainrule.estimators.checkpoint import Checkpoints
+from chainrule.estimators.hooks import FitHooks
+from chainrule.estimators.inputs import InputValidation
+from chainrule.estimators.params import PARAMETER_CONSTRAINTS
+from chainrule.estimators.state import ModelState
+from chainrule.network import Network
+from chainrule.training import (
+    ArraySource,
+    EpochRunner,
+    LearningRateSchedule,
+    LoopSettings,
+    PlateauMonitor,
+    TrainingDivergedWarning,
+    TrainingRecord,
+    make_optimizer,
+    restart_generators,
+    train_epochs,
+    train_lbfgs,
+)
+
+#: scikit-learn's names for the output activations it uses
+SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic"}
+
+
+class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, BaseEstimator):
+    """The estimators' shared part; the subclasses define the target encoding."""
+
+    _parameter_constraints: dict = PARAMETER_CONSTRAINTS
+
+    def __init__(self, **params):
+        for name, value in params.items():
+            setattr(self, name, value)
+
+    # -- fitted attributes in scikit-learn's orientation --------------------------------------
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """``coefs_[i]`` is ``W^(i+1)`` transposed, ``(n_in, n_out)``: a view, not a copy."""
+        return [W.T for W in self.network_.W]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """``intercepts_[i]`` is ``b^(i+1)``: a view, not a copy."""
+        return list(self.network_.b)
+
+    @property
+    def n_layers_(self) -> int:
+        """Layers including the input and the output, as scikit-learn counts them."""
+        return len(self.network_.layer_sizes)
+
+    @property
+    def n_outputs_(self) -> int:
+        return self.network_.layer_sizes[-1]
+
+    @property
+    def out_activation_(self) -> str:
+        name = self.network_.activations[-1].name
+        return SKLEARN_OUTPUT_NAMES.get(name, name)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True  # multilabel and multi-output targets
+        return tags
+
+    # -- what the subclasses define ------------------------------------------------------------
+
+    def _cost_name(self) -> str | Cost:
+        raise NotImplementedError
+
+    def _default_output_activation(self) -> str:
+        raise NotImplementedError
+
+    def _encode_targets(self, y, first_call: bool, classes=None, dtype=np.float64) -> np.ndarray:
+        """The targets ``Y`` the network learns (one row per sample), in ``dtype``."""
+        raise NotImplementedError
+
+    def _default_score(self, X, y) -> float:
+        raise NotImplementedError
+
+    # -- fitting -------------------------------------------------------------------------------
+
+    @with_callbacks
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to ``X`` and ``y`` by backpropagation.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+            The cost becomes the weighted mean ``sum_i w_i C_i / sum_i w_i``.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        return self._fit(X, y, sample_weight)
+
+    def _build_network(self, n_features: int, n_outputs: int, dtype, rng) -> Network:
+        hidden = self._hidden_layer_sizes()
+        activation = self.activation
+        if isinstance(activation, list | tuple) and len(activation) != len(hidden):
+            raise ValueError(
+                f"activation lists {len(activation)} activations for "
+                f"{len(hidden)} hidden layers; give one per hidden layer, or one for all"
+            )
+        return Network(
+            [n_features, *hidden, n_outputs],
+            activation=activation,
+            output_activation=self.output_activation or self._default_output_activation(),
+            cost=self._cost_name(),
+            alpha=self.alpha,
+            init=self.init,
+            dtype=dtype,
+            random_state=rng,
+        )
+
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
+        if incremental and self.solver == "lbfgs":
+            raise ValueError("partial_fit is not available for solver='lbfgs'; use fit")
+        if self.early_stopping and not incremental and self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True needs validation samples, but validation_fraction=0; "
+                "set it in (0, 1), e.g. 0.1"
+            )
+        X, y = self._validate_input(X, y, first_call)
+        dtype = self._training_dtype(X)  # X may be float32 for a float64 network
+        Y = self._encode_targets(y, first_call, classes, dtype)
+        sw = self._sample_weight(sample_weight, y, X.shape[0], dtype)
+        self._blew_up = False
+        resumed = self._resume_from_checkpoint(X, Y, sw, incremental)
+        if resumed == "finished":
+            return self
+        first_call = first_call and not resumed
+        n_runs = self.n_init if first_call and not incremental else 1
+        rngs = restart_generators(self.random_state, n_runs)
+        record = None if first_call else self._continued_record()
+        validation = None
+        if self.early_stopping and not incremental:
+            if not resumed:
+                rng = rngs[0] if first_call else record.rng
+                self._split_seed = int(rng.integers(np.iinfo(np.int32).max))
+            X, Y, sw, y, validation = self._split_validation(X, Y, sw, y, self._split_seed)
+        ctx = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter * n_runs)
+        ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        best = None
+        for run, run_rng in enumerate(rngs):
+            if first_call:
+                self.network_ = self._build_network(X.shape[1], Y.shape[1], dtype, run_rng)
+                record = self._new_record(run_rng)
+            if not resumed:
+                record.rng = run_rng
+            self._publish(record)
+            source = ArraySource(X, Y, sw, self._batch_size(X.shape[0]), self.shuffle)
+            hooks = FitHooks(
+                self, ctx, X, y,
+                validate=self._validation_step(validation),
+                diverged=self._warn_diverged,
+                publish=lambda: self._publish(self._record),
+                checkpoint=self._write_checkpoint,
+                reconstruction=self._reconstruction,
+            )  # fmt: skip
+            interrupted = self._train(source, record, hooks, incremental)
+            self._publish(record)
+            criterion = self._run_criterion()
+            if best is None or criterion > best[0]:
+                best = (criterion, run, self.network_, record)
+            if interrupted:
+                break
+        if len(rngs) > 1:
+            self.network_ = best[2]
+            self._publish(best[3])
+            self.best_run_ = best[1]
+        self._check_outputs_finite(X)
+        ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
+        return self
+
+    def _new_record(self, rng) -> TrainingRecord:
+        monitor = PlateauMonitor(self.tol, higher_is_better=self.early_stopping)
+        record = TrainingRecord(monitor=monitor, rng=rng)
+        record.validation_scores = [] if self.early_stopping else None
+        record.validation_loss_curve = [] if self.early_stopping else None
+        record.best_loss = None if self.early_stopping else np.inf
+        return record
+
+    def _continued_record(self) -> TrainingRecord:
+        """The record of the fit so far (warm start, partial_fit), or one rebuilt from the
+        fitted attributes of a loaded model."""
+        record = self.__dict__.get("_record")
+        if record is None:
+            monitor = PlateauMonitor(self.tol, higher_is_better=self.early_stopping)
+            record = self._record_from_attributes(
+                monitor, restart_generators(self.random_state, 1)[0]
+            )
+        return record
+
+    def _run_criterion(self) -> float:
+        """Higher is better: the best validation score, or minus the final training loss."""
+        if self.early_stopping and self.solver != "lbfgs":
+            return self.best_validation_score_
+        return -self.loss_
+
+    def _train(self, source, record, hooks, incremental: bool) -> bool:
+        """Train one run; returns whether a KeyboardInterrupt stopped it."""
+        net = self.network_
+        if self.solver == "lbfgs":
+            on_iteration = hooks.lbfgs_begin()
+            interrupted = train_lbfgs(
+                net, source, record, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
+                verbose=bool(self.verbose), on_iteration=on_iteration,
+                warn_diverged=self._warn_diverged,
+            )  # fmt: skip
+            hooks.lbfgs_end()
+            return interrupted
+        resuming = self.__dict__.pop("_resuming", False)
+        if record.optimizer is None or not (incremental or resuming):
+            record.optimizer = self._make_optimizer()
+        kind = self.learning_rate if self.solver == "sgd" else "constant"
+        settings = LoopSettings(
+            epochs=1 if incremental else self.max_iter - (record.n_iter if resuming else 0),
+            schedule=LearningRateSchedule(kind, self.learning_rate_init, self.power_t),
+            n_iter_no_change=self.n_iter_no_change, tol=self.tol, incremental=incremental,
+            early_stopping=self.early_stopping, verbose=bool(self.verbose),
+            checkpoint_every=None if self.checkpoint is None else self.checkpoint_every,
+            max_iter=self.max_iter,
+        )  # fmt: skip
+        return train_epochs(EpochRunner(net, source, self.max_grad_norm), record, settings, hooks)
+
+    def _make_optimizer(self):
+        return make_optimizer(
+            self.solver, learning_rate_init=self.learning_rate_init, momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum, beta_1=self.beta_1, beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )  # fmt: skip
+
+    def _check_outputs_finite(self, X) -> None:
+        """After a blow-up, the weights kept must give finite outputs on the training data."""
+        if not self._blew_up:
+            return
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            finite = np.isfinite(self.network_.forward(X, validate=False)).all()
+        if not finite:
+            raise ValueError(
+                "training diverged, and even the weights it started from give infinite or NaN "
+                "outputs on the training data: the features are too large for the network "
+                f"({self.network_.dtype.name}). Scale them (e.g. StandardScaler) and fit again."
+            )
+
+    def _warn_diverged(self, cost: float) -> None:
+        self._blew_up = True
+        if self.solver == "lbfgs":
+            where, advice = "L-BFGS", "Scale the features (e.g. StandardScaler) or raise alpha."
+        else:
+            where = f"epoch {self._record.n_iter + 1}"
+            advice = (
+                "Scale the features (e.g. StandardScaler), lower learning_rate_init (now "
+                f"{self._record.optimizer.learning_rate:g}), or set max_grad_norm to clip the "
+                "gradients."
+            )
+        warnings.warn(
+            f"training diverged in {where}: the cost became {cost}. Training stopped and the "
+            f"last weights known to give a finite cost were restored. {advice}",
+            TrainingDivergedWarning,
+            stacklevel=6,
+        )
+
+    def _validation_step(self, validation):
+        """``() -> (score, loss)`` on the held-out samples, or ``() -> None`` without them."""
+        if not self.early_stopping or validation is None:
+            return lambda: None
+        return lambda: self._validate(validation)
+
+    def _validate(self, validation) -> tuple[float, float]:
+        X_val, Y_val, sw_val, y_val = validation
+        w_sum = float(sw_val.sum())
+        val_loss = self.network_.batch_cost(X_val, Y_val, sw_val / w_sum, w_sum)
+        if self.scoring == "loss":
+            return -val_loss, val_loss
+        if self.scoring is None:
+            return self._default_score(X_val, y_val), val_loss
+        return float(check_scoring(self, self.scoring)(self, X_val, y_val)), val_loss
+
+    def _reconstruction(self):
+        """The fitted attributes a callback's ``fitted_estimator`` needs at this point."""
+        return {"network_": self.network_.copy()}
+
+    # -- predicting ---------------------------------------------------------------------------
+
+    def _predict_output(self, X) -> np.ndarray:
+        """``a^L`` for each row of ``X``."""
+        X = self._checked_input(X)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self.network_.forward(X, validate=False)
+
+    def _logits(self, X) -> np.ndarray:
+        """``beta z^L``: the output activation's argument (scaled by a sigmoid's slope)."""
+        X = self._checked_input(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            zL = self.network_.logits(X, validate=False)
+            return zL * self.network_.activations[-1].link_scale
+
+    def _output_name(self) -> str:
+        check_is_fitted(self, "network_")
+        return self.network_.activations[-1].name

@@ -1,0 +1,137 @@
+"""Checkpoints: the whole training state, written atomically, to resume a fit from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import issparse
+
+from chainrule.estimators.state import json_scalar
+from chainrule.persistence import ModelFormatError, read_archive, write_archive
+from chainrule.training import (
+    PlateauMonitor,
+    generator_from_state,
+    generator_state,
+    optimizer_payload,
+    restore_optimizer,
+)
+
+
+class Checkpoints:
+    """Writing and resuming checkpoints (a mixin of :class:`~chainrule.estimators.base.BaseMLP`)."""
+
+    #: parameters that may differ between a checkpoint and the estimator that resumes it
+    _RESUMABLE_CHANGES = frozenset(
+        {"checkpoint", "checkpoint_every", "resume", "verbose", "max_iter"}
+    )
+
+    def _write_checkpoint(self, finished: bool) -> None:
+        """The model file of :meth:`save` plus the optimizer's moments, the random generator,
+        the early-stopping monitor and the epoch: everything an exact resume needs."""
+        meta, arrays = self.to_payload()
+        record = self._record
+        opt_meta, opt_arrays = optimizer_payload(record.optimizer)
+        monitor = record.monitor
+        meta["training"] = {
+            "finished": finished,
+            "steps": record.steps,
+            "split_seed": getattr(self, "_split_seed", None),
+            "rng": generator_state(record.rng),
+            "optimizer": opt_meta,
+            "monitor": {
+                "best": monitor.best,
+                "best_epoch": monitor.best_epoch,
+                "stale_epochs": monitor.stale_epochs,
+            },
+            "data": self._data_fingerprint,
+        }
+        arrays.update({f"train.optimizer.{k}": v for k, v in opt_arrays.items()})
+        if monitor.best_theta is not None:
+            arrays["train.best_theta"] = monitor.best_theta
+        write_archive(self.checkpoint, {"kind": type(self).__name__, **meta}, arrays)
+
+    def _resume_from_checkpoint(self, X, Y, sw, incremental: bool):
+        """With ``checkpoint`` set: False to train from the start, True to go on from the
+        checkpoint's state (``resume=True`` and the file exists), ``"finished"`` when the
+        checkpointed fit had already ended."""
+        if self.checkpoint is None:
+            return False
+        if incremental or self.solver == "lbfgs" or self.n_init != 1:
+            raise ValueError(
+                "checkpoint needs fit (not partial_fit) with solver='sgd' or 'adam' and n_init=1"
+            )
+        self._param_config()  # a parameter a file cannot hold fails now, not after an epoch
+        self._data_fingerprint = fingerprint(X, Y, sw)
+        if not (self.resume and Path(self.checkpoint).exists()):
+            return False
+        meta, arrays = read_archive(self.checkpoint)
+        training = meta.pop("training", None)
+        if meta.pop("kind") != type(self).__name__ or not isinstance(training, dict):
+            raise ModelFormatError(
+                f"{self.checkpoint} is not a checkpoint of a {type(self).__name__}"
+            )
+        mine = json.loads(json.dumps(self._param_config(), default=json_scalar))  # as stored
+        changed = [
+            k
+            for k, v in meta["params"].items()
+            if k not in self._RESUMABLE_CHANGES and mine.get(k) != v
+        ]
+        if changed:
+            name = changed[0]
+            raise ValueError(
+                f"{self.checkpoint} was written with {name}={meta['params'][name]!r}, but this "
+                f"estimator has {name}={mine.get(name)!r}; resume with the same parameters "
+                "(only max_iter, verbose and the checkpoint settings may change)"
+            )
+        if training["data"] != self._data_fingerprint:
+            raise ValueError(
+                f"{self.checkpoint} was written while training on other data; resume with the "
+                "same X, y and sample_weight, or delete the checkpoint to start afresh"
+            )
+        self._restore_training(meta, arrays, training)
+        if training["finished"]:
+            return "finished"
+        self._resuming = True
+        return True
+
+    def _restore_training(self, meta: dict, arrays: dict, training: dict) -> None:
+        """The fitted attributes and the training record of a checkpoint."""
+        saved = type(self).from_payload(meta, arrays)
+        self.__dict__.update(
+            {
+                k: v
+                for k, v in vars(saved).items()
+                if k.endswith("_") or k in ("_label_binarizer", "_y_ndim")
+            }
+        )
+        self._split_seed = training["split_seed"]
+        optimizer = self._make_optimizer()
+        prefix = "train.optimizer."
+        restore_optimizer(
+            optimizer,
+            training["optimizer"],
+            {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)},
+        )
+        monitor = PlateauMonitor(self.tol, higher_is_better=self.early_stopping)
+        monitor.best = float(training["monitor"]["best"])
+        monitor.best_epoch = int(training["monitor"]["best_epoch"])
+        monitor.stale_epochs = int(training["monitor"]["stale_epochs"])
+        if "train.best_theta" in arrays:
+            monitor.best_theta = arrays["train.best_theta"].copy()
+        record = self._record_from_attributes(monitor, generator_from_state(training["rng"]))
+        record.optimizer = optimizer
+        record.steps = int(training["steps"])
+        self._publish(record)
+
+
+def fingerprint(X, Y, sw) -> str:
+    """A digest of the training data, so that a checkpoint resumes only on the same data."""
+    digest = hashlib.blake2b(digest_size=16)
+    for a in (X.data, X.indices, X.indptr) if issparse(X) else (X,):
+        digest.update(np.ascontiguousarray(a))
+    for a in (Y, sw):
+        digest.update(np.ascontiguousarray(a))
+    return digest.hexdigest()

@@ -1,0 +1,251 @@
+"""``MLPClassifier``: the seed's MLP for class labels, as scikit-learn's."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax
+from sklearn.base import ClassifierMixin
+from sklearn.callback import with_callbacks
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted
+
+from chainrule.estimators.base import BaseMLP
+from chainrule.estimators.params import PARAMETER_CONSTRAINTS
+from chainrule.persistence import ModelFormatError
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier trained by backpropagation.
+
+    Binary targets use one sigmoid output and the binary cross-entropy; several classes a
+    softmax output and the categorical cross-entropy; multilabel targets one sigmoid per label.
+    Parameters are scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`'s, with the
+    same defaults, plus:
+
+    Parameters
+    ----------
+    activation : str, Activation or list, default="relu"
+        The hidden layers' activation: a name (``"logistic"`` is the sigmoid), a
+        :class:`chainrule.Activation`, or one per hidden layer.
+    output_activation : str or Activation, optional
+        By default ``"sigmoid"`` (binary, multilabel) or ``"softmax"`` (multiclass).
+    n_init : int, default=1
+        Train from this many initial weights and keep the best run (lowest final training loss,
+        or best validation score with early stopping). The first run is the one ``n_init=1``
+        makes with the same ``random_state``.
+    init : {"glorot_uniform", "he_normal", "normal"}, optional
+        Weight initialisation (by default He for the ReLU family, Glorot otherwise).
+    scoring : str, callable or None, default=None
+        What early stopping watches: ``None`` for accuracy, ``"loss"`` for the validation loss,
+        or any scikit-learn scorer.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the cost, as in scikit-learn's linear models.
+    dtype : {"float32", "float64"} or None, default=None
+        The precision; by default float32 input stays float32 and anything else is float64.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from chainrule import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    >>> clf.coefs_[0].shape
+    (4, 16)
+    """
+
+    _parameter_constraints: dict = {
+        **PARAMETER_CONSTRAINTS,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        output_activation=None,
+        n_init=1,
+        init=None,
+        scoring=None,
+        class_weight=None,
+        dtype=None,
+        max_grad_norm=None,
+        checkpoint=None,
+        checkpoint_every=1,
+        resume=False,
+    ):
+        params = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
+        super().__init__(**params)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _is_multiclass(self) -> bool:
+        return self._label_binarizer.y_type_ == "multiclass"
+
+    def _cost_name(self):
+        return "categorical_cross_entropy" if self._is_multiclass() else "binary_cross_entropy"
+
+    def _default_output_activation(self):
+        return "softmax" if self._is_multiclass() else "sigmoid"
+
+    def _encode_targets(self, y, first_call, classes=None, dtype=np.float64):
+        if first_call:
+            target_type = type_of_target(y, input_name="y")
+            if target_type not in ("binary", "multiclass", "multilabel-indicator"):
+                raise ValueError(
+                    f"Unknown label type: {target_type}; MLPClassifier takes binary, multiclass "
+                    "or multilabel-indicator targets (use MLPRegressor for continuous targets)"
+                )
+            self._label_binarizer = LabelBinarizer()
+            if classes is not None and target_type != "multilabel-indicator":
+                self._label_binarizer.fit(np.asarray(classes))
+                unknown = _unknown_labels(y, self._label_binarizer.classes_)
+                if unknown:
+                    raise ValueError(
+                        f"y contains labels not in classes: {unknown}; classes="
+                        f"{_plain(self._label_binarizer.classes_)} must list every label"
+                    )
+            elif target_type == "multilabel-indicator":
+                self._label_binarizer.fit(y)
+            else:  # the classes alone: LabelBinarizer.fit(y) would find them again, twice
+                self._label_binarizer.fit(np.unique(y))
+            self.classes_ = self._label_binarizer.classes_
+            if len(self.classes_) < 2 and target_type != "multilabel-indicator":
+                source = "classes" if classes is not None else "y"
+                raise ValueError(
+                    f"{source} has only one class ({_plain(self.classes_)[0]!r}); a classifier "
+                    "needs at least 2"
+                )
+        elif type_of_target(y) != "multilabel-indicator":
+            unknown = _unknown_labels(y, self.classes_)
+            if unknown:
+                raise ValueError(
+                    f"y contains labels not seen in the first call: {unknown}; "
+                    f"expected a subset of {_plain(self.classes_)}"
+                )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim == 2 or self._label_binarizer.y_type_.startswith("multilabel"):
+            return self._label_binarizer.transform(y).astype(dtype, copy=False)
+        # one-hot rows, as LabelBinarizer.transform (which takes ~4x as long): y_ik = 1 where
+        # y_i is class k; binary targets get one column, 1 for the second class
+        codes = np.searchsorted(self.classes_, y)  # every label is known (checked above)
+        if len(self.classes_) == 2:
+            return (codes == 1).astype(dtype).reshape(-1, 1)
+        Y = np.zeros((len(y), len(self.classes_)), dtype=dtype)
+        Y[np.arange(len(y)), codes] = 1
+        return Y
+
+    def _default_score(self, X, y) -> float:
+        return float(accuracy_score(y, self.predict(X)))
+
+    def _target_payload(self):
+        return {"y_type": self._label_binarizer.y_type_}, {"classes_": self.classes_}
+
+    def _restore_target_encoding(self, meta, arrays):
+        # a LabelBinarizer fitted on the saved classes, without refitting on data
+        self._label_binarizer = LabelBinarizer().fit(arrays["classes_"])
+        self._label_binarizer.y_type_ = meta["target"]["y_type"]
+        self.classes_ = self._label_binarizer.classes_
+
+    def _check_target_shape(self, n_outputs: int) -> None:
+        k = len(self.classes_)
+        expected = 1 if self._label_binarizer.y_type_ == "binary" else k
+        if n_outputs != expected:
+            raise ModelFormatError(
+                f"classes_ holds {k} classes ({self._label_binarizer.y_type_} targets), which "
+                f"need {expected} network output(s), but the network has {n_outputs}"
+            )
+
+    def transform_labels(self, y) -> np.ndarray:
+        """The network's targets for labels ``y``: one-hot rows (one column for binary)."""
+        check_is_fitted(self, "network_")
+        return self._label_binarizer.transform(y)
+
+    @with_callbacks
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch of minibatch updates on ``X``, ``y``.
+
+        ``classes`` (every label that will ever appear) is required on the first call for
+        binary and multiclass targets; a multilabel indicator ``y`` names its labels itself.
+        """
+        if not hasattr(self, "network_"):
+            self._validate_params()
+            if classes is None and type_of_target(y) != "multilabel-indicator":
+                raise ValueError("classes must be passed on the first call to partial_fit")
+        elif classes is not None and not np.array_equal(np.sort(classes), self.classes_):
+            raise ValueError(
+                f"classes={list(classes)} differs from the classes of the first call, "
+                f"{self.classes_.tolist()}"
+            )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``."""
+        if self._output_name() == "sigmoid" and self._label_binarizer.y_type_ == "binary":
+            # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
+            zL = self._logits(X)
+            return np.hstack([expit(-zL), expit(zL)])
+        proba = self._predict_output(X)
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """``log`` of :meth:`predict_proba`, computed from the logits so it stays finite."""
+        zL = self._logits(X)
+        if self._output_name() == "softmax":
+            return log_softmax(zL, axis=1)
+        if self._output_name() == "sigmoid":
+            if self._label_binarizer.y_type_ == "binary":
+                return np.hstack([log_expit(-zL), log_expit(zL)])  # log(1 - a) = log sigmoid(-z)
+            return log_expit(zL)
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
+        proba = self._predict_output(X)
+        if self._label_binarizer.y_type_ == "multiclass":
+            return self.classes_[np.argmax(proba, axis=1)]
+        return self._label_binarizer.inverse_transform(proba, threshold=0.5)
+
+
+def _plain(values) -> list:
+    """Labels as plain Python values, for messages (``[0, 1]``, not ``[np.int64(0), ...]``)."""
+    return np.asarray(values).tolist()
+
+
+def _unknown_labels(y, classes) -> list:
+    """The labels of ``y`` that are not among ``classes``, sorted as plain Python values."""
+    known = set(_plain(classes))
+    return [label for label in _plain(unique_labels(y)) if label not in known]

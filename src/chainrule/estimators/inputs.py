@@ -1,0 +1,177 @@
+"""Input validation of the estimators: scikit-learn's checks, with messages that name the
+first offending entry (:mod:`chainrule._checks`)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral
+
+import numpy as np
+from scipy.sparse import issparse
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import assert_all_finite, compute_sample_weight
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from chainrule._checks import (
+    check_sample_weight,
+    explain_validation_error,
+    nonfinite_message,
+    sum_is_finite,
+)
+
+#: the sparse formats fit and predict accept
+SPARSE_FORMATS = ["csr", "csc"]
+
+
+def check_class_weight(class_weight) -> None:
+    """A dict ``class_weight`` must hold finite, non-negative weights."""
+    if not isinstance(class_weight, dict):
+        return
+    for label, weight in class_weight.items():
+        ok = isinstance(weight, int | float | np.number) and not isinstance(weight, bool)
+        if not ok or not math.isfinite(float(weight)) or float(weight) < 0:
+            raise ValueError(
+                f"class_weight must map classes to finite weights >= 0; class {label!r} has "
+                f"weight {weight!r}"
+            )
+
+
+class InputValidation:
+    """The estimators' input checks (a mixin of :class:`~chainrule.estimators.base.BaseMLP`)."""
+
+    def _input_dtype(self):
+        return (np.float64, np.float32) if self.dtype is None else np.dtype(self.dtype)
+
+    def _validate_input(self, X, y, first_call: bool):
+        dtype = self._input_dtype()
+        # dtype="float64" with float32 data: X stays float32 (no float64 copy of the whole data
+        # set); the minibatches are cast as they are gathered. L-BFGS works on the whole of X at
+        # every iteration, so it gets the float64 copy once.
+        keep_float32 = self.dtype == "float64" and self.solver != "lbfgs"
+        try:
+            X_checked, y_checked = self._validated_data(
+                X,
+                y,
+                reset=first_call,
+                dtype=(np.float64, np.float32) if keep_float32 else dtype,
+                multi_output=True,
+                y_numeric=isinstance(self, RegressorMixin),
+            )
+        except (ValueError, TypeError, OverflowError) as e:
+            self._explain_input_error(e, {"X": X, "y": y})
+        if issparse(X_checked) and X_checked.dtype != self._training_dtype(X_checked):
+            X_checked = X_checked.astype(self._training_dtype(X_checked))  # sparse: cast once
+        return X_checked, y_checked
+
+    def _validated_data(self, X, *y, **check_params):
+        """scikit-learn's ``validate_data`` (sparse X in CSR or CSC), but X's finiteness test
+        is :func:`~chainrule._checks.sum_is_finite` (a sum on two threads), with scikit-learn's
+        exact test only when that sum is not finite. Casting a value too large for float32
+        overflows and the sum meets inf + -inf: both end as errors, not numpy warnings."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                checked = validate_data(
+                    self, X, *y, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False,
+                    **check_params,
+                )  # fmt: skip
+            except ValueError:
+                # scikit-learn reports a NaN or infinity in X before any problem with y or
+                # with the number of features: so does this
+                dtype = check_params.get("dtype", "numeric")
+                check_array(X, accept_sparse=SPARSE_FORMATS, dtype=dtype, input_name="X")
+                raise
+            X_checked = checked[0] if y else checked
+            if not sum_is_finite(X_checked.data if issparse(X_checked) else X_checked):
+                assert_all_finite(X_checked, input_name="X", estimator_name=type(self).__name__)
+        return checked
+
+    def _training_dtype(self, X) -> np.dtype:
+        """The network's dtype: ``dtype`` if set, else that of the validated ``X``."""
+        return np.dtype(self.dtype) if self.dtype is not None else X.dtype
+
+    def _explain_input_error(self, error: Exception, inputs: dict) -> None:
+        """Re-raise scikit-learn's validation ``error``, naming the first offending entry."""
+        name = type(self).__name__
+        needs = {
+            "X": f"{name} needs numeric features",
+            "y": f"{name} needs numeric targets (MLPClassifier takes labels)",
+        }
+        dtype = np.float32 if self.dtype == "float32" else np.float64
+        better = explain_validation_error(error, inputs, name, needs, dtype)
+        if better is None:
+            if isinstance(error, OverflowError):
+                raise ValueError(f"{error}; {needs['X']}") from error
+            raise error
+        raise better from error
+
+    def _sample_weight(self, sample_weight, y, n_samples: int, dtype) -> np.ndarray:
+        if sample_weight is None:
+            sw = np.ones(n_samples, dtype=dtype)
+        else:
+            sw = check_sample_weight(sample_weight, n_samples, dtype, allow_scalar=True)
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is not None:
+            check_class_weight(class_weight)
+            sw = sw * compute_sample_weight(class_weight, y).astype(dtype)
+        return sw
+
+    def _hidden_layer_sizes(self) -> list[int]:
+        """``hidden_layer_sizes`` as a list of positive ints, or an error naming the bad one."""
+        hidden = self.hidden_layer_sizes
+        hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
+        for i, h in enumerate(hidden):
+            if isinstance(h, bool) or not isinstance(h, Integral) or h < 1:
+                raise ValueError(
+                    f"hidden_layer_sizes must hold positive integers (units per hidden layer); "
+                    f"entry {i} is {h!r}, in {self.hidden_layer_sizes!r}"
+                )
+        return [int(h) for h in hidden]
+
+    def _split_validation(self, X, Y, sw, y, seed: int):
+        """Hold out ``validation_fraction`` of the samples (stratified where it can be)."""
+        stratify = None
+        if isinstance(self, ClassifierMixin) and self._label_binarizer.y_type_ != "multilabel":
+            counts = np.unique(y, return_counts=True)[1]
+            n_val = int(np.ceil(self.validation_fraction * len(y)))
+            if counts.min() >= 2 and n_val >= len(counts):
+                stratify = y
+        parts = train_test_split(
+            X, Y, sw, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+        )
+        X_tr, X_val, Y_tr, Y_val, sw_tr, sw_val, y_tr, y_val = parts
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves {X_val.shape[0]} "
+                "validation sample(s); early stopping needs at least 2"
+            )
+        return X_tr, Y_tr, sw_tr, y_tr, (X_val, Y_val, sw_val, y_val)
+
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} training samples; "
+                "using full batches",
+                UserWarning,
+                stacklevel=4,
+            )
+        return min(self.batch_size, n_samples)
+
+    def _checked_input(self, X):
+        check_is_fitted(self, "network_")
+        try:
+            X_checked = self._validated_data(X, dtype=self._input_dtype(), reset=False)
+        except (ValueError, TypeError, OverflowError) as e:
+            self._explain_input_error(e, {"X": X})
+        if X_checked.dtype == self.network_.dtype:
+            return X_checked
+        # float64 input to a float32 model: a value beyond float32's range would become inf
+        with np.errstate(over="ignore"):
+            X_checked = X_checked.astype(self.network_.dtype)
+        if not np.isfinite(X_checked.data if issparse(X_checked) else X_checked).all():
+            found = nonfinite_message(X, "X", self.network_.dtype)
+            raise ValueError(f"{found}; this model computes in {self.network_.dtype.name}")
+        return X_checked

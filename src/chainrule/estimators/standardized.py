@@ -1,0 +1,89 @@
+"""``Standardized``: a fitted model behind feature standardisation (what ``chainrule train``
+saves)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.estimators.classifier import MLPClassifier
+from chainrule.estimators.regressor import MLPRegressor
+from chainrule.persistence import save
+
+
+class Standardized:
+    """A fitted model behind feature standardisation ``x' = (x - mean) / scale``.
+
+    This is what ``chainrule train`` saves, so that ``chainrule predict`` scales new data as
+    training did. ``info`` records where the model came from (data set, feature and target
+    names). Everything else is the wrapped ``model``'s.
+    """
+
+    def __init__(self, model, mean: np.ndarray, scale: np.ndarray, info: dict | None = None):
+        self.model = model
+        self.mean = np.asarray(mean, dtype=float)
+        self.scale = np.asarray(scale, dtype=float)
+        self.info = dict(info or {})
+
+    @classmethod
+    def fit(cls, model, X, y, info: dict | None = None, **fit_params) -> Standardized:
+        """Standardise ``X`` (zero mean, unit variance per column) and fit ``model`` to it."""
+        X = np.asarray(X, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, scale = X.mean(axis=0), X.std(axis=0)
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+            # features near the float range's end: the sums overflow; scale each column by its
+            # largest magnitude first, then scale the moments back
+            size = np.abs(X).max(axis=0)
+            size[~(size > 0)] = 1.0
+            mean, scale = (X / size).mean(axis=0) * size, (X / size).std(axis=0) * size
+        scale[scale == 0] = 1.0  # a constant column stays as it is
+        standardized = cls(model, mean, scale, info)
+        model.fit(standardized.scaled(X), y, **fit_params)
+        return standardized
+
+    def scaled(self, X: np.ndarray) -> np.ndarray:
+        """``(X - mean) / scale``, computed as ``X / scale - mean / scale`` where ``X - mean``
+        would overflow (features near the float range's end)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = (X - self.mean) / self.scale
+        if np.isfinite(X).all() and not np.isfinite(Z).all():
+            Z = X / self.scale - self.mean / self.scale
+        return Z
+
+    def transform(self, X) -> np.ndarray:
+        """``(X - mean) / scale``, cast to the model's precision."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.mean.shape[0]:
+            raise ValueError(
+                f"X has shape {X.shape}; the model takes {self.mean.shape[0]} features"
+            )
+        return self.scaled(X).astype(self.model.network_.dtype, copy=False)
+
+    def predict(self, X) -> np.ndarray:
+        return self.model.predict(self.transform(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.model.predict_proba(self.transform(X))
+
+    def score(self, X, y) -> float:
+        return self.model.score(self.transform(X), y)
+
+    def save(self, path) -> None:
+        """Write the model and its scaling to ``path`` (see :meth:`MLPClassifier.save`)."""
+        save(self, path)
+
+    def to_payload(self) -> tuple[dict, dict]:
+        inner_meta, inner_arrays = self.model.to_payload()
+        arrays = {f"model.{k}": v for k, v in inner_arrays.items()}
+        arrays.update({"mean": self.mean, "scale": self.scale})
+        meta = {"model_kind": type(self.model).__name__, "model": inner_meta, "info": self.info}
+        return meta, arrays
+
+    @classmethod
+    def from_payload(cls, meta: dict, arrays: dict) -> Standardized:
+        kinds = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+        if meta["model_kind"] not in kinds:
+            raise ValueError(f"unknown wrapped model kind {meta['model_kind']!r}")
+        inner = {k.removeprefix("model."): v for k, v in arrays.items() if k.startswith("model.")}
+        model = kinds[meta["model_kind"]].from_payload(meta["model"], inner)
+        return cls(model, arrays["mean"], arrays["scale"], meta.get("info"))

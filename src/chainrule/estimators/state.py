@@ -1,0 +1,183 @@
+"""Saving and loading the estimators (the payload protocol of :mod:`chainrule.persistence`),
+and the training record published as fitted attributes."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from chainrule.activations import Activation
+from chainrule.costs import Cost
+from chainrule.persistence import ModelFormatError, network_from_payload, network_payload, save
+from chainrule.training import TrainingRecord
+
+#: parameters naming a file the estimator writes: never restored from a model file
+PATH_PARAMETERS = ("checkpoint",)
+
+#: training-record fields and the fitted attributes they are published as
+PUBLISHED = {
+    "loss_curve": "loss_curve_",
+    "validation_scores": "validation_scores_",
+    "validation_loss_curve": "validation_loss_curve_",
+    "n_iter": "n_iter_",
+    "t": "t_",
+    "steps": "_steps",
+    "loss": "loss_",
+    "best_loss": "best_loss_",
+    "best_validation_score": "best_validation_score_",
+}
+
+
+def json_scalar(value):
+    """A fitted scalar as JSON: numpy numbers become Python ones; inf stays a float."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class ModelState:
+    """Fitted state in and out (a mixin of :class:`~chainrule.estimators.base.BaseMLP`)."""
+
+    def _publish(self, record: TrainingRecord) -> None:
+        """Set the fitted attributes (``loss_curve_``, ``n_iter_``, ...) from ``record``."""
+        self._record = record
+        for field, attr in PUBLISHED.items():
+            value = getattr(record, field)
+            if value is not None or field != "loss":
+                setattr(self, attr, value)
+
+    def _record_from_attributes(self, monitor, rng) -> TrainingRecord:
+        """A training record that continues from the fitted attributes (a loaded model's)."""
+        record = TrainingRecord(monitor=monitor, rng=rng)
+        for field, attr in PUBLISHED.items():
+            value = getattr(self, attr, None)
+            if value is not None:
+                setattr(record, field, list(value) if isinstance(value, list) else value)
+        return record
+
+    #: fitted attributes saved as JSON, beside the arrays in _SAVED_ARRAYS
+    _SAVED_SCALARS = (
+        "n_features_in_",
+        "n_iter_",
+        "t_",
+        "loss_",
+        "best_loss_",
+        "best_validation_score_",
+        "best_run_",
+    )
+    _SAVED_ARRAYS = (
+        "loss_curve_",
+        "validation_scores_",
+        "validation_loss_curve_",
+        "feature_names_in_",
+    )
+
+    def save(self, path) -> None:
+        """Write the fitted model to ``path`` in chainrule's safe, versioned format (atomically).
+
+        ``chainrule.load(path)`` reads it back; predictions are bit-identical.
+        """
+        check_is_fitted(self, "network_")
+        save(self, path)
+
+    def _param_config(self) -> dict:
+        """The parameters as JSON: Activation and Cost objects by their config."""
+        params = {}
+        for name, value in self.get_params().items():
+            if isinstance(value, Activation | Cost):
+                value = value.get_config()
+            elif isinstance(value, list | tuple) and name == "activation":
+                value = [a.get_config() if isinstance(a, Activation) else a for a in value]
+            elif isinstance(value, os.PathLike):
+                value = os.fspath(value)
+            elif isinstance(value, np.random.Generator | np.random.RandomState):
+                value = None  # a generator's state is not part of the model
+            elif callable(value):
+                raise ValueError(
+                    f"{name}={value!r} is a Python callable, which a model file cannot hold "
+                    "(loading never runs code); use a scorer name instead"
+                )
+            params[name] = value
+        return params
+
+    def to_payload(self) -> tuple[dict, dict]:
+        """The model as ``(meta, arrays)`` for :func:`chainrule.persistence.save`."""
+        params = self._param_config()
+        net_meta, arrays = network_payload(self.network_)
+        fitted = {a: json_scalar(getattr(self, a, None)) for a in self._SAVED_SCALARS}
+        for name in self._SAVED_ARRAYS:
+            value = getattr(self, name, None)
+            if value is not None:
+                # feature names are an object array in scikit-learn: stored as text, no pickle
+                arrays[name] = np.asarray(value, dtype=str if name == "feature_names_in_" else None)
+        target, target_arrays = self._target_payload()
+        arrays.update(target_arrays)
+        return {"params": params, "network": net_meta, "fitted": fitted, "target": target}, arrays
+
+    @classmethod
+    def from_payload(cls, meta: dict, arrays: dict):
+        """The model that :meth:`to_payload` described. Path parameters (``checkpoint``) are
+        not restored: a loaded model never writes to a path it was not given."""
+        net = network_from_payload(meta["network"], arrays)
+        params = dict(meta["params"])
+        # an Activation or Cost object was stored as its config: take the one the network
+        # rebuilt (registered user objects included)
+        hidden = params.get("activation")
+        if isinstance(hidden, dict):
+            params["activation"] = net.activations[0]
+        elif isinstance(hidden, list):
+            params["activation"] = [
+                act if isinstance(v, dict) else v
+                for v, act in zip(hidden, net.activations[:-1], strict=True)
+            ]
+        if isinstance(params.get("output_activation"), dict):
+            params["output_activation"] = net.activations[-1]
+        if isinstance(params.get("loss"), dict):
+            params["loss"] = net.cost_function
+        for name in PATH_PARAMETERS:
+            params[name] = None
+        model = cls(**params)
+        model.network_ = net
+        for name, value in meta["fitted"].items():
+            if value is not None or name in ("best_loss_", "best_validation_score_"):
+                setattr(model, name, value)
+        for name in cls._SAVED_ARRAYS:
+            if name in arrays:
+                value = arrays[name]
+                setattr(
+                    model,
+                    name,
+                    value.astype(object) if name == "feature_names_in_" else value.tolist(),
+                )
+            elif name != "feature_names_in_":
+                setattr(model, name, None)
+        model._restore_target_encoding(meta, arrays)
+        model._check_loaded_shapes()
+        return model
+
+    def _check_loaded_shapes(self) -> None:
+        """A model file's fitted attributes must agree with its network."""
+        sizes = self.network_.layer_sizes
+        n_features = getattr(self, "n_features_in_", None)
+        if n_features is not None and n_features != sizes[0]:
+            raise ModelFormatError(
+                f"n_features_in_={n_features} disagrees with the network's {sizes[0]} inputs "
+                f"(W^1 has shape {self.network_.W[0].shape})"
+            )
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and len(names) != sizes[0]:
+            raise ModelFormatError(
+                f"feature_names_in_ has {len(names)} names for the network's {sizes[0]} inputs"
+            )
+        self._check_target_shape(sizes[-1])
+
+    def _check_target_shape(self, n_outputs: int) -> None:
+        """Raise ModelFormatError if the target encoding does not fit ``n_outputs`` outputs."""
+        raise NotImplementedError
+
+    def _target_payload(self) -> tuple[dict, dict]:
+        """How targets are encoded, for :meth:`save`."""
+        raise NotImplementedError
+
+    def _restore_target_encoding(self, meta: dict, arrays: dict) -> None:
+        raise NotImplementedError

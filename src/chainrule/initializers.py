@@ -1,0 +1,36 @@
+"""Initial weights ``W^m``, ``b^m`` of a layer with ``N^(m-1)`` inputs and ``N^m`` units.
+
+=================  ===========================================================  ===========
+name               ``W_ij``                                                      ``b_i``
+=================  ===========================================================  ===========
+``glorot_uniform``  ``U(-r, r)``, ``r = sqrt(6 / (N^(m-1) + N^m))`` (scikit-learn)   0
+``he_normal``       ``N(0, 2 / N^(m-1))``                                           0
+``normal``          ``N(0, 1)`` (the seed's ``np.random.randn``)                    ``N(0, 1)``
+=================  ===========================================================  ===========
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+INITS = ("glorot_uniform", "he_normal", "normal")
+
+
+def check_init(init: str | None) -> None:
+    if init is not None and init not in INITS:
+        raise ValueError(f"unknown init {init!r}; valid names are {list(INITS)}")
+
+
+def draw_layer(
+    scheme: str, n_out: int, n_in: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(W^m, b^m)`` drawn by ``scheme``, as float64 arrays of shapes ``(N^m, N^(m-1))``,
+    ``(N^m,)``."""
+    if scheme == "glorot_uniform":
+        bound = np.sqrt(6.0 / (n_in + n_out))
+        return rng.uniform(-bound, bound, size=(n_out, n_in)), np.zeros(n_out)
+    if scheme == "he_normal":
+        return rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_out, n_in)), np.zeros(n_out)
+    if scheme == "normal":
+        return rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out)
+    raise ValueError(f"unknown init {scheme!r}; valid names are {list(INITS)}")

@@ -1,0 +1,51 @@
+"""Training: the loop (epochs, minibatches, schedules, early stopping, divergence guard,
+callbacks and checkpoints through hooks), L-BFGS, restarts, and the seed's XOR run.
+
+The estimators assemble these; they call the engine through :class:`EpochRunner` and the
+network's public methods only.
+"""
+
+from chainrule.training.batches import ArraySource, epoch_order, minibatches
+from chainrule.training.epoch import Diverged, EpochRunner, TrainingDivergedWarning
+from chainrule.training.lbfgs import fit_lbfgs, train_lbfgs
+from chainrule.training.loop import LoopHooks, LoopSettings, train_epochs
+from chainrule.training.schedules import (
+    LearningRateSchedule,
+    PlateauMonitor,
+    clip_gradient,
+    make_optimizer,
+)
+from chainrule.training.state import (
+    TrainingRecord,
+    generator_from_state,
+    generator_state,
+    optimizer_payload,
+    restart_generators,
+    restore_optimizer,
+)
+from chainrule.training.xor import train_xor
+
+__all__ = [
+    "ArraySource",
+    "Diverged",
+    "EpochRunner",
+    "LearningRateSchedule",
+    "LoopHooks",
+    "LoopSettings",
+    "PlateauMonitor",
+    "TrainingDivergedWarning",
+    "TrainingRecord",
+    "clip_gradient",
+    "epoch_order",
+    "fit_lbfgs",
+    "generator_from_state",
+    "generator_state",
+    "make_optimizer",
+    "minibatches",
+    "optimizer_payload",
+    "restart_generators",
+    "restore_optimizer",
+    "train_epochs",
+    "train_lbfgs",
+    "train_xor",
+]

@@ -1,0 +1,87 @@
+"""Minibatch sources: where the training loop's minibatches come from.
+
+The loop asks a source for its minibatches (:meth:`ArraySource.minibatches`) and, when the
+source holds its data as dense in-memory arrays, for those arrays (:meth:`ArraySource.dense`),
+which the compiled backend gathers itself. A source of another kind (blocks streamed from
+disk or a cluster) implements ``n_samples``, ``weight_sum``, ``minibatches`` and ``cost``, and
+returns None from ``dense``: the loop then trains it on the reference engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from scipy.sparse import issparse
+
+
+def minibatches(
+    n_samples: int, batch_size: int, rng: np.random.Generator, shuffle: bool
+) -> Iterator[np.ndarray]:
+    """Index arrays of the minibatches of one epoch, from one permutation of the samples.
+
+    >>> [b.tolist() for b in minibatches(5, 2, np.random.default_rng(0), shuffle=False)]
+    [[0, 1], [2, 3], [4]]
+    """
+    order = epoch_order(n_samples, rng, shuffle)
+    for start in range(0, n_samples, batch_size):
+        yield order[start : start + batch_size]
+
+
+def epoch_order(n_samples: int, rng: np.random.Generator, shuffle: bool) -> np.ndarray:
+    """The order of the samples in one epoch: a fresh permutation, or ``0, 1, ..., n - 1``.
+
+    :func:`minibatches` cuts it into consecutive minibatches (the compiled epoch of
+    :mod:`chainrule.engine.compiled` walks the same order).
+    """
+    return rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+
+
+class ArraySource:
+    """Minibatches of ``batch_size`` rows of in-memory ``X`` (dense or scipy sparse), ``Y`` and
+    sample weights ``sw``, in a fresh order each epoch when ``shuffle``.
+
+    ``X`` may be float32 for a float64 network: each minibatch is cast as it is taken.
+    """
+
+    def __init__(self, X, Y: np.ndarray, sw: np.ndarray, batch_size: int, shuffle: bool) -> None:
+        self.X, self.Y, self.sw = X, Y, sw
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.n_samples = X.shape[0]
+        self.weight_sum = float(sw.sum())
+
+    def order(self, rng: np.random.Generator) -> np.ndarray:
+        """The order of the samples in the next epoch (draws from ``rng`` when shuffling)."""
+        return epoch_order(self.n_samples, rng, self.shuffle)
+
+    def index_batches(self, order: np.ndarray) -> Iterator[np.ndarray]:
+        """The index arrays of an epoch's minibatches, cut from ``order``."""
+        for start in range(0, self.n_samples, self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    def minibatches(self, rng: np.random.Generator, dtype) -> Iterator[tuple]:
+        """``(X_b, Y_b, w, n_b)`` for each minibatch of an epoch, in ``dtype``: ``w`` sums to 1,
+        ``n_b`` is the minibatch's weight (minibatches of weight 0 are skipped)."""
+        casts = self.X.dtype != dtype
+        for idx in self.index_batches(self.order(rng)):
+            sw_b = self.sw[idx]
+            n_b = float(sw_b.sum())
+            if n_b == 0:
+                continue
+            X_b = self.X[idx].astype(dtype) if casts else self.X[idx]
+            yield X_b, self.Y[idx], sw_b / n_b, n_b
+
+    def dense(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(X, Y, sw)`` when they are C-contiguous dense arrays that a network of ``dtype``
+        trains on without a copy (``X`` of ``dtype``, or float32 for float64), else None."""
+        X, Y, sw = self.X, self.Y, self.sw
+        if issparse(X) or Y.dtype != dtype or not (X.dtype == dtype or np.can_cast(X.dtype, dtype)):
+            return None
+        if not all(a.flags.c_contiguous for a in (X, Y, sw)):
+            return None
+        return X, Y, sw
+
+    def cost(self, net) -> float:
+        """The network's cost on the whole data (weighted mean, with the L2 term)."""
+        return net.batch_cost(self.X, self.Y, self.sw / self.weight_sum, self.weight_sum)

@@ -1,0 +1,98 @@
+"""One epoch of minibatch steps, on the compiled backend where it can run, else the reference
+engine; both compute the same steps (``tests/test_fast_paths.py``)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from chainrule.engine import compiled_backend
+from chainrule.engine.select import compiled_module
+from chainrule.training.schedules import clip_gradient
+from chainrule.training.state import TrainingRecord
+
+
+class TrainingDivergedWarning(ConvergenceWarning):
+    """The cost became infinite or NaN: training stopped and finite weights were restored."""
+
+
+class Diverged(ArithmeticError):
+    """Raised inside an epoch when a minibatch's cost is not finite."""
+
+    def __init__(self, cost: float) -> None:
+        super().__init__(f"the cost became {cost}")
+        self.cost = cost
+
+
+class EpochRunner:
+    """Runs epochs of a network over a minibatch source (:mod:`chainrule.training.batches`),
+    keeping the compiled backend's buffers from one epoch to the next."""
+
+    def __init__(self, net, source, max_grad_norm: float | None = None) -> None:
+        self.net = net
+        self.source = source
+        self.max_grad_norm = max_grad_norm
+        self.grad = np.empty_like(net.theta)
+        self.arrays = source.dense(net.dtype)
+        self.backend = None
+        if self.arrays is not None:
+            self.backend = compiled_backend(net, min(source.batch_size, source.n_samples))
+
+    def run(self, optimizer, record: TrainingRecord) -> float:
+        """One pass over the data; returns the mean minibatch cost. Raises :class:`Diverged`
+        at the first minibatch whose cost is not finite (before stepping on it)."""
+        if self.backend is None:
+            return self._run_reference(optimizer, record)
+        return self._run_compiled(optimizer, record)
+
+    def _step(self, step, cost: float, record: TrainingRecord) -> None:
+        """One optimizer step from a minibatch's gradient (clipped to ``max_grad_norm``)."""
+        if not math.isfinite(cost):
+            raise Diverged(cost)
+        if self.max_grad_norm is not None:
+            clip_gradient(self.grad, self.max_grad_norm)
+        step(self.net.theta, self.grad)
+        record.steps += 1
+
+    def _run_reference(self, optimizer, record: TrainingRecord) -> float:
+        net, total = self.net, 0.0
+        for X_b, Y_b, w, n_b in self.source.minibatches(record.rng, net.dtype):
+            cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, self.grad)
+            self._step(optimizer.step, cost, record)
+            total += cost * n_b
+        return total / self.source.weight_sum
+
+    def _run_compiled(self, optimizer, record: TrainingRecord) -> float:
+        compiled, backend, source = compiled_module(), self.backend, self.source
+        X, Y, sw = self.arrays
+        order = source.order(record.rng)
+        if self.max_grad_norm is None and compiled.small_problem(self.net, backend.batch_size):
+            done = backend.run_epoch(optimizer, X, Y, sw, order, self.grad)
+            if done is not None:
+                total, steps = done  # the kernel stops at a step whose cost is not finite
+                record.steps += steps
+                if not math.isfinite(total):
+                    raise Diverged(total)
+                return total / source.weight_sum
+        step = compiled.fused_step(optimizer, self.net.theta)
+        batches = source.index_batches(order)
+        total = 0.0
+        with contextlib.ExitStack() as stack:
+            if source.shuffle and compiled.prefetch_pays(backend.batch_size, X):
+                # minibatch k + 1 is gathered on a worker thread during step k
+                batches = stack.enter_context(backend.prefetched(X, Y, sw, batches))
+            else:
+                batches = (
+                    (idx, backend.gather(X, Y, sw, idx, not source.shuffle)) for idx in batches
+                )
+            for _, minibatch in batches:
+                n_b = minibatch[3]
+                if n_b == 0:
+                    continue
+                cost = backend.cost_and_gradient(minibatch, self.grad)
+                self._step(step, cost, record)
+                total += cost * n_b
+        return total / source.weight_sum
