@@ -146,6 +146,8 @@ def test_play_streams_states_until_paused(client):
         ("{not json", "not valid JSON"),
         ("[1, 2]", "JSON object"),
         ('{"type": 3}', "JSON object"),
+        ('{"type": "config", "config": ' + "[" * 100_000 + "]" * 100_000 + "}", "too deep"),
+        ('{"type": "inspect", "index": ' + "9" * 10_000 + "}", "number too long"),
         ('{"type": "launch"}', "unknown message type 'launch'"),
         ('{"type": "config", "config": {"learning_rate": "fast"}}', "learning_rate must be"),
         ('{"type": "config", "config": 7}', "config must be an object"),

@@ -81,6 +81,8 @@ def parse_message(text: Any) -> dict[str, Any]:
         message = json.loads(text)
     except json.JSONDecodeError as e:
         raise ProtocolError(f"the message is not valid JSON ({e.msg})") from None
+    except (ValueError, RecursionError):  # an integer of over 4300 digits; nesting too deep
+        raise ProtocolError("the message holds a number too long or nesting too deep") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ProtocolError('a message must be a JSON object with a "type" string')
     return message
