@@ -58,6 +58,13 @@ def test_csv_classification_and_regression_are_scaled():
     np.testing.assert_allclose(y, [-1, 0, 1])
 
 
+def test_csv_values_near_the_float_range_are_scaled_without_overflow():
+    X, y, task = pg_data.parse_csv("-1e308,5,-1.5e308\n1e308,5,1.5e308\n0,5,0\n")
+    assert task == "regression"
+    np.testing.assert_allclose(X, [[-6, -6], [6, -6], [0, -6]])
+    np.testing.assert_allclose(y, [-1, 1, 0])
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -67,6 +74,7 @@ def test_csv_classification_and_regression_are_scaled():
         ("1,2,0\n1,x,1\n", "row 2, column 2 is 'x'"),
         ("1,2,0\n1,nan,1\n", "not a finite number"),
         ("1,2,0\n", "fewer than 2 rows"),
+        ("1,2,0\n1,2," + "7" * 200_000 + "\n", "cannot be read: field larger"),
     ],
 )
 def test_bad_csv_is_refused_with_a_clear_message(text, message):
