@@ -170,6 +170,14 @@ def test_a_bad_message_gets_an_error_and_the_session_goes_on(client, message, er
         assert until(ws, "state")["epoch"] == 1
 
 
+def test_an_error_reply_does_not_echo_a_huge_value(client):
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "config", "config": {"solver": "x" * 500_000}})
+        message = until(ws, "error")["message"]
+        assert message.startswith("solver must be one of") and len(message) <= 300
+
+
 def test_one_pages_errors_leave_another_pages_session_alone(client, app):
     with connect(client) as a, connect(client) as b:
         until(a, "state"), until(b, "state")

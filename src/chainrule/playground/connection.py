@@ -53,6 +53,8 @@ MAX_MESSAGE_CHARS = 2 * MAX_CSV_BYTES
 #: seconds of training between two frames while playing, and the pause after each frame
 FRAME_TRAINING = 0.05
 FRAME_PAUSE = 0.02
+#: the longest error text sent back (a message may echo a value the page sent)
+MAX_ERROR_CHARS = 300
 
 OPTIONS = {
     "datasets": {"classification": CLASSIFICATION_SETS, "regression": REGRESSION_SETS},
@@ -141,12 +143,18 @@ class Connection:
                 raise ProtocolError(f"unknown message type {message['type']!r}")
             await handler(message)
         except (ValueError, TypeError, KeyError, Diverged) as e:
-            await self.send({"type": "error", "message": str(e)})
+            await self.send_error(str(e))
         except WebSocketDisconnect:
             raise
         except Exception as e:  # never let one page's message stop the server
             log.exception("playground message failed")
-            await self.send({"type": "error", "message": f"internal error: {e}"})
+            await self.send_error(f"internal error: {e}")
+
+    async def send_error(self, text: str) -> None:
+        """An ``error`` reply, cut to :data:`MAX_ERROR_CHARS` characters."""
+        if len(text) > MAX_ERROR_CHARS:
+            text = text[: MAX_ERROR_CHARS - 1] + "\u2026"
+        await self.send({"type": "error", "message": text})
 
     # -- training ----------------------------------------------------------------------------
 
@@ -164,11 +172,11 @@ class Connection:
                         await asyncio.to_thread(self._train_for, FRAME_TRAINING)
             except Diverged as e:
                 self.session.playing = False
-                await self.send({"type": "error", "message": str(e)})
+                await self.send_error(str(e))
             except Exception as e:  # a failure stops this page's training, nothing else
                 log.exception("playground training failed")
                 self.session.playing = False
-                await self.send({"type": "error", "message": f"training stopped: {e}"})
+                await self.send_error(f"training stopped: {e}")
             await self.send_state()
             await asyncio.sleep(FRAME_PAUSE)
 
