@@ -28,13 +28,19 @@ import base64
 import json
 import logging
 import time
-from numbers import Integral
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chainrule.playground import export, views
-from chainrule.playground.config import ACTIVATIONS, COSTS, MAX_LAYERS, MAX_UNITS, SOLVERS
+from chainrule.playground.config import (
+    ACTIVATIONS,
+    COSTS,
+    MAX_LAYERS,
+    MAX_UNITS,
+    SOLVERS,
+    number_in_range,
+)
 from chainrule.playground.data import (
     CLASSIFICATION_SETS,
     FEATURES,
@@ -224,12 +230,7 @@ class Connection:
             s = self.session
             d = s.data
             X, y = (d.X_train, d.y_train) if subset == "train" else (d.X_test, d.y_test)
-            if (
-                isinstance(index, bool)
-                or not isinstance(index, Integral)
-                or not 0 <= index < len(y)
-            ):
-                raise ProtocolError(f"index must be an integer in [0, {len(y) - 1}], got {index!r}")
+            index = number_in_range("index", index, 0, len(y) - 1, integer=True)
             a0 = s.inputs(X[index : index + 1])[0]
             view = derive(s.net, s.optimizer, s.config["solver"], a0, float(y[index]))
             view.update(epoch=s.epoch, point=X[index].tolist())
