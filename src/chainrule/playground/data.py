@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -151,8 +152,9 @@ def _parse_number(text: str, row: int, column: int) -> float:
 
 def _rows(text: str) -> list[list[str]]:
     """The CSV's data rows (a header row of non-numbers is dropped), or a clear error."""
-    try:
-        rows = [r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r)]
+    filled = (r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r))
+    try:  # a header, the rows allowed, and one more: enough to refuse, without reading on
+        rows = list(itertools.islice(filled, MAX_CSV_ROWS + 2))
     except csv.Error as e:  # a field over 128 KiB, an unclosed quote, ...
         raise ValueError(f"the CSV file cannot be read: {e}") from None
     if rows:
@@ -164,7 +166,8 @@ def _rows(text: str) -> list[list[str]]:
         raise ValueError("the CSV file holds fewer than 2 rows of data")
     if len(rows) > MAX_CSV_ROWS:
         raise ValueError(
-            f"the CSV file has {len(rows)} rows; the playground takes at most {MAX_CSV_ROWS}"
+            f"the CSV file has more than {MAX_CSV_ROWS} rows; the playground takes at most "
+            f"{MAX_CSV_ROWS}"
         )
     return rows
 
