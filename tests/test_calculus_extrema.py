@@ -337,6 +337,9 @@ def test_descent_argument_checks():
         calc.gradient_descent("x**2", start=1.0, learning_rate=0)
     with pytest.raises(ValueError):
         calc.gradient_descent("x**2", start=1.0, momentum=1.0)
+    for max_steps in (10**12, -1, 2.5, True):  # 10**12 steps would spin and fill memory
+        with pytest.raises(ValueError, match="max_steps must be an integer from 0 to 1000000"):
+            calc.gradient_descent("x**2", start=1.0, learning_rate=1e-12, max_steps=max_steps)
     r = calc.gradient_descent("x**2", start=1.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.steps = 3

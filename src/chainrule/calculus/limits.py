@@ -20,6 +20,8 @@ limit                    value        what it bounds
                                       the numeric search)
 ``TIME_BUDGET``          10.0         seconds of ``critical_points``' exact phase, by
                                       default (then the numeric search, or a clear error)
+``MAX_DESCENT_STEPS``    1000000      ``max_steps`` of ``gradient_descent`` (each step is
+                                      kept in ``path``)
 =======================  ===========  ======================================================
 
 >>> check_order(3)
@@ -40,6 +42,7 @@ import sympy as sp
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_DESCENT_STEPS",
     "MAX_DIGITS",
     "MAX_EXPONENT",
     "MAX_LENGTH",
@@ -72,6 +75,8 @@ MAX_SOLVE_VARIABLES = 4
 MAX_SOLUTIONS = 100
 #: Default seconds for ``critical_points``' exact phase.
 TIME_BUDGET = 10.0
+#: Most steps ``gradient_descent`` takes (its ``path`` keeps every one).
+MAX_DESCENT_STEPS = 1_000_000
 
 
 class OverBudget(Exception):
