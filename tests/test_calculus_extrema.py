@@ -223,6 +223,12 @@ def test_numeric_and_symbolic_critical_points_agree():
     np.testing.assert_allclose(points(exact), points(numeric), atol=1e-7)
 
 
+@pytest.mark.parametrize("n_starts", [10**9, 0, -3, 2.5, True])
+def test_n_starts_is_checked_against_its_limit(n_starts):  # 10**9 starts spun
+    with pytest.raises(ValueError, match="n_starts must be an integer from 1 to 1000"):
+        calc.critical_points("sin(x)*exp(-x**2) + x**2", n_starts=n_starts)
+
+
 def test_method_argument_is_checked():
     with pytest.raises(ValueError):
         calc.critical_points("x**2", method="magic")

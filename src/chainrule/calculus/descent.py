@@ -16,14 +16,13 @@ r"""Gradient descent, the reference derivation's algorithm with its sign correct
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from chainrule.calculus.functions import FunctionLike, as_function
-from chainrule.calculus.limits import MAX_DESCENT_STEPS
+from chainrule.calculus.limits import check_count
 from chainrule.calculus.points import PointLike, coords, to_float
 from chainrule.calculus.records import CONVERGED, DIVERGED, MAX_STEPS, DescentResult
 from chainrule.optimizers import GradientDescent, Momentum, Optimizer
@@ -39,15 +38,7 @@ def _update_rule(learning_rate: float, momentum: float, tol: float, max_steps: i
         raise ValueError("momentum must be in [0, 1)")
     if not tol > 0:
         raise ValueError("tol must be positive")
-    if (
-        isinstance(max_steps, bool)
-        or not isinstance(max_steps, numbers.Integral)
-        or not 0 <= max_steps <= MAX_DESCENT_STEPS
-    ):
-        raise ValueError(
-            f"max_steps must be an integer from 0 to {MAX_DESCENT_STEPS} "
-            f"(chainrule.calculus.limits.MAX_DESCENT_STEPS), got {max_steps!r}"
-        )
+    check_count(max_steps, "max_steps", 0, "MAX_DESCENT_STEPS")
     if momentum:
         return Momentum(learning_rate, momentum=momentum)
     return GradientDescent(learning_rate)

@@ -22,6 +22,7 @@ limit                    value        what it bounds
                                       default (then the numeric search, or a clear error)
 ``MAX_DESCENT_STEPS``    1000000      ``max_steps`` of ``gradient_descent`` (each step is
                                       kept in ``path``)
+``MAX_STARTS``           1000         ``n_starts`` of ``critical_points``' numeric search
 =======================  ===========  ======================================================
 
 >>> check_order(3)
@@ -50,9 +51,11 @@ __all__ = [
     "MAX_ORDER",
     "MAX_SOLUTIONS",
     "MAX_SOLVE_VARIABLES",
+    "MAX_STARTS",
     "TIME_BUDGET",
     "Deadline",
     "OverBudget",
+    "check_count",
     "check_order",
     "check_size",
 ]
@@ -77,6 +80,8 @@ MAX_SOLUTIONS = 100
 TIME_BUDGET = 10.0
 #: Most steps ``gradient_descent`` takes (its ``path`` keeps every one).
 MAX_DESCENT_STEPS = 1_000_000
+#: Most starts of ``critical_points``' numeric search.
+MAX_STARTS = 1000
 
 
 class OverBudget(Exception):
@@ -116,6 +121,22 @@ def check_order(order: object, name: str = "order") -> int:
             "(chainrule.calculus.limits.MAX_ORDER)"
         )
     return int(order)
+
+
+def check_count(value: object, name: str, low: int, limit: str) -> int:
+    """``value`` as an int from ``low`` to the limit named ``limit`` (``"MAX_STARTS"``, ...),
+    else a ValueError naming both."""
+    high = globals()[limit]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not low <= value <= high
+    ):
+        raise ValueError(
+            f"{name} must be an integer from {low} to {high} "
+            f"(chainrule.calculus.limits.{limit}), got {value!r}"
+        )
+    return int(value)
 
 
 def check_size(expr: sp.Basic, what: str = "the expression") -> None:
