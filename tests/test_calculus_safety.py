@@ -251,6 +251,18 @@ def test_plot_contour_with_descent_and_critical_points(agg, tmp_path):
     assert out.stat().st_size > 1000
 
 
+def test_plot_sizes_and_domains_are_checked(agg):
+    with pytest.raises(ValueError, match="num must be an integer from 2 to 2000"):
+        calc.plot_derivatives("x**2", num=10**10)  # was a MemoryError
+    with pytest.raises(ValueError, match="num must be an integer from 2 to 2000"):
+        calc.plot_contour("x**2 + y**2", num=10**6)
+    with pytest.raises(ValueError, match="domain must be"):
+        calc.plot_derivatives("x**2", domain=(math.nan, 1))
+    for bounds in [(math.nan, 1), {"x": (5, -5)}, {"x": (-math.inf, 0)}]:
+        with pytest.raises(ValueError, match="bounds must be"):
+            calc.critical_points("x**2 + y**2", bounds=bounds)
+
+
 def test_plot_contour_needs_two_variables(agg):
     with pytest.raises(ValueError, match="two variables"):
         calc.plot_contour("x**2")

@@ -23,6 +23,8 @@ limit                    value        what it bounds
 ``MAX_DESCENT_STEPS``    1000000      ``max_steps`` of ``gradient_descent`` (each step is
                                       kept in ``path``)
 ``MAX_STARTS``           1000         ``n_starts`` of ``critical_points``' numeric search
+``MAX_PLOT_NUM``         2000         ``num``, points per axis, of ``plot_derivatives`` and
+                                      ``plot_contour``
 =======================  ===========  ======================================================
 
 >>> check_order(3)
@@ -49,6 +51,7 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_NODES",
     "MAX_ORDER",
+    "MAX_PLOT_NUM",
     "MAX_SOLUTIONS",
     "MAX_SOLVE_VARIABLES",
     "MAX_STARTS",
@@ -82,6 +85,8 @@ TIME_BUDGET = 10.0
 MAX_DESCENT_STEPS = 1_000_000
 #: Most starts of ``critical_points``' numeric search.
 MAX_STARTS = 1000
+#: Most points per axis of a plot (``num``): a line of 2000, a contour grid of 2000^2.
+MAX_PLOT_NUM = 2000
 
 
 class OverBudget(Exception):
