@@ -343,6 +343,16 @@ def test_descent_argument_checks():
         calc.gradient_descent("x**2", start=1.0, learning_rate=0)
     with pytest.raises(ValueError):
         calc.gradient_descent("x**2", start=1.0, momentum=1.0)
+    for name, value, message in [
+        ("learning_rate", "0.1", "learning_rate must be a real number, got '0.1'"),
+        ("learning_rate", math.inf, "learning_rate must be positive"),
+        ("learning_rate", math.nan, "learning_rate must be positive"),
+        ("momentum", None, "momentum must be a real number"),
+        ("tol", math.nan, "tol must be positive"),
+        ("divergence", math.nan, "divergence must be positive"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            calc.gradient_descent("x**2", start=1.0, **{name: value})
     for max_steps in (10**12, -1, 2.5, True):  # 10**12 steps would spin and fill memory
         with pytest.raises(ValueError, match="max_steps must be an integer from 0 to 1000000"):
             calc.gradient_descent("x**2", start=1.0, learning_rate=1e-12, max_steps=max_steps)
