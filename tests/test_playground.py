@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
 import runpy
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -235,7 +236,12 @@ def test_exported_script_of_an_upload_reads_the_csv(tmp_path, monkeypatch):
 
 
 def _command():
-    return importlib.import_module("chainrule.cli.playground")
+    """``chainrule.cli.playground``, loaded from its file (independent of the cli package)."""
+    path = Path(cr.__file__).parent / "cli" / "playground.py"
+    spec = importlib.util.spec_from_file_location("chainrule_cli_playground", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_command_parses_its_options_and_calls_serve(monkeypatch):
