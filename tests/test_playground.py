@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import runpy
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -236,12 +235,7 @@ def test_exported_script_of_an_upload_reads_the_csv(tmp_path, monkeypatch):
 
 
 def _command():
-    """``chainrule.cli.playground``, loaded from its file (independent of the cli package)."""
-    path = Path(cr.__file__).parent / "cli" / "playground.py"
-    spec = importlib.util.spec_from_file_location("chainrule_cli_playground", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("chainrule.cli.playground")
 
 
 def test_command_parses_its_options_and_calls_serve(monkeypatch):
