@@ -108,6 +108,20 @@ def test_overflow_that_leaves_no_float_answer_is_a_clear_error():
         calc.evaluate("exp(exp(x))/exp(exp(x) + 1)", {"x": 10})  # inf / inf
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: calc.evaluate("x**2", {"x": math.nan}),
+        lambda: calc.gradient("x*y", at=[1.0, np.nan]),
+        lambda: calc.derivative(lambda x: x**2, at=float("nan")),
+        lambda: calc.gradient_descent("x**2", start=math.nan),
+    ],
+)
+def test_a_nan_coordinate_is_named(call):
+    with pytest.raises(ValueError, match="a coordinate is NaN"):
+        call()
+
+
 def test_values_in_range_stay_exact():
     assert calc.evaluate("exp(x)/3", {"x": 700}) == pytest.approx(math.exp(700) / 3, rel=1e-15)
     assert calc.evaluate("x**1000", {"x": 10}) == math.inf

@@ -214,6 +214,9 @@ def test_unconvertible_models_get_clear_errors():
         to_onnx(clf, X[:3, :2])
     with pytest.raises(ValueError, match="target_opset=9 is not supported"):
         to_onnx(clf, target_opset=9)
+    for opset in ("17", 17.5, True):
+        with pytest.raises(ValueError, match=f"target_opset={opset!r} is not supported"):
+            to_onnx(clf, target_opset=opset)
 
 
 def load_cli_module():

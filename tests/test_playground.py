@@ -58,15 +58,29 @@ def test_csv_classification_and_regression_are_scaled():
     np.testing.assert_allclose(y, [-1, 0, 1])
 
 
+def test_a_header_and_the_most_rows_allowed_are_read():
+    X, y, _ = pg_data.parse_csv("a,b,c\n" + "1,2,0\n3,4,1\n" * (pg_data.MAX_CSV_ROWS // 2))
+    assert X.shape == (pg_data.MAX_CSV_ROWS, 2) and y.sum() == pg_data.MAX_CSV_ROWS // 2
+
+
+def test_csv_values_near_the_float_range_are_scaled_without_overflow():
+    X, y, task = pg_data.parse_csv("-1e308,5,-1.5e308\n1e308,5,1.5e308\n0,5,0\n")
+    assert task == "regression"
+    np.testing.assert_allclose(X, [[-6, -6], [6, -6], [0, -6]])
+    np.testing.assert_allclose(y, [-1, 1, 0])
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("x" * (pg_data.MAX_CSV_BYTES + 1), "up to 1 MB"),
         ("1,2,0\n" * (pg_data.MAX_CSV_ROWS + 1), "at most 10000"),
+        ("1\n" * 499_999, "more than 10000 rows"),
         ("1,2\n3,4\n", "exactly 3"),
         ("1,2,0\n1,x,1\n", "row 2, column 2 is 'x'"),
         ("1,2,0\n1,nan,1\n", "not a finite number"),
         ("1,2,0\n", "fewer than 2 rows"),
+        ("1,2,0\n1,2," + "7" * 200_000 + "\n", "cannot be read: field larger"),
     ],
 )
 def test_bad_csv_is_refused_with_a_clear_message(text, message):

@@ -146,6 +146,8 @@ def test_play_streams_states_until_paused(client):
         ("{not json", "not valid JSON"),
         ("[1, 2]", "JSON object"),
         ('{"type": 3}', "JSON object"),
+        ('{"type": "config", "config": ' + "[" * 100_000 + "]" * 100_000 + "}", "too deep"),
+        ('{"type": "inspect", "index": ' + "9" * 10_000 + "}", "number too long"),
         ('{"type": "launch"}', "unknown message type 'launch'"),
         ('{"type": "config", "config": {"learning_rate": "fast"}}', "learning_rate must be"),
         ('{"type": "config", "config": 7}', "config must be an object"),
@@ -166,6 +168,14 @@ def test_a_bad_message_gets_an_error_and_the_session_goes_on(client, message, er
         assert error in until(ws, "error")["message"]
         ws.send_json({"type": "step"})
         assert until(ws, "state")["epoch"] == 1
+
+
+def test_an_error_reply_does_not_echo_a_huge_value(client):
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "config", "config": {"solver": "x" * 500_000}})
+        message = until(ws, "error")["message"]
+        assert message.startswith("solver must be one of") and len(message) <= 300
 
 
 def test_one_pages_errors_leave_another_pages_session_alone(client, app):

@@ -36,6 +36,7 @@ from chainrule.calculus.limits import (
     TIME_BUDGET,
     Deadline,
     OverBudget,
+    check_count,
     check_order,
 )
 from chainrule.calculus.points import subs, to_float
@@ -70,7 +71,8 @@ def critical_points(
     method : {"auto", "symbolic", "numeric"}
         ``"auto"`` tries exact solving, then falls back to numeric search.
     n_starts, seed : int
-        Starts of the numeric search, and the seed of their random choice.
+        Starts of the numeric search (at most ``MAX_STARTS``), and the seed of their random
+        choice.
     max_order : int
         Highest derivative tried in the one-variable test (at most ``MAX_ORDER``).
     time_budget : float
@@ -97,6 +99,8 @@ def critical_points(
     if method not in ("auto", "symbolic", "numeric"):
         raise ValueError("method must be 'auto', 'symbolic' or 'numeric'")
     check_order(max_order, "max_order")
+    if n_starts is not None:
+        n_starts = check_count(n_starts, "n_starts", 1, "MAX_STARTS")
     deadline = Deadline(time_budget)
     fn = _function(f, variables, bounds, method)
     names = fn.names

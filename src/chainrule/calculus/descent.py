@@ -16,12 +16,14 @@ r"""Gradient descent, the reference derivation's algorithm with its sign correct
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from chainrule.calculus.functions import FunctionLike, as_function
+from chainrule.calculus.limits import check_count
 from chainrule.calculus.points import PointLike, coords, to_float
 from chainrule.calculus.records import CONVERGED, DIVERGED, MAX_STEPS, DescentResult
 from chainrule.optimizers import GradientDescent, Momentum, Optimizer
@@ -29,16 +31,26 @@ from chainrule.optimizers import GradientDescent, Momentum, Optimizer
 __all__ = ["gradient_descent"]
 
 
-def _update_rule(learning_rate: float, momentum: float, tol: float, max_steps: int) -> Optimizer:
+def _real(name: str, value: object) -> float:
+    """``value`` as a float, or a ValueError naming ``name`` (strings, bools, None)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    return float(value)
+
+
+def _update_rule(
+    learning_rate: float, momentum: float, tol: float, max_steps: int, divergence: float
+) -> Optimizer:
     """The optimizer that takes the steps, once the arguments are checked."""
-    if not learning_rate > 0:
+    if not 0 < _real("learning_rate", learning_rate) < math.inf:
         raise ValueError("learning_rate must be positive")
-    if not 0 <= momentum < 1:
+    if not 0 <= _real("momentum", momentum) < 1:
         raise ValueError("momentum must be in [0, 1)")
-    if not tol > 0:
+    if not _real("tol", tol) > 0:
         raise ValueError("tol must be positive")
-    if max_steps < 0:
-        raise ValueError("max_steps must be >= 0")
+    if not _real("divergence", divergence) > 0:
+        raise ValueError("divergence must be positive")
+    check_count(max_steps, "max_steps", 0, "MAX_DESCENT_STEPS")
     if momentum:
         return Momentum(learning_rate, momentum=momentum)
     return GradientDescent(learning_rate)
@@ -73,7 +85,7 @@ def gradient_descent(
     >>> gradient_descent("x**2", start=1.0, learning_rate=1.5).reason
     'diverged'
     """
-    rule = _update_rule(learning_rate, momentum, tol, max_steps)
+    rule = _update_rule(learning_rate, momentum, tol, max_steps, divergence)
     fn = as_function(f, variables, start)
     x = np.array([to_float(v) for v in coords(start, fn.names)], dtype=float)
     limit_x = divergence * (1.0 + float(np.linalg.norm(x)))

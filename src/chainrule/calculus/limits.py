@@ -20,6 +20,11 @@ limit                    value        what it bounds
                                       the numeric search)
 ``TIME_BUDGET``          10.0         seconds of ``critical_points``' exact phase, by
                                       default (then the numeric search, or a clear error)
+``MAX_DESCENT_STEPS``    1000000      ``max_steps`` of ``gradient_descent`` (each step is
+                                      kept in ``path``)
+``MAX_STARTS``           1000         ``n_starts`` of ``critical_points``' numeric search
+``MAX_PLOT_NUM``         2000         ``num``, points per axis, of ``plot_derivatives`` and
+                                      ``plot_contour``
 =======================  ===========  ======================================================
 
 >>> check_order(3)
@@ -40,16 +45,20 @@ import sympy as sp
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_DESCENT_STEPS",
     "MAX_DIGITS",
     "MAX_EXPONENT",
     "MAX_LENGTH",
     "MAX_NODES",
     "MAX_ORDER",
+    "MAX_PLOT_NUM",
     "MAX_SOLUTIONS",
     "MAX_SOLVE_VARIABLES",
+    "MAX_STARTS",
     "TIME_BUDGET",
     "Deadline",
     "OverBudget",
+    "check_count",
     "check_order",
     "check_size",
 ]
@@ -72,6 +81,12 @@ MAX_SOLVE_VARIABLES = 4
 MAX_SOLUTIONS = 100
 #: Default seconds for ``critical_points``' exact phase.
 TIME_BUDGET = 10.0
+#: Most steps ``gradient_descent`` takes (its ``path`` keeps every one).
+MAX_DESCENT_STEPS = 1_000_000
+#: Most starts of ``critical_points``' numeric search.
+MAX_STARTS = 1000
+#: Most points per axis of a plot (``num``): a line of 2000, a contour grid of 2000^2.
+MAX_PLOT_NUM = 2000
 
 
 class OverBudget(Exception):
@@ -111,6 +126,22 @@ def check_order(order: object, name: str = "order") -> int:
             "(chainrule.calculus.limits.MAX_ORDER)"
         )
     return int(order)
+
+
+def check_count(value: object, name: str, low: int, limit: str) -> int:
+    """``value`` as an int from ``low`` to the limit named ``limit`` (``"MAX_STARTS"``, ...),
+    else a ValueError naming both."""
+    high = globals()[limit]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not low <= value <= high
+    ):
+        raise ValueError(
+            f"{name} must be an integer from {low} to {high} "
+            f"(chainrule.calculus.limits.{limit}), got {value!r}"
+        )
+    return int(value)
 
 
 def check_size(expr: sp.Basic, what: str = "the expression") -> None:

@@ -14,6 +14,7 @@ import sympy as sp
 
 from chainrule.calculus.critical import critical_points
 from chainrule.calculus.functions import Fn, FunctionLike, as_function
+from chainrule.calculus.limits import check_count
 from chainrule.calculus.points import to_float
 from chainrule.calculus.records import KINDS, CriticalPoint, DescentResult
 from chainrule.calculus.solve import as_box
@@ -93,7 +94,10 @@ def plot_derivatives(
         Axes ``f``, ``f'``, ``f''``; each holds one curve labelled ``"f"``, ``"f'"``,
         ``"f''"`` (``f'`` and ``f''`` also a zero line).
     """
+    num = check_count(num, "num", 2, "MAX_PLOT_NUM")
     lo, hi = float(domain[0]), float(domain[1])
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"domain must be (low, high) of finite numbers, low < high; got {domain}")
     grid = np.linspace(lo, hi, num)
     fn = as_function(f, None if variable is None else [variable], None, 1)
     if fn.n != 1:
@@ -185,6 +189,7 @@ def plot_contour(
         One axes: the contour set, the path (a line labelled ``"gradient descent"``), and
         one scatter per kind of critical point (labelled by kind).
     """
+    num = check_count(num, "num", 2, "MAX_PLOT_NUM")
     fn = as_function(f, variables, None, 2)
     if fn.n != 2:
         raise ValueError(f"plot_contour takes a function of two variables, not {fn.names}")

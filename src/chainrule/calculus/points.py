@@ -59,7 +59,8 @@ _COMPLEX: dict[type, Callable[..., complex]] = {
 
 
 def check_number(v: Any) -> Any:
-    """``v`` if it is one real number (Python, numpy or a constant sympy one), else TypeError."""
+    """``v`` if it is one real number (Python, numpy or a constant sympy one), else TypeError
+    (ValueError for NaN)."""
     if isinstance(v, bool) or isinstance(v, (str, bytes)):
         raise TypeError(f"coordinates must be numbers, got {v!r}")
     if isinstance(v, sp.Basic):
@@ -67,6 +68,8 @@ def check_number(v: Any) -> Any:
             raise TypeError(f"coordinates must be numbers, got {v!r}")
         return v
     if isinstance(v, (numbers.Real, np.floating, np.integer)):
+        if v != v:
+            raise ValueError("a coordinate is NaN; give real numbers")
         return v
     if isinstance(v, np.ndarray) and v.ndim == 0:
         return v.item()

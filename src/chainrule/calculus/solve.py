@@ -35,13 +35,15 @@ def as_box(bounds: Any, names: Sequence[str]) -> np.ndarray:
     if bounds is None:
         return np.tile(np.array(DEFAULT_BOX), (n, 1))
     if isinstance(bounds, Mapping):
-        rows = [bounds.get(name, DEFAULT_BOX) for name in names]
-        return np.array(rows, dtype=float).reshape(n, 2)
-    arr = np.array(bounds, dtype=float)
+        arr = np.array([bounds.get(name, DEFAULT_BOX) for name in names], dtype=float)
+    else:
+        arr = np.array(bounds, dtype=float)
     if arr.shape == (2,):
         arr = np.tile(arr, (n, 1))
-    if arr.shape != (n, 2) or np.any(arr[:, 0] >= arr[:, 1]):
-        raise ValueError(f"bounds must be (low, high) or {n} such pairs, with low < high")
+    if arr.shape != (n, 2) or not np.all(np.isfinite(arr)) or np.any(arr[:, 0] >= arr[:, 1]):
+        raise ValueError(
+            f"bounds must be (low, high) or {n} such pairs of finite numbers, with low < high"
+        )
     return arr
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
@@ -76,10 +78,14 @@ def to_onnx(
     """
     spec = describe(model)
     input_dtype = _input_dtype(spec, X_sample)
-    opset = DEFAULT_OPSET if target_opset is None else int(target_opset)
-    if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+    opset = DEFAULT_OPSET if target_opset is None else target_opset
+    if (
+        isinstance(opset, bool)
+        or not isinstance(opset, Integral)
+        or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()
+    ):
         raise ValueError(
-            f"target_opset={opset} is not supported; give an opset from {MIN_OPSET} to "
+            f"target_opset={opset!r} is not supported; give an integer opset from {MIN_OPSET} to "
             f"{onnx.defs.onnx_opset_version()}"
         )
     graph = StandaloneGraph()

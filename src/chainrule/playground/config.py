@@ -36,6 +36,8 @@ COSTS = {
 }
 MAX_LAYERS = 6
 MAX_UNITS = 8
+#: the sigmoid slopes ``beta`` a layer (and the seed's sliders) may take
+BETA_RANGE = (-1.0, 25.0)
 
 #: settings whose change starts training again from new weights
 RESTART_KEYS = frozenset(
@@ -92,7 +94,11 @@ def layer(units: int, activation: str = "tanh", beta: float = 1.0) -> dict[str, 
     return {"units": units, "activation": activation, "beta": beta}
 
 
-def _number(key: str, value: Any, low: float, high: float, integer: bool) -> float | int:
+def number_in_range(
+    key: str, value: Any, low: float, high: float, integer: bool = False
+) -> float | int:
+    """``value`` as a float (an int if ``integer``) in ``[low, high]``, or a ValueError naming
+    ``key``: bools, strings, NaN, infinities and (``integer``) fractions are refused."""
     kind = "an integer" if integer else "a number"
     ok = isinstance(value, Real) and not isinstance(value, bool) and low <= value <= high
     if not ok or (integer and not (isinstance(value, Integral) or float(value).is_integer())):
@@ -113,9 +119,9 @@ def _layers(value: Any) -> list[dict[str, Any]]:
     for m, spec in enumerate(value, 1):
         if not isinstance(spec, dict) or set(spec) - {"units", "activation", "beta"}:
             raise ValueError(f"layer {m} must be an object with units, activation and beta")
-        units = _number(f"layer {m} units", spec.get("units"), 1, MAX_UNITS, True)
+        units = number_in_range(f"layer {m} units", spec.get("units"), 1, MAX_UNITS, True)
         act = _choice(f"layer {m} activation", spec.get("activation", "tanh"), ACTIVATIONS)
-        beta = _number(f"layer {m} beta", spec.get("beta", 1.0), -1.0, 25.0, False)
+        beta = number_in_range(f"layer {m} beta", spec.get("beta", 1.0), *BETA_RANGE)
         layers.append(layer(units, act, beta))
     return layers
 
@@ -146,7 +152,7 @@ def update_config(
     new = copy.deepcopy(config)
     for key, value in changes.items():
         if key in _RANGES:
-            new[key] = _number(key, value, *_RANGES[key], key in _INTEGERS)
+            new[key] = number_in_range(key, value, *_RANGES[key], key in _INTEGERS)
         elif key == "dataset":
             names = (*CLASSIFICATION_SETS, *REGRESSION_SETS)
             new[key] = _choice(key, value, (*names, "upload") if upload_task else names)

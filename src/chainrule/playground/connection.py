@@ -28,13 +28,19 @@ import base64
 import json
 import logging
 import time
-from numbers import Integral
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chainrule.playground import export, views
-from chainrule.playground.config import ACTIVATIONS, COSTS, MAX_LAYERS, MAX_UNITS, SOLVERS
+from chainrule.playground.config import (
+    ACTIVATIONS,
+    COSTS,
+    MAX_LAYERS,
+    MAX_UNITS,
+    SOLVERS,
+    number_in_range,
+)
 from chainrule.playground.data import (
     CLASSIFICATION_SETS,
     FEATURES,
@@ -53,6 +59,8 @@ MAX_MESSAGE_CHARS = 2 * MAX_CSV_BYTES
 #: seconds of training between two frames while playing, and the pause after each frame
 FRAME_TRAINING = 0.05
 FRAME_PAUSE = 0.02
+#: the longest error text sent back (a message may echo a value the page sent)
+MAX_ERROR_CHARS = 300
 
 OPTIONS = {
     "datasets": {"classification": CLASSIFICATION_SETS, "regression": REGRESSION_SETS},
@@ -81,6 +89,8 @@ def parse_message(text: Any) -> dict[str, Any]:
         message = json.loads(text)
     except json.JSONDecodeError as e:
         raise ProtocolError(f"the message is not valid JSON ({e.msg})") from None
+    except (ValueError, RecursionError):  # an integer of over 4300 digits; nesting too deep
+        raise ProtocolError("the message holds a number too long or nesting too deep") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ProtocolError('a message must be a JSON object with a "type" string')
     return message
@@ -139,12 +149,18 @@ class Connection:
                 raise ProtocolError(f"unknown message type {message['type']!r}")
             await handler(message)
         except (ValueError, TypeError, KeyError, Diverged) as e:
-            await self.send({"type": "error", "message": str(e)})
+            await self.send_error(str(e))
         except WebSocketDisconnect:
             raise
         except Exception as e:  # never let one page's message stop the server
             log.exception("playground message failed")
-            await self.send({"type": "error", "message": f"internal error: {e}"})
+            await self.send_error(f"internal error: {e}")
+
+    async def send_error(self, text: str) -> None:
+        """An ``error`` reply, cut to :data:`MAX_ERROR_CHARS` characters."""
+        if len(text) > MAX_ERROR_CHARS:
+            text = text[: MAX_ERROR_CHARS - 1] + "\u2026"
+        await self.send({"type": "error", "message": text})
 
     # -- training ----------------------------------------------------------------------------
 
@@ -162,11 +178,11 @@ class Connection:
                         await asyncio.to_thread(self._train_for, FRAME_TRAINING)
             except Diverged as e:
                 self.session.playing = False
-                await self.send({"type": "error", "message": str(e)})
+                await self.send_error(str(e))
             except Exception as e:  # a failure stops this page's training, nothing else
                 log.exception("playground training failed")
                 self.session.playing = False
-                await self.send({"type": "error", "message": f"training stopped: {e}"})
+                await self.send_error(f"training stopped: {e}")
             await self.send_state()
             await asyncio.sleep(FRAME_PAUSE)
 
@@ -214,12 +230,7 @@ class Connection:
             s = self.session
             d = s.data
             X, y = (d.X_train, d.y_train) if subset == "train" else (d.X_test, d.y_test)
-            if (
-                isinstance(index, bool)
-                or not isinstance(index, Integral)
-                or not 0 <= index < len(y)
-            ):
-                raise ProtocolError(f"index must be an integer in [0, {len(y) - 1}], got {index!r}")
+            index = number_in_range("index", index, 0, len(y) - 1, integer=True)
             a0 = s.inputs(X[index : index + 1])[0]
             view = derive(s.net, s.optimizer, s.config["solver"], a0, float(y[index]))
             view.update(epoch=s.epoch, point=X[index].tolist())
@@ -233,7 +244,7 @@ class Connection:
         name, text = message.get("name", "upload.csv"), message.get("csv")
         if not isinstance(text, str) or not isinstance(name, str):
             raise ProtocolError('an upload needs "name" and "csv" strings')
-        X, y, task = parse_csv(text)
+        X, y, task = await asyncio.to_thread(parse_csv, text)  # up to 1 MB: off the loop
         self.session.playing = False
         async with self.lock:
             self.session.use_upload(name[:200], X, y, task)

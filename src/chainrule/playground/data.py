@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -151,7 +152,11 @@ def _parse_number(text: str, row: int, column: int) -> float:
 
 def _rows(text: str) -> list[list[str]]:
     """The CSV's data rows (a header row of non-numbers is dropped), or a clear error."""
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r)]
+    filled = (r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r))
+    try:  # a header, the rows allowed, and one more: enough to refuse, without reading on
+        rows = list(itertools.islice(filled, MAX_CSV_ROWS + 2))
+    except csv.Error as e:  # a field over 128 KiB, an unclosed quote, ...
+        raise ValueError(f"the CSV file cannot be read: {e}") from None
     if rows:
         try:
             [float(cell) for cell in rows[0]]
@@ -161,7 +166,8 @@ def _rows(text: str) -> list[list[str]]:
         raise ValueError("the CSV file holds fewer than 2 rows of data")
     if len(rows) > MAX_CSV_ROWS:
         raise ValueError(
-            f"the CSV file has {len(rows)} rows; the playground takes at most {MAX_CSV_ROWS}"
+            f"the CSV file has more than {MAX_CSV_ROWS} rows; the playground takes at most "
+            f"{MAX_CSV_ROWS}"
         )
     return rows
 
@@ -200,13 +206,14 @@ def parse_csv(content: bytes | str) -> tuple[np.ndarray, np.ndarray, str]:
 def scale_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """``[x1, x2, y]`` rows scaled as :func:`parse_csv` describes: ``(X, y, task)``."""
     X, y = table[:, :2], table[:, 2]
-    low, high = X.min(axis=0), X.max(axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    X = (X - low) / span * 2 * RADIUS - RADIUS  # x -> [-6, 6]
+    # centre and half-span from halves, so that 1e308 - (-1e308) does not overflow
+    mid, half = X.max(axis=0) / 2 + X.min(axis=0) / 2, X.max(axis=0) / 2 - X.min(axis=0) / 2
+    scaled = (X - mid) / np.where(half > 0, half, 1.0) * RADIUS
+    X = np.where(half > 0, scaled, -RADIUS)  # x -> [-6, 6]; a constant column at -6
     values = np.unique(y)
     if len(values) <= 2:
         return X, (y == values[-1]).astype(float), "classification"
-    centre, half = (y.max() + y.min()) / 2, (y.max() - y.min()) / 2
+    centre, half = y.max() / 2 + y.min() / 2, y.max() / 2 - y.min() / 2
     return X, (y - centre) / half, "regression"  # y -> [-1, 1]
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from chainrule.activations import get_activation
 from chainrule.network import Network
+from chainrule.playground.config import BETA_RANGE, number_in_range
 from chainrule.playground.data import FEATURES, RADIUS, make_features
 
 #: points per side of the output heat map, and of each neuron's small one
@@ -68,11 +69,10 @@ def seed_curves(beta: float, theta: float) -> dict[str, Any]:
     """The seed's two slider plots over ``h`` in ``[-2, 2]``: ``g(h) = 1 / (1 + exp(-beta h))``
     with ``dg/dh = beta g (1 - g)``, and ``tanh(theta h)`` with derivative
     ``theta (1 - tanh^2(theta h))``."""
-    for name, value in (("beta", beta), ("theta", theta)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 25:
-            raise ValueError(f"{name} must be a number in [-1, 25], got {value!r}")
+    beta = number_in_range("beta", beta, *BETA_RANGE)
+    theta = number_in_range("theta", theta, *BETA_RANGE)
     h = np.linspace(-2, 2, 81)
-    sigmoid = get_activation({"name": "sigmoid", "beta": float(beta)})
+    sigmoid = get_activation({"name": "sigmoid", "beta": beta})
     tanh = get_activation("tanh")
     g, t = sigmoid(h), tanh(theta * h)
     return {
