@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from chainrule.differences import numeric_gradient
+from chainrule.differences import central_difference, numeric_gradient, step_size
 
 __all__ = ["check_activation", "check_cost", "check_gradients"]
 
@@ -30,7 +30,7 @@ def check_gradients(
 
     For every parameter ``theta_j``: ``|g_bp - g_fd| / max(|g_bp|, |g_fd|, s)`` where
     ``g_fd = (C(theta + h e_j) - C(theta - h e_j)) / 2h``
-    (:func:`chainrule.differences.numeric_gradient`).
+    (:func:`chainrule.differences.numeric_gradient`)
     and ``s = 0.01 max_k |g_fd_k| + 1e-12`` keeps components far below the gradient's own scale,
     which central differences cannot resolve to many digits, from dominating.
     The check runs on a float64 copy of ``net``, so a float32 network is checked exactly too.
@@ -57,12 +57,20 @@ def check_gradients(
 _Z_POINTS = np.linspace(-2.27, 2.13, 9)
 
 
-def _steps(out: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, float]:
-    """Central-difference steps at ``x`` for a function whose values ``out`` have their own
-    precision (float32 ones need longer steps), and the relative tolerance they allow."""
-    eps = float(np.finfo(out.dtype if out.dtype.kind == "f" else np.float64).eps)
-    h = eps ** (1 / 3) * (1 + np.abs(x))
-    return h, max(1e-4, 100 * eps ** (2 / 3))
+def _differences(g, x: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, tuple, float]:
+    """Central differences of ``g`` (entry ``i`` depends on ``x_i`` only) at ``x``, the two
+    one-sided ones, and the relative tolerance they allow.
+
+    One step rule, :func:`~chainrule.differences.step_size`, for the precision of ``g``'s values
+    ``out`` (float32 ones take longer steps).  A one-sided difference ``(g(x + h) - g(x)) / h``
+    is the central difference at ``x + h/2`` with step ``h/2``.
+    """
+    dtype = out.dtype if out.dtype.kind == "f" else np.dtype(np.float64)
+    h = step_size(x, 1, dtype)
+    fd, _ = central_difference(g, x, h)
+    up, _ = central_difference(g, x + h / 2, h / 2)
+    down, _ = central_difference(g, x - h / 2, h / 2)
+    return fd, (up, down), max(1e-4, 100 * float(np.finfo(dtype).eps) ** (2 / 3))
 
 
 def _worst(d, fd, one_sided, rtol, atol):
@@ -98,14 +106,8 @@ def check_activation(act: Any, width: int = 1) -> None:
                 f"activation {act.name!r}: its function returned shape {a.shape} for an input of "
                 f"shape {z.shape}; an activation works elementwise"
             )
-        h, rtol = _steps(a, z)
-        z_up, z_down = z + h, z - h
-        up = np.asarray(act(z_up), dtype=float)
-        down = np.asarray(act(z_down), dtype=float)
-        a_mid = a.astype(float)
-        fd = (up - down) / (z_up - z_down)
-        one_sided = ((up - a_mid) / (z_up - z), (a_mid - down) / (z - z_down))
-        atol = 1e-6 * (1 + np.abs(a_mid))
+        fd, one_sided, rtol = _differences(act, z, a)
+        atol = 1e-6 * (1 + np.abs(a.astype(float)))
 
         def derivative(of_output: bool) -> np.ndarray:
             d = np.asarray(act.derivative(a if of_output else z), dtype=float)
@@ -165,18 +167,18 @@ def check_cost(cost: Any, n_outputs: int = 1) -> None:
                 f"cost {cost.name!r}: its derivative returned shape {d.shape}; dC/da has the "
                 f"shape of a, {a.shape}"
             ) from None
-        h, rtol = _steps(c, a)
-        h = float(h.max())
         fd = np.empty_like(a)
         one_sided = (np.empty_like(a), np.empty_like(a))
-        for j in range(k):  # each sample's cost depends on its own row only
-            step = np.zeros_like(a)
-            step[:, j] = h
-            up = np.asarray(cost(y, a + step), dtype=float)
-            down = np.asarray(cost(y, a - step), dtype=float)
-            fd[:, j] = (up - down) / (2 * h)
-            one_sided[0][:, j] = (up - c) / h
-            one_sided[1][:, j] = (c - down) / h
+        for j in range(k):  # along output j; each sample's cost depends on its own row only
+
+            def along(t: np.ndarray, j: int = j) -> np.ndarray:
+                moved = a.copy()
+                moved[:, j] = t
+                return cost(y, moved)
+
+            fd[:, j], (one_sided[0][:, j], one_sided[1][:, j]), rtol = _differences(
+                along, a[:, j], c
+            )
         atol = 1e-6 * (1 + np.abs(c))[:, None]
         idx, rel = _worst(d, fd, one_sided, rtol, atol)
     if idx is not None:
