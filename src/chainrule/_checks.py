@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from scipy.sparse import issparse
 
+from chainrule._arrays import namespace
+
 # -- locating the first offending entry --------------------------------------------------------
 
 
@@ -198,6 +200,9 @@ def sum_is_finite(a: np.ndarray) -> bool:
     memory (a sum that overflows proves neither: the exact test follows a failed one). Arrays
     of 32 MB or more are summed in two halves on two threads, since the pass is bound by
     memory bandwidth (~8 ms a core for 188 MB)."""
+    if not isinstance(a, np.ndarray):  # another array namespace: one sum on its device
+        xp = namespace(a)
+        return bool(xp.isfinite(xp.sum(a)))
     if a.nbytes < 2**25 or a.ndim == 0 or len(a) < 2:
         return bool(np.isfinite(_quiet_sum(a)))
     half = len(a) // 2

@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import expit
 
+from chainrule._arrays import device, namespace, sigmoid, softplus, where_scalars
 from chainrule._registry import BuiltinState, Registry
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
@@ -123,7 +123,7 @@ class Sigmoid(Activation):
         self.link_scale = self.beta
 
     def _sigma(self, z):
-        return expit(z * self.beta) if self.beta != 1.0 else expit(z)
+        return sigmoid(z * self.beta) if self.beta != 1.0 else sigmoid(z)
 
     def _sigma_prime(self, a):
         # da/dz = beta a (1 - a)
@@ -150,12 +150,14 @@ class Softmax(Activation):
 
     def backward(self, z: np.ndarray, a: np.ndarray, dC_da: np.ndarray) -> np.ndarray:
         # dC/dz_j = sum_k dC/da_k a_k (delta_kj - a_j) = a_j (dC/da_j - sum_k dC/da_k a_k)
-        return a * (dC_da - np.sum(dC_da * a, axis=-1, keepdims=True))
+        xp = namespace(a)
+        return a * (dC_da - xp.sum(dC_da * a, axis=-1, keepdims=True))
 
 
 def _softmax(z):
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    xp = namespace(z)
+    e = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
+    return e / xp.sum(e, axis=-1, keepdims=True)
 
 
 def _no_elementwise_derivative(z):
@@ -164,41 +166,49 @@ def _no_elementwise_derivative(z):
 
 def _elu(z):
     # a = z for z > 0, exp(z) - 1 otherwise; expm1 of min(z, 0) never overflows
-    return np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
+    xp = namespace(z)
+    return xp.where(z > 0, z, xp.expm1(xp.minimum(z, 0)))
 
 
 def _elu_prime(z):
     # da/dz = 1 for z > 0, exp(z) otherwise
-    return np.where(z > 0, 1, np.exp(np.minimum(z, 0))).astype(z.dtype, copy=False)
+    xp = namespace(z)
+    return xp.where(z > 0, 1.0, xp.exp(xp.minimum(z, 0)))
 
 
 def _exponential(z):
     # a = exp(z), the canonical link of the Poisson cost; z capped where exp would overflow
-    return np.exp(np.minimum(z, float(np.log(np.finfo(z.dtype).max)) / 2))
+    xp = namespace(z)
+    top = xp.asarray(xp.finfo(z.dtype).max, dtype=z.dtype, device=device(z))
+    return xp.exp(xp.minimum(z, float(xp.log(top)) / 2))
 
 
 def _leaky_relu(z, slope=0.01):
     # a = z for z >= 0, 0.01 z otherwise
-    return np.where(z >= 0, z, z * slope)
+    return namespace(z).where(z >= 0, z, z * slope)
 
 
 def _leaky_relu_prime(z, slope=0.01):
-    return np.where(z >= 0, 1, slope).astype(z.dtype, copy=False)
+    return where_scalars(z >= 0, 1.0, slope, z)
 
 
 def _relu(z):
     # a = max(0, z)
-    return np.maximum(z, 0)
+    return namespace(z).maximum(z, 0)
 
 
 def _relu_prime(z):
     # da/dz = 1 for z >= 0 (the seed's convention at the kink), 0 otherwise
-    return (z >= 0).astype(z.dtype)
+    return namespace(z).astype(z >= 0, z.dtype)
 
 
 def _softplus(z):
     # a = log(1 + exp(z)), computed as logaddexp(0, z) so it never overflows
-    return np.logaddexp(0, z)
+    return softplus(z)
+
+
+def _tanh(z):
+    return namespace(z).tanh(z)
 
 
 def _tanh_prime(a):
@@ -210,6 +220,10 @@ def _identity(z):
     return z
 
 
+def _ones(z):
+    return namespace(z).ones_like(z)
+
+
 def _exponential_prime(a):
     # d exp(z)/dz = exp(z) = a
     return a
@@ -219,12 +233,12 @@ def _exponential_prime(a):
 ACTIVATIONS: dict[str, Callable[[], Activation]] = {
     "sigmoid": Sigmoid,
     "logistic": Sigmoid,
-    "tanh": lambda: Activation("tanh", np.tanh, _tanh_prime, of_output=True),
+    "tanh": lambda: Activation("tanh", _tanh, _tanh_prime, of_output=True),
     "relu": lambda: Activation("relu", _relu, _relu_prime),
     "leaky_relu": lambda: Activation("leaky_relu", _leaky_relu, _leaky_relu_prime),
     "elu": lambda: Activation("elu", _elu, _elu_prime),
-    "softplus": lambda: Activation("softplus", _softplus, expit),  # da/dz = sigmoid(z)
-    "identity": lambda: Activation("identity", _identity, np.ones_like),
+    "softplus": lambda: Activation("softplus", _softplus, sigmoid),  # da/dz = sigmoid(z)
+    "identity": lambda: Activation("identity", _identity, _ones),
     "exponential": lambda: Activation(
         "exponential", _exponential, _exponential_prime, of_output=True
     ),

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import logsumexp, xlogy
 
+from chainrule._arrays import logsumexp, namespace, softplus, xlogy
 from chainrule._registry import BuiltinState, Registry
 
 ArrayFn2 = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -99,8 +99,9 @@ class Cost(BuiltinState):
 
 
 def _clip01(a):
-    eps = float(np.finfo(a.dtype).eps)
-    return np.clip(a, eps, 1 - eps)
+    xp = namespace(a)
+    eps = float(xp.finfo(a.dtype).eps)
+    return xp.clip(a, eps, 1 - eps)
 
 
 class BinaryCrossEntropy(Cost):
@@ -124,7 +125,7 @@ class BinaryCrossEntropy(Cost):
     @staticmethod
     def _cost(y, a):
         a = _clip01(a)
-        return -(xlogy(y, a) + xlogy(1 - y, 1 - a)).sum(axis=1)
+        return -namespace(a).sum(xlogy(y, a) + xlogy(1 - y, 1 - a), axis=1)
 
     @staticmethod
     def _cost_prime(y, a):
@@ -134,7 +135,7 @@ class BinaryCrossEntropy(Cost):
 
     def from_logits(self, y, z):
         # with a = sigmoid(z): C = log(1 + e^z) - y z, exact for any z
-        return (np.logaddexp(0, z) - y * z).sum(axis=1)
+        return namespace(z).sum(softplus(z) - y * z, axis=1)
 
 
 class CategoricalCrossEntropy(Cost):
@@ -154,7 +155,7 @@ class CategoricalCrossEntropy(Cost):
 
     @staticmethod
     def _cost(y, a):
-        return -xlogy(y, _clip01(a)).sum(axis=1)
+        return -namespace(a).sum(xlogy(y, _clip01(a)), axis=1)
 
     @staticmethod
     def _cost_prime(y, a):
@@ -163,7 +164,7 @@ class CategoricalCrossEntropy(Cost):
 
     def from_logits(self, y, z):
         # with a = softmax(z): log a_k = z_k - logsumexp(z), so C = sum_k y_k (logsumexp(z) - z_k)
-        return (y * (logsumexp(z, axis=1, keepdims=True) - z)).sum(axis=1)
+        return namespace(z).sum(y * (logsumexp(z, axis=1) - z), axis=1)
 
 
 class Huber(Cost):
@@ -177,12 +178,13 @@ class Huber(Cost):
         super().__init__("huber", self._cost, self._cost_prime, canonical_link=None)
 
     def _cost(self, y, a):
-        r = np.abs(a - y)
+        xp = namespace(a)
+        r = xp.abs(a - y)
         d = self.delta
-        return np.where(r <= d, r * r / 2, (r - d / 2) * d).sum(axis=1)
+        return xp.sum(xp.where(r <= d, r * r / 2, (r - d / 2) * d), axis=1)
 
     def _cost_prime(self, y, a):
-        return np.clip(a - y, -self.delta, self.delta)
+        return namespace(a).clip(a - y, -self.delta, self.delta)
 
     def get_config(self) -> dict:
         return {"name": "huber", "delta": self.delta}
@@ -191,7 +193,10 @@ class Huber(Cost):
 def _squared_error(y, a):
     # C = 1/2 (y - a)^T (y - a)
     r = a - y
-    return 0.5 * np.einsum("ij,ij->i", r, r)
+    xp = namespace(r)
+    if xp is np:
+        return 0.5 * np.einsum("ij,ij->i", r, r)
+    return 0.5 * xp.sum(r * r, axis=1)
 
 
 def _squared_error_prime(y, a):
@@ -201,22 +206,25 @@ def _squared_error_prime(y, a):
 
 def _absolute_error(y, a):
     # C = sum_k |a_k - y_k|
-    return np.abs(a - y).sum(axis=1)
+    xp = namespace(a)
+    return xp.sum(xp.abs(a - y), axis=1)
 
 
 def _absolute_error_prime(y, a):
     # dC/da = sign(a - y), taken as 0 at the kink
-    return np.sign(a - y)
+    return namespace(a).sign(a - y)
 
 
 def _poisson(y, a):
     # the half Poisson deviance up to terms free of a: C = sum_k a_k - y_k log a_k
-    return (a - xlogy(y, np.maximum(a, np.finfo(a.dtype).tiny))).sum(axis=1)
+    xp = namespace(a)
+    return xp.sum(a - xlogy(y, xp.maximum(a, float(xp.finfo(a.dtype).smallest_normal))), axis=1)
 
 
 def _poisson_prime(y, a):
     # dC/da = 1 - y / a
-    return 1 - y / np.maximum(a, np.finfo(a.dtype).tiny)
+    xp = namespace(a)
+    return 1 - y / xp.maximum(a, float(xp.finfo(a.dtype).smallest_normal))
 
 
 #: Built-in costs by name.

@@ -26,6 +26,9 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 from scipy.sparse import issparse
 
+from chainrule._arrays import copy as copy_array
+from chainrule._arrays import device as array_device
+from chainrule._arrays import float_dtype, move, namespace, numpy_dtype
 from chainrule._checks import batch_weights, network_input, network_target
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
@@ -154,9 +157,10 @@ class Network:
 
         The buffer holds ``W^1, b^1, W^2, b^2, ...`` in order, each ``W^m`` row-major.
         """
+        xp = namespace(flat)
         W, b, offset = [], [], 0
         for n_in, n_out in pairwise(self.layer_sizes):
-            W.append(flat[offset : offset + n_out * n_in].reshape(n_out, n_in))
+            W.append(xp.reshape(flat[offset : offset + n_out * n_in], (n_out, n_in), copy=False))
             offset += n_out * n_in
             b.append(flat[offset : offset + n_out])
             offset += n_out
@@ -176,16 +180,28 @@ class Network:
             n_out, n_in = self.W[m].shape
             he = self.activations[m].name in RELU_FAMILY
             scheme = init or ("he_normal" if he else "glorot_uniform")
-            self.W[m][...], self.b[m][...] = draw_layer(scheme, n_out, n_in, rng)
+            self.W[m], self.b[m] = draw_layer(scheme, n_out, n_in, rng)
         return self
 
     def copy(self, dtype: DTypeLike | None = None) -> Network:
         """An independent copy, optionally in another precision."""
+        xp, where = namespace(self.theta), array_device(self.theta)
+        target = float_dtype(xp, dtype or self.dtype, where)
+        return self._with_theta(xp.astype(self.theta, target, copy=True))
+
+    def to(self, xp, device=None) -> Network:
+        """An independent copy whose parameters are arrays of the array namespace ``xp``
+        (``numpy``, ``torch``, ...) on ``device``; float64 becomes float32 on a device without
+        float64."""
+        return self._with_theta(copy_array(move(self.theta, xp, device)))
+
+    def _with_theta(self, theta) -> Network:
+        """This network with the flat parameters ``theta`` (and ``W``, ``b`` views of them)."""
         new = object.__new__(Network)
         new.__dict__.update(self.__dict__)
-        new.dtype = np.dtype(dtype or self.dtype)
-        new.theta = self.theta.astype(new.dtype, copy=True)
-        W, b = new.unflatten(new.theta)
+        new.dtype = numpy_dtype(theta.dtype)
+        new.theta = theta
+        W, b = new.unflatten(theta)
         new.W, new.b = ParameterList(W), ParameterList(b)
         new.activations = list(self.activations)
         return new
@@ -231,10 +247,10 @@ class Network:
         if issparse(a) or n <= 2 * _PREDICT_BLOCK:
             return reference.logits(self.W, self.b, self.activations, a)
         blocks = [
-            reference.logits(self.W, self.b, self.activations, a[s : s + _PREDICT_BLOCK])
+            reference.logits(self.W, self.b, self.activations, a[s : min(s + _PREDICT_BLOCK, n)])
             for s in range(0, n, _PREDICT_BLOCK)
         ]
-        return np.concatenate(blocks)
+        return namespace(a).concat(blocks, axis=0)
 
     # -- the cost and backpropagation --------------------------------------------------------
 
@@ -281,7 +297,7 @@ class Network:
     def backprop(self, X: ArrayLike, Y: ArrayLike, sample_weight: ArrayLike | None = None) -> Trace:
         """One forward and backward pass, keeping every ``z^m``, ``a^m``, ``delta^m``, ``dW^m``,
         ``db^m`` and the cost (see :class:`Trace`)."""
-        grad = np.empty_like(self.theta)
+        grad = namespace(self.theta).empty_like(self.theta)
         z, a, delta, cost = self._backward(*self._checked(X, Y, sample_weight), grad)
         dW, db = self.unflatten(grad)
         return Trace(z=z, a=a, delta=delta, dW=dW, db=db, cost=cost)
@@ -307,7 +323,7 @@ class Network:
         self, X, Y: np.ndarray, w: np.ndarray, n: float, out: np.ndarray | None = None
     ) -> tuple[float, np.ndarray]:
         """:meth:`cost_and_gradient` for checked inputs (``w`` sums to 1; ``n`` scales L2)."""
-        grad = np.empty_like(self.theta) if out is None else out
+        grad = namespace(self.theta).empty_like(self.theta) if out is None else out
         return self._backward(X, Y, w, n, grad)[3], grad
 
     def get_config(self) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule._arrays import is_numpy, namespace
+
 
 class Optimizer:
     """The base class: ``learning_rate`` may be changed between steps (schedules do)."""
@@ -42,7 +44,7 @@ class Optimizer:
 
     def update(self, net, dW: Sequence[np.ndarray], db: Sequence[np.ndarray]) -> None:
         """Update ``net.W`` and ``net.b`` in place from ``dC/dW^m`` and ``dC/db^m``."""
-        grad = np.empty_like(net.theta)
+        grad = namespace(net.theta).empty_like(net.theta)
         gW, gb = net.unflatten(grad)
         for m in range(net.L):
             gW[m][...] = dW[m]
@@ -97,7 +99,7 @@ class Momentum(Optimizer):
 
     def init_state(self, theta: np.ndarray) -> None:
         if self.velocity is None:
-            self.velocity = np.zeros_like(theta)
+            self.velocity = namespace(theta).zeros_like(theta)
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         self.init_state(theta)
@@ -147,7 +149,8 @@ class Adam(Optimizer):
 
     def init_state(self, theta: np.ndarray) -> None:
         if self.m is None:
-            self.m, self.v = np.zeros_like(theta), np.zeros_like(theta)
+            xp = namespace(theta)
+            self.m, self.v = xp.zeros_like(theta), xp.zeros_like(theta)
 
     def step_size(self, t: int) -> float:
         """``eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)``: the bias corrections of step ``t``."""
@@ -155,6 +158,9 @@ class Adam(Optimizer):
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         self.init_state(theta)
+        if not is_numpy(theta):
+            self._step_xp(theta, grad)
+            return
         if self._buffer is None or self._buffer.shape != theta.shape:
             self._buffer = np.empty_like(theta)
         b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._buffer
@@ -175,6 +181,17 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= float(eta_t)
         theta -= tmp
+
+    def _step_xp(self, theta, grad) -> None:
+        """:meth:`step` in any array namespace (the same equations, without ``out=``)."""
+        b1, b2, m, v = self.beta_1, self.beta_2, self.m, self.v
+        self.t += 1
+        m *= b1
+        m += (1 - b1) * grad  # m <- b1 m + (1 - b1) g
+        v *= b2
+        v += (1 - b2) * (grad * grad)  # v <- b2 v + (1 - b2) g^2
+        # w <- w - eta_t m / (sqrt(v) + eps)
+        theta -= self.step_size(self.t) * (m / (namespace(v).sqrt(v) + self.epsilon))
 
     def state(self) -> dict[str, Any]:
         return {"t": self.t, "m": self.m, "v": self.v}

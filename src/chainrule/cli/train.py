@@ -10,6 +10,7 @@ the model kept so far and exits 130.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -80,6 +81,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu (NumPy, the default), or a torch device to train on: cuda, cuda:1, mps",
+    )
+    parser.add_argument(
         "--resume",
         metavar="PATH",
         help="checkpoint every epoch to PATH, and continue from it if it exists",
@@ -130,7 +136,7 @@ def _split(data, args):
     )
 
 
-def _fit(model, X, y, info, progress):
+def _fit(model, X, y, info, progress, device=None):
     """``Standardized.fit`` where Ctrl-C stops training cleanly: the first asks for a stop at
     the end of the epoch (the callback ``progress`` stops the fit, which keeps its best
     weights), a second stops at once (the estimator keeps the weights reached so far) unless it
@@ -154,7 +160,7 @@ def _fit(model, X, y, info, progress):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            bundle = Standardized.fit(model, X, y, info=info)
+            bundle = Standardized.fit(model, X, y, info=info, device=device)
     finally:
         signal.signal(signal.SIGINT, previous)
     for message in dict.fromkeys(str(w.message) for w in caught):
@@ -179,6 +185,13 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.estimators import MLPClassifier, MLPRegressor
     from chainrule.plotting import plot_loss, save_figure
 
+    device = None if args.device == "cpu" else args.device
+    if device is not None:
+        from chainrule._arrays import device_namespace
+
+        # scikit-learn's array_api_dispatch asks for it; chainrule needs none of scipy's
+        os.environ.setdefault("SCIPY_ARRAY_API", "1")
+        device_namespace(device)  # torch and the device exist, or a one-line error now
     data = datasets.load(args.data, target=args.target)
     model_path, plot_path = _outputs(args)
     classify = data.task == "classification"
@@ -208,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
         "target": data.target_name,
     }
     started = time.perf_counter()
-    bundle, interrupted = _fit(model, X_tr, y_tr, info, progress)
+    bundle, interrupted = _fit(model, X_tr, y_tr, info, progress, device)
     seconds = time.perf_counter() - started
     bundle.save(model_path)
     save_figure(plot_loss(model), plot_path)

@@ -10,6 +10,8 @@ from numbers import Integral, Real
 import numpy as np
 from numpy.typing import ArrayLike
 
+from chainrule._arrays import device, move, namespace
+
 __all__ = ["ParameterList", "Trace", "check_layer_sizes"]
 
 
@@ -54,8 +56,11 @@ class ParameterList(Sequence):
 
     def __setitem__(self, m: int, value: ArrayLike) -> None:
         target = self._arrays[m]
-        value = np.asarray(value)
-        if value.shape != target.shape:
+        xp = namespace(target)
+        value = move(value, xp, device(target))
+        if xp is not np:
+            value = xp.astype(value, target.dtype)  # array_api_strict assigns no other dtype
+        if tuple(value.shape) != tuple(target.shape):
             raise ValueError(f"expected an array of shape {target.shape}, got {value.shape}")
         target[...] = value
 

@@ -13,6 +13,14 @@ from sklearn.callback import CallbackSupportMixin, with_callbacks
 from sklearn.metrics import check_scoring
 from sklearn.utils.validation import check_is_fitted
 
+from chainrule._arrays import (
+    dispatch_namespace,
+    is_numpy,
+    move,
+    namespace,
+    same_place,
+    to_numpy,
+)
 from chainrule.costs import Cost
 from chainrule.estimators.checkpoint import Checkpoints
 from chainrule.estimators.hooks import FitHooks
@@ -77,6 +85,7 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True  # multilabel and multi-output targets
+        tags.array_api_support = True  # with array_api_dispatch, everything follows X
         return tags
 
     # -- what the subclasses define ------------------------------------------------------------
@@ -142,10 +151,16 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
                 "early_stopping=True needs validation samples, but validation_fraction=0; "
                 "set it in (0, 1), e.g. 0.1"
             )
-        X, y = self._validate_input(X, y, first_call)
+        # array_api_dispatch: everything follows X's namespace and device; the targets are
+        # encoded and the weights checked on the host, then moved there once
+        xp, where = dispatch_namespace(X)
+        X, y = self._validate_input(X, move(y, xp, where), first_call)
         dtype = self._training_dtype(X)  # X may be float32 for a float64 network
-        Y = self._encode_targets(y, first_call, classes, dtype)
-        sw = self._sample_weight(sample_weight, y, X.shape[0], dtype)
+        y_host = to_numpy(y)
+        Y = move(self._encode_targets(y_host, first_call, classes, dtype), xp, where)
+        if sample_weight is not None:
+            sample_weight = to_numpy(sample_weight)
+        sw = move(self._sample_weight(sample_weight, y_host, X.shape[0], dtype), xp, where)
         self._blew_up = False
         resumed = self._resume_from_checkpoint(X, Y, sw, incremental)
         if resumed == "finished":
@@ -165,7 +180,8 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
         best = None
         for run, run_rng in enumerate(rngs):
             if first_call:
-                self.network_ = self._build_network(X.shape[1], Y.shape[1], dtype, run_rng)
+                net = self._build_network(X.shape[1], Y.shape[1], dtype, run_rng)
+                self.network_ = net if xp is np else net.to(xp, where)
                 record = self._new_record(run_rng)
             if not resumed:
                 record.rng = run_rng
@@ -256,8 +272,9 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
         """After a blow-up, the weights kept must give finite outputs on the training data."""
         if not self._blew_up:
             return
+        xp = namespace(self.network_.theta)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            finite = np.isfinite(self.network_.forward(X, validate=False)).all()
+            finite = bool(xp.all(xp.isfinite(self.network_.forward(X, validate=False))))
         if not finite:
             raise ValueError(
                 "training diverged, and even the weights it started from give infinite or NaN "
@@ -291,7 +308,7 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
 
     def _validate(self, validation) -> tuple[float, float]:
         X_val, Y_val, sw_val, y_val = validation
-        w_sum = float(sw_val.sum())
+        w_sum = float(namespace(sw_val).sum(sw_val))
         val_loss = self.network_.batch_cost(X_val, Y_val, sw_val / w_sum, w_sum)
         if self.scoring == "loss":
             return -val_loss, val_loss
@@ -317,6 +334,20 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
         with np.errstate(over="ignore", invalid="ignore"):
             zL = self.network_.logits(X, validate=False)
             return zL * self.network_.activations[-1].link_scale
+
+    def _check_same_place(self, X, method: str) -> None:
+        """``X`` must be of the namespace and on the device of the fitted weights (what
+        scikit-learn's ``array_api_dispatch`` decides)."""
+        check_is_fitted(self, "network_")
+        theta = self.network_.theta
+        xp, _ = dispatch_namespace(X)  # NumPy: X is converted to a NumPy array
+        if is_numpy(theta) if xp is np else same_place(X, theta):
+            return
+        raise ValueError(
+            f"Inputs passed to {type(self).__name__}.{method}() must use the same namespace and "
+            "the same device as those passed to fit() (with array_api_dispatch=True), or "
+            "the model must be moved there first (chainrule.load(path, device=...))"
+        )
 
     def _output_name(self) -> str:
         check_is_fitted(self, "network_")

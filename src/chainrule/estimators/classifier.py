@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax
 from sklearn.base import ClassifierMixin
 from sklearn.callback import with_callbacks
 from sklearn.metrics import accuracy_score
@@ -12,6 +11,15 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
+from chainrule._arrays import (
+    device,
+    log_sigmoid,
+    log_softmax,
+    move,
+    namespace,
+    sigmoid,
+    to_numpy,
+)
 from chainrule.estimators.base import BaseMLP
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
@@ -211,38 +219,47 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``."""
+        self._check_same_place(X, "predict_proba")
         if self._output_name() == "sigmoid" and self._label_binarizer.y_type_ == "binary":
             # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
             zL = self._logits(X)
-            return np.hstack([expit(-zL), expit(zL)])
+            return namespace(zL).concat([sigmoid(-zL), sigmoid(zL)], axis=1)
         proba = self._predict_output(X)
         if self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1 - proba, proba])
+            return namespace(proba).concat([1 - proba, proba], axis=1)
         return proba
 
     def predict_log_proba(self, X) -> np.ndarray:
         """``log`` of :meth:`predict_proba`, computed from the logits so it stays finite."""
+        self._check_same_place(X, "predict_log_proba")
         zL = self._logits(X)
+        xp = namespace(zL)
         if self._output_name() == "softmax":
             return log_softmax(zL, axis=1)
         if self._output_name() == "sigmoid":
             if self._label_binarizer.y_type_ == "binary":
-                return np.hstack([log_expit(-zL), log_expit(zL)])  # log(1 - a) = log sigmoid(-z)
-            return log_expit(zL)
+                # log(1 - a) = log sigmoid(-z)
+                return xp.concat([log_sigmoid(-zL), log_sigmoid(zL)], axis=1)
+            return log_sigmoid(zL)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return xp.log(self.predict_proba(X))
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
+        self._check_same_place(X, "predict")
         proba = self._predict_output(X)
+        # labels on the host (classes_ may be strings), moved to X's namespace and device
+        on_host = to_numpy(proba)
         if self._label_binarizer.y_type_ == "multiclass":
-            return self.classes_[np.argmax(proba, axis=1)]
-        return self._label_binarizer.inverse_transform(proba, threshold=0.5)
+            labels = self.classes_[np.argmax(on_host, axis=1)]
+        else:
+            labels = self._label_binarizer.inverse_transform(on_host, threshold=0.5)
+        return move(labels, namespace(proba), device(proba))
 
 
 def _plain(values) -> list:
     """Labels as plain Python values, for messages (``[0, 1]``, not ``[np.int64(0), ...]``)."""
-    return np.asarray(values).tolist()
+    return to_numpy(values).tolist()
 
 
 def _unknown_labels(y, classes) -> list:

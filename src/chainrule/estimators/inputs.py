@@ -14,6 +14,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import assert_all_finite, compute_sample_weight
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from chainrule._arrays import (
+    dispatch_namespace,
+    float_dtype,
+    float_dtypes,
+    is_numpy,
+    namespace,
+    numpy_dtype,
+    to_numpy,
+)
 from chainrule._checks import (
     check_sample_weight,
     explain_validation_error,
@@ -41,11 +50,16 @@ def check_class_weight(class_weight) -> None:
 class InputValidation:
     """The estimators' input checks (a mixin of :class:`~chainrule.estimators.base.BaseMLP`)."""
 
-    def _input_dtype(self):
-        return (np.float64, np.float32) if self.dtype is None else np.dtype(self.dtype)
+    def _input_dtype(self, X, any_float: bool = False):
+        """The dtype (or the float dtypes, widest first) that ``X`` is validated to, in the
+        namespace and on the device it computes in (float32 where there is no float64)."""
+        xp, where = dispatch_namespace(X)
+        if self.dtype is None or any_float:
+            return float_dtypes(xp, where)
+        return float_dtype(xp, self.dtype, where)
 
     def _validate_input(self, X, y, first_call: bool):
-        dtype = self._input_dtype()
+        dtype = self._input_dtype(X)
         # dtype="float64" with float32 data: X stays float32 (no float64 copy of the whole data
         # set); the minibatches are cast as they are gathered. L-BFGS works on the whole of X at
         # every iteration, so it gets the float64 copy once.
@@ -55,7 +69,7 @@ class InputValidation:
                 X,
                 y,
                 reset=first_call,
-                dtype=(np.float64, np.float32) if keep_float32 else dtype,
+                dtype=self._input_dtype(X, any_float=True) if keep_float32 else dtype,
                 multi_output=True,
                 y_numeric=isinstance(self, RegressorMixin),
             )
@@ -89,7 +103,7 @@ class InputValidation:
 
     def _training_dtype(self, X) -> np.dtype:
         """The network's dtype: ``dtype`` if set, else that of the validated ``X``."""
-        return np.dtype(self.dtype) if self.dtype is not None else X.dtype
+        return np.dtype(self.dtype) if self.dtype is not None else numpy_dtype(X.dtype)
 
     def _explain_input_error(self, error: Exception, inputs: dict) -> None:
         """Re-raise scikit-learn's validation ``error``, naming the first offending entry."""
@@ -133,8 +147,8 @@ class InputValidation:
         """Hold out ``validation_fraction`` of the samples (stratified where it can be)."""
         stratify = None
         if isinstance(self, ClassifierMixin) and self._label_binarizer.y_type_ != "multilabel":
-            counts = np.unique(y, return_counts=True)[1]
-            n_val = int(np.ceil(self.validation_fraction * len(y)))
+            counts = np.unique(to_numpy(y), return_counts=True)[1]
+            n_val = int(np.ceil(self.validation_fraction * y.shape[0]))
             if counts.min() >= 2 and n_val >= len(counts):
                 stratify = y
         parts = train_test_split(
@@ -163,15 +177,21 @@ class InputValidation:
     def _checked_input(self, X):
         check_is_fitted(self, "network_")
         try:
-            X_checked = self._validated_data(X, dtype=self._input_dtype(), reset=False)
+            X_checked = self._validated_data(X, dtype=self._input_dtype(X), reset=False)
         except (ValueError, TypeError, OverflowError) as e:
             self._explain_input_error(e, {"X": X})
-        if X_checked.dtype == self.network_.dtype:
+        theta = self.network_.theta
+        if X_checked.dtype == theta.dtype:
             return X_checked
         # float64 input to a float32 model: a value beyond float32's range would become inf
         with np.errstate(over="ignore"):
-            X_checked = X_checked.astype(self.network_.dtype)
-        if not np.isfinite(X_checked.data if issparse(X_checked) else X_checked).all():
+            if is_numpy(theta):
+                X_checked = X_checked.astype(self.network_.dtype)
+            else:
+                X_checked = namespace(theta).astype(X_checked, theta.dtype)
+        values = X_checked.data if issparse(X_checked) else X_checked
+        xp = namespace(values)
+        if not bool(xp.all(xp.isfinite(values))):
             found = nonfinite_message(X, "X", self.network_.dtype)
             raise ValueError(f"{found}; this model computes in {self.network_.dtype.name}")
         return X_checked

@@ -8,6 +8,7 @@ from sklearn.callback import with_callbacks
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 
+from chainrule._arrays import namespace
 from chainrule._checks import as_float_array, check_finite, nonfinite_message
 from chainrule.costs import Cost
 from chainrule.estimators.base import BaseMLP
@@ -148,5 +149,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def predict(self, X) -> np.ndarray:
         """The network's output ``a^L``, shaped like the ``y`` of ``fit``."""
+        self._check_same_place(X, "predict")
         out = self._predict_output(X)
-        return out.ravel() if self._y_ndim == 1 else out
+        return namespace(out).reshape(out, (-1,)) if self._y_ndim == 1 else out

@@ -4,7 +4,9 @@ saves)."""
 from __future__ import annotations
 
 import numpy as np
+from sklearn import config_context
 
+from chainrule._arrays import device_namespace, move
 from chainrule.estimators.classifier import MLPClassifier
 from chainrule.estimators.regressor import MLPRegressor
 from chainrule.persistence import save
@@ -25,8 +27,14 @@ class Standardized:
         self.info = dict(info or {})
 
     @classmethod
-    def fit(cls, model, X, y, info: dict | None = None, **fit_params) -> Standardized:
-        """Standardise ``X`` (zero mean, unit variance per column) and fit ``model`` to it."""
+    def fit(
+        cls, model, X, y, info: dict | None = None, device=None, **fit_params
+    ) -> Standardized:
+        """Standardise ``X`` (zero mean, unit variance per column) and fit ``model`` to it.
+
+        ``device`` (a torch device such as ``"cuda"``) trains there, on torch tensors under
+        scikit-learn's ``array_api_dispatch``; the fitted model then comes back to the host.
+        """
         X = np.asarray(X, dtype=float)
         with np.errstate(over="ignore", invalid="ignore"):
             mean, scale = X.mean(axis=0), X.std(axis=0)
@@ -38,7 +46,13 @@ class Standardized:
             mean, scale = (X / size).mean(axis=0) * size, (X / size).std(axis=0) * size
         scale[scale == 0] = 1.0  # a constant column stays as it is
         standardized = cls(model, mean, scale, info)
-        model.fit(standardized.scaled(X), y, **fit_params)
+        if device is None:
+            model.fit(standardized.scaled(X), y, **fit_params)
+            return standardized
+        xp, where = device_namespace(device)
+        with config_context(array_api_dispatch=True):
+            model.fit(move(standardized.scaled(X), xp, where), y, **fit_params)
+        model.network_ = model.network_.to(np)  # reports, predictions and the file on the host
         return standardized
 
     def scaled(self, X: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from chainrule._arrays import device_namespace, to_numpy
 from chainrule.activations import activation_names, get_activation
 from chainrule.costs import cost_names, get_cost
 from chainrule.network import Network
@@ -56,9 +57,10 @@ def register_model_class(cls: type) -> type:
 def network_payload(net: Network) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """A network's ``(meta, arrays)``: its config and its flat weights ``theta``.
 
-    The arrays are the network's own buffers, not copies.
+    The arrays are the network's own buffers, not copies (host copies of a network that
+    lives in another array namespace or on a device: the file format is the same).
     """
-    return {"config": net.get_config()}, {"theta": net.theta}
+    return {"config": net.get_config()}, {"theta": to_numpy(net.theta)}
 
 
 def network_from_payload(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Network:
@@ -160,7 +162,12 @@ def save(model: Any, path: str | os.PathLike) -> None:
     write_archive(path, {"kind": kind, **meta}, arrays)
 
 
-def load(path: str | os.PathLike | BinaryIO, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Any:
+def load(
+    path: str | os.PathLike | BinaryIO,
+    *,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    device: Any = None,
+) -> Any:
     """Read a model that :func:`save` wrote.
 
     Parameters
@@ -169,6 +176,11 @@ def load(path: str | os.PathLike | BinaryIO, *, max_bytes: int | None = DEFAULT_
     max_bytes : int or None, default=DEFAULT_MAX_BYTES (1 GiB)
         Refuse files whose declared arrays add up to more than this many bytes; ``None`` lifts
         the cap (for a file you trust). Only the arrays the model uses are read.
+    device : str or torch.device, optional
+        Load the weights as torch tensors on this device (``"cpu"``, ``"cuda"``, ``"mps"``):
+        the model then predicts on torch input under scikit-learn's
+        ``array_api_dispatch=True``. By default NumPy arrays. A float64 model becomes float32
+        on a device without float64.
 
     Raises
     ------
@@ -191,9 +203,22 @@ def load(path: str | os.PathLike | BinaryIO, *, max_bytes: int | None = DEFAULT_
             )
         where = describe(path)
         try:
-            return loader(meta, arrays)
+            model = loader(meta, arrays)
         except ModelFormatError as e:
             message = str(e)  # the reader's own messages already name the file
             raise ModelFormatError(message if where in message else f"{where}: {message}") from e
         except (KeyError, IndexError, TypeError, ValueError, MemoryError) as e:
             raise ModelFormatError(f"{where}: invalid {kind} payload: {e!r}") from e
+    if device is None:
+        return model
+    return _moved(model, *device_namespace(device))
+
+
+def _moved(model: Any, xp, where) -> Any:
+    """``model`` with its networks (its own, or a wrapped model's) moved to ``xp``, ``where``."""
+    if isinstance(model, Network):
+        return model.to(xp, where)
+    for holder in (model, getattr(model, "model", None)):
+        if isinstance(getattr(holder, "network_", None), Network):
+            holder.network_ = holder.network_.to(xp, where)
+    return model

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 import numpy as np
 from scipy.sparse import issparse
 
+from chainrule._arrays import device, is_numpy, namespace, numpy_dtype, to_numpy
+
 
 def minibatches(
     n_samples: int, batch_size: int, rng: np.random.Generator, shuffle: bool
@@ -49,7 +51,9 @@ class ArraySource:
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.n_samples = X.shape[0]
-        self.weight_sum = float(sw.sum())
+        # the weights on the host too: a minibatch's weight costs no device round trip
+        self.sw_host = to_numpy(sw)
+        self.weight_sum = float(self.sw_host.sum())
 
     def order(self, rng: np.random.Generator) -> np.ndarray:
         """The order of the samples in the next epoch (draws from ``rng`` when shuffling)."""
@@ -63,6 +67,9 @@ class ArraySource:
     def minibatches(self, rng: np.random.Generator, dtype) -> Iterator[tuple]:
         """``(X_b, Y_b, w, n_b)`` for each minibatch of an epoch, in ``dtype``: ``w`` sums to 1,
         ``n_b`` is the minibatch's weight (minibatches of weight 0 are skipped)."""
+        if not is_numpy(self.Y):
+            yield from self._minibatches_xp(rng, dtype)
+            return
         casts = self.X.dtype != dtype
         for idx in self.index_batches(self.order(rng)):
             sw_b = self.sw[idx]
@@ -72,11 +79,31 @@ class ArraySource:
             X_b = self.X[idx].astype(dtype) if casts else self.X[idx]
             yield X_b, self.Y[idx], sw_b / n_b, n_b
 
+    def _minibatches_xp(self, rng: np.random.Generator, dtype) -> Iterator[tuple]:
+        """:meth:`minibatches` of arrays of another namespace: the same order, from the same
+        generator, moved to the device once an epoch; rows taken with ``xp.take``."""
+        xp = namespace(self.X)
+        order = self.order(rng)
+        on_device = xp.asarray(order, device=device(self.X))
+        casts = numpy_dtype(self.X.dtype) != np.dtype(dtype)
+        for start in range(0, self.n_samples, self.batch_size):
+            stop = min(start + self.batch_size, self.n_samples)
+            n_b = float(self.sw_host[order[start:stop]].sum())
+            if n_b == 0:
+                continue
+            idx = on_device[start:stop]
+            X_b = xp.take(self.X, idx, axis=0)
+            if casts:
+                X_b = xp.astype(X_b, self.Y.dtype)
+            yield X_b, xp.take(self.Y, idx, axis=0), xp.take(self.sw, idx, axis=0) / n_b, n_b
+
     def dense(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(X, Y, sw)`` when they are C-contiguous dense arrays that a network of ``dtype``
         trains on without a copy (``X`` of ``dtype``, or float32 for float64), else None."""
         X, Y, sw = self.X, self.Y, self.sw
-        if issparse(X) or Y.dtype != dtype or not (X.dtype == dtype or np.can_cast(X.dtype, dtype)):
+        if not is_numpy(Y) or issparse(X) or Y.dtype != dtype:
+            return None
+        if not (X.dtype == dtype or np.can_cast(X.dtype, dtype)):
             return None
         if not all(a.flags.c_contiguous for a in (X, Y, sw)):
             return None

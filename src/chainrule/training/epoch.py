@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 import math
 
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from chainrule._arrays import namespace
 from chainrule.engine import compiled_backend
 from chainrule.engine.select import compiled_module
 from chainrule.training.schedules import clip_gradient
@@ -35,7 +35,7 @@ class EpochRunner:
         self.net = net
         self.source = source
         self.max_grad_norm = max_grad_norm
-        self.grad = np.empty_like(net.theta)
+        self.grad = namespace(net.theta).empty_like(net.theta)
         self.arrays = source.dense(net.dtype)
         self.backend = None
         if self.arrays is not None:

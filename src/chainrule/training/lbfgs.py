@@ -10,6 +10,7 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
+from chainrule._arrays import copy, device, namespace, to_numpy
 from chainrule.training.state import TrainingRecord
 
 
@@ -30,13 +31,15 @@ def fit_lbfgs(
     iterations and the cost after each iteration. ``on_iteration(cost)`` may return True to
     stop."""
     theta = net.theta
-    grad = np.empty_like(theta)
+    xp, where = namespace(theta), device(theta)
+    grad = xp.empty_like(theta)
     curve: list[float] = []
 
     def cost_and_gradient(x):
-        theta[...] = x
+        # scipy works on float64 NumPy arrays: x comes to theta's device, the gradient back
+        theta[...] = x if xp is np else xp.asarray(x, dtype=theta.dtype, device=where)
         cost, _ = net.batch_cost_and_gradient(X, Y, w, n, grad)
-        return cost, grad.astype(np.float64)
+        return cost, to_numpy(grad).astype(np.float64)
 
     def callback(intermediate_result):
         curve.append(float(intermediate_result.fun))
@@ -47,13 +50,13 @@ def fit_lbfgs(
 
     result = minimize(
         cost_and_gradient,
-        theta.astype(np.float64),
+        to_numpy(theta).astype(np.float64),
         method="L-BFGS-B",
         jac=True,
         callback=callback,
         options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
     )
-    theta[...] = result.x
+    theta[...] = result.x if xp is np else xp.asarray(result.x, dtype=theta.dtype, device=where)
     if result.status == 1:
         warnings.warn(
             f"lbfgs stopped after {result.nit} iterations and {result.nfev} cost evaluations "
@@ -83,7 +86,7 @@ def train_lbfgs(
     X, Y, w_sum = source.X, source.Y, source.weight_sum
     w = source.sw / w_sum
     interrupted = False
-    start = net.theta.copy()
+    start = copy(net.theta)
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             record.loss, record.n_iter, curve = fit_lbfgs(
@@ -99,7 +102,8 @@ def train_lbfgs(
             UserWarning,
             stacklevel=5,
         )
-    if not (np.isfinite(net.theta).all() and math.isfinite(record.loss)):
+    xp = namespace(net.theta)
+    if not (bool(xp.all(xp.isfinite(net.theta))) and math.isfinite(record.loss)):
         net.theta[...] = start  # L-BFGS ended on non-finite weights: back to the start
         record.optimizer = None
         warn_diverged(record.loss)

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from chainrule._arrays import namespace
 from chainrule.training.epoch import Diverged, EpochRunner
 from chainrule.training.schedules import LearningRateSchedule
 from chainrule.training.state import TrainingRecord
@@ -52,7 +53,8 @@ def train_epochs(
     """Up to ``settings.epochs`` epochs; returns whether a KeyboardInterrupt stopped them."""
     net, optimizer, monitor = runner.net, record.optimizer, record.monitor
     interrupted, reached_max_iter = False, False
-    epoch_start = np.empty_like(net.theta)  # the last weights known to give a finite cost
+    xp = namespace(net.theta)
+    epoch_start = xp.empty_like(net.theta)  # the last weights known to give a finite cost
     for _ in range(settings.epochs):
         started = time.perf_counter()
         hooks.epoch_begin()
@@ -61,7 +63,7 @@ def train_epochs(
             # a blow-up is caught by the finiteness checks, not by numpy's warnings
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 loss = runner.run(optimizer, record)
-                if not np.isfinite(net.theta).all():
+                if not bool(xp.all(xp.isfinite(net.theta))):
                     raise Diverged(loss)
         except KeyboardInterrupt:
             interrupted = True

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chainrule._arrays import copy, is_numpy, namespace
 from chainrule.optimizers import Adam, Momentum, Optimizer
 
 
@@ -76,7 +77,7 @@ class PlateauMonitor:
         if is_best:
             self.best, self.best_epoch = value, epoch
             if self.best_theta is None:
-                self.best_theta = theta.copy()
+                self.best_theta = copy(theta)
             else:
                 self.best_theta[...] = theta
 
@@ -93,7 +94,10 @@ def clip_gradient(grad: np.ndarray, max_norm: float) -> float:
     5.0
     array([0.6, 0.8])
     """
-    norm = float(np.sqrt(np.dot(grad, grad)))
+    if is_numpy(grad):
+        norm = float(np.sqrt(np.dot(grad, grad)))
+    else:
+        norm = float(namespace(grad).linalg.vector_norm(grad))
     if norm > max_norm:
         grad *= max_norm / norm
     return norm
