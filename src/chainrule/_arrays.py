@@ -238,4 +238,3 @@ def xlogy(y: Array, a: Array) -> Array:
         return special.xlogy(y, a)
     xp = array_namespace(a)
     return y * xp.log(xp.where(y == 0, xp.ones_like(a), a))  # log(1) = 0 where y = 0
-

@@ -27,9 +27,7 @@ class Standardized:
         self.info = dict(info or {})
 
     @classmethod
-    def fit(
-        cls, model, X, y, info: dict | None = None, device=None, **fit_params
-    ) -> Standardized:
+    def fit(cls, model, X, y, info: dict | None = None, device=None, **fit_params) -> Standardized:
         """Standardise ``X`` (zero mean, unit variance per column) and fit ``model`` to it.
 
         ``device`` (a torch device such as ``"cuda"``) trains there, on torch tensors under
