@@ -35,26 +35,30 @@ __all__ = [
     "float_dtype",
     "float_dtypes",
     "is_numpy",
+    "largest",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
     "move",
     "namespace",
     "numpy_dtype",
+    "reshape",
     "same_place",
     "sigmoid",
     "softplus",
     "to_numpy",
+    "total",
     "where_scalars",
     "xlogy",
 ]
 
 Array = Any
+_NUMPY_TYPES = (np.ndarray, np.generic)
 
 
 def is_numpy(a: Any) -> bool:
     """Whether ``a`` is a NumPy array (or scalar), the namespace of the compiled backend."""
-    return isinstance(a, np.ndarray | np.generic)
+    return isinstance(a, _NUMPY_TYPES)
 
 
 def namespace(*arrays: Array) -> ModuleType:
@@ -180,6 +184,27 @@ def copy(a: Array) -> Array:
     if is_numpy(a):
         return a.copy()
     return array_namespace(a).asarray(a, copy=True)
+
+
+def total(a: Array, axis: int, keepdims: bool = False) -> Array:
+    """The sum of ``a`` along ``axis`` (NumPy's method, which costs less than ``np.sum``)."""
+    if is_numpy(a):
+        return a.sum(axis=axis, keepdims=keepdims)
+    return array_namespace(a).sum(a, axis=axis, keepdims=keepdims)
+
+
+def largest(a: Array, axis: int, keepdims: bool = False) -> Array:
+    """The maximum of ``a`` along ``axis``."""
+    if is_numpy(a):
+        return a.max(axis=axis, keepdims=keepdims)
+    return array_namespace(a).max(a, axis=axis, keepdims=keepdims)
+
+
+def reshape(a: Array, shape: tuple[int, ...]) -> Array:
+    """``a`` viewed with ``shape`` (an error rather than a silent copy where no view exists)."""
+    if is_numpy(a):
+        return a.reshape(shape)
+    return array_namespace(a).reshape(a, shape, copy=False)
 
 
 def where_scalars(condition: Array, if_true: float, if_false: float, like: Array) -> Array:

@@ -24,7 +24,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from chainrule._arrays import device, namespace, sigmoid, softplus, where_scalars
+from chainrule._arrays import (
+    device,
+    largest,
+    namespace,
+    sigmoid,
+    softplus,
+    total,
+    where_scalars,
+)
 from chainrule._registry import BuiltinState, Registry
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
@@ -150,14 +158,12 @@ class Softmax(Activation):
 
     def backward(self, z: np.ndarray, a: np.ndarray, dC_da: np.ndarray) -> np.ndarray:
         # dC/dz_j = sum_k dC/da_k a_k (delta_kj - a_j) = a_j (dC/da_j - sum_k dC/da_k a_k)
-        xp = namespace(a)
-        return a * (dC_da - xp.sum(dC_da * a, axis=-1, keepdims=True))
+        return a * (dC_da - total(dC_da * a, axis=-1, keepdims=True))
 
 
 def _softmax(z):
-    xp = namespace(z)
-    e = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
-    return e / xp.sum(e, axis=-1, keepdims=True)
+    e = namespace(z).exp(z - largest(z, axis=-1, keepdims=True))
+    return e / total(e, axis=-1, keepdims=True)
 
 
 def _no_elementwise_derivative(z):

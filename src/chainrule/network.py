@@ -28,7 +28,7 @@ from scipy.sparse import issparse
 
 from chainrule._arrays import copy as copy_array
 from chainrule._arrays import device as array_device
-from chainrule._arrays import float_dtype, move, namespace, numpy_dtype
+from chainrule._arrays import float_dtype, move, namespace, numpy_dtype, reshape
 from chainrule._checks import batch_weights, network_input, network_target
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
@@ -157,10 +157,9 @@ class Network:
 
         The buffer holds ``W^1, b^1, W^2, b^2, ...`` in order, each ``W^m`` row-major.
         """
-        xp = namespace(flat)
         W, b, offset = [], [], 0
         for n_in, n_out in pairwise(self.layer_sizes):
-            W.append(xp.reshape(flat[offset : offset + n_out * n_in], (n_out, n_in), copy=False))
+            W.append(reshape(flat[offset : offset + n_out * n_in], (n_out, n_in)))
             offset += n_out * n_in
             b.append(flat[offset : offset + n_out])
             offset += n_out

@@ -15,10 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from chainrule._arrays import (
     dispatch_namespace,
-    is_numpy,
     move,
     namespace,
-    same_place,
     to_numpy,
 )
 from chainrule.costs import Cost
@@ -334,20 +332,6 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
         with np.errstate(over="ignore", invalid="ignore"):
             zL = self.network_.logits(X, validate=False)
             return zL * self.network_.activations[-1].link_scale
-
-    def _check_same_place(self, X, method: str) -> None:
-        """``X`` must be of the namespace and on the device of the fitted weights (what
-        scikit-learn's ``array_api_dispatch`` decides)."""
-        check_is_fitted(self, "network_")
-        theta = self.network_.theta
-        xp, _ = dispatch_namespace(X)  # NumPy: X is converted to a NumPy array
-        if is_numpy(theta) if xp is np else same_place(X, theta):
-            return
-        raise ValueError(
-            f"Inputs passed to {type(self).__name__}.{method}() must use the same namespace and "
-            "the same device as those passed to fit() (with array_api_dispatch=True), or "
-            "the model must be moved there first (chainrule.load(path, device=...))"
-        )
 
     def _output_name(self) -> str:
         check_is_fitted(self, "network_")

@@ -21,6 +21,7 @@ from chainrule._arrays import (
     is_numpy,
     namespace,
     numpy_dtype,
+    same_place,
     to_numpy,
 )
 from chainrule._checks import (
@@ -173,6 +174,22 @@ class InputValidation:
                 stacklevel=4,
             )
         return min(self.batch_size, n_samples)
+
+    def _check_same_place(self, X, method: str) -> None:
+        """``X`` must be of the namespace and on the device of the fitted weights (what
+        scikit-learn's ``array_api_dispatch`` decides)."""
+        net = self.__dict__.get("network_")
+        if net is None:
+            return  # not fitted: check_is_fitted says so next
+        theta = net.theta
+        xp, _ = dispatch_namespace(X)  # NumPy: X is converted to a NumPy array
+        if is_numpy(theta) if xp is np else same_place(X, theta):
+            return
+        raise ValueError(
+            f"Inputs passed to {type(self).__name__}.{method}() must use the same namespace and "
+            "the same device as those passed to fit() (with array_api_dispatch=True), or "
+            "the model must be moved there first (chainrule.load(path, device=...))"
+        )
 
     def _checked_input(self, X):
         check_is_fitted(self, "network_")
