@@ -370,6 +370,46 @@ def test_load_onto_a_torch_device(dispatch, multiclass, tmp_path, target):
     np.testing.assert_array_equal(host(loaded.predict_proba(X_t)), host(model.predict_proba(X_t)))
 
 
+def test_checkpoint_resumes_a_torch_fit_exactly(dispatch, multiclass, tmp_path):
+    """A checkpoint of a fit on torch tensors holds host arrays; resuming it goes on in torch
+    and ends where one uninterrupted fit ends."""
+    torch = pytest.importorskip("torch")
+    X, y = multiclass
+    params = dict(early_stopping=True, n_iter_no_change=100, checkpoint=tmp_path / "c.crm")
+    X_t, y_t = torch.asarray(X), torch.asarray(y)
+    small(MLPClassifier, max_iter=3, resume=True, **params).fit(X_t, y_t)
+    _, arrays = read_archive(tmp_path / "c.crm")
+    assert all(isinstance(a, np.ndarray) for a in arrays.values())
+    resumed = small(MLPClassifier, max_iter=6, resume=True, **params).fit(X_t, y_t)
+    whole = small(MLPClassifier, max_iter=6, early_stopping=True, n_iter_no_change=100).fit(X, y)
+    assert_follows(resumed.coefs_[0], X_t)
+    assert resumed.n_iter_ == whole.n_iter_ == 6
+    np.testing.assert_allclose(flat_weights(resumed), flat_weights(whole), **TOL["float64"])
+
+
+def test_network_moves_between_namespaces(module):
+    net = cr.Network([3, 4, 2], activation="tanh", random_state=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    moved = net.to(module, None if module.__name__ == "torch" else module.Device("device1"))
+    assert array_namespace(moved.theta) is array_namespace(moved.W[0]) is not np
+    moved.W[0][...] = 0.0  # views of its own buffer: the original keeps its weights
+    assert float(np.abs(host(moved.theta)).sum()) < float(np.abs(net.theta).sum())
+    back = moved.to(np)
+    np.testing.assert_array_equal(back.theta, host(moved.theta))
+    z = net.to(module, None).forward(as_namespace(module, X), validate=False)
+    np.testing.assert_allclose(host(z), net.forward(X), rtol=1e-12)
+
+
+def test_load_onto_a_missing_device_is_a_clear_error(multiclass, tmp_path):
+    pytest.importorskip("torch")
+    if _cuda_available():
+        pytest.skip("a CUDA device exists here")
+    X, y = multiclass
+    small(MLPClassifier).fit(X, y).save(tmp_path / "m.crm")
+    with pytest.raises(ValueError, match="device 'cuda' is not available"):
+        cr.load(tmp_path / "m.crm", device="cuda")
+
+
 # -- the GPU and the command line -----------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import issparse
 
+from chainrule._arrays import copy, device, move, namespace, to_numpy
 from chainrule.estimators.state import json_scalar
 from chainrule.persistence import ModelFormatError, read_archive, write_archive
 from chainrule.training import (
@@ -50,7 +51,7 @@ class Checkpoints:
         }
         arrays.update({f"train.optimizer.{k}": v for k, v in opt_arrays.items()})
         if monitor.best_theta is not None:
-            arrays["train.best_theta"] = monitor.best_theta
+            arrays["train.best_theta"] = to_numpy(monitor.best_theta)
         write_archive(self.checkpoint, {"kind": type(self).__name__, **meta}, arrays)
 
     def _resume_from_checkpoint(self, X, Y, sw, incremental: bool):
@@ -91,15 +92,20 @@ class Checkpoints:
                 f"{self.checkpoint} was written while training on other data; resume with the "
                 "same X, y and sample_weight, or delete the checkpoint to start afresh"
             )
-        self._restore_training(meta, arrays, training)
+        self._restore_training(meta, arrays, training, X)
         if training["finished"]:
             return "finished"
         self._resuming = True
         return True
 
-    def _restore_training(self, meta: dict, arrays: dict, training: dict) -> None:
-        """The fitted attributes and the training record of a checkpoint."""
+    def _restore_training(self, meta: dict, arrays: dict, training: dict, X) -> None:
+        """The fitted attributes and the training record of a checkpoint, in the namespace and
+        on the device of the training data ``X``."""
+        xp, where = namespace(X), device(X)
+        arrays = {k: move(v, xp, where) if k.startswith("train.") else v for k, v in arrays.items()}
         saved = type(self).from_payload(meta, arrays)
+        if xp is not np:
+            saved.network_ = saved.network_.to(xp, where)
         self.__dict__.update(
             {
                 k: v
@@ -120,7 +126,7 @@ class Checkpoints:
         monitor.best_epoch = int(training["monitor"]["best_epoch"])
         monitor.stale_epochs = int(training["monitor"]["stale_epochs"])
         if "train.best_theta" in arrays:
-            monitor.best_theta = arrays["train.best_theta"].copy()
+            monitor.best_theta = copy(arrays["train.best_theta"])
         record = self._record_from_attributes(monitor, generator_from_state(training["rng"]))
         record.optimizer = optimizer
         record.steps = int(training["steps"])
@@ -131,7 +137,7 @@ def fingerprint(X, Y, sw) -> str:
     """A digest of the training data, so that a checkpoint resumes only on the same data."""
     digest = hashlib.blake2b(digest_size=16)
     for a in (X.data, X.indices, X.indptr) if issparse(X) else (X,):
-        digest.update(np.ascontiguousarray(a))
+        digest.update(np.ascontiguousarray(to_numpy(a)))
     for a in (Y, sw):
-        digest.update(np.ascontiguousarray(a))
+        digest.update(np.ascontiguousarray(to_numpy(a)))
     return digest.hexdigest()

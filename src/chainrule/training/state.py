@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chainrule._arrays import copy, is_numpy, to_numpy
 from chainrule.optimizers import Optimizer
 from chainrule.training.schedules import PlateauMonitor
 
@@ -64,8 +65,8 @@ def optimizer_payload(optimizer: Optimizer) -> tuple[dict, dict[str, np.ndarray]
     meta: dict = {"learning_rate": optimizer.learning_rate}
     arrays = {}
     for name, value in optimizer.state().items():
-        if isinstance(value, np.ndarray):
-            arrays[name] = value
+        if hasattr(value, "shape") and not (is_numpy(value) and value.ndim == 0):
+            arrays[name] = to_numpy(value)
         elif value is not None:
             meta[name] = value
     return meta, arrays
@@ -75,5 +76,5 @@ def restore_optimizer(optimizer: Optimizer, meta: dict, arrays: dict[str, np.nda
     """Put back what :func:`optimizer_payload` saved."""
     optimizer.learning_rate = float(meta["learning_rate"])
     state = {name: meta.get(name) for name in optimizer.state()}
-    state.update({name: arrays[name].copy() for name in state if name in arrays})
+    state.update({name: copy(arrays[name]) for name in state if name in arrays})
     optimizer.load_state(state)
