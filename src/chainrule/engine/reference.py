@@ -7,9 +7,9 @@ input), ``delta[m - 1] = delta^m = dC/dz^m``. Samples are rows: a batch ``A^(m-1
 ``z^m = W^m a^(m-1) + b^m`` reads ``Z^m = A^(m-1) W^mT + b^m``.
 
 The functions take and return arrays of one array namespace ``xp``
-(:func:`array_api_compat.array_namespace` of the weights): NumPy today, and any array-API
-library through the same lines. The input ``a^0`` may also be a scipy sparse matrix: every line
-that touches it is a product with a dense array.
+(:func:`chainrule._arrays.namespace` of the weights): NumPy, and any array-API library
+(torch, CuPy, array_api_strict) through the same lines. The input ``a^0`` may also be a scipy
+sparse matrix: every line that touches it is a product with a dense array.
 """
 
 from __future__ import annotations
@@ -17,17 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from array_api_compat import array_namespace
-
+from chainrule._arrays import is_numpy, namespace
 from chainrule.activations import Activation
 from chainrule.costs import Cost
 
 Array = Any
-
-
-def namespace(*arrays: Array) -> Any:
-    """The array namespace ``xp`` of the parameters (array-api-compat)."""
-    return array_namespace(*arrays)
 
 
 def uses_canonical_link(output: Activation, cost: Cost) -> bool:
@@ -111,7 +105,10 @@ def penalty(W: Sequence[Array], alpha: float, n: float) -> float:
     if alpha == 0:
         return 0.0
     xp = namespace(*W)
-    return 0.5 * alpha / n * float(sum(float(xp.sum(W_m * W_m)) for W_m in W))
+    if is_numpy(W[0]):
+        return 0.5 * alpha / n * float(sum(float(xp.sum(W_m * W_m)) for W_m in W))
+    # on a device: one transfer to the host, not one a layer
+    return 0.5 * alpha / n * float(sum(xp.sum(W_m * W_m) for W_m in W))
 
 
 def batch_cost(costs: Array, w: Array) -> float:
