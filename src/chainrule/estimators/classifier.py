@@ -248,7 +248,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         proba = self._proba(net, rows)
         log_proba = np.log(proba)
         tiny = TINY[proba.dtype.char]
-        if proba.min() < tiny:  # rare: underflowed probabilities, from the logits
+        if np.minimum.reduce(proba, axis=None) < tiny:  # rare: underflows, from the logits
             name = net.activations[-1].name
             if name in ("softmax", "sigmoid"):
                 z = scaled_logits(net, rows)
