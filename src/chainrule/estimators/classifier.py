@@ -12,9 +12,12 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
-from chainrule.estimators.base import BaseMLP
+from chainrule.estimators.base import BaseMLP, output, scaled_logits
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
+
+#: the smallest normal number of each dtype: a probability below it loses digits in its log
+TINY = {t.char: t.type(np.finfo(t).tiny) for t in (np.dtype(np.float32), np.dtype(np.float64))}
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
@@ -210,31 +213,57 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``."""
-        if self._output_name() == "sigmoid" and self._label_binarizer.y_type_ == "binary":
-            # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
-            zL = self._logits(X)
-            return np.hstack([expit(-zL), expit(zL)])
-        proba = self._predict_output(X)
-        if self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1 - proba, proba])
-        return proba
+        """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``.
+
+        In the network's dtype: a float32 model gives float32 probabilities, for float64 ``X``
+        too (``X`` is cast to float32 first).
+        """
+        return self._predicted(X, self._proba)
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """``log`` of :meth:`predict_proba`, computed from the logits so it stays finite."""
-        zL = self._logits(X)
-        if self._output_name() == "softmax":
-            return log_softmax(zL, axis=1)
-        if self._output_name() == "sigmoid":
-            if self._label_binarizer.y_type_ == "binary":
-                return np.hstack([log_expit(-zL), log_expit(zL)])  # log(1 - a) = log sigmoid(-z)
-            return log_expit(zL)
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        """``log(predict_proba(X))``, as scikit-learn's (a probability of exactly 1 gives 0, so
+        ties stay ties). Where a probability is below the smallest normal number (0 included),
+        its log comes from the logits instead, ``log_softmax(z)`` or ``log sigmoid(+-z)``:
+        finite and accurate where ``log(0)`` would be ``-inf``."""
+        return self._predicted(X, self._log_proba)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
-        proba = self._predict_output(X)
+        return self._predicted(X, self._labels)
+
+    def _binary(self) -> bool:
+        return self._label_binarizer.y_type_ == "binary"
+
+    def _proba(self, net, rows) -> np.ndarray:
+        if not self._binary():
+            return output(net, rows)
+        if net.activations[-1].name == "sigmoid":
+            # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
+            z = scaled_logits(net, rows)
+            return np.hstack([expit(-z), expit(z)])
+        a = output(net, rows)
+        return np.hstack([1 - a, a])
+
+    def _log_proba(self, net, rows) -> np.ndarray:
+        proba = self._proba(net, rows)
+        log_proba = np.log(proba)
+        tiny = TINY[proba.dtype.char]
+        if np.minimum.reduce(proba, axis=None) < tiny:  # rare: underflows, from the logits
+            name = net.activations[-1].name
+            if name in ("softmax", "sigmoid"):
+                z = scaled_logits(net, rows)
+                if name == "softmax":
+                    exact = log_softmax(z, axis=1)
+                elif self._binary():
+                    exact = np.hstack([log_expit(-z), log_expit(z)])  # log(1 - a) = log s(-z)
+                else:
+                    exact = log_expit(z)
+                small = proba < tiny
+                log_proba[small] = exact[small]
+        return log_proba
+
+    def _labels(self, net, rows) -> np.ndarray:
+        proba = output(net, rows)
         if self._label_binarizer.y_type_ == "multiclass":
             return self.classes_[np.argmax(proba, axis=1)]
         return self._label_binarizer.inverse_transform(proba, threshold=0.5)

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from chainrule._checks import as_float_array, check_finite, nonfinite_message
 from chainrule.costs import Cost
-from chainrule.estimators.base import BaseMLP
+from chainrule.estimators.base import BaseMLP, output
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
 
@@ -147,6 +147,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X) -> np.ndarray:
-        """The network's output ``a^L``, shaped like the ``y`` of ``fit``."""
-        out = self._predict_output(X)
+        """The network's output ``a^L``, shaped like the ``y`` of ``fit``, in the network's
+        dtype (float32 for a float32 model, also for float64 ``X``)."""
+        out = self._predicted(X, output)
         return out.ravel() if self._y_ndim == 1 else out
