@@ -225,7 +225,7 @@ def test_fit_makes_no_copy_of_float32_data(dtype):
     X = rng.normal(size=(20000, 100)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int)
     clf = MLPClassifier((64,), batch_size=200, max_iter=1, dtype=dtype)
-    clf.fit(X[:500], y[:500])  # compile and import everything first
+    clf.fit(X, y)  # compile and import everything first (a fit this long loads numba)
     tracemalloc.start()
     try:
         clf.fit(X, y)
@@ -566,7 +566,8 @@ def test_every_built_in_pair_matches_the_reference(hidden, output, cost, dtype, 
 def test_without_numba_training_falls_back_to_the_reference_engine_and_says_so_once(
     monkeypatch,
 ):
-    """Where numba cannot be imported, chainrule warns once and trains on the reference."""
+    """Where numba cannot be imported, chainrule warns once and trains on the reference (a
+    fit asks for numba at once when the numba engine is chosen, else once it is long)."""
     import sys
 
     X, y = data()
@@ -577,7 +578,10 @@ def test_without_numba_training_falls_back_to_the_reference_engine_and_says_so_o
         monkeypatch.delitem(sys.modules, f"chainrule.engine.{name}")
         monkeypatch.delattr(chainrule.engine, name, raising=False)
     try:
-        with pytest.warns(select.EngineFallbackWarning, match="numba cannot be imported"):
+        with (
+            pytest.warns(select.EngineFallbackWarning, match="numba cannot be imported"),
+            select.use_engine("numba"),
+        ):
             first = MLPClassifier((6,), max_iter=2, random_state=0).fit(X, y)
         with warnings.catch_warnings():
             warnings.simplefilter("error", select.EngineFallbackWarning)  # not a second time

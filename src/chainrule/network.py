@@ -17,14 +17,13 @@ operations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from numbers import Real
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
-from scipy.sparse import issparse
 
 from chainrule._arrays import copy as copy_array
 from chainrule._arrays import device as array_device
@@ -37,10 +36,37 @@ from chainrule.engine.parameters import ParameterList, Trace, check_layer_sizes
 from chainrule.gradcheck import check_activation, check_cost, check_gradients
 from chainrule.initializers import INITS, check_init, draw_layer
 
-__all__ = ["INITS", "Network", "ParameterList", "Trace", "check_gradients"]
+__all__ = [
+    "INITS",
+    "PREDICT_ROWS",
+    "Network",
+    "ParameterList",
+    "Trace",
+    "by_rows",
+    "check_gradients",
+]
 
-#: rows per block of the prediction forward pass (:meth:`Network.logits`)
-_PREDICT_BLOCK = 2048
+#: rows per chunk of a prediction (:func:`by_rows`): each ``z^m`` of a chunk stays in the cache
+#: between its product, its bias and its activation, and a prediction holds one chunk's
+#: activations at a time
+PREDICT_ROWS = 2048
+
+
+def by_rows(X: Any, compute: Callable[[Any], np.ndarray], rows: int = PREDICT_ROWS) -> np.ndarray:
+    """``compute(X[s : s + rows])`` for consecutive chunks of ``rows`` rows of ``X`` (dense or
+    scipy sparse CSR), stacked into one output allocated once: the memory a prediction needs
+    beyond its output is that of one chunk, whatever the number of rows."""
+    n = X.shape[0]
+    if n <= rows:
+        return compute(X)
+    first = compute(X[:rows])
+    xp = namespace(first)
+    out = xp.empty((n, *first.shape[1:]), dtype=first.dtype, device=array_device(first))
+    out[:rows] = first
+    for s in range(rows, n, rows):
+        stop = min(s + rows, n)  # array_api_strict refuses a slice past the end
+        out[s:stop] = compute(X[s:stop])
+    return out
 
 
 class Network:
@@ -231,25 +257,23 @@ class Network:
         """The output ``a^L`` for each row of ``X``: ``a^m = sigma^m(W^m a^(m-1) + b^m)``.
 
         ``validate=False`` skips the input checks: for an ``X`` already checked (dense of the
-        network's dtype, or scipy sparse).
-        """
-        return self.activations[-1](self.logits(X, validate=validate))  # a^L = sigma^L(z^L)
-
-    def logits(self, X: ArrayLike, *, validate: bool = True) -> np.ndarray:
-        """``z^L``: the forward pass up to the output activation.
-
-        A large dense input goes through in blocks of rows, so that each ``z^m`` stays in the
-        cache between its product, its bias and its activation.
+        network's dtype, or scipy sparse). A large input goes through in chunks of
+        :data:`PREDICT_ROWS` rows (:func:`by_rows`).
         """
         a = network_input(X, self.layer_sizes[0], self.dtype) if validate else X
-        n = a.shape[0]
-        if issparse(a) or n <= 2 * _PREDICT_BLOCK:
-            return reference.logits(self.W, self.b, self.activations, a)
-        blocks = [
-            reference.logits(self.W, self.b, self.activations, a[s : min(s + _PREDICT_BLOCK, n)])
-            for s in range(0, n, _PREDICT_BLOCK)
-        ]
-        return namespace(a).concat(blocks, axis=0)
+        return by_rows(a, self._forward_rows)
+
+    def logits(self, X: ArrayLike, *, validate: bool = True) -> np.ndarray:
+        """``z^L``: the forward pass up to the output activation (in chunks of rows, as
+        :meth:`forward`)."""
+        a = network_input(X, self.layer_sizes[0], self.dtype) if validate else X
+        return by_rows(a, self._logits_rows)
+
+    def _logits_rows(self, a) -> np.ndarray:
+        return reference.logits(self.W, self.b, self.activations, a)
+
+    def _forward_rows(self, a) -> np.ndarray:
+        return self.activations[-1](self._logits_rows(a))  # a^L = sigma^L(z^L)
 
     # -- the cost and backpropagation --------------------------------------------------------
 

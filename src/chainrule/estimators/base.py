@@ -6,6 +6,7 @@ the engine, and back once with the fitted state."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -25,7 +26,7 @@ from chainrule.estimators.hooks import FitHooks
 from chainrule.estimators.inputs import InputValidation
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.estimators.state import ModelState
-from chainrule.network import Network
+from chainrule.network import Network, by_rows
 from chainrule.training import (
     ArraySource,
     EpochRunner,
@@ -320,19 +321,34 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
 
     # -- predicting ---------------------------------------------------------------------------
 
-    def _predict_output(self, X) -> np.ndarray:
-        """``a^L`` for each row of ``X``."""
-        X = self._checked_input(X)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self.network_.forward(X, validate=False)
+    def _fitted_network(self) -> Network:
+        """``network_``, or scikit-learn's NotFittedError."""
+        net = self.__dict__.get("network_")
+        if net is None:
+            check_is_fitted(self, "network_")
+        return net
 
-    def _logits(self, X) -> np.ndarray:
-        """``beta z^L``: the output activation's argument (scaled by a sigmoid's slope)."""
-        X = self._checked_input(X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            zL = self.network_.logits(X, validate=False)
-            return zL * self.network_.activations[-1].link_scale
+    def _predicted(self, X, compute: Callable[[Network, np.ndarray], np.ndarray]) -> np.ndarray:
+        """``compute(network_, rows)`` for the rows of the checked ``X`` in the network's dtype,
+        in chunks of :data:`~chainrule.network.PREDICT_ROWS` rows written into one output
+        (:func:`~chainrule.network.by_rows`): a float64 ``X`` on a float32 model gives float32
+        predictions, and the memory beyond the output is one chunk's."""
+        net = self._fitted_network()
+        X_checked = self._checked_input(X, net)
 
-    def _output_name(self) -> str:
-        check_is_fitted(self, "network_")
-        return self.network_.activations[-1].name
+        def chunk(rows):
+            rows = self._network_rows(rows, X, net)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return compute(net, rows)
+
+        return by_rows(X_checked, chunk)
+
+
+def output(net: Network, rows) -> np.ndarray:
+    """``a^L`` of each row."""
+    return net.forward(rows, validate=False)
+
+
+def scaled_logits(net: Network, rows) -> np.ndarray:
+    """``beta z^L``: the output activation's argument (scaled by a sigmoid's slope)."""
+    return net.logits(rows, validate=False) * net.activations[-1].link_scale

@@ -20,7 +20,7 @@ from chainrule._arrays import (
     sigmoid,
     to_numpy,
 )
-from chainrule.estimators.base import BaseMLP
+from chainrule.estimators.base import BaseMLP, output, scaled_logits
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
 
@@ -218,36 +218,62 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``."""
+        """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``.
+
+        In the network's dtype: a float32 model gives float32 probabilities, for float64 ``X``
+        too (``X`` is cast to float32 first).
+        """
         self._check_same_place(X, "predict_proba")
-        if self._output_name() == "sigmoid" and self._label_binarizer.y_type_ == "binary":
-            # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
-            zL = self._logits(X)
-            return namespace(zL).concat([sigmoid(-zL), sigmoid(zL)], axis=1)
-        proba = self._predict_output(X)
-        if self._label_binarizer.y_type_ == "binary":
-            return namespace(proba).concat([1 - proba, proba], axis=1)
-        return proba
+        return self._predicted(X, self._proba)
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """``log`` of :meth:`predict_proba`, computed from the logits so it stays finite."""
+        """``log(predict_proba(X))``, as scikit-learn's (a probability of exactly 1 gives 0, so
+        ties stay ties). Where a probability is below the smallest normal number (0 included),
+        its log comes from the logits instead, ``log_softmax(z)`` or ``log sigmoid(+-z)``:
+        finite and accurate where ``log(0)`` would be ``-inf``."""
         self._check_same_place(X, "predict_log_proba")
-        zL = self._logits(X)
-        xp = namespace(zL)
-        if self._output_name() == "softmax":
-            return log_softmax(zL, axis=1)
-        if self._output_name() == "sigmoid":
-            if self._label_binarizer.y_type_ == "binary":
-                # log(1 - a) = log sigmoid(-z)
-                return xp.concat([log_sigmoid(-zL), log_sigmoid(zL)], axis=1)
-            return log_sigmoid(zL)
-        with np.errstate(divide="ignore"):
-            return xp.log(self.predict_proba(X))
+        return self._predicted(X, self._log_proba)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
         self._check_same_place(X, "predict")
-        proba = self._predict_output(X)
+        return self._predicted(X, self._labels)
+
+    def _binary(self) -> bool:
+        return self._label_binarizer.y_type_ == "binary"
+
+    def _proba(self, net, rows) -> np.ndarray:
+        if not self._binary():
+            return output(net, rows)
+        if net.activations[-1].name == "sigmoid":
+            # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
+            z = scaled_logits(net, rows)
+            return namespace(z).concat([sigmoid(-z), sigmoid(z)], axis=1)
+        a = output(net, rows)
+        return namespace(a).concat([1 - a, a], axis=1)
+
+    def _log_proba(self, net, rows) -> np.ndarray:
+        proba = self._proba(net, rows)
+        xp = namespace(proba)
+        log_proba = xp.log(proba)
+        # the smallest normal number: a probability below it loses digits in its log
+        tiny = float(xp.finfo(proba.dtype).smallest_normal)
+        lowest = np.minimum.reduce(proba, axis=None) if xp is np else xp.min(proba)
+        if float(lowest) < tiny:  # rare: underflows, from the logits
+            name = net.activations[-1].name
+            if name in ("softmax", "sigmoid"):
+                z = scaled_logits(net, rows)
+                if name == "softmax":
+                    exact = log_softmax(z, axis=1)
+                elif self._binary():
+                    exact = xp.concat([log_sigmoid(-z), log_sigmoid(z)], axis=1)  # log s(-z)
+                else:
+                    exact = log_sigmoid(z)
+                log_proba = xp.where(proba < tiny, exact, log_proba)
+        return log_proba
+
+    def _labels(self, net, rows) -> np.ndarray:
+        proba = output(net, rows)
         # labels on the host (classes_ may be strings), moved to X's namespace and device
         on_host = to_numpy(proba)
         if self._label_binarizer.y_type_ == "multiclass":

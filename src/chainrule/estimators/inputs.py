@@ -12,7 +12,7 @@ from scipy.sparse import issparse
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import assert_all_finite, compute_sample_weight
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from chainrule._arrays import (
     dispatch_namespace,
@@ -30,9 +30,14 @@ from chainrule._checks import (
     nonfinite_message,
     sum_is_finite,
 )
+from chainrule.network import PREDICT_ROWS
 
 #: the sparse formats fit and predict accept
 SPARSE_FORMATS = ["csr", "csc"]
+#: the dtypes of the ndarrays prediction checks directly (:meth:`InputValidation._plain_input`)
+PLAIN_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: values up to which the finiteness test is ``isfinite(X).all()``; beyond, a sum (O(1) memory)
+SMALL_INPUT = 4096
 
 
 def check_class_weight(class_weight) -> None:
@@ -175,6 +180,8 @@ class InputValidation:
             )
         return min(self.batch_size, n_samples)
 
+    # -- predicting ----------------------------------------------------------------------------
+
     def _check_same_place(self, X, method: str) -> None:
         """``X`` must be of the namespace and on the device of the fitted weights (what
         scikit-learn's ``array_api_dispatch`` decides)."""
@@ -191,24 +198,58 @@ class InputValidation:
             "the model must be moved there first (chainrule.load(path, device=...))"
         )
 
-    def _checked_input(self, X):
-        check_is_fitted(self, "network_")
+    def _checked_input(self, X, net):
+        """``X`` validated for prediction by ``net``: dense float32 or float64 (not necessarily
+        ``net``'s dtype: :meth:`_network_rows` casts each chunk) or scipy sparse.
+
+        A float32 or float64 ndarray of the fitted number of features gets scikit-learn's checks
+        done directly (:meth:`_plain_input`); anything else, and any input failing a check,
+        goes through ``validate_data``, so the errors and warnings are scikit-learn's.
+        """
+        plain = self._plain_input(X)
+        if plain is not None:
+            return plain
         try:
             X_checked = self._validated_data(X, dtype=self._input_dtype(X), reset=False)
         except (ValueError, TypeError, OverflowError) as e:
             self._explain_input_error(e, {"X": X})
-        theta = self.network_.theta
-        if X_checked.dtype == theta.dtype:
-            return X_checked
-        # float64 input to a float32 model: a value beyond float32's range would become inf
+        if issparse(X_checked) and X_checked.format == "csc" and X_checked.shape[0] > PREDICT_ROWS:
+            X_checked = X_checked.tocsr()  # chunks of rows (network.by_rows) are cheap in CSR
+        return X_checked
+
+    def _plain_input(self, X) -> np.ndarray | None:
+        """``X`` itself when it passes every check ``validate_data`` makes of it (an ndarray of
+        2 dimensions, float32 or float64, the fitted number of features, at least one row, all
+        finite, no feature names expected), cast to ``dtype`` where that is set; else None."""
+        if type(X) is not np.ndarray or X.ndim != 2 or not any(X.dtype is t for t in PLAIN_DTYPES):
+            return None
+        n, d = X.shape
+        if n == 0 or d != self.__dict__.get("n_features_in_") or self._names_expected():
+            return None
+        if self.dtype is not None and X.dtype != self.dtype:
+            with np.errstate(over="ignore"):
+                X = X.astype(self.dtype)  # validate_data's cast; overflow fails the next test
+        finite = np.isfinite(X).all() if X.size <= SMALL_INPUT else sum_is_finite(X)
+        return X if finite else None
+
+    def _names_expected(self) -> bool:
+        return self.__dict__.get("feature_names_in_") is not None
+
+    def _network_rows(self, rows, X, net):
+        """A chunk of rows of the checked ``X`` in ``net``'s dtype: float64 input on a float32
+        model is cast to float32 (the predictions are float32), and a value beyond float32's
+        range is an error naming it, not an infinity."""
+        theta = net.theta
+        if rows.dtype == theta.dtype:
+            return rows
         with np.errstate(over="ignore"):
             if is_numpy(theta):
-                X_checked = X_checked.astype(self.network_.dtype)
+                rows = rows.astype(net.dtype)
             else:
-                X_checked = namespace(theta).astype(X_checked, theta.dtype)
-        values = X_checked.data if issparse(X_checked) else X_checked
+                rows = namespace(theta).astype(rows, theta.dtype)
+        values = rows.data if issparse(rows) else rows
         xp = namespace(values)
         if not bool(xp.all(xp.isfinite(values))):
-            found = nonfinite_message(X, "X", self.network_.dtype)
-            raise ValueError(f"{found}; this model computes in {self.network_.dtype.name}")
-        return X_checked
+            found = nonfinite_message(X, "X", net.dtype)
+            raise ValueError(f"{found}; this model computes in {net.dtype.name}")
+        return rows

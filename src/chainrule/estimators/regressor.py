@@ -8,10 +8,10 @@ from sklearn.callback import with_callbacks
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 
-from chainrule._arrays import namespace
+from chainrule._arrays import reshape
 from chainrule._checks import as_float_array, check_finite, nonfinite_message
 from chainrule.costs import Cost
-from chainrule.estimators.base import BaseMLP
+from chainrule.estimators.base import BaseMLP, output
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
 
@@ -148,7 +148,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X) -> np.ndarray:
-        """The network's output ``a^L``, shaped like the ``y`` of ``fit``."""
+        """The network's output ``a^L``, shaped like the ``y`` of ``fit``, in the network's
+        dtype (float32 for a float32 model, also for float64 ``X``)."""
         self._check_same_place(X, "predict")
-        out = self._predict_output(X)
-        return namespace(out).reshape(out, (-1,)) if self._y_ndim == 1 else out
+        out = self._predicted(X, output)
+        return reshape(out, (-1,)) if self._y_ndim == 1 else out

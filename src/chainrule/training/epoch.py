@@ -37,13 +37,17 @@ class EpochRunner:
         self.max_grad_norm = max_grad_norm
         self.grad = namespace(net.theta).empty_like(net.theta)
         self.arrays = source.dense(net.dtype)
+        self.batch_size = min(source.batch_size, source.n_samples)
         self.backend = None
         if self.arrays is not None:
-            self.backend = compiled_backend(net, min(source.batch_size, source.n_samples))
+            self.backend = compiled_backend(net, self.batch_size, source.n_samples)
 
     def run(self, optimizer, record: TrainingRecord) -> float:
         """One pass over the data; returns the mean minibatch cost. Raises :class:`Diverged`
         at the first minibatch whose cost is not finite (before stepping on it)."""
+        if self.backend is None and self.arrays is not None:  # a fit moves to it once long
+            seen = record.steps * self.batch_size + self.source.n_samples
+            self.backend = compiled_backend(self.net, self.batch_size, seen)
         if self.backend is None:
             return self._run_reference(optimizer, record)
         return self._run_compiled(optimizer, record)
