@@ -26,6 +26,7 @@ from array_api_compat import (
 from array_api_compat import device as array_device
 from scipy import special
 from scipy.sparse import issparse
+from sklearn import get_config
 
 __all__ = [
     "copy",
@@ -64,9 +65,10 @@ def is_numpy(a: Any) -> bool:
 def namespace(*arrays: Array) -> ModuleType:
     """The namespace ``xp`` of ``arrays``: :mod:`numpy` itself for NumPy arrays (and scipy
     sparse matrices), else array-api-compat's (``array_namespace``)."""
-    if all(is_numpy(a) or issparse(a) for a in arrays):
-        return np
-    return array_namespace(*(a for a in arrays if not issparse(a)))
+    for a in arrays:
+        if type(a) is not np.ndarray and not isinstance(a, _NUMPY_TYPES) and not issparse(a):
+            return array_namespace(*(a for a in arrays if not issparse(a)))
+    return np
 
 
 def device(a: Array) -> Any:
@@ -84,8 +86,6 @@ def same_place(a: Array, b: Array) -> bool:
 def dispatch_namespace(X: Any) -> tuple[ModuleType, Any]:
     """``(xp, device)`` that a fit or prediction on ``X`` computes in: NumPy on the CPU, unless
     scikit-learn's ``array_api_dispatch`` is on and ``X`` is an array of another namespace."""
-    from sklearn import get_config
-
     if not get_config().get("array_api_dispatch", False):
         return np, "cpu"
     if is_numpy(X) or issparse(X) or not is_array_api_obj(X):
@@ -115,6 +115,8 @@ def device_namespace(where: Any) -> tuple[ModuleType, Any]:
 
 def to_numpy(a: Array) -> np.ndarray:
     """``a`` as a NumPy array on the host (``a`` itself when it is one already)."""
+    if type(a) is np.ndarray:
+        return a
     if is_numpy(a) or not is_array_api_obj(a):
         return np.asarray(a)
     if is_torch_array(a):

@@ -24,6 +24,9 @@ from chainrule.estimators.base import BaseMLP, output, scaled_logits
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
 
+#: the smallest normal number of each dtype: a probability below it loses digits in its log
+TINY = {t.char: t.type(np.finfo(t).tiny) for t in (np.dtype(np.float32), np.dtype(np.float64))}
+
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier trained by backpropagation.
@@ -256,10 +259,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         proba = self._proba(net, rows)
         xp = namespace(proba)
         log_proba = xp.log(proba)
-        # the smallest normal number: a probability below it loses digits in its log
-        tiny = float(xp.finfo(proba.dtype).smallest_normal)
-        lowest = np.minimum.reduce(proba, axis=None) if xp is np else xp.min(proba)
-        if float(lowest) < tiny:  # rare: underflows, from the logits
+        if xp is np:
+            tiny = TINY[proba.dtype.char]
+            underflows = np.minimum.reduce(proba, axis=None) < tiny
+        else:
+            tiny = float(xp.finfo(proba.dtype).smallest_normal)
+            underflows = bool(xp.min(proba) < tiny)
+        if underflows:  # rare: from the logits
             name = net.activations[-1].name
             if name in ("softmax", "sigmoid"):
                 z = scaled_logits(net, rows)
@@ -280,7 +286,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             labels = self.classes_[np.argmax(on_host, axis=1)]
         else:
             labels = self._label_binarizer.inverse_transform(on_host, threshold=0.5)
-        return move(labels, namespace(proba), device(proba))
+        return labels if on_host is proba else move(labels, namespace(proba), device(proba))
 
 
 def _plain(values) -> list:

@@ -189,6 +189,8 @@ class InputValidation:
         if net is None:
             return  # not fitted: check_is_fitted says so next
         theta = net.theta
+        if type(X) is np.ndarray and type(theta) is np.ndarray:
+            return
         xp, _ = dispatch_namespace(X)  # NumPy: X is converted to a NumPy array
         if is_numpy(theta) if xp is np else same_place(X, theta):
             return
