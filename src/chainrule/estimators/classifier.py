@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from chainrule.estimators.base import BaseMLP
+from chainrule.estimators.distributed import dask_input
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
 
@@ -198,6 +199,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ``classes`` (every label that will ever appear) is required on the first call for
         binary and multiclass targets; a multilabel indicator ``y`` names its labels itself.
         """
+        if dask_input(X):  # one pass over the blocks
+            return self._partial_fit_dask(X, y, sample_weight, classes)
         if not hasattr(self, "network_"):
             self._validate_params()
             if classes is None and type_of_target(y) != "multilabel-indicator":
@@ -211,6 +214,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``."""
+        if dask_input(X):  # a lazy dask array
+            return self._predict_dask("predict_proba", X)
         if self._output_name() == "sigmoid" and self._label_binarizer.y_type_ == "binary":
             # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
             zL = self._logits(X)
@@ -222,6 +227,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict_log_proba(self, X) -> np.ndarray:
         """``log`` of :meth:`predict_proba`, computed from the logits so it stays finite."""
+        if dask_input(X):  # a lazy dask array
+            return self._predict_dask("predict_log_proba", X)
         zL = self._logits(X)
         if self._output_name() == "softmax":
             return log_softmax(zL, axis=1)
@@ -234,10 +241,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
+        if dask_input(X):  # a lazy dask array
+            return self._predict_dask("predict", X)
         proba = self._predict_output(X)
         if self._label_binarizer.y_type_ == "multiclass":
             return self.classes_[np.argmax(proba, axis=1)]
         return self._label_binarizer.inverse_transform(proba, threshold=0.5)
+
+    def score(self, X, y, sample_weight=None):
+        """The mean accuracy on ``X``, ``y`` (scikit-learn's); a lazy dask scalar for dask
+        ``X``."""
+        if dask_input(X):
+            return self._score_dask(X, y, sample_weight)
+        return super().score(X, y, sample_weight)
 
 
 def _plain(values) -> list:
