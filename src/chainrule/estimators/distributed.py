@@ -48,7 +48,7 @@ class DaskInput:
 
     def _fit_dask(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         """:meth:`fit` (``incremental``: one pass of :meth:`partial_fit`) on dask input."""
-        from chainrule.scale import BlockSource, Blocks
+        from chainrule.scale import Blocks, BlockSource
 
         first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
         self._check_dask_settings(incremental)
@@ -291,6 +291,5 @@ def _check_labels(classes: np.ndarray, source: str) -> None:
         )
     if len(classes) < 2:
         raise ValueError(
-            f"{source} has only one class ({classes.tolist()[0]!r}); a classifier needs at "
-            "least 2"
+            f"{source} has only one class ({classes.tolist()[0]!r}); a classifier needs at least 2"
         )
