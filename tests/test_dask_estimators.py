@@ -256,6 +256,10 @@ def test_bad_dask_input_is_named():
         MLPRegressor(checkpoint="x.crm").fit(lazy(X), lazy(X[:, 0]))
     with pytest.raises(ValueError, match="scoring='r2' is not available"):
         MLPRegressor(early_stopping=True, scoring="r2").fit(lazy(X), lazy(X[:, 0]))
+    counts = np.arange(600.0)
+    counts[437] = -1
+    with pytest.raises(ValueError, match=r"non-negative targets y; row 437 \(output 0\) is -1"):
+        MLPRegressor(loss="poisson", max_iter=1).fit(lazy(X), lazy(counts))
     fitted = MLPRegressor(hidden_layer_sizes=(2,), max_iter=2).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="X has 4 features, but MLPRegressor is expecting 5"):
         fitted.predict(lazy(X[:, :4]))

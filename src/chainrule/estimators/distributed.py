@@ -173,7 +173,10 @@ class DaskInput:
                 raise ValueError(
                     f"y has {n} target column(s), but the model was fitted on {self.n_outputs_}"
                 )
-            return finite(y.reshape(-1, n), "y", dtype), None
+            Y = finite(y.reshape(-1, n), "y", dtype)
+            if self.loss == "poisson":
+                Y = Y.map_blocks(_nonnegative, dtype=Y.dtype)
+            return Y, None
         y = _as_dask(y, "y", numeric=False)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
@@ -280,6 +283,18 @@ class DaskInput:
 def _class_weights(labels: np.ndarray, classes: np.ndarray, per_class: np.ndarray) -> np.ndarray:
     """Each sample's ``per_class`` entry, found by its label (on a worker)."""
     return per_class[np.searchsorted(classes, labels)]
+
+
+def _nonnegative(Y: np.ndarray, block_info=None) -> np.ndarray:
+    """A block of Poisson targets, which must be >= 0 (checked on a worker)."""
+    if (Y < 0).any():
+        i, j = np.argwhere(Y < 0)[0]
+        start = (block_info or {}).get(0, {}).get("array-location", [(0, 0)])[0][0]
+        raise ValueError(
+            f"loss='poisson' needs non-negative targets y; row {start + i} (output {j}) is "
+            f"{Y[i, j].item()}"
+        )
+    return Y
 
 
 def _check_labels(classes: np.ndarray, source: str) -> None:
