@@ -16,9 +16,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from chainrule.costs import Cost
 from chainrule.estimators.checkpoint import Checkpoints
+from chainrule.estimators.distributed import DaskInput, dask_input
 from chainrule.estimators.hooks import FitHooks
 from chainrule.estimators.inputs import InputValidation
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
+from chainrule.estimators.restarts import Restarts
 from chainrule.estimators.state import ModelState
 from chainrule.network import Network, by_rows
 from chainrule.training import (
@@ -39,7 +41,15 @@ from chainrule.training import (
 SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic"}
 
 
-class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, BaseEstimator):
+class BaseMLP(
+    InputValidation,
+    ModelState,
+    Checkpoints,
+    DaskInput,
+    Restarts,
+    CallbackSupportMixin,
+    BaseEstimator,
+):
     """The estimators' shared part; the subclasses define the target encoding."""
 
     _parameter_constraints: dict = PARAMETER_CONSTRAINTS
@@ -113,6 +123,10 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
         self
         """
         self._validate_params()
+        if dask_input(X):  # dask arrays and DataFrames stream block by block
+            return self._fit_dask(X, y, sample_weight)
+        if self._restarts_apply():  # n_init restarts as joblib tasks
+            return self._fit_restarts(X, y, sample_weight)
         return self._fit(X, y, sample_weight)
 
     def _build_network(self, n_features: int, n_outputs: int, dtype, rng) -> Network:
