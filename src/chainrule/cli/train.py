@@ -51,9 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         default="digits",
-        help=f"{names}, a CSV path, or - for standard input (default: digits)",
+        help=f"{names}, a CSV path, - for standard input, or a folder of Parquet or .npy "
+        "files, streamed block by block (dask) (default: digits)",
     )
-    parser.add_argument("--target", help="the target column of a CSV file (default: the last)")
+    parser.add_argument(
+        "--target",
+        help="the target column of a CSV or Parquet file, or its index in .npy files "
+        "(default: the last)",
+    )
     parser.add_argument("--hidden", type=_sizes, default=[64], help="hidden sizes, e.g. 64,32")
     parser.add_argument("--activation", default="relu", help="hidden activation (default: relu)")
     parser.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
@@ -136,14 +141,15 @@ def _split(data, args):
     )
 
 
-def _fit(model, X, y, info, progress, device=None):
+def _fit(model, X, y, info, progress, lazy: bool = False, device=None):
     """``Standardized.fit`` where Ctrl-C stops training cleanly: the first asks for a stop at
     the end of the epoch (the callback ``progress`` stops the fit, which keeps its best
     weights), a second stops at once (the estimator keeps the weights reached so far) unless it
     comes in the middle of a checkpoint write, which is finished first. Returns
-    ``(bundle, interrupted)``."""
+    ``(bundle, interrupted)``. ``lazy``: dask ``X``, ``y`` (a folder), streamed."""
     from sklearn.exceptions import ConvergenceWarning
 
+    from chainrule.cli.folder import standardized_fit
     from chainrule.estimators import Standardized
 
     def on_interrupt(signum, frame):
@@ -160,7 +166,10 @@ def _fit(model, X, y, info, progress, device=None):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            bundle = Standardized.fit(model, X, y, info=info, device=device)
+            if lazy:
+                bundle = standardized_fit(model, X, y, info=info)
+            else:
+                bundle = Standardized.fit(model, X, y, info=info, device=device)
     finally:
         signal.signal(signal.SIGINT, previous)
     for message in dict.fromkeys(str(w.message) for w in caught):
@@ -181,21 +190,31 @@ def _inside_a_write(frame) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chainrule.cli import folder
     from chainrule.cli.progress import EpochProgress
     from chainrule.estimators import MLPClassifier, MLPRegressor
     from chainrule.plotting import plot_loss, save_figure
 
+    lazy = Path(args.data).is_dir()  # a folder of Parquet or .npy files: dask arrays
     device = None if args.device == "cpu" else args.device
     if device is not None:
         from chainrule._arrays import device_namespace
 
+        if lazy:
+            raise ValueError(f"--device {device} trains data in memory, not a folder's blocks")
         # scikit-learn's array_api_dispatch asks for it; chainrule needs none of scipy's
         os.environ.setdefault("SCIPY_ARRAY_API", "1")
         device_namespace(device)  # torch and the device exist, or a one-line error now
-    data = datasets.load(args.data, target=args.target)
+    load = datasets.read_folder if lazy else datasets.load
+    data = load(args.data, target=args.target)
     model_path, plot_path = _outputs(args)
     classify = data.task == "classification"
-    X_tr, X_te, y_tr, y_te = _split(data, args)
+    if lazy:
+        X_tr, X_te, y_tr, y_te = folder.split_blocks(data, args.test_size, args.seed)
+    else:
+        X_tr, X_te, y_tr, y_te = _split(data, args)
+    # early stopping holds out whole blocks of a folder: it needs at least 2
+    validates = len(y_tr) >= MIN_SAMPLES_TO_VALIDATE and (not lazy or X_tr.numblocks[0] >= 2)
     params = dict(
         hidden_layer_sizes=args.hidden,
         activation=args.activation,
@@ -204,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
         learning_rate_init=args.learning_rate,
         momentum=args.momentum,
         random_state=args.seed,
-        early_stopping=args.early_stopping and len(y_tr) >= MIN_SAMPLES_TO_VALIDATE,
+        early_stopping=args.early_stopping and validates,
         scoring="loss",  # the validation loss is smooth where a small set's accuracy jumps
     )
     if args.batch_size:
@@ -221,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
         "target": data.target_name,
     }
     started = time.perf_counter()
-    bundle, interrupted = _fit(model, X_tr, y_tr, info, progress, device)
+    bundle, interrupted = _fit(model, X_tr, y_tr, info, progress, lazy, device)
     seconds = time.perf_counter() - started
     bundle.save(model_path)
     save_figure(plot_loss(model), plot_path)
@@ -231,7 +250,9 @@ def run(args: argparse.Namespace) -> int:
         f"net {[data.X.shape[1], *args.hidden]} -> {model.n_outputs_}, solver {args.solver}"
     )
     splits = [("train", X_tr, y_tr)] + ([("test", X_te, y_te)] if X_te is not None else [])
-    print(report(bundle, splits, classify))
+    if lazy:  # the estimator itself on the lazily scaled blocks: predictions block by block
+        splits = [(name, folder.scaled(bundle, X), y) for name, X, y in splits]
+    print(report(model if lazy else bundle, splits, classify))
     print(f"epochs: {model.n_iter_}   seconds: {seconds:.2f}")
     print(f"saved the model to {model_path}")
     print(f"saved the loss curve to {plot_path}")

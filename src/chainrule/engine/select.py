@@ -17,6 +17,8 @@ import warnings
 from collections.abc import Iterator
 from types import ModuleType
 
+from chainrule._arrays import is_numpy
+
 ENGINES = ("reference", "numba")
 
 #: samples x parameters (the multiply-adds of the forward passes) a fit runs on the reference
@@ -92,13 +94,16 @@ def forget_compiled() -> None:
 
 def compiled_backend(net, batch_size: int, samples: int = 0):
     """A :class:`~chainrule.engine.compiled.CompiledBackend` for ``net`` when the engine is
-    ``"numba"`` and the network is built-in, else None (train on the reference engine).
+    ``"numba"`` and the network is built-in with NumPy weights, else None (train on the
+    reference engine).
 
     ``samples``: how many samples the fit will have passed through the network by the end of
     the coming epoch. Unless an engine is chosen, the fit stays on the reference engine while
     ``samples * net.n_params <= REFERENCE_WORK``: the choice depends on the fit alone, not on
     whether numba is loaded yet, so a fit gives the same weights in a new process as in one
     that has trained before."""
+    if not is_numpy(net.theta):
+        return None  # numba runs NumPy arrays on the CPU; other namespaces take the reference
     name = chosen_engine()
     if name == "reference" or (name is None and samples * net.n_params <= REFERENCE_WORK):
         return None

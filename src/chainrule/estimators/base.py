@@ -15,16 +15,15 @@ from sklearn.metrics import check_scoring
 from sklearn.utils.validation import check_is_fitted
 
 from chainrule._arrays import (
-    dispatch_namespace,
-    move,
     namespace,
-    to_numpy,
 )
 from chainrule.costs import Cost
 from chainrule.estimators.checkpoint import Checkpoints
+from chainrule.estimators.distributed import DaskInput, dask_input
 from chainrule.estimators.hooks import FitHooks
 from chainrule.estimators.inputs import InputValidation
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
+from chainrule.estimators.restarts import Restarts
 from chainrule.estimators.state import ModelState
 from chainrule.network import Network, by_rows
 from chainrule.training import (
@@ -45,7 +44,15 @@ from chainrule.training import (
 SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic"}
 
 
-class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, BaseEstimator):
+class BaseMLP(
+    InputValidation,
+    ModelState,
+    Checkpoints,
+    DaskInput,
+    Restarts,
+    CallbackSupportMixin,
+    BaseEstimator,
+):
     """The estimators' shared part; the subclasses define the target encoding."""
 
     _parameter_constraints: dict = PARAMETER_CONSTRAINTS
@@ -120,6 +127,10 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
         self
         """
         self._validate_params()
+        if dask_input(X):  # dask arrays and DataFrames stream block by block
+            return self._fit_dask(X, y, sample_weight)
+        if self._restarts_apply():  # n_init restarts as joblib tasks
+            return self._fit_restarts(X, y, sample_weight)
         return self._fit(X, y, sample_weight)
 
     def _build_network(self, n_features: int, n_outputs: int, dtype, rng) -> Network:
@@ -150,16 +161,7 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
                 "early_stopping=True needs validation samples, but validation_fraction=0; "
                 "set it in (0, 1), e.g. 0.1"
             )
-        # array_api_dispatch: everything follows X's namespace and device; the targets are
-        # encoded and the weights checked on the host, then moved there once
-        xp, where = dispatch_namespace(X)
-        X, y = self._validate_input(X, move(y, xp, where), first_call)
-        dtype = self._training_dtype(X)  # X may be float32 for a float64 network
-        y_host = to_numpy(y)
-        Y = move(self._encode_targets(y_host, first_call, classes, dtype), xp, where)
-        if sample_weight is not None:
-            sample_weight = to_numpy(sample_weight)
-        sw = move(self._sample_weight(sample_weight, y_host, X.shape[0], dtype), xp, where)
+        X, y, Y, sw, dtype = self._training_data(X, y, sample_weight, first_call, classes)
         self._blew_up = False
         resumed = self._resume_from_checkpoint(X, Y, sw, incremental)
         if resumed == "finished":
@@ -180,7 +182,7 @@ class BaseMLP(InputValidation, ModelState, Checkpoints, CallbackSupportMixin, Ba
         for run, run_rng in enumerate(rngs):
             if first_call:
                 net = self._build_network(X.shape[1], Y.shape[1], dtype, run_rng)
-                self.network_ = net if xp is np else net.to(xp, where)
+                self.network_ = self._in_place_of(X, net)
                 record = self._new_record(run_rng)
             if not resumed:
                 record.rng = run_rng

@@ -21,6 +21,7 @@ from chainrule._arrays import (
     to_numpy,
 )
 from chainrule.estimators.base import BaseMLP, output, scaled_logits
+from chainrule.estimators.distributed import dask_input
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
 
@@ -209,6 +210,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ``classes`` (every label that will ever appear) is required on the first call for
         binary and multiclass targets; a multilabel indicator ``y`` names its labels itself.
         """
+        if dask_input(X):  # one pass over the blocks
+            return self._partial_fit_dask(X, y, sample_weight, classes)
         if not hasattr(self, "network_"):
             self._validate_params()
             if classes is None and type_of_target(y) != "multilabel-indicator":
@@ -226,6 +229,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         In the network's dtype: a float32 model gives float32 probabilities, for float64 ``X``
         too (``X`` is cast to float32 first).
         """
+        if dask_input(X):  # a lazy dask array
+            return self._predict_dask("predict_proba", X)
         self._check_same_place(X, "predict_proba")
         return self._predicted(X, self._proba)
 
@@ -234,11 +239,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ties stay ties). Where a probability is below the smallest normal number (0 included),
         its log comes from the logits instead, ``log_softmax(z)`` or ``log sigmoid(+-z)``:
         finite and accurate where ``log(0)`` would be ``-inf``."""
+        if dask_input(X):  # a lazy dask array
+            return self._predict_dask("predict_log_proba", X)
         self._check_same_place(X, "predict_log_proba")
         return self._predicted(X, self._log_proba)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
+        if dask_input(X):  # a lazy dask array
+            return self._predict_dask("predict", X)
         self._check_same_place(X, "predict")
         return self._predicted(X, self._labels)
 
@@ -287,6 +296,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         else:
             labels = self._label_binarizer.inverse_transform(on_host, threshold=0.5)
         return labels if on_host is proba else move(labels, namespace(proba), device(proba))
+
+    def score(self, X, y, sample_weight=None):
+        """The mean accuracy on ``X``, ``y`` (scikit-learn's); a lazy dask scalar for dask
+        ``X``."""
+        if dask_input(X):
+            return self._score_dask(X, y, sample_weight)
+        return super().score(X, y, sample_weight)
 
 
 def _plain(values) -> list:

@@ -15,10 +15,12 @@ from sklearn.utils import assert_all_finite, compute_sample_weight
 from sklearn.utils.validation import check_array, validate_data
 
 from chainrule._arrays import (
+    device,
     dispatch_namespace,
     float_dtype,
     float_dtypes,
     is_numpy,
+    move,
     namespace,
     numpy_dtype,
     same_place,
@@ -84,6 +86,27 @@ class InputValidation:
         if issparse(X_checked) and X_checked.dtype != self._training_dtype(X_checked):
             X_checked = X_checked.astype(self._training_dtype(X_checked))  # sparse: cast once
         return X_checked, y_checked
+
+    def _training_data(self, X, y, sample_weight, first_call: bool, classes):
+        """``(X, y, Y, sw, dtype)``: the validated data, the encoded targets ``Y``, the sample
+        weights and the network's dtype. With ``array_api_dispatch``, everything follows X's
+        namespace and device: the targets are encoded and the weights checked on the host, then
+        moved there once."""
+        xp, where = dispatch_namespace(X)
+        X, y = self._validate_input(X, move(y, xp, where), first_call)
+        dtype = self._training_dtype(X)  # X may be float32 for a float64 network
+        y_host = to_numpy(y)
+        Y = move(self._encode_targets(y_host, first_call, classes, dtype), xp, where)
+        if sample_weight is not None:
+            sample_weight = to_numpy(sample_weight)
+        sw = move(self._sample_weight(sample_weight, y_host, X.shape[0], dtype), xp, where)
+        return X, y, Y, sw, dtype
+
+    @staticmethod
+    def _in_place_of(X, net):
+        """``net`` in the namespace and on the device of the training data ``X``."""
+        xp = namespace(X)
+        return net if xp is np else net.to(xp, device(X))
 
     def _validated_data(self, X, *y, **check_params):
         """scikit-learn's ``validate_data`` (sparse X in CSR or CSC), but X's finiteness test

@@ -12,6 +12,7 @@ from chainrule._arrays import reshape
 from chainrule._checks import as_float_array, check_finite, nonfinite_message
 from chainrule.costs import Cost
 from chainrule.estimators.base import BaseMLP, output
+from chainrule.estimators.distributed import dask_input
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
 
@@ -143,6 +144,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of minibatch updates on ``X``, ``y`` (not for ``solver="lbfgs"``)."""
+        if dask_input(X):  # one pass over the blocks
+            return self._partial_fit_dask(X, y, sample_weight)
         if not hasattr(self, "network_"):
             self._validate_params()
         return self._fit(X, y, sample_weight, incremental=True)
@@ -150,6 +153,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def predict(self, X) -> np.ndarray:
         """The network's output ``a^L``, shaped like the ``y`` of ``fit``, in the network's
         dtype (float32 for a float32 model, also for float64 ``X``)."""
+        if dask_input(X):  # a lazy dask array
+            return self._predict_dask("predict", X)
         self._check_same_place(X, "predict")
         out = self._predicted(X, output)
         return reshape(out, (-1,)) if self._y_ndim == 1 else out
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 on ``X``, ``y`` (scikit-learn's); a lazy dask scalar for dask ``X``."""
+        if dask_input(X):
+            return self._score_dask(X, y, sample_weight)
+        return super().score(X, y, sample_weight)

@@ -19,8 +19,9 @@ import numpy as np
 from dask.delayed import Delayed
 
 
-def as_dask_array(data: Any, name: str) -> da.Array:
-    """``data`` (a dask array, DataFrame or Series) as a dask array with known chunk sizes."""
+def as_dask_array(data: Any, name: str, *, numeric: bool = True) -> da.Array:
+    """``data`` (a dask array, DataFrame or Series) as a dask array with known chunk sizes;
+    ``numeric`` (default) refuses anything but real numbers (labels may be strings)."""
     if isinstance(data, dd.DataFrame | dd.Series):
         data = data.to_dask_array(lengths=True)
     if not isinstance(data, da.Array):
@@ -29,9 +30,42 @@ def as_dask_array(data: Any, name: str) -> da.Array:
         )
     if any(np.isnan(c) for c in data.chunks[0]):
         data = data.compute_chunk_sizes()
-    if data.dtype.kind not in "biuf":
+    if numeric and data.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {data.dtype}")
     return data
+
+
+def _finite_block(block: np.ndarray, name: str, dtype: np.dtype, block_info=None) -> np.ndarray:
+    """``block`` cast to ``dtype``; a NaN or infinity is an error naming the block and row."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(block).astype(dtype, copy=False)
+    if np.isfinite(out).all():
+        return out
+    where = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+    info = (block_info or {}).get(0, {})
+    k = info.get("chunk-location", (0,))[0]
+    location = info.get("array-location", [(0, 0), (0, 0)])
+    start = location[0][0]
+    value = np.asarray(block)[where].item()
+    column = f", column {location[1][0] + where[1]}" if len(where) > 1 else ""
+    what = "NaN" if np.isnan(value) else f"{value!r} (infinite in {np.dtype(dtype).name})"
+    raise ValueError(
+        f"{name} holds {what} at row {start + where[0]}{column} (block {k}, rows {start} to "
+        f"{start + len(out) - 1}); every value must be finite: drop or impute those rows"
+    )
+
+
+def finite(data: da.Array, name: str, dtype: Any) -> da.Array:
+    """``data`` cast to ``dtype`` block by block, each block checked for NaN and infinities as
+    it is computed (the error names ``name``, the row and the block).
+
+    >>> import dask.array as da
+    >>> finite(da.from_array(np.array([1.0, np.nan]), chunks=1), "y", float).compute()
+    Traceback (most recent call last):
+    ...
+    ValueError: y holds NaN at row 1 (block 1, rows 1 to 1); every value must be finite: ...
+    """
+    return data.map_blocks(_finite_block, name, np.dtype(dtype), dtype=np.dtype(dtype))
 
 
 def _aligned(data: Any, name: str, rows: tuple[int, ...], ndim: int) -> da.Array:

@@ -104,6 +104,7 @@ def minibatches(
     *,
     prefetch: int = 1,
     client=None,
+    shuffle: bool = True,
 ) -> Iterator[Batch]:
     """The numpy minibatches ``(X_b, Y_b, s_b)`` of one epoch over ``blocks``.
 
@@ -111,13 +112,15 @@ def minibatches(
     ``rng.permutation(n_k)``; rows left over at a block's end open the next minibatch, so every
     row is visited once and every minibatch but the last has ``batch_size`` rows. Every draw
     comes from ``rng`` on the calling thread, so an epoch is reproducible from its seed.
+    ``shuffle=False`` visits the blocks and their rows in order (and draws nothing).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     carry: Batch | None = None  # fewer than batch_size rows from the blocks before
-    order = rng.permutation(len(blocks))
+    order = rng.permutation(len(blocks)) if shuffle else np.arange(len(blocks))
     for block in iter_blocks(blocks, order, prefetch=prefetch, client=client):
-        perm = rng.permutation(len(block[0]))
+        n_k = len(block[0])
+        perm = rng.permutation(n_k) if shuffle else np.arange(n_k)
         if carry is not None:
             need = batch_size - len(carry[0])
             carry = _join(carry, _take(block, perm[:need]))

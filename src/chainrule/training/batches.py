@@ -3,8 +3,9 @@
 The loop asks a source for its minibatches (:meth:`ArraySource.minibatches`) and, when the
 source holds its data as dense in-memory arrays, for those arrays (:meth:`ArraySource.dense`),
 which the compiled backend gathers itself. A source of another kind (blocks streamed from
-disk or a cluster) implements ``n_samples``, ``weight_sum``, ``minibatches`` and ``cost``, and
-returns None from ``dense``: the loop then trains it on the reference engine.
+disk or a cluster, ``chainrule.scale.BlockSource``) implements ``n_samples``, ``weight_sum``,
+``batch_size``, ``minibatches``, ``cost`` and ``objective`` (for L-BFGS), and returns None
+from ``dense``: the loop then trains it minibatch by minibatch.
 """
 
 from __future__ import annotations
@@ -112,3 +113,18 @@ class ArraySource:
     def cost(self, net) -> float:
         """The network's cost on the whole data (weighted mean, with the L2 term)."""
         return net.batch_cost(self.X, self.Y, self.sw / self.weight_sum, self.weight_sum)
+
+    def objective(self, net):
+        """``theta -> (C, dC/dtheta)`` of the network's cost on the whole data, the gradient in
+        float64 (for scipy's L-BFGS); each call writes ``theta`` into the network."""
+        theta, xp = net.theta, namespace(net.theta)
+        grad, where = xp.empty_like(theta), device(theta)
+        X, Y, w, n = self.X, self.Y, self.sw / self.weight_sum, self.weight_sum
+
+        def cost_and_gradient(x):
+            # scipy works on float64 NumPy arrays: x goes to theta's device, the gradient back
+            theta[...] = x if xp is np else xp.asarray(x, dtype=theta.dtype, device=where)
+            cost, _ = net.batch_cost_and_gradient(X, Y, w, n, grad)
+            return cost, to_numpy(grad).astype(np.float64)
+
+        return cost_and_gradient

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import math
 
+from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
 
 from chainrule._arrays import namespace
@@ -38,16 +39,22 @@ class EpochRunner:
         self.grad = namespace(net.theta).empty_like(net.theta)
         self.arrays = source.dense(net.dtype)
         self.batch_size = min(source.batch_size, source.n_samples)
-        self.backend = None
+        # dense arrays: the compiled backend gathers them itself; without (blocks streamed
+        # from a cluster), the minibatches the source hands over take its minibatch step
+        self.backend = self.minibatch_backend = None
         if self.arrays is not None:
             self.backend = compiled_backend(net, self.batch_size, source.n_samples)
 
     def run(self, optimizer, record: TrainingRecord) -> float:
         """One pass over the data; returns the mean minibatch cost. Raises :class:`Diverged`
         at the first minibatch whose cost is not finite (before stepping on it)."""
-        if self.backend is None and self.arrays is not None:  # a fit moves to it once long
+        if self.backend is None and self.minibatch_backend is None:  # a long fit moves to it
             seen = record.steps * self.batch_size + self.source.n_samples
-            self.backend = compiled_backend(self.net, self.batch_size, seen)
+            backend = compiled_backend(self.net, self.batch_size, seen)
+            if self.arrays is not None:
+                self.backend = backend
+            else:
+                self.minibatch_backend = backend
         if self.backend is None:
             return self._run_reference(optimizer, record)
         return self._run_compiled(optimizer, record)
@@ -62,10 +69,17 @@ class EpochRunner:
         record.steps += 1
 
     def _run_reference(self, optimizer, record: TrainingRecord) -> float:
-        net, total = self.net, 0.0
+        """The source's minibatches one by one: dense ones of the network's dtype through the
+        compiled minibatch step where the network is built-in, the rest on the reference."""
+        net, total, backend, step = self.net, 0.0, self.minibatch_backend, optimizer.step
+        if backend is not None:
+            step = compiled_module().fused_step(optimizer, net.theta)
         for X_b, Y_b, w, n_b in self.source.minibatches(record.rng, net.dtype):
-            cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, self.grad)
-            self._step(optimizer.step, cost, record)
+            if backend is not None and not issparse(X_b) and X_b.dtype == Y_b.dtype == net.dtype:
+                cost = backend.cost_and_gradient((X_b, Y_b, w, n_b), self.grad)
+            else:
+                cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, self.grad)
+            self._step(step, cost, record)
             total += cost * n_b
         return total / self.source.weight_sum
 

@@ -13,13 +13,13 @@ from sklearn.exceptions import ConvergenceWarning
 from chainrule._arrays import copy, device, namespace, to_numpy
 from chainrule.training.state import TrainingRecord
 
+#: ``theta -> (C, dC/dtheta)``, the full-batch cost and its gradient (float64)
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
 
 def fit_lbfgs(
     net,
-    X,
-    Y: np.ndarray,
-    w: np.ndarray,
-    n: float,
+    cost_and_gradient: Objective,
     *,
     max_iter: int,
     max_fun: int,
@@ -27,19 +27,15 @@ def fit_lbfgs(
     verbose: bool = False,
     on_iteration: Callable[[float], bool] | None = None,
 ) -> tuple[float, int, list[float]]:
-    """Minimise the full-batch cost with scipy's L-BFGS-B; returns the cost, the number of
-    iterations and the cost after each iteration. ``on_iteration(cost)`` may return True to
-    stop."""
+    """Minimise ``cost_and_gradient(theta) -> (C, dC/dtheta)`` over ``net``'s weights with
+    scipy's L-BFGS-B, starting from ``net.theta`` and leaving the result there; returns the
+    cost, the number of iterations and the cost after each iteration. ``on_iteration(cost)``
+    may return True to stop. The objective is a closure over the engine in memory
+    (:meth:`~chainrule.training.ArraySource.objective`) or a sum over blocks on a cluster
+    (``chainrule.scale.BlockObjective``)."""
     theta = net.theta
-    xp, where = namespace(theta), device(theta)
-    grad = xp.empty_like(theta)
+    xp, where = namespace(theta), device(theta)  # scipy's steps come back to theta's device
     curve: list[float] = []
-
-    def cost_and_gradient(x):
-        # scipy works on float64 NumPy arrays: x comes to theta's device, the gradient back
-        theta[...] = x if xp is np else xp.asarray(x, dtype=theta.dtype, device=where)
-        cost, _ = net.batch_cost_and_gradient(X, Y, w, n, grad)
-        return cost, to_numpy(grad).astype(np.float64)
 
     def callback(intermediate_result):
         curve.append(float(intermediate_result.fun))
@@ -80,17 +76,17 @@ def train_lbfgs(
     on_iteration: Callable[[float], bool] | None,
     warn_diverged: Callable[[float], None],
 ) -> bool:
-    """Train ``net`` on the whole of ``source`` (an :class:`~chainrule.training.ArraySource`)
-    and fill ``record``; returns whether a KeyboardInterrupt stopped it. Non-finite weights at
-    the end put the starting weights back (``warn_diverged(cost)`` says so)."""
-    X, Y, w_sum = source.X, source.Y, source.weight_sum
-    w = source.sw / w_sum
+    """Train ``net`` on the whole of ``source`` (its ``objective(net)``: in memory, or over a
+    cluster's blocks) and fill ``record``; returns whether a KeyboardInterrupt stopped it.
+    Non-finite weights at the end put the starting weights back (``warn_diverged(cost)`` says
+    so)."""
+    objective = source.objective(net)
     interrupted = False
     start = copy(net.theta)
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             record.loss, record.n_iter, curve = fit_lbfgs(
-                net, X, Y, w, w_sum, max_iter=max_iter, max_fun=max_fun, tol=tol,
+                net, objective, max_iter=max_iter, max_fun=max_fun, tol=tol,
                 verbose=verbose, on_iteration=on_iteration,
             )  # fmt: skip
     except KeyboardInterrupt:
@@ -112,5 +108,5 @@ def train_lbfgs(
         curve = [c for c in curve if math.isfinite(c)]
     record.loss_curve = curve or [record.loss]
     record.best_loss = min(record.loss_curve)
-    record.t = X.shape[0]
+    record.t = source.n_samples
     return interrupted

@@ -1,0 +1,130 @@
+"""The training loop's minibatch source over dask blocks, and held-out blocks scored where they
+are.
+
+:class:`BlockSource` has the members the training loop asks a source for
+(:mod:`chainrule.training.batches`): ``n_samples``, ``weight_sum``, ``batch_size``,
+``minibatches(rng, dtype)``, ``dense`` (None: the blocks are never one array), ``cost(net)``,
+and ``objective(net)`` for L-BFGS. :func:`evaluate` computes the cost and a score of held-out
+blocks on the workers, block by block, and combines the per-block sums on the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dask
+import numpy as np
+
+from chainrule.network import Network
+from chainrule.scale.blocks import Blocks
+from chainrule.scale.objective import BlockObjective
+from chainrule.scale.stream import minibatches
+
+#: what :func:`evaluate` scores: the cost only, the argmax class, labels above 0.5, or R^2
+SCORES = ("loss", "argmax", "threshold", "r2")
+
+
+class BlockSource:
+    """Minibatches of ``batch_size`` rows streamed from ``blocks`` (seeded block order, rows
+    shuffled inside a block when ``shuffle``, the next block prefetched)."""
+
+    def __init__(self, blocks: Blocks, batch_size: int, shuffle: bool, *, prefetch: int = 1):
+        self.blocks = blocks
+        self.n_samples = blocks.n_samples
+        self.batch_size = int(min(batch_size, self.n_samples))
+        self.shuffle = bool(shuffle)
+        self.prefetch = prefetch
+        self.weight_sums = blocks.weight_sums()
+        self.weight_sum = float(self.weight_sums.sum())
+        if not self.weight_sum > 0:
+            raise ValueError("sample_weight sums to zero: no sample would be learned from")
+
+    def minibatches(self, rng: np.random.Generator, dtype) -> Iterator[tuple]:
+        """``(X_b, Y_b, w, n_b)`` for each minibatch of an epoch: ``w`` sums to 1, ``n_b`` is
+        the minibatch's weight (minibatches of weight 0 are skipped)."""
+        batches = minibatches(
+            self.blocks, self.batch_size, rng, prefetch=self.prefetch, shuffle=self.shuffle
+        )
+        for X_b, Y_b, sw_b in batches:
+            if sw_b is None:
+                n_b = float(len(X_b))
+                w = np.full(len(X_b), 1.0 / n_b, dtype=dtype)
+            else:
+                n_b = float(sw_b.sum())
+                if n_b == 0:
+                    continue
+                w = (sw_b / n_b).astype(dtype, copy=False)
+            yield X_b.astype(dtype, copy=False), Y_b.astype(dtype, copy=False), w, n_b
+
+    def dense(self, dtype) -> None:
+        """None: streamed blocks are never one in-memory array."""
+        return None
+
+    def cost(self, net: Network) -> float:
+        """The network's cost on every block (weighted mean, with the L2 term)."""
+        return evaluate(net, self.blocks, "loss", self.weight_sums)[1]
+
+    def objective(self, net: Network) -> BlockObjective:
+        """``theta -> (C, dC/dtheta)`` over every block, on the workers (for L-BFGS)."""
+        return BlockObjective(net, self.blocks)
+
+
+def _block_stats(net: Network, X, Y, sw, S: float, score: str) -> tuple:
+    """One block's ``(S_k C_k / S ...)`` share of the cost and its score statistics."""
+    S_k = float(len(X) if sw is None else np.sum(sw, dtype=np.float64))
+    cost = 0.0
+    if S_k > 0:
+        w = np.full(len(X), 1.0 / S_k) if sw is None else sw / S_k
+        # C = sum_k (S_k / S) C_k, each C_k carrying the whole batch's L2 term (n = S)
+        cost = S_k / S * net.batch_cost(X, Y, w.astype(net.dtype), S)
+    if score == "loss":
+        return cost, None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        a = net.forward(X, validate=False)
+    if score == "argmax":
+        return cost, (int((a.argmax(axis=1) == Y.argmax(axis=1)).sum()), len(X))
+    if score == "threshold":
+        return cost, (int(((a > 0.5) == (Y > 0.5)).all(axis=1).sum()), len(X))
+    mean = Y.mean(axis=0)
+    return cost, (len(X), mean, ((Y - mean) ** 2).sum(axis=0), ((Y - a) ** 2).sum(axis=0))
+
+
+def _r2(stats: list[tuple]) -> float:
+    """R^2 (mean over outputs) from per-block ``(n, mean, M2, SS_res)`` (Chan's combination
+    of means and squared deviations)."""
+    n, mean, M2, ss_res = stats[0]
+    for n_k, mean_k, M2_k, res_k in stats[1:]:
+        delta = mean_k - mean
+        M2 = M2 + M2_k + delta**2 * n * n_k / (n + n_k)
+        mean = mean + delta * n_k / (n + n_k)
+        n, ss_res = n + n_k, ss_res + res_k
+    # scikit-learn's r2_score: a constant target scores 1 when predicted exactly, else 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(M2 > 0, 1 - ss_res / M2, np.where(ss_res == 0, 1.0, 0.0))
+    return float(np.mean(r2))
+
+
+def evaluate(
+    net: Network, blocks: Blocks, score: str, weight_sums: np.ndarray | None = None
+) -> tuple[float, float]:
+    """``(score, cost)`` of ``net`` on ``blocks``, each block on the workers: the cost is the
+    weighted mean with the L2 term; the score is the accuracy (``"argmax"``: the most probable
+    class, ``"threshold"``: every output on the right side of 0.5), R^2 (``"r2"``, the mean
+    over outputs) or minus the cost (``"loss"``). Scores are unweighted, as scikit-learn's
+    ``score`` without ``sample_weight``."""
+    if score not in SCORES:
+        raise ValueError(f"unknown score {score!r}; valid names are {list(SCORES)}")
+    sums = blocks.weight_sums() if weight_sums is None else weight_sums
+    S = float(sums.sum())
+    copy = dask.delayed(net.copy())
+    parts = [
+        dask.delayed(_block_stats)(copy, *blocks.block(k), S, score) for k in range(len(blocks))
+    ]
+    results = dask.compute(*parts)
+    cost = float(sum(c for c, _ in results))
+    if score == "loss":
+        return -cost, cost
+    stats = [s for _, s in results]
+    if score == "r2":
+        return _r2(stats), cost
+    return sum(c for c, _ in stats) / sum(n for _, n in stats), cost

@@ -1,0 +1,348 @@
+"""The estimators on dask input: fit and partial_fit stream blocks, L-BFGS sums blocks on the
+workers, predict*/score stay lazy, restarts run as joblib tasks, the CLI trains on folders.
+
+Tests run on dask's local threaded scheduler and on a two-process ``LocalCluster``."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+
+import joblib  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+
+from chainrule import MLPClassifier, MLPRegressor  # noqa: E402
+from chainrule.cli import main  # noqa: E402
+from chainrule.engine.select import use_engine  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def cluster_client():
+    """Two worker processes of one thread each, on loopback, no dashboard."""
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        memory_limit="600MiB",
+    ) as cluster:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            yield client
+
+
+@pytest.fixture(params=["threads", "distributed"])
+def client(request):
+    """None under dask's threaded scheduler; the cluster's client, made current, otherwise."""
+    if request.param == "threads":
+        yield None
+        return
+    client = request.getfixturevalue("cluster_client")
+    with client.as_current():
+        yield client
+
+
+def classification(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    sw = rng.uniform(0.5, 2.0, n)
+    return X, y, sw
+
+
+def regression(n=600, seed=1):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    Y = np.stack([np.sin(X[:, 0]) + X[:, 1], X[:, 2] * X[:, 3]], axis=1)
+    return X, Y
+
+
+def lazy(a, rows=100):
+    return da.from_array(a, chunks=(rows, *a.shape[1:]))
+
+
+# -- fit: the same weights as in memory where it is promised (L-BFGS) ----------------------------
+
+
+def test_lbfgs_on_dask_equals_in_memory_classifier(client):
+    X, y, sw = classification()
+    params = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=25, random_state=0)
+    memory = MLPClassifier(**params).fit(X, y, sample_weight=sw)
+    on_dask = MLPClassifier(**params).fit(lazy(X), lazy(y, 150), sample_weight=lazy(sw, 250))
+    assert on_dask.n_iter_ == memory.n_iter_ == 25
+    np.testing.assert_array_equal(on_dask.classes_, memory.classes_)
+    np.testing.assert_allclose(on_dask.network_.theta, memory.network_.theta, rtol=0, atol=1e-6)
+    assert abs(on_dask.loss_ - memory.loss_) <= 1e-9 and on_dask.t_ == 600
+
+
+def test_lbfgs_on_dask_dataframe_equals_in_memory_regressor(client):
+    X, Y = regression()
+    frame = dd.from_pandas(pd.DataFrame(X, columns=list("abcd")), npartitions=4)
+    targets = dd.from_pandas(pd.DataFrame(Y, columns=["u", "v"]), npartitions=4)
+    params = dict(hidden_layer_sizes=(6,), activation="tanh", solver="lbfgs", max_iter=30)
+    memory = MLPRegressor(**params, random_state=2).fit(X, Y)
+    on_dask = MLPRegressor(**params, random_state=2).fit(frame, targets)
+    np.testing.assert_allclose(on_dask.network_.theta, memory.network_.theta, rtol=0, atol=1e-6)
+    assert list(on_dask.feature_names_in_) == list("abcd")
+
+
+# -- fit and partial_fit by minibatches -----------------------------------------------------------
+
+
+def test_adam_streams_dataframe_series_and_weights(client):
+    X, y, sw = classification()
+    frame = dd.from_pandas(pd.DataFrame(X), npartitions=5)
+    labels = dd.from_pandas(pd.Series(y), npartitions=3)
+    weights = dd.from_pandas(pd.Series(sw), npartitions=2)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=8, random_state=0, batch_size=64, learning_rate_init=0.01
+    )
+    clf.fit(frame, labels, sample_weight=weights)
+    assert clf.n_iter_ == 8 and clf.t_ == 8 * 600
+    assert clf.loss_curve_[-1] < 0.6 * clf.loss_curve_[0]  # it learned
+    assert clf.score(X, y) > 0.8
+
+
+def test_same_seed_same_weights_and_no_shuffle_reads_in_order():
+    X, Y = regression()
+    params = dict(hidden_layer_sizes=(5,), max_iter=3, random_state=0, batch_size=50)
+    a = MLPRegressor(**params).fit(lazy(X), lazy(Y))
+    b = MLPRegressor(**params).fit(lazy(X, 70), lazy(Y, 70))  # other blocks: other epochs
+    again = MLPRegressor(**params).fit(lazy(X), lazy(Y))
+    np.testing.assert_array_equal(a.network_.theta, again.network_.theta)
+    assert not np.array_equal(a.network_.theta, b.network_.theta)
+    # without shuffling, blocks and rows come in order: the in-memory minibatches exactly
+    ordered = {**params, "shuffle": False, "solver": "sgd"}
+    memory = MLPRegressor(**ordered).fit(X, Y)
+    streamed = MLPRegressor(**ordered).fit(lazy(X, 75), lazy(Y, 75))
+    np.testing.assert_allclose(streamed.network_.theta, memory.network_.theta, atol=1e-12)
+
+
+def test_partial_fit_is_one_pass(client):
+    X, y, _ = classification()
+    clf = MLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(lazy(X), lazy(y))
+    clf.partial_fit(lazy(X), lazy(y), classes=[0, 1, 2])
+    clf.partial_fit(lazy(X), lazy(y))
+    assert clf.n_iter_ == 2 and clf.t_ == 1200 and list(clf.classes_) == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"labels not in classes: \[7\]"):
+        clf.partial_fit(lazy(X), lazy(np.where(y == 2, 7, y)))
+    reg = MLPRegressor(hidden_layer_sizes=(4,), random_state=0)
+    reg.partial_fit(lazy(X), lazy(X[:, 0]))
+    with pytest.raises(ValueError, match="partial_fit is not available"):
+        MLPRegressor(solver="lbfgs").partial_fit(lazy(X), lazy(X[:, 0]))
+
+
+def test_early_stopping_holds_out_whole_blocks(client):
+    X, y, _ = classification(n=900)
+    rows = (100, 120, 140, 160, 180, 200)
+    dX = da.from_array(X, chunks=(rows, 5))
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=6, early_stopping=True, validation_fraction=0.2,
+        random_state=0, n_iter_no_change=100,
+    )  # fmt: skip
+    clf.fit(dX, da.from_array(y, chunks=300))
+    per_epoch = clf.t_ // clf.n_iter_
+    assert 900 - per_epoch in rows  # the rows trained on: all but one whole block
+    assert len(clf.validation_scores_) == 6 and 0 <= clf.best_validation_score_ <= 1
+    assert clf.validation_loss_curve_[-1] < clf.validation_loss_curve_[0]
+
+
+def test_class_weight_on_dask_equals_in_memory():
+    X, y, _ = classification()
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=20, random_state=0)
+    for class_weight in ("balanced", {0: 1.0, 1: 3.0, 2: 0.5}):
+        memory = MLPClassifier(**params, class_weight=class_weight).fit(X, y)
+        on_dask = MLPClassifier(**params, class_weight=class_weight).fit(lazy(X), lazy(y))
+        np.testing.assert_allclose(on_dask.network_.theta, memory.network_.theta, atol=1e-6)
+
+
+# -- lazy prediction -----------------------------------------------------------------------------
+
+
+def test_predictions_are_lazy_and_equal_in_memory(client):
+    X, y, sw = classification()
+    clf = MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30, random_state=0)
+    clf.fit(X, y)
+    dX = lazy(X, 130)
+    for method in ("predict", "predict_proba", "predict_log_proba"):
+        out = getattr(clf, method)(dX)
+        assert isinstance(out, da.Array) and out.chunks[0] == dX.chunks[0]
+        np.testing.assert_allclose(out.compute(), getattr(clf, method)(X), rtol=0, atol=1e-12)
+    score = clf.score(dX, lazy(y), sample_weight=lazy(sw))
+    assert isinstance(score, da.Array)
+    assert float(score) == pytest.approx(clf.score(X, y, sample_weight=sw), abs=1e-12)
+    X2, Y = regression()
+    reg = MLPRegressor(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=20, random_state=0)
+    reg.fit(X2, Y)
+    np.testing.assert_allclose(reg.predict(lazy(X2)).compute(), reg.predict(X2), atol=1e-12)
+    assert float(reg.score(lazy(X2), lazy(Y))) == pytest.approx(reg.score(X2, Y), abs=1e-12)
+    one = MLPRegressor(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit(X2, Y[:, 0])
+    assert one.predict(lazy(X2)).shape == (600,)
+
+
+def test_binary_and_multilabel_on_dask():
+    X, y, _ = classification()
+    binary = MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20, random_state=0)
+    labels = np.array(["no", "yes"])[(y > 0).astype(int)]
+    binary.fit(lazy(X), da.from_array(labels.astype(object), chunks=100))
+    assert list(binary.classes_) == ["no", "yes"]
+    np.testing.assert_array_equal(binary.predict(lazy(X)).compute(), binary.predict(X))
+    assert binary.predict_proba(lazy(X)).shape == (600, 2)
+    Y = np.stack([y == 1, y == 2, X[:, 3] > 0], axis=1).astype(int)
+    multi = MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
+    multi.fit(lazy(X), lazy(Y))
+    np.testing.assert_array_equal(multi.predict(lazy(X)).compute(), multi.predict(X))
+    assert float(multi.score(lazy(X), lazy(Y))) == pytest.approx(multi.score(X, Y))
+
+
+# -- restarts as joblib tasks ---------------------------------------------------------------------
+
+
+def test_n_init_restarts_spread_over_the_cluster(cluster_client):
+    X, y, _ = classification(n=300)
+    params = dict(hidden_layer_sizes=(4,), max_iter=8, random_state=3, n_init=3)
+    here = MLPClassifier(**params).fit(X, y)
+    single = MLPClassifier(**{**params, "n_init": 1}).fit(X, y)
+    with cluster_client.as_current(), distributed.get_task_stream(cluster_client) as stream:
+        with joblib.parallel_config(backend="dask", wait_for_workers_timeout=30):
+            spread = MLPClassifier(**params).fit(X, y)
+    assert any("fit_one" in str(task["key"]) for task in stream.data)  # ran on the workers
+    np.testing.assert_array_equal(spread.network_.theta, here.network_.theta)
+    assert spread.best_run_ == here.best_run_ and spread.loss_ == here.loss_
+    if here.best_run_ == 0:
+        np.testing.assert_array_equal(here.network_.theta, single.network_.theta)
+    assert here.loss_ <= single.loss_
+
+
+def test_n_init_on_dask_input_keeps_the_best_run():
+    X, y, _ = classification(n=300)
+    params = dict(hidden_layer_sizes=(3,), max_iter=5, random_state=1)
+    single = MLPClassifier(**params).fit(lazy(X), lazy(y))
+    best = MLPClassifier(**params, n_init=3).fit(lazy(X), lazy(y))
+    assert best.best_run_ in range(3) and best.loss_ <= single.loss_
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+def test_bad_dask_input_is_named():
+    X, y, _ = classification()
+    bad = X.copy()
+    bad[437, 2] = np.nan
+    with pytest.raises(ValueError, match=r"X holds NaN at row 437, column 2 \(block 4"):
+        MLPClassifier(max_iter=1).fit(lazy(bad), lazy(y))
+    with pytest.raises(ValueError, match="only one class"):
+        MLPClassifier().fit(lazy(X), lazy(np.zeros(600)))
+    with pytest.raises(ValueError, match="continuous"):
+        MLPClassifier().fit(lazy(X), lazy(X[:, 0]))
+    with pytest.raises(TypeError, match="real numbers"):
+        MLPRegressor().fit(da.from_array(X.astype(str)), lazy(y))
+    with pytest.raises(ValueError, match="0 samples"):
+        MLPRegressor().fit(lazy(X)[:0], lazy(y)[:0])
+    with pytest.raises(ValueError, match="checkpoint is not available"):
+        MLPRegressor(checkpoint="x.crm").fit(lazy(X), lazy(X[:, 0]))
+    with pytest.raises(ValueError, match="scoring='r2' is not available"):
+        MLPRegressor(early_stopping=True, scoring="r2").fit(lazy(X), lazy(X[:, 0]))
+    counts = np.arange(600.0)
+    counts[437] = -1
+    with pytest.raises(ValueError, match=r"non-negative targets y; row 437 \(output 0\) is -1"):
+        MLPRegressor(loss="poisson", max_iter=1).fit(lazy(X), lazy(counts))
+    fitted = MLPRegressor(hidden_layer_sizes=(2,), max_iter=2).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="X has 4 features, but MLPRegressor is expecting 5"):
+        fitted.predict(lazy(X[:, :4]))
+
+
+# -- the command line on folders of files ---------------------------------------------------------
+
+
+def write_parts(folder, kind, n_files=4, rows=150):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(n_files):
+        X = rng.normal(size=(rows, 3))
+        y = (X[:, 0] - X[:, 1] > 0).astype(int)
+        if kind == "npy":
+            np.save(folder / f"part{k}.npy", np.column_stack([X, y]))
+        else:
+            frame = pd.DataFrame(X, columns=["a", "b", "c"])
+            frame["label"] = np.where(y > 0, "up", "down")
+            frame.to_parquet(folder / f"part{k}.parquet")
+
+
+@pytest.mark.parametrize("kind", ["npy", "parquet"])
+def test_cli_trains_on_a_folder_of_files(tmp_path, capsys, kind):
+    write_parts(tmp_path / "data", kind)
+    out = tmp_path / "run"
+    code = main(["train", "--data", str(tmp_path / "data"), "--out", str(out), "--quiet",
+                 "--epochs", "30", "--hidden", "8", "--learning-rate", "0.01"])  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "600 samples, 3 features" in text and "test accuracy" in text
+    accuracy = float(text.split("test accuracy")[1].split()[0])
+    assert accuracy > 0.85
+    assert (out / "model.crm").is_file()
+    from chainrule import load
+
+    model = load(out / "model.crm")
+    expected = ["down", "up"] if kind == "parquet" else [0, 1]
+    assert model.model.classes_.tolist() == expected
+
+
+def test_cli_folder_errors(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 1
+    assert "no .parquet or .npy files" in capsys.readouterr().err
+    write_parts(tmp_path / "data", "npy", n_files=1)
+    assert main(["train", "--data", str(tmp_path / "data"), "--target", "c"]) == 1
+    assert "column index" in capsys.readouterr().err
+
+
+# -- memory ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_fit_on_dask_larger_than_the_client_may_grow(cluster_client):
+    psutil = pytest.importorskip("psutil")
+    n, d, bound = 400_000, 100, 60 * 2**20  # 320 MB of data, 60 MiB of client growth allowed
+    X = da.random.default_rng(0).normal(size=(n, d), chunks=(10_000, d))
+    y = X[:, 0] - X[:, 1] + da.random.default_rng(1).normal(scale=0.1, size=n, chunks=10_000)
+    assert X.nbytes > 4 * bound
+    params = dict(hidden_layer_sizes=(8,), max_iter=1, random_state=0, batch_size=500)
+    with use_engine("numba"):  # load numba and compile first: that is not data
+        MLPRegressor(**params).fit(np.zeros((1000, d)), np.zeros(1000))
+    process, peak, done = psutil.Process(), [0], threading.Event()
+
+    def watch():
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], process.memory_info().rss)
+
+    with cluster_client.as_current():
+        MLPRegressor(**params).fit(X[:20_000], y[:20_000])  # imports and first block: not data
+        baseline = process.memory_info().rss
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                reg = MLPRegressor(**params).fit(X, y)
+            prediction = reg.predict(X)
+            mean = float(prediction.mean().compute())
+        finally:
+            done.set()
+            watcher.join()
+    assert reg.t_ == n and np.isfinite(mean)
+    assert peak[0] - baseline < bound
