@@ -22,6 +22,7 @@ from array_api_compat import (
     is_cupy_array,
     is_numpy_namespace,
     is_torch_array,
+    is_writeable_array,
 )
 from array_api_compat import device as array_device
 from scipy import special
@@ -92,8 +93,11 @@ def dispatch_namespace(X: Any) -> tuple[ModuleType, Any]:
         return np, "cpu"
     if not getattr(array_namespace(X), "__array_api_version__", None):
         return np, "cpu"
-    if hasattr(X, "flags") and not getattr(X.flags, "writeable", True):
-        raise TypeError("chainrule trains in place: X's namespace has read-only arrays")
+    if not is_writeable_array(X):  # JAX
+        raise TypeError(
+            f"chainrule updates its weights in place, which {type(X).__module__} arrays do not "
+            "allow; pass NumPy arrays or torch tensors"
+        )
     return array_namespace(X), array_device(X)
 
 
