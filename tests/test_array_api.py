@@ -370,6 +370,22 @@ def test_load_onto_a_torch_device(dispatch, multiclass, tmp_path, target):
     np.testing.assert_array_equal(host(loaded.predict_proba(X_t)), host(model.predict_proba(X_t)))
 
 
+def test_float32_where_the_device_has_no_float64(dispatch, multiclass, monkeypatch):
+    """On a device without float64 (Apple's MPS), float64 input trains in float32, and
+    dtype="float64" is an error naming the dtype (simulated: torch's CPU without float64)."""
+    torch = pytest.importorskip("torch")
+    from chainrule import _arrays
+
+    monkeypatch.setattr(_arrays, "has_float64", lambda xp, where: xp is np)
+    X, y = multiclass  # float64
+    X_t, y_t = torch.asarray(X), torch.asarray(y)
+    model = small(MLPClassifier).fit(X_t, y_t)
+    assert all(c.dtype == torch.float32 for c in model.coefs_ + model.intercepts_)
+    assert model.predict_proba(X_t).dtype == torch.float32
+    with pytest.raises(ValueError, match="dtype='float64' is not available"):
+        small(MLPClassifier, dtype="float64").fit(X_t, y_t)
+
+
 def test_checkpoint_resumes_a_torch_fit_exactly(dispatch, multiclass, tmp_path):
     """A checkpoint of a fit on torch tensors holds host arrays; resuming it goes on in torch
     and ends where one uninterrupted fit ends."""
