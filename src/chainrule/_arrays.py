@@ -36,6 +36,7 @@ __all__ = [
     "dispatch_namespace",
     "float_dtype",
     "float_dtypes",
+    "has_float64",
     "is_numpy",
     "largest",
     "log_sigmoid",
