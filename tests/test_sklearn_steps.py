@@ -226,7 +226,7 @@ def test_relu_derivative_at_zero_is_zero(target):
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-@pytest.mark.parametrize("target", [*TARGETS, "multioutput"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_loss_curve(target, weighted):
     """``loss_`` and ``loss_curve_`` of the compared epoch: scikit-learn's loss is the mean
     over samples of the batch losses weighted by the batch's sample count, squared error
@@ -238,6 +238,18 @@ def test_loss_curve(target, weighted):
     one_more_epoch(cr, X, y, **fit_params)
     np.testing.assert_allclose(cr.loss_, sk.loss_, rtol=RTOL)
     np.testing.assert_allclose(cr.loss_curve_[-1], sk.loss_curve_[-1], rtol=RTOL)
+
+
+def test_multioutput_squared_error_sums_over_outputs():
+    """The one deliberate difference in the loss: for several outputs scikit-learn reports the
+    squared error averaged over the outputs, while its gradient is that of the sum (its issue
+    #8349); chainrule's loss is the sum, the function its gradient belongs to. The weights agree
+    (same gradient); ``loss_`` is ``n_outputs`` times scikit-learn's (no L2 term here)."""
+    sk, cr, X, y = fitted_pair("sgd-constant", "multioutput", alpha=0.0)
+    one_more_epoch(sk, X, y)
+    one_more_epoch(cr, X, y)
+    assert_same_weights(sk, cr)
+    np.testing.assert_allclose(cr.loss_, y.shape[1] * sk.loss_, rtol=RTOL)
 
 
 @pytest.mark.parametrize("target", ["multiclass", "regression"])
