@@ -208,6 +208,8 @@ def _one_step(solver, **params):
         random_state=7,
     )
     _, g = start.cost_and_gradient(X, np.eye(3)[y])
+    est.coefs_ = [W.T.copy() for W in start.W]  # scikit-learn's way of presetting weights
+    est.intercepts_ = [b.copy() for b in start.b]
     est.partial_fit(X, y, classes=[0, 1, 2])
     return est, start.theta, g
 
@@ -233,9 +235,12 @@ def test_partial_fit_adam_step():
     )
 
 
-def test_partial_fit_lbfgs_is_refused():
-    with pytest.raises(ValueError, match="lbfgs"):
-        MLPRegressor(solver="lbfgs").partial_fit(np.zeros((3, 2)), np.zeros(3))
+@pytest.mark.parametrize("Model", [MLPClassifier, MLPRegressor])
+def test_partial_fit_does_not_exist_for_lbfgs(Model):
+    assert not hasattr(Model(solver="lbfgs"), "partial_fit")
+    with pytest.raises(AttributeError, match="partial_fit"):
+        Model(solver="lbfgs").partial_fit(np.zeros((3, 2)), np.zeros(3))
+    assert hasattr(Model(solver="sgd"), "partial_fit")
 
 
 def test_partial_fit_needs_classes_and_rejects_unknown_labels():
@@ -253,7 +258,8 @@ def test_partial_fit_multilabel():
     clf = MLPClassifier((8,), random_state=0)
     for _ in range(3):
         clf.partial_fit(X, Y)
-    assert clf.predict(X).shape == (60, 4) and clf.n_iter_ == 3
+    # n_iter_ counts the epochs of the last call, t_ every sample seen (scikit-learn's)
+    assert clf.predict(X).shape == (60, 4) and clf.n_iter_ == 1 and clf.t_ == 180
 
 
 # -- beyond scikit-learn ------------------------------------------------------------------------
@@ -354,7 +360,7 @@ def test_float32_stays_float32_and_float64_y_does_not_upcast():
     assert forced.network_.dtype == np.float32
 
 
-def test_invscaling_counts_steps_not_samples():
+def test_invscaling_counts_samples_seen():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(100, 2)), rng.normal(size=100)
     reg = MLPRegressor(
@@ -370,8 +376,9 @@ def test_invscaling_counts_steps_not_samples():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(X, y)
-    # 2 epochs of 10 steps: eta = 0.1 / (20 + 1)^0.5 (scikit-learn would use t = 200 samples)
-    assert reg._record.optimizer.learning_rate == pytest.approx(0.1 / 21**0.5)
+    # 2 epochs of 100 samples: eta = 0.1 / (t_ + 1)^0.5 with t_ = 200, as scikit-learn
+    assert reg.t_ == 200
+    assert reg._optimizer.learning_rate == 0.1 / (200 + 1) ** 0.5
 
 
 def test_adaptive_learning_rate_divides_by_five():

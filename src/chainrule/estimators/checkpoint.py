@@ -38,7 +38,6 @@ class Checkpoints:
         meta["training"] = {
             "finished": finished,
             "steps": record.steps,
-            "split_seed": getattr(self, "_split_seed", None),
             "rng": generator_state(record.rng),
             "optimizer": opt_meta,
             "monitor": {
@@ -51,6 +50,10 @@ class Checkpoints:
         arrays.update({f"train.optimizer.{k}": v for k, v in opt_arrays.items()})
         if monitor.best_theta is not None:
             arrays["train.best_theta"] = monitor.best_theta
+        arrays["train.sample_order"] = self._source.sample_order
+        split = self.__dict__.get("_split_indices")
+        if split is not None:
+            arrays["train.split.train"], arrays["train.split.validation"] = split
         write_archive(self.checkpoint, {"kind": type(self).__name__, **meta}, arrays)
 
     def _resume_from_checkpoint(self, X, Y, sw, incremental: bool):
@@ -107,7 +110,9 @@ class Checkpoints:
                 if k.endswith("_") or k in ("_label_binarizer", "_y_ndim")
             }
         )
-        self._split_seed = training["split_seed"]
+        self._resume_order = arrays["train.sample_order"].copy()
+        if "train.split.train" in arrays:
+            self._split_indices = (arrays["train.split.train"], arrays["train.split.validation"])
         optimizer = self._make_optimizer()
         prefix = "train.optimizer."
         restore_optimizer(
@@ -115,7 +120,8 @@ class Checkpoints:
             training["optimizer"],
             {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)},
         )
-        monitor = PlateauMonitor(self.tol, higher_is_better=self.early_stopping)
+        early_stopping = self.early_stopping and self.solver != "lbfgs"
+        monitor = PlateauMonitor(self.tol, higher_is_better=early_stopping)
         monitor.best = float(training["monitor"]["best"])
         monitor.best_epoch = int(training["monitor"]["best_epoch"])
         monitor.stale_epochs = int(training["monitor"]["stale_epochs"])

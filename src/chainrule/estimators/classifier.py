@@ -9,6 +9,7 @@ from sklearn.callback import with_callbacks
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
@@ -139,11 +140,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             else:  # the classes alone: LabelBinarizer.fit(y) would find them again, twice
                 self._label_binarizer.fit(np.unique(y))
             self.classes_ = self._label_binarizer.classes_
-            if len(self.classes_) < 2 and target_type != "multilabel-indicator":
-                source = "classes" if classes is not None else "y"
+        elif self.warm_start:
+            labels = unique_labels(y)
+            if set(_plain(labels)) != set(_plain(self.classes_)):
                 raise ValueError(
-                    f"{source} has only one class ({_plain(self.classes_)[0]!r}); a classifier "
-                    "needs at least 2"
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {labels}"
                 )
         elif type_of_target(y) != "multilabel-indicator":
             unknown = _unknown_labels(y, self.classes_)
@@ -154,7 +156,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 )
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
-        if y.ndim == 2 or self._label_binarizer.y_type_.startswith("multilabel"):
+        if (
+            y.ndim == 2
+            or self._label_binarizer.y_type_.startswith("multilabel")
+            or len(self.classes_) == 1  # one class: a column of zeros, as scikit-learn
+        ):
             return self._label_binarizer.transform(y).astype(dtype, copy=False)
         # one-hot rows, as LabelBinarizer.transform (which takes ~4x as long): y_ik = 1 where
         # y_i is class k; binary targets get one column, 1 for the second class
@@ -165,8 +171,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Y[np.arange(len(y)), codes] = 1
         return Y
 
-    def _default_score(self, X, y) -> float:
-        return float(accuracy_score(y, self.predict(X)))
+    def _labels(self, out: np.ndarray) -> np.ndarray:
+        """The predicted labels for the network's outputs ``a^L``: the most probable class
+        (binary, multiclass) or each label above 0.5 (multilabel)."""
+        if self._label_binarizer.y_type_ == "multiclass":
+            return self.classes_[np.argmax(out, axis=1)]
+        return self._label_binarizer.inverse_transform(out, threshold=0.5)
+
+    def _score_output(self, out, y, sample_weight) -> float:
+        return float(accuracy_score(y, self._labels(out), sample_weight=sample_weight))
 
     def _target_payload(self):
         return {"y_type": self._label_binarizer.y_type_}, {"classes_": self.classes_}
@@ -191,6 +204,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         check_is_fitted(self, "network_")
         return self._label_binarizer.transform(y)
 
+    @available_if(BaseMLP._check_solver)
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch of minibatch updates on ``X``, ``y``.

@@ -27,6 +27,7 @@ PUBLISHED = {
     "loss": "loss_",
     "best_loss": "best_loss_",
     "best_validation_score": "best_validation_score_",
+    "optimizer": "_optimizer",  # scikit-learn's name; its learning_rate is read by its tests
 }
 
 

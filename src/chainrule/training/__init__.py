@@ -5,7 +5,7 @@ The estimators assemble these; they call the engine through :class:`EpochRunner`
 network's public methods only.
 """
 
-from chainrule.training.batches import ArraySource, epoch_order, minibatches
+from chainrule.training.batches import ArraySource, shuffle_order
 from chainrule.training.epoch import Diverged, EpochRunner, TrainingDivergedWarning
 from chainrule.training.lbfgs import fit_lbfgs, train_lbfgs
 from chainrule.training.loop import LoopHooks, LoopSettings, train_epochs
@@ -36,15 +36,14 @@ __all__ = [
     "TrainingDivergedWarning",
     "TrainingRecord",
     "clip_gradient",
-    "epoch_order",
     "fit_lbfgs",
     "generator_from_state",
     "generator_state",
     "make_optimizer",
-    "minibatches",
     "optimizer_payload",
     "restart_generators",
     "restore_optimizer",
+    "shuffle_order",
     "train_epochs",
     "train_lbfgs",
     "train_xor",

@@ -70,10 +70,13 @@ def train_epochs(
         except Diverged as blow_up:
             net.theta[...] = epoch_start
             hooks.epoch_abort()
+            if record.validation_scores is not None:  # scikit-learn scores a blow-up NaN
+                record.validation_scores.append(float("nan"))
+                record.validation_loss_curve.append(float("nan"))
             hooks.diverged(blow_up.cost)
             break
         _record_epoch(record, loss, runner.source.n_samples)
-        settings.schedule.after_epoch(optimizer, record.steps)
+        settings.schedule.after_epoch(optimizer, record.t)
         _monitor_epoch(record, hooks.validation(), net.theta)
         if settings.verbose:
             _print_epoch(record, time.perf_counter() - started)
