@@ -550,3 +550,100 @@ def test_skops_round_trip_trusts_only_chainrule_classes(estimator, iris, tmp_pat
     np.testing.assert_array_equal(again.predict(X), estimator.predict(X))
     assert again.network_.activations == estimator.network_.activations
     assert np.shares_memory(again.network_.W[0], again.network_.theta)
+
+
+# -- scikit-learn's ways, item 2 and 8 of issue 12 -----------------------------------------------
+
+
+def _quiet_fit(model, X, y, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y, **kwargs)
+
+
+def test_assigned_weights_are_checked_and_written_into_the_network(iris):
+    X, y = iris
+    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)
+    before = clf.network_.theta.copy()
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape \(5, 2\); this network needs"):
+        clf.coefs_ = [np.zeros((4, 5)), np.zeros((5, 2))]
+    with pytest.raises(ValueError, match=r"intercepts_ has 1 arrays; this network has 2"):
+        clf.intercepts_ = [np.zeros(5)]
+    with pytest.raises(ValueError, match=r"coefs_\[0\] has dtype complex128"):
+        clf.coefs_[0] = np.zeros((4, 5), dtype=complex)
+    with pytest.raises(ValueError, match=r"n_layers_ is 3"):
+        clf.n_layers_ = 4
+    np.testing.assert_array_equal(clf.network_.theta, before)  # nothing written by a failure
+    clf.coefs_[1] = np.ones((5, 3))  # item assignment writes into the network
+    np.testing.assert_array_equal(clf.network_.W[1], np.ones((3, 5)))
+    clf.intercepts_ = [np.zeros(5), np.arange(3.0)]
+    np.testing.assert_array_equal(clf.network_.b[1], [0, 1, 2])
+    assert len(clf.coefs_[:1]) == 1 and clf.out_activation_ == "softmax"
+
+
+def test_weights_assigned_before_partial_fit_are_its_starting_point():
+    """scikit-learn's test_fit way: preset coefs_/intercepts_ on an unfitted model."""
+    X = np.array([[0.6, 0.8, 0.7]])
+    clf = MLPClassifier(
+        hidden_layer_sizes=(2,), activation="logistic", solver="sgd", learning_rate_init=0.1,
+        alpha=0.1, momentum=0, max_iter=1, batch_size=1,
+    )  # fmt: skip
+    clf.coefs_ = [np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]]), np.array([[0.1], [0.2]])]
+    clf.intercepts_ = [np.array([0.1, 0.1]), np.array([1.0])]
+    assert clf.coefs_[1].tolist() == [[0.1], [0.2]]  # the list as given
+    clf.partial_fit(X, [0], classes=[0, 1])
+    assert clf.n_layers_ == 3 and clf.coefs_[0].shape == (3, 2)
+    np.testing.assert_allclose(clf.coefs_[1][:, 0], [0.04706, 0.154089], atol=1e-3)  # as sklearn
+
+
+def test_early_stopping_is_ignored_by_lbfgs(iris):
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30, random_state=0)
+    plain = _quiet_fit(MLPClassifier(**kw), X, y)
+    flagged = _quiet_fit(MLPClassifier(early_stopping=True, validation_fraction=0, **kw), X, y)
+    np.testing.assert_array_equal(flagged.network_.theta, plain.network_.theta)
+    assert flagged.validation_scores_ is None
+
+
+def test_multilabel_early_stopping_is_not_stratified():
+    X, Y = make_multilabel_classification(40, 5, n_classes=3, random_state=0)
+    Y[0] = [1, 1, 1]  # a label combination seen once: a stratified split would fail
+    clf = _quiet_fit(MLPClassifier((4,), early_stopping=True, max_iter=3, random_state=0), X, Y)
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_skops_trusts_only_the_estimator_class_and_the_optimizer_survives(iris):
+    sio = pytest.importorskip("skops.io")
+    X, y = iris
+    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)
+    data = sio.dumps(clf)
+    assert sio.get_untrusted_types(data=data) == ["chainrule.estimators.classifier.MLPClassifier"]
+    loaded = sio.loads(data, trusted=["chainrule.estimators.classifier.MLPClassifier"])
+    pickled = pickle.loads(pickle.dumps(clf))
+    for model in (clf, loaded, pickled):
+        model.partial_fit(X, y)  # adam's moments and step count carry over
+    np.testing.assert_array_equal(loaded.network_.theta, clf.network_.theta)
+    np.testing.assert_array_equal(pickled.network_.theta, clf.network_.theta)
+
+
+def test_convergence_warnings_pass_scikit_learns_filters(iris):
+    """A filter written for scikit-learn's MLP (``module="sklearn"``, as its gallery does)
+    catches chainrule's ConvergenceWarning; the warning points at the caller's line."""
+    X, y = iris
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=ConvergenceWarning, module="sklearn")
+        MLPClassifier((3,), max_iter=2).fit(X, y)
+        MLPClassifier((3,), solver="lbfgs", max_iter=2).fit(X, y)
+    assert caught == []
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations") as record:
+        MLPClassifier((3,), max_iter=2).fit(X, y)
+    assert record[0].filename == __file__
+
+
+def test_html_repr_links_to_chainrules_docs():
+    from sklearn.utils import estimator_html_repr
+
+    link = MLPRegressor()._get_doc_link()
+    assert link.startswith("https://") and "chainrule" in link and link.endswith("#MLPRegressor")
+    assert link in estimator_html_repr(MLPRegressor())

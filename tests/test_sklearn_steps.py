@@ -296,3 +296,23 @@ def test_assigning_coefs_sets_the_weights(target):
         np.testing.assert_array_equal(cr.coefs_[0], W)
     with pytest.raises(ValueError, match=r"coefs_\[0\].*shape"):
         cr.coefs_ = [np.zeros((3, 3)), *sk.coefs_[1:]]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("solver", ["sgd-invscaling", "adam", "lbfgs"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_same_random_state_gives_scikit_learns_model(solver, target, early_stopping):
+    """From the same ``random_state``, scikit-learn's initial weights (Glorot-uniform bound with
+    factor 6, or 2 for logistic, biases from the same uniform), early-stopping split and
+    per-epoch shuffles: the fitted weights are scikit-learn's."""
+    X, y = make_data(target)
+    params = {**COMMON, **SOLVERS[solver], **target_params(target), "max_iter": 4}
+    params.update(shuffle=True, early_stopping=early_stopping, random_state=3)
+    if target == "binary":
+        params["activation"] = "logistic"
+    Sk, Cr = classes_for(target)
+    sk, cr = quietly(Sk(**params).fit, X, y), quietly(Cr(**params).fit, X, y)
+    assert_same_weights(sk, cr)
+    assert cr.n_iter_ == sk.n_iter_
+    if early_stopping and solver != "lbfgs":
+        np.testing.assert_allclose(cr.validation_scores_, sk.validation_scores_, rtol=RTOL)

@@ -5,8 +5,6 @@ the engine, and back once with the fitted state."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.callback import CallbackSupportMixin, with_callbacks
@@ -16,7 +14,7 @@ from chainrule.costs import Cost
 from chainrule.estimators.checkpoint import Checkpoints
 from chainrule.estimators.hooks import FitHooks
 from chainrule.estimators.inputs import InputValidation
-from chainrule.estimators.params import PARAMETER_CONSTRAINTS
+from chainrule.estimators.params import DOCS_URL, PARAMETER_CONSTRAINTS
 from chainrule.estimators.state import ModelState
 from chainrule.estimators.validation import EarlyStopping
 from chainrule.estimators.weights import FittedWeights, set_layers
@@ -34,6 +32,7 @@ from chainrule.training import (
     restart_generators,
     train_epochs,
     train_lbfgs,
+    warn_like_sklearn,
 )
 
 
@@ -49,6 +48,9 @@ class BaseMLP(
     """The estimators' shared part; the subclasses define the target encoding."""
 
     _parameter_constraints: dict = PARAMETER_CONSTRAINTS
+    # the HTML repr links to chainrule's documentation (scikit-learn's mechanism)
+    _doc_link_module = "chainrule"
+    _doc_link_template = DOCS_URL + "#{estimator_name}"
 
     def __init__(self, **params):
         for name, value in params.items():
@@ -197,6 +199,8 @@ class BaseMLP(
             self.network_ = best[2]
             self._publish(best[3])
             self.best_run_ = best[1]
+        for transient in ("_source", "_split_indices"):  # kept for checkpoints during the fit
+            self.__dict__.pop(transient, None)
         self._check_weights_finite(data[0])
         ctx.call_on_fit_task_end(estimator=self, X=data[0], y=data[3])
         return self
@@ -289,11 +293,10 @@ class BaseMLP(
                 f"{self._record.optimizer.learning_rate:g}), or set max_grad_norm to clip the "
                 "gradients."
             )
-        warnings.warn(
+        warn_like_sklearn(
             f"training diverged in {where}: the cost became {cost}. Training stopped and the "
             f"last weights known to give a finite cost were restored. {advice}",
             TrainingDivergedWarning,
-            stacklevel=6,
         )
 
     def _reconstruction(self):

@@ -9,6 +9,7 @@ from chainrule.training.batches import ArraySource, shuffle_order
 from chainrule.training.epoch import Diverged, EpochRunner, TrainingDivergedWarning
 from chainrule.training.lbfgs import fit_lbfgs, train_lbfgs
 from chainrule.training.loop import LoopHooks, LoopSettings, train_epochs
+from chainrule.training.notices import SKLEARN_MLP_MODULE, warn_like_sklearn
 from chainrule.training.schedules import (
     LearningRateSchedule,
     PlateauMonitor,
@@ -20,12 +21,15 @@ from chainrule.training.state import (
     generator_from_state,
     generator_state,
     optimizer_payload,
+    record_payload,
     restart_generators,
     restore_optimizer,
+    restore_record,
 )
 from chainrule.training.xor import train_xor
 
 __all__ = [
+    "SKLEARN_MLP_MODULE",
     "ArraySource",
     "Diverged",
     "EpochRunner",
@@ -41,10 +45,13 @@ __all__ = [
     "generator_state",
     "make_optimizer",
     "optimizer_payload",
+    "record_payload",
     "restart_generators",
     "restore_optimizer",
+    "restore_record",
     "shuffle_order",
     "train_epochs",
     "train_lbfgs",
     "train_xor",
+    "warn_like_sklearn",
 ]

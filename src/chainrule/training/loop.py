@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from chainrule.training.epoch import Diverged, EpochRunner
+from chainrule.training.notices import warn_like_sklearn
 from chainrule.training.schedules import LearningRateSchedule
 from chainrule.training.state import TrainingRecord
 
@@ -98,11 +98,9 @@ def train_epochs(
     else:
         reached_max_iter = True
         if not settings.incremental:
-            warnings.warn(
+            warn_like_sklearn(
                 f"Stochastic Optimizer: Maximum iterations ({settings.max_iter}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=5,
+                "the optimization hasn't converged yet."
             )
     _finish(runner, record, settings, interrupted)
     if settings.checkpoint_every is not None and not interrupted:

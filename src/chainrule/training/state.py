@@ -93,3 +93,43 @@ def restore_optimizer(optimizer: Optimizer, meta: dict, arrays: dict[str, np.nda
     state = {name: meta.get(name) for name in optimizer.state()}
     state.update({name: arrays[name].copy() for name in state if name in arrays})
     optimizer.load_state(state)
+
+
+def record_payload(record: TrainingRecord) -> tuple[dict, dict[str, np.ndarray]]:
+    """What a record holds beyond the published attributes (the random source, the
+    optimizer's rate and moments, the plateau monitor), as JSON and arrays."""
+    monitor = record.monitor
+    meta: dict = {
+        "steps": record.steps,
+        "rng": generator_state(record.rng),
+        "monitor": {
+            "best": monitor.best,
+            "best_epoch": monitor.best_epoch,
+            "stale_epochs": monitor.stale_epochs,
+        },
+    }
+    arrays = {}
+    if record.optimizer is not None:
+        meta["optimizer"], opt_arrays = optimizer_payload(record.optimizer)
+        arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
+    if monitor.best_theta is not None:
+        arrays["best_theta"] = monitor.best_theta
+    return meta, arrays
+
+
+def restore_record(record: TrainingRecord, meta: dict, arrays: dict, optimizer) -> None:
+    """Put back what :func:`record_payload` saved; ``optimizer`` is a fresh one of the fit's
+    kind (None to leave the record without one)."""
+    record.steps = int(meta["steps"])
+    record.rng = generator_from_state(meta["rng"])
+    monitor = record.monitor
+    monitor.best = float(meta["monitor"]["best"])
+    monitor.best_epoch = int(meta["monitor"]["best_epoch"])
+    monitor.stale_epochs = int(meta["monitor"]["stale_epochs"])
+    if "best_theta" in arrays:
+        monitor.best_theta = arrays["best_theta"].copy()
+    if optimizer is not None and "optimizer" in meta:
+        prefix = "optimizer."
+        opt_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        restore_optimizer(optimizer, meta["optimizer"], opt_arrays)
+        record.optimizer = optimizer
