@@ -162,7 +162,9 @@ class BaseMLP(
         rngs = restart_generators(self.random_state, n_runs)
         preset = self._preset_weights() if incremental or self.warm_start else None
         record = None if first_call else self._continued_record()
-        ctx = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter * n_runs)
+        # one subtask per epoch; L-BFGS opens one more, for the iteration after the last
+        per_run = self.max_iter + (self.solver == "lbfgs")
+        ctx = self._init_callback_context(max_subtasks=1 if incremental else per_run * n_runs)
         ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
         data, validation, best = (X, Y, sw, y), None, None
         for run, run_rng in enumerate(rngs):
