@@ -37,8 +37,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Train from this many initial weights and keep the best run (lowest final training loss,
         or best validation score with early stopping). The first run is the one ``n_init=1``
         makes with the same ``random_state``.
-    init : {"glorot_uniform", "he_normal", "normal"}, optional
-        Weight initialisation (by default He for the ReLU family, Glorot otherwise).
+    init : {"sklearn", "glorot_uniform", "he_normal", "normal"}, optional
+        Weight initialisation. By default (``"sklearn"``) scikit-learn's: ``W`` and ``b``
+        uniform in ``+-sqrt(6 / (fan_in + fan_out))`` (2 instead of 6 for logistic hidden
+        layers), drawn from ``check_random_state(random_state)`` in scikit-learn's order, so
+        the same ``random_state`` gives scikit-learn's initial weights, early-stopping split and
+        shuffles (a ``numpy.random.Generator`` is accepted too, with its own draws).
     scoring : str, callable or None, default=None
         What early stopping watches: ``None`` for accuracy, ``"loss"`` for the validation loss,
         or any scikit-learn scorer.

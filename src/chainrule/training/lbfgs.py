@@ -106,5 +106,4 @@ def train_lbfgs(
         curve = [c for c in curve if math.isfinite(c)]
     record.loss_curve = curve or [record.loss]
     record.best_loss = min(record.loss_curve)
-    record.t = X.shape[0]
     return interrupted
