@@ -37,8 +37,6 @@ PRIVATE = {
         "layout; chainrule's gradients are checked against central differences and PyTorch "
         "in tests/test_network.py and tests/test_torch_reference.py"
     ),
-    "test_n_iter_no_change": "reads the private counter MLPClassifier._no_improvement_count",
-    "test_n_iter_no_change_inf": "reads the private counter MLPClassifier._no_improvement_count",
 }
 
 

@@ -57,6 +57,23 @@ class ModelState:
             if value is not None or field != "loss":
                 setattr(self, attr, value)
 
+    @property
+    def _no_improvement_count(self) -> int:
+        """scikit-learn's name for the plateau monitor's count of epochs without improvement
+        (its tests read it)."""
+        record = self.__dict__.get("_record")
+        if record is None:
+            raise AttributeError("_no_improvement_count exists once training has started")
+        return record.monitor.stale_epochs
+
+    @_no_improvement_count.setter
+    def _no_improvement_count(self, value: int) -> None:
+        record = self.__dict__.get("_record")
+        if record is not None:
+            record.monitor.stale_epochs = int(value)
+        elif value != 0:  # a fit starts counting from 0
+            raise ValueError("_no_improvement_count can only be 0 before training starts")
+
     def _record_from_attributes(self, monitor, rng) -> TrainingRecord:
         """A training record that continues from the fitted attributes (a loaded model's)."""
         record = TrainingRecord(monitor=monitor, rng=rng)
