@@ -175,7 +175,7 @@ class BaseMLP(
                 record.rng = run_rng
             self._drop_preset_weights()
             if early_stopping and run == 0:  # drawn after the initial weights, as scikit-learn
-                if not resumed:
+                if not (resumed and "_split_indices" in self.__dict__):
                     self._split_indices = self._validation_split(Y, record.rng)
                 data, validation = self._split(X_given, X, Y, sw, y, self._split_indices)
             self._publish(record)

@@ -89,7 +89,7 @@ class Checkpoints:
                 if k.endswith("_") or k in ("_label_binarizer", "_y_ndim")
             }
         )
-        self._resume_order = arrays["train.sample_order"].copy()
+        self._resume_order = arrays.get("train.sample_order")  # None in older checkpoints
         if "train.split.train" in arrays:
             self._split_indices = (arrays["train.split.train"], arrays["train.split.validation"])
         early_stopping = self.early_stopping and self.solver != "lbfgs"

@@ -30,9 +30,6 @@ class LayerWeights(Sequence):
         target = self[i]
         target[...] = checked_layer(value, target, f"{self.kind}_[{i}]")
 
-    def __eq__(self, other) -> bool:
-        return list(self) == other if isinstance(other, list) else NotImplemented
-
     def __repr__(self) -> str:
         return repr(list(self))
 
@@ -55,7 +52,7 @@ def checked_layer(value, target: np.ndarray, name: str) -> np.ndarray:
 def set_layers(net, kind: str, values) -> None:
     """Write the list ``values`` into the network's ``coefs_`` or ``intercepts_`` (all checked
     before any is written, so a bad entry leaves the network whole)."""
-    if not isinstance(values, list | tuple):
+    if not isinstance(values, list | tuple | LayerWeights):
         raise ValueError(f"{kind}_ must be a list of arrays, got {type(values).__name__}")
     layers = LayerWeights(net, kind)
     if len(values) != len(layers):
