@@ -647,3 +647,14 @@ def test_html_repr_links_to_chainrules_docs():
     link = MLPRegressor()._get_doc_link()
     assert link.startswith("https://") and "chainrule" in link and link.endswith("#MLPRegressor")
     assert link in estimator_html_repr(MLPRegressor())
+
+
+def test_a_state_holding_objects_still_unpickles(iris):
+    """Pickles written before the plain-data state held the network and the training record
+    as objects: they load the same."""
+    X, y = iris
+    clf = _quiet_fit(MLPClassifier((3,), max_iter=3, random_state=0), X, y)
+    old = MLPClassifier.__new__(MLPClassifier)
+    old.__setstate__(dict(vars(clf)))
+    np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+    assert old._optimizer is clf._optimizer

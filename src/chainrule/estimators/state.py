@@ -112,7 +112,9 @@ class ModelState:
             self.network_ = net
         if target is not None:
             self._restore_target_encoding({"target": target["meta"]}, target["arrays"])
-        if record is not None:
+        if isinstance(record, TrainingRecord):  # a pickle written before plain-data state
+            self._publish(record)
+        elif record is not None:
             stochastic_early_stopping = self.early_stopping and self.solver != "lbfgs"
             monitor = PlateauMonitor(self.tol, higher_is_better=stochastic_early_stopping)
             rebuilt = self._record_from_attributes(monitor, None)
