@@ -210,8 +210,9 @@ def _absolute_error_prime(y, a):
 
 
 def _poisson(y, a):
-    # the half Poisson deviance up to terms free of a: C = sum_k a_k - y_k log a_k
-    return (a - xlogy(y, np.maximum(a, np.finfo(a.dtype).tiny))).sum(axis=1)
+    # the half Poisson deviance, as scikit-learn reports it:
+    # C = sum_k y_k log(y_k / a_k) - y_k + a_k (its terms free of a change no gradient)
+    return (a - xlogy(y, np.maximum(a, np.finfo(a.dtype).tiny)) + xlogy(y, y) - y).sum(axis=1)
 
 
 def _poisson_prime(y, a):
