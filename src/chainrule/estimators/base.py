@@ -40,6 +40,17 @@ from chainrule.training import (
 )
 
 
+def stochastic_solver(estimator) -> bool:
+    """``partial_fit`` exists for the stochastic solvers only (scikit-learn's rule; for
+    :func:`sklearn.utils.metaestimators.available_if`)."""
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. {estimator.solver} is "
+            "not stochastic."
+        )
+    return True
+
+
 class BaseMLP(
     FittedWeights,
     EarlyStopping,
@@ -81,15 +92,6 @@ class BaseMLP(
         raise NotImplementedError
 
     # -- fitting -------------------------------------------------------------------------------
-
-    def _check_solver(self) -> bool:
-        """``partial_fit`` exists for the stochastic solvers only (scikit-learn's rule)."""
-        if self.solver not in ("sgd", "adam"):
-            raise AttributeError(
-                f"partial_fit is only available for stochastic optimizers. {self.solver} is "
-                "not stochastic."
-            )
-        return True
 
     @with_callbacks
     def fit(self, X, y, sample_weight=None):

@@ -13,7 +13,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
-from chainrule.estimators.base import BaseMLP, output, scaled_logits
+from chainrule.estimators.base import BaseMLP, output, scaled_logits, stochastic_solver
 from chainrule.estimators.distributed import dask_input
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
@@ -212,7 +212,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         check_is_fitted(self, "network_")
         return self._label_binarizer.transform(y)
 
-    @available_if(BaseMLP._check_solver)
+    @available_if(stochastic_solver)
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch of minibatch updates on ``X``, ``y``.

@@ -11,7 +11,7 @@ from sklearn.utils.metaestimators import available_if
 
 from chainrule._checks import as_float_array, check_finite, nonfinite_message
 from chainrule.costs import Cost
-from chainrule.estimators.base import BaseMLP, output
+from chainrule.estimators.base import BaseMLP, output, stochastic_solver
 from chainrule.estimators.distributed import dask_input
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
@@ -141,7 +141,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                 f"the model was fitted on a 1-D y but its network has {n_outputs} outputs"
             )
 
-    @available_if(BaseMLP._check_solver)
+    @available_if(stochastic_solver)
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of minibatch updates on ``X``, ``y`` (absent for ``solver="lbfgs"``)."""

@@ -3,7 +3,7 @@ catch chainrule's too."""
 
 from __future__ import annotations
 
-import sys
+import inspect
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
@@ -17,7 +17,7 @@ def warn_like_sklearn(message: str, category: type[Warning] = ConvergenceWarning
     """Issue ``message`` under scikit-learn's MLP module name, at the caller's line (the first
     frame outside chainrule and scikit-learn, where the user called ``fit``), so that both
     ``category`` filters and ``module="sklearn"`` filters apply as to scikit-learn's MLP."""
-    frame = sys._getframe(1)
+    frame = inspect.currentframe().f_back
     while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in (
         "chainrule",
         "sklearn",
