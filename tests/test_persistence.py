@@ -774,6 +774,86 @@ def test_stale_temporaries_are_removed_by_the_next_save_but_not_live_ones(tmp_pa
         assert sorted(os.listdir(tmp_path)) == sorted(["m.crm", live.name, other.name])
 
 
+def killed_save(monkeypatch, path) -> str:
+    """A save of ``path`` that dies (as if killed) once its temporary is written: its name."""
+
+    def die(*args):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(atomic.os, "replace", die)
+        m.setattr(atomic.os, "unlink", lambda *args: None)  # no clean-up: killed
+        with pytest.raises(KeyboardInterrupt):
+            save(cr.Network([2, 1], random_state=0), path)
+    (left,) = [p for p in os.listdir(path.parent) if p.endswith(".tmp")]
+    return left
+
+
+def test_stale_temporaries_of_another_long_named_target_are_left_alone(tmp_path, monkeypatch):
+    # two names that agree in their first 100 characters, where temporaries' names are cut
+    mine, other = tmp_path / ("m" * 120 + "-a.crm"), tmp_path / ("m" * 120 + "-b.crm")
+    left = killed_save(monkeypatch, other)
+    save(cr.Network([2, 1], random_state=1), mine)
+    assert sorted(os.listdir(tmp_path)) == sorted([left, mine.name])  # `other`'s is kept
+    save(cr.Network([2, 1], random_state=2), other)  # until `other` is saved again
+    assert sorted(os.listdir(tmp_path)) == sorted([mine.name, other.name])
+    # the longest names a file system takes have temporaries too, and clean them up
+    longest = tmp_path / ("z" * 255)
+    left = killed_save(monkeypatch, longest)
+    save(cr.Network([2, 1], random_state=3), longest)
+    assert left not in os.listdir(tmp_path) and longest.is_file()
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "match"),
+    [
+        ("", FileNotFoundError, "empty path"),
+        ("new.crm/", IsADirectoryError, "ends with a slash"),
+        ("old.crm/", IsADirectoryError, "ends with a slash"),
+        ("loop", OSError, "symbolic link loop"),
+    ],
+)
+def test_a_path_that_cannot_name_a_regular_file_is_refused(
+    tmp_path, monkeypatch, name, error, match
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "old.crm").write_bytes(b"old")
+    (tmp_path / "loop").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop")
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(error, match=match):
+        save(cr.Network([2, 1], random_state=0), name)
+    assert sorted(os.listdir(tmp_path)) == before
+    assert (tmp_path / "old.crm").read_bytes() == b"old"
+
+
+def test_a_read_only_file_is_refused_and_kept(tmp_path):
+    target = tmp_path / "ro.crm"
+    target.write_bytes(b"old")
+    target.chmod(0o444)  # no one may write it (root included, who os.access lets write all)
+    with pytest.raises(PermissionError, match=r"ro\.crm is read-only"):
+        save(cr.Network([2, 1], random_state=0), target)
+    assert target.read_bytes() == b"old"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o444
+    assert os.listdir(tmp_path) == ["ro.crm"]
+
+
+def test_a_folder_you_may_not_write_in_is_refused(tmp_path):
+    folder = tmp_path / "ro-dir"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if os.geteuid() == 0:  # root may create files anywhere, as open() lets it
+            save(cr.Network([2, 1], random_state=0), folder / "m.crm")
+            assert os.listdir(folder) == ["m.crm"]
+        else:
+            with pytest.raises(PermissionError, match="ro-dir is not writable"):
+                save(cr.Network([2, 1], random_state=0), folder / "m.crm")
+            assert os.listdir(folder) == []
+    finally:
+        folder.chmod(0o755)
+
+
 def test_checkpoints_and_figures_go_through_the_safe_writer(tmp_path):
     from matplotlib.figure import Figure
 
