@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -905,6 +906,155 @@ def test_an_unused_declared_array_is_never_read(tmp_path):
         tracemalloc.stop()
     assert np.array_equal(again.theta, net.theta)
     assert peak < 5_000_000
+
+
+PEAK = """
+import resource, sys
+import chainrule as cr
+import chainrule.estimators  # noqa: F401 (the estimators' kinds)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    cr.load(sys.argv[1])
+    print("loaded")
+except cr.persistence.ModelFormatError as e:
+    print("refused:", e)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def peak_growth(path: Path) -> tuple[str, int]:
+    """Load ``path`` in a fresh process: what it said, and how much its peak memory grew (in
+    bytes) while loading."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    said, grown = result.stdout.rsplit("\n", 2)[:2]
+    return said, int(grown) * (1 if sys.platform == "darwin" else 1024)  # ru_maxrss: KiB on Linux
+
+
+def with_zeros(src: Path, dst: Path, zeros: dict[str, int], **changes) -> Path:
+    """``src``'s model file plus float64 arrays of zeros (name -> length), streamed into a
+    well-checksummed ``dst`` without ever holding them in memory; ``changes`` replace fields of
+    meta.json."""
+    with zipfile.ZipFile(src) as zf:
+        entries = {info.filename: zf.read(info) for info in zf.infolist()}
+    doc = json.loads(entries.pop("meta.json"))
+    del entries["checksum.sha256"]
+    doc.update(changes)
+    chunk = bytes(2**20)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        for name, n in zeros.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array_header_1_0(
+                buf, {"descr": "<f8", "fortran_order": False, "shape": (n,)}
+            )
+            sha = hashlib.sha256(buf.getvalue())
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as stream:
+                stream.write(buf.getvalue())
+                for start in range(0, 8 * n, len(chunk)):
+                    part = chunk[: min(len(chunk), 8 * n - start)]
+                    stream.write(part)
+                    sha.update(part)
+            file, shape = f"{name}.npy", [n]
+            doc["arrays"][name] = {
+                "file": file,
+                "dtype": "<f8",
+                "shape": shape,
+                "sha256": sha.hexdigest(),
+            }
+        raw = json.dumps(doc).encode()
+        zf.writestr("meta.json", raw)
+        zf.writestr("checksum.sha256", f"{hashlib.sha256(raw).hexdigest()}  meta.json\n")
+    return dst
+
+
+MB = 2**20
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["Network", "MLPClassifier"])
+def test_a_393_kb_file_declaring_an_unused_400_mb_array_is_not_read(tmp_path, kind):
+    if kind == "Network":
+        save(cr.Network([3, 4, 2], random_state=0), tmp_path / "m.crm")
+    else:
+        X = np.random.default_rng(0).normal(size=(20, 3))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # max_iter reached
+            cr.MLPClassifier(hidden_layer_sizes=4, max_iter=2).fit(X, X[:, 0] > 0).save(
+                tmp_path / "m.crm"
+            )
+    path = with_zeros(tmp_path / "m.crm", tmp_path / "padded.crm", {"junk": 50_000_000})
+    assert path.stat().st_size < 400_000  # 400 MB of zeros, deflated
+    said, grown = peak_growth(path)
+    assert said == "loaded"
+    assert grown < 40 * MB, grown  # reading the array would take 400 MB
+
+
+@pytest.mark.slow
+def test_a_used_array_of_the_wrong_shape_is_refused_before_it_is_read(tmp_path):
+    save(cr.Network([3, 4, 2], random_state=0), tmp_path / "m.crm")
+    # theta declared (and stored) with 50 million entries where [3, 4, 2] has 26
+    with zipfile.ZipFile(tmp_path / "m.crm") as zf:
+        doc = json.loads(zf.read("meta.json"))
+    del doc["arrays"]["theta"]
+    src = write_raw(tmp_path / "bare.crm", doc, {})
+    path = with_zeros(src, tmp_path / "long.crm", {"theta": 50_000_000})
+    said, grown = peak_growth(path)
+    assert said.startswith("refused:") and "theta must have shape (26,)" in said, said
+    assert grown < 40 * MB, grown
+
+
+def central_directory_bomb(path: Path, n: int) -> Path:
+    """A zip whose central directory lists ``n`` empty entries (no local headers: a zip reader
+    parses the whole directory before it reads any entry)."""
+    entry = struct.Struct("<4s4B4HL2L5H2L")  # APPNOTE 4.3.12, as zipfile reads it
+    directory = b"".join(
+        entry.pack(b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0)
+        + f"{i:06x}".encode()
+        for i in range(n)
+    )
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, len(directory), 0, 0)
+    path.write_bytes(directory + end)
+    return path
+
+
+def test_a_huge_central_directory_is_refused_before_it_is_parsed(tmp_path):
+    path = central_directory_bomb(tmp_path / "dir.crm", 400_000)  # 21 MB
+    said, grown = peak_growth(path)
+    assert said.startswith("refused:") and "central directory" in said, said
+    assert grown < 20 * MB, grown  # parsed, 400,000 entries take some 200 MB
+
+
+def test_a_json_bomb_of_many_small_values_is_refused_before_it_is_parsed(tmp_path):
+    # 9 MB of empty objects, under the meta.json byte limit, deflated to 9 KB
+    raw = b'{"format": "chainrule", "format_version": 1, "kind": "Network", "arrays": {}, '
+    raw += b'"x": [' + b",".join([b"{}"] * 3_000_000) + b"]}"
+    path = write_raw(tmp_path / "wide.crm", {}, {}, meta=raw)
+    said, grown = peak_growth(path)
+    assert said.startswith("refused:") and "values" in said, said
+    assert grown < 40 * MB, grown  # parsed, 3 million dicts take some 400 MB
+
+
+def test_asking_whether_an_array_is_there_does_not_read_it(tmp_path):
+    payload = npy_bytes(np.arange(3.0))
+    doc = forged_doc({"x": ("x.npy", "<f8", [3], payload)})
+    doc["arrays"]["x"]["sha256"] = "0" * 64  # damaged: reading it fails
+    path = write_raw(tmp_path / "a.crm", doc, {"x.npy": payload})
+    with persistence.open_archive(path) as (_, arrays):
+        assert "x" in arrays and "y" not in arrays
+        with pytest.raises(ModelFormatError, match="checksum mismatch in array 'x'"):
+            arrays["x"]
 
 
 @pytest.mark.parametrize("lifted", [False, True])
