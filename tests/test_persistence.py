@@ -246,6 +246,26 @@ def test_registered_class_round_trips(tmp_path, X, monkeypatch):
     assert_same_network(model.net, again.net, X)
 
 
+def test_a_payload_of_the_wrong_shape_is_a_format_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(models._MODEL_CLASSES, "Doubler", Doubler)
+    save(Doubler(cr.Network([3, 2], random_state=10), np.array([0, 1])), tmp_path / "m.crm")
+    meta, arrays = read_archive(tmp_path / "m.crm")
+    meta["network"] = [meta["network"]]  # a list where the loader expects an object
+    write_archive(tmp_path / "m.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match="invalid Doubler payload: AttributeError"):
+        load(tmp_path / "m.crm")
+    # the same for an estimator, whose fitted attributes become a list
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        cr.MLPRegressor(hidden_layer_sizes=2, max_iter=2).fit(X, X[:, 0]).save(tmp_path / "r.crm")
+    meta, arrays = read_archive(tmp_path / "r.crm")
+    meta["fitted"] = [1]
+    write_archive(tmp_path / "r.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match="invalid MLPRegressor payload"):
+        load(tmp_path / "r.crm")
+
+
 def test_register_model_class_checks_its_argument(monkeypatch):
     monkeypatch.setattr(models, "_MODEL_CLASSES", {})
     assert register_model_class(Doubler) is Doubler

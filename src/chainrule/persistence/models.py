@@ -31,6 +31,16 @@ __all__ = [
 ]
 
 _MODEL_CLASSES: dict[str, type] = {}
+# what a loader raises on a payload of the wrong shape (a list for an object, a missing key...)
+_MALFORMED = (
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    MemoryError,
+    RecursionError,
+)
 
 
 def register_model_class(cls: type) -> type:
@@ -196,5 +206,5 @@ def load(path: str | os.PathLike | BinaryIO, *, max_bytes: int | None = DEFAULT_
         except ModelFormatError as e:
             message = str(e)  # the reader's own messages already name the file
             raise ModelFormatError(message if where in message else f"{where}: {message}") from e
-        except (KeyError, IndexError, TypeError, ValueError, MemoryError) as e:
+        except _MALFORMED as e:
             raise ModelFormatError(f"{where}: invalid {kind} payload: {e!r}") from e
