@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -523,6 +525,28 @@ def test_plot_output_is_checked_before_drawing(capsys, tmp_path):
     (tmp_path / "dir.png").mkdir()
     status, _, err = call(capsys, "plot", "--what", "activations", "-o", tmp_path / "dir.png")
     assert status == 1 and "is a directory" in err
+
+
+def test_export_writes_only_regular_files_and_takes_a_run_directory(trained, tmp_path):
+    pytest.importorskip("onnx")
+    out, _, _ = trained
+    run("export", out)  # a run directory: the model inside, exported beside it
+    assert (out / "model.onnx").is_file()
+    os.mkfifo(tmp_path / "fifo.onnx")
+    (tmp_path / "dir.onnx").mkdir()
+    for name, kind in [("fifo.onnx", "is a FIFO"), ("dir.onnx", "is a directory")]:
+        result = run("export", out, "-o", tmp_path / name, check=False)
+        assert result.returncode == 1 and kind in result.stderr, result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert stat.S_ISFIFO((tmp_path / "fifo.onnx").stat().st_mode)
+    real, link = tmp_path / "real.onnx", tmp_path / "link.onnx"
+    real.write_bytes(b"old")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    run("export", out / "model.crm", "-o", link)
+    assert link.is_symlink() and real.read_bytes() != b"old"  # the file it names is replaced
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["dir.onnx", "fifo.onnx", "link.onnx", "real.onnx"]
 
 
 # -- CSV files (issue 17.4, 17.8) ---------------------------------------------------------------
