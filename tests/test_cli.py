@@ -377,6 +377,29 @@ def test_overflow_and_index_errors_are_one_line(capsys, monkeypatch, trained):
     assert status == 1 and err.count("\n") == 1 and "IndexError: index 7" in err
 
 
+@pytest.mark.filterwarnings("default::RuntimeWarning")  # as a user's Python shows them
+def test_warnings_are_one_line_each(capsys, monkeypatch):
+    import warnings
+
+    from chainrule.cli import calc
+
+    def warns(args):
+        warnings.warn("overflow encountered in divide\nmore detail", RuntimeWarning, stacklevel=1)
+        warnings.warn("a second one", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(calc, "run", warns)
+    status, _, err = call(capsys, "calc", "derivative", "x")
+    assert status == 0
+    assert err.splitlines() == [
+        "chainrule calc: warning: overflow encountered in divide",
+        "chainrule calc: warning: a second one",
+    ]
+    with pytest.warns(RuntimeWarning, match="more detail"):  # --debug: as Python shows them
+        status, _, err = call(capsys, "calc", "derivative", "x", "--debug")
+    assert status == 0 and "chainrule calc: warning" not in err
+
+
 def test_ctrl_c_during_start_up_exits_130(capsys, monkeypatch, tmp_path):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
