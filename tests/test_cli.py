@@ -572,6 +572,25 @@ def test_export_writes_only_regular_files_and_takes_a_run_directory(trained, tmp
     assert sorted(os.listdir(tmp_path)) == ["dir.onnx", "fifo.onnx", "link.onnx", "real.onnx"]
 
 
+def test_predict_output_is_a_regular_file_checked_before_predicting(trained, tmp_path):
+    out, _, iris = trained
+    os.mkfifo(tmp_path / "fifo.csv")
+    (tmp_path / "dir.csv").mkdir()
+    for name, kind in [("fifo.csv", "is a FIFO"), ("dir.csv", "is a directory")]:
+        result = run("predict", out, iris, "-o", tmp_path / name, check=False)
+        assert result.returncode == 1 and kind in result.stderr, result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert stat.S_ISFIFO((tmp_path / "fifo.csv").stat().st_mode)
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    run("predict", out, iris, "-o", link)
+    assert link.is_symlink() and len(real.read_text().splitlines()) == 151
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["dir.csv", "fifo.csv", "link.csv", "real.csv"]
+
+
 # -- CSV files (issue 17.4, 17.8) ---------------------------------------------------------------
 
 
