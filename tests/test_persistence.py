@@ -875,6 +875,41 @@ def test_a_folder_you_may_not_write_in_is_refused(tmp_path):
         folder.chmod(0o755)
 
 
+def test_concurrent_saves_of_one_target_leave_one_whole_file(tmp_path):
+    import threading
+
+    path = tmp_path / "m.crm"
+    nets = [cr.Network([5, 40, 3], random_state=k) for k in range(4)]
+    save(nets[0], path)
+    errors, loaded = [], []
+
+    def writer(net):
+        try:
+            for _ in range(25):
+                save(net, path)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    def reader():
+        try:
+            for _ in range(50):
+                loaded.append(load(path).theta)
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(net,)) for net in nets]
+    threads.append(threading.Thread(target=reader))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    thetas = [net.theta for net in nets]
+    for theta in [*loaded, load(path).theta]:  # every read saw one whole version
+        assert any(np.array_equal(theta, t) for t in thetas)
+    assert os.listdir(tmp_path) == ["m.crm"]
+
+
 def test_checkpoints_and_figures_go_through_the_safe_writer(tmp_path):
     from matplotlib.figure import Figure
 
