@@ -134,12 +134,13 @@ def read_archive(
 def declared(
     arrays: Mapping[str, np.ndarray], name: str
 ) -> tuple[tuple[int, ...], np.dtype] | None:
-    """The shape and dtype of ``arrays[name]`` (None if there is none), read from the file's
-    description when ``arrays`` is the mapping :func:`open_archive` yields: nothing is read,
-    so a loader can refuse an array of the wrong size before it is unpacked."""
+    """The shape and dtype of ``arrays[name]`` (None if there is none), from the mapping's own
+    ``declared(name)`` method where it has one, as the mapping :func:`open_archive` yields
+    does: then nothing is read, so a loader can refuse an array of the wrong size before it
+    is unpacked. (A view of such a mapping passes the method on.)"""
     if name not in arrays:
         return None
-    if isinstance(arrays, _LazyArrays):
+    if callable(getattr(arrays, "declared", None)):
         return arrays.declared(name)
     a = np.asarray(arrays[name])
     return a.shape, a.dtype
