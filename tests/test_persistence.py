@@ -875,6 +875,23 @@ def test_a_folder_you_may_not_write_in_is_refused(tmp_path):
         folder.chmod(0o755)
 
 
+def test_a_fifo_named_like_a_temporary_neither_blocks_a_save_nor_is_removed(tmp_path):
+    # opening a FIFO to read blocks until someone writes: the cleaner must not wait for it
+    os.mkfifo(tmp_path / ".m.crm.abcd1234.tmp")
+    (tmp_path / ".m.crm.dir12345.tmp").mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    code = "import sys, chainrule as cr; cr.save(cr.Network([2, 1]), sys.argv[1])"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "m.crm")], env=env, timeout=60
+    )  # a save takes well under a second; a blocked one never ends
+    assert result.returncode == 0
+    assert stat.S_ISFIFO((tmp_path / ".m.crm.abcd1234.tmp").stat().st_mode)
+    assert (tmp_path / ".m.crm.dir12345.tmp").is_dir() and (tmp_path / "m.crm").is_file()
+
+
 def test_concurrent_saves_of_one_target_leave_one_whole_file(tmp_path):
     import threading
 

@@ -101,7 +101,10 @@ def _temporary_pattern(target: Path) -> tuple[str, re.Pattern]:
 
 
 def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
-    """Remove the temporaries of ``path`` that no live writer holds; returns those removed."""
+    """Remove the temporaries of ``path`` that no live writer holds; returns those removed.
+
+    Only regular files are temporaries: a link, FIFO, socket or folder of that name is left.
+    """
     target = Path(os.path.realpath(path))
     _, pattern = _temporary_pattern(target)
     removed = []
@@ -114,8 +117,11 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     for name in names:
         candidate = target.parent / name
         with contextlib.suppress(OSError):
-            fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW)
+            # non-blocking: a FIFO of that name must not make the save wait for a writer
+            fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue  # not a temporary of ours
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by a live writer: skip
                 os.unlink(candidate)
                 removed.append(candidate)
