@@ -1145,6 +1145,37 @@ def test_an_impossible_declared_shape_is_a_format_error(tmp_path, lifted):
         load(path, **kwargs)
 
 
+def test_a_device_or_fifo_is_not_read_as_a_model(tmp_path):
+    import resource
+
+    os.mkfifo(tmp_path / "fifo.crm")
+    code = """
+import sys, chainrule as cr
+for path in sys.argv[1:]:
+    try:
+        cr.load(path)
+    except cr.persistence.ModelFormatError as e:
+        print(e)
+"""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+
+    def bounded():  # /dev/zero read to its end would take all memory: stop at 4 GB
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+
+    result = subprocess.run(
+        [sys.executable, "-c", code, "/dev/zero", str(tmp_path / "fifo.crm")],
+        capture_output=True, text=True, env=env, timeout=60, preexec_fn=bounded,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "'/dev/zero' is a character device, not a model file",
+        f"'{tmp_path / 'fifo.crm'}' is a FIFO (named pipe), not a model file",
+    ]
+
+
 def test_the_default_cap_and_lifting_it(tmp_path):
     payload = npy_bytes(np.zeros(2))
     shape = [persistence.DEFAULT_MAX_BYTES // 8 + 1]

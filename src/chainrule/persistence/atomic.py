@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover (not POSIX: stale temporaries are not cleaned)
     fcntl = None
 
-__all__ = ["atomic_write", "check_target", "remove_stale_temporaries"]
+__all__ = ["atomic_write", "check_target", "file_kind", "remove_stale_temporaries"]
 
 #: the longest file name (in bytes) that common file systems take
 _NAME_MAX = 255
@@ -70,10 +70,10 @@ def check_target(path: str | os.PathLike) -> Path:
             raise OSError(e.errno, f"cannot write {name}: it is a symbolic link loop") from None
         raise
     if mode is not None:
-        for test, kind in _KINDS.items():
-            if test(mode):
-                error = IsADirectoryError if kind == "a directory" else ValueError
-                raise error(f"{name} is {kind}; chainrule writes only regular files")
+        kind = file_kind(mode)
+        if kind is not None:
+            error = IsADirectoryError if kind == "a directory" else ValueError
+            raise error(f"{name} is {kind}; chainrule writes only regular files")
         if not mode & 0o222 or not os.access(target, os.W_OK):
             raise PermissionError(f"{name} is read-only; make it writable to replace it")
     directory = target.parent
@@ -84,6 +84,15 @@ def check_target(path: str | os.PathLike) -> Path:
     if not os.access(directory, os.W_OK | os.X_OK):
         raise PermissionError(f"cannot write {name}: {directory} is not writable")
     return target
+
+
+def file_kind(mode: int) -> str | None:
+    """What a file of ``st_mode`` ``mode`` is ("a directory", "a FIFO (named pipe)", ...), or
+    None for a regular file."""
+    for test, kind in _KINDS.items():
+        if test(mode):
+            return kind
+    return None
 
 
 def _temporary_pattern(target: Path) -> tuple[str, re.Pattern]:

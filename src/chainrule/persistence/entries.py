@@ -47,7 +47,7 @@ def _directory_size(f: BinaryIO) -> int | None:
     f.seek(0, os.SEEK_END)
     start = max(0, f.tell() - _END.size - 0xFFFF)
     f.seek(start)
-    tail = f.read()
+    tail = f.read(_END.size + 0xFFFF)  # bounded: a stream may not end where it says
     at = len(tail) - _END.size
     if at < 0:
         return None

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from chainrule.persistence.atomic import file_kind
 from chainrule.persistence.entries import check_directory, read_entry
 from chainrule.persistence.format import (
     ARRAY_ENTRY,
@@ -93,7 +94,14 @@ def open_archive(
     """
     where = describe(path)
     with contextlib.ExitStack() as stack:
-        f = path if hasattr(path, "read") else stack.enter_context(open(path, "rb"))
+        if hasattr(path, "read"):
+            f = path
+        else:
+            # a device or FIFO is never opened: /dev/zero has no end, a FIFO blocks
+            kind = file_kind(os.stat(path).st_mode)
+            if kind is not None and kind != "a directory":  # open() says "Is a directory"
+                raise ModelFormatError(f"{where} is {kind}, not a model file")
+            f = stack.enter_context(open(path, "rb"))
         with _damage_is_a_format_error(where):
             check_directory(f, where)
             try:
