@@ -262,7 +262,7 @@ def test_a_payload_of_the_wrong_shape_is_a_format_error(tmp_path, monkeypatch):
     meta, arrays = read_archive(tmp_path / "r.crm")
     meta["fitted"] = [1]
     write_archive(tmp_path / "r.crm", meta, arrays)
-    with pytest.raises(ModelFormatError, match="invalid MLPRegressor payload"):
+    with pytest.raises(ModelFormatError, match="fitted"):
         load(tmp_path / "r.crm")
 
 
@@ -1194,3 +1194,72 @@ def test_non_finite_weights_are_refused(tmp_path, bad):
     save(net, tmp_path / "bad.crm")
     with pytest.raises(ModelFormatError, match=r"non-finite weight.*index 4"):
         load(tmp_path / "bad.crm")
+
+
+# -- crafted estimator files (issue 17.2, 17.5) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def estimator_files(tmp_path_factory):
+    """A saved MLPClassifier and a saved Standardized one (what `chainrule train` writes)."""
+    from chainrule.estimators import Standardized
+
+    d = tmp_path_factory.mktemp("estimators")
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        cr.MLPClassifier(hidden_layer_sizes=4, max_iter=3, random_state=0).fit(X, y).save(
+            d / "clf.crm"
+        )
+        Standardized.fit(cr.MLPClassifier(hidden_layer_sizes=4, max_iter=3), X, y).save(
+            d / "std.crm"
+        )
+    return d
+
+
+def test_a_file_cannot_set_the_checkpoint_through_its_fitted_attributes(estimator_files, tmp_path):
+    meta, arrays = read_archive(estimator_files / "clf.crm")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    meta["fitted"]["checkpoint"] = str(victim)  # a path parameter, smuggled as fitted state
+    meta["fitted"]["predict"] = 1  # any other name: not restored either
+    write_archive(tmp_path / "crafted.crm", meta, arrays)
+    model = load(tmp_path / "crafted.crm")
+    assert model.checkpoint is None and callable(model.predict)
+    X = np.random.default_rng(1).normal(size=(40, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, (X[:, 1] > 0).astype(int))
+    assert victim.read_text() == "precious"
+
+
+@pytest.mark.parametrize(
+    "classes",
+    [np.array([0, 1, 2]), np.array([0]), np.array([[0, 1]]), np.array([1, 1])],
+    ids=["three", "one", "2d", "repeated"],
+)
+def test_classes_that_do_not_fit_the_outputs_are_refused(estimator_files, tmp_path, classes):
+    meta, arrays = read_archive(estimator_files / "clf.crm")  # binary: one output unit
+    arrays["classes_"] = classes
+    write_archive(tmp_path / "crafted.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match="classes_"):
+        load(tmp_path / "crafted.crm")
+
+
+def test_nan_classes_are_refused_without_a_warning(estimator_files, tmp_path):
+    meta, arrays = read_archive(estimator_files / "clf.crm")
+    arrays["classes_"] = np.array([0.0, np.nan])
+    write_archive(tmp_path / "crafted.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match="NaN"):
+        load(tmp_path / "crafted.crm")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["junk", "model.junk"])
+def test_a_standardized_file_reads_only_the_arrays_it_uses(estimator_files, tmp_path, name):
+    path = with_zeros(estimator_files / "std.crm", tmp_path / "padded.crm", {name: 50_000_000})
+    assert path.stat().st_size < 400_000
+    said, grown = peak_growth(path)
+    assert said == "loaded"
+    assert grown < 40 * MB, grown  # reading the array would take 400 MB

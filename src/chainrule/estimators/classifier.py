@@ -193,15 +193,23 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return {"y_type": self._label_binarizer.y_type_}, {"classes_": self.classes_}
 
     def _restore_target_encoding(self, meta, arrays):
+        classes, y_type = arrays["classes_"], meta["target"]["y_type"]
+        if y_type not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ModelFormatError(f"unknown target type {y_type!r}")
+        if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
+            raise ModelFormatError(f"classes_ must be distinct labels, got {classes[:10]!r}")
+        if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+            raise ModelFormatError("classes_ holds NaN or an infinity")
         # a LabelBinarizer fitted on the saved classes, without refitting on data
-        self._label_binarizer = LabelBinarizer().fit(arrays["classes_"])
-        self._label_binarizer.y_type_ = meta["target"]["y_type"]
+        self._label_binarizer = LabelBinarizer().fit(classes)
+        self._label_binarizer.y_type_ = y_type
         self.classes_ = self._label_binarizer.classes_
 
     def _check_target_shape(self, n_outputs: int) -> None:
         k = len(self.classes_)
-        expected = 1 if self._label_binarizer.y_type_ == "binary" else k
-        if n_outputs != expected:
+        binary = self._label_binarizer.y_type_ == "binary"
+        expected = 1 if binary else k
+        if n_outputs != expected or (binary and k != 2):
             raise ModelFormatError(
                 f"classes_ holds {k} classes ({self._label_binarizer.y_type_} targets), which "
                 f"need {expected} network output(s), but the network has {n_outputs}"

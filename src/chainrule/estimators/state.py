@@ -205,9 +205,14 @@ class ModelState:
             params[name] = None
         model = cls(**params)
         model.network_ = net
-        for name, value in meta["fitted"].items():
-            if value is not None or name in ("best_loss_", "best_validation_score_"):
-                setattr(model, name, value)
+        fitted = meta["fitted"]
+        if not isinstance(fitted, dict):
+            raise ModelFormatError(f"the fitted attributes are not an object: {fitted!r:.80}")
+        for name in cls._SAVED_SCALARS:  # only these: a file never sets other attributes
+            if name in fitted and (
+                fitted[name] is not None or name in ("best_loss_", "best_validation_score_")
+            ):
+                setattr(model, name, fitted[name])
         for name in cls._SAVED_ARRAYS:
             if name in arrays:
                 value = arrays[name]
