@@ -37,7 +37,9 @@ def test_table_values():
     get = cr.get_activation
     np.testing.assert_allclose(get("tanh")(z), np.tanh(z))
     np.testing.assert_allclose(get("relu")(z), [0, 0, 0, 1.5])
-    np.testing.assert_allclose(get("relu").prime(z, None), [0, 0, 1, 1])  # 1 for z >= 0
+    # 0 at the kink (scikit-learn, PyTorch, JAX; the seed took 1: docs/derivation.md errata)
+    np.testing.assert_allclose(get("relu").prime(z, None), [0, 0, 0, 1])
+    np.testing.assert_allclose(get("leaky_relu").prime(z, None), [0.01, 0.01, 0.01, 1])
     np.testing.assert_allclose(get("leaky_relu")(z), [-0.02, -0.005, 0, 1.5])
     np.testing.assert_allclose(get("elu")(z), [np.exp(-2) - 1, np.exp(-0.5) - 1, 0, 1.5])
     np.testing.assert_allclose(get("softplus")(z), np.log1p(np.exp(z)))
@@ -85,3 +87,28 @@ def test_activation_of_output_derivative():
     act = cr.Activation("my_tanh", np.tanh, lambda a: 1 - a**2, of_output=True)
     z = np.array([0.3])
     np.testing.assert_allclose(act.prime(z, np.tanh(z)), 1 - np.tanh(z) ** 2)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_a_dead_unit_gets_the_gradients_of_pytorch_autograd(activation):
+    """A hidden unit with zero incoming weights and a zero bias has z = 0 exactly for every
+    sample: chainrule's gradients are PyTorch autograd's there (ReLU'(0) = 0)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(8, 3)), np.eye(2)[rng.integers(0, 2, size=8)]
+    net = cr.Network(
+        [3, 4, 2], activation=activation, output_activation="softmax",
+        cost="categorical_cross_entropy", random_state=0,
+    )  # fmt: skip
+    net.W[0][1] = 0.0  # unit 2 of the hidden layer: z = 0 for every sample
+    net.b[0][...] = 0.0
+    _, grad = net.cost_and_gradient(X, Y)
+    W1, b1, W2, b2 = (
+        torch.tensor(p, requires_grad=True) for p in (*net.W[:1], net.b[0], net.W[1], net.b[1])
+    )
+    hidden = torch.relu if activation == "relu" else torch.nn.functional.leaky_relu
+    z2 = hidden(torch.tensor(X) @ W1.T + b1) @ W2.T + b2
+    cost = -(torch.tensor(Y) * torch.log_softmax(z2, dim=1)).sum(dim=1).mean()
+    cost.backward()
+    expected = np.concatenate([p.grad.numpy().ravel() for p in (W1, b1, W2, b2)])
+    np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-12)

@@ -71,7 +71,7 @@ def dtype_name(a) -> str:
 
 
 def flat_weights(model) -> np.ndarray:
-    return np.concatenate([host(c).ravel() for c in model.coefs_ + model.intercepts_])
+    return np.concatenate([host(c).ravel() for c in [*model.coefs_, *model.intercepts_]])
 
 
 @pytest.fixture(params=NAMESPACES)
@@ -135,8 +135,8 @@ def test_classifier_fit_in_namespace_equals_numpy_fit(module, dispatch, multicla
     model = small(MLPClassifier, solver=solver).fit(X_xp, y_xp)
 
     assert len(model.coefs_) == len(expected.coefs_) == 2
-    wanted = expected.coefs_ + expected.intercepts_
-    for got, want in zip(model.coefs_ + model.intercepts_, wanted, strict=True):
+    wanted = [*expected.coefs_, *expected.intercepts_]
+    for got, want in zip([*model.coefs_, *model.intercepts_], wanted, strict=True):
         assert_follows(got, X_xp)
         assert dtype_name(got) == dtype
         assert tuple(got.shape) == want.shape
@@ -194,7 +194,7 @@ def test_regressor_in_namespace_equals_numpy_fit(module, dispatch, regression, d
     X_xp, y_xp = as_namespace(module, X), as_namespace(module, y)
     model = small(MLPRegressor, solver=solver).fit(X_xp, y_xp)
 
-    for got in model.coefs_ + model.intercepts_:
+    for got in [*model.coefs_, *model.intercepts_]:
         assert_follows(got, X_xp)
         assert dtype_name(got) == dtype
     np.testing.assert_allclose(flat_weights(model), flat_weights(expected), **TOL[dtype])
@@ -364,7 +364,7 @@ def test_load_onto_a_torch_device(dispatch, multiclass, tmp_path, target):
 
     device = "cpu" if target == "cpu" else torch.device("cpu")
     loaded = cr.load(tmp_path / "m.crm", device=device)
-    for c in loaded.coefs_ + loaded.intercepts_:
+    for c in [*loaded.coefs_, *loaded.intercepts_]:
         assert_follows(c, X_t)
     np.testing.assert_array_equal(flat_weights(loaded), flat_weights(model))
     np.testing.assert_array_equal(host(loaded.predict_proba(X_t)), host(model.predict_proba(X_t)))
@@ -380,7 +380,7 @@ def test_float32_where_the_device_has_no_float64(dispatch, multiclass, monkeypat
     X, y = multiclass  # float64
     X_t, y_t = torch.asarray(X), torch.asarray(y)
     model = small(MLPClassifier).fit(X_t, y_t)
-    assert all(c.dtype == torch.float32 for c in model.coefs_ + model.intercepts_)
+    assert all(c.dtype == torch.float32 for c in [*model.coefs_, *model.intercepts_])
     assert model.predict_proba(X_t).dtype == torch.float32
     with pytest.raises(ValueError, match="dtype='float64' is not available"):
         small(MLPClassifier, dtype="float64").fit(X_t, y_t)
@@ -448,7 +448,7 @@ def test_fit_predict_save_load_on_cuda(dispatch, multiclass, tmp_path):
     expected = small(MLPClassifier).fit(X, y)
     X_gpu, y_gpu = torch.asarray(X, device="cuda"), torch.asarray(y, device="cuda")
     model = small(MLPClassifier).fit(X_gpu, y_gpu)
-    for c in model.coefs_ + model.intercepts_:
+    for c in [*model.coefs_, *model.intercepts_]:
         assert c.device.type == "cuda" and c.dtype == torch.float32
     np.testing.assert_allclose(flat_weights(model), flat_weights(expected), **TOL["float32"])
     proba = model.predict_proba(X_gpu)

@@ -430,11 +430,15 @@ def test_poisson_target_must_be_non_negative():
         quiet(MLPRegressor(loss="poisson")).fit(X, y)
 
 
-@pytest.mark.parametrize("y,label", [(np.zeros(20), "0.0"), (["cat"] * 20, "'cat'")])
-def test_one_class_target_names_the_class(y, label):
+@pytest.mark.parametrize("y", [np.zeros(20), np.array(["cat"] * 20)])
+def test_one_class_target_is_learned_as_scikit_learn_does(y):
+    """One class: one sigmoid output trained towards 0; predict gives that class and
+    predict_proba two columns (scikit-learn's LabelBinarizer behaviour)."""
     X, _ = data()
-    with pytest.raises(ValueError, match=rf"y has only one class \({label}\)"):
-        fit(MLPClassifier, X, y)
+    clf = fit(MLPClassifier, X, y)
+    assert clf.classes_.tolist() == [y[0]] and clf.n_outputs_ == 1
+    assert (clf.predict(X) == y[0]).all()
+    assert clf.predict_proba(X).shape == (20, 2)
 
 
 def test_partial_fit_label_not_in_classes():
@@ -444,8 +448,8 @@ def test_partial_fit_label_not_in_classes():
     clf = MLPClassifier((3,)).partial_fit(X, y, classes=[0, 1])
     with pytest.raises(ValueError, match=r"labels not seen in the first call: \[7\]"):
         clf.partial_fit(X, np.where(y == 1, 7, 0))
-    with pytest.raises(ValueError, match=r"classes has only one class \(0\)"):
-        MLPClassifier((3,)).partial_fit(X, np.zeros(20, dtype=int), classes=[0])
+    one = MLPClassifier((3,)).partial_fit(X, np.zeros(20, dtype=int), classes=[0])
+    assert one.classes_.tolist() == [0]  # one class is accepted, as scikit-learn
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)

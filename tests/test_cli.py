@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -375,6 +377,34 @@ def test_overflow_and_index_errors_are_one_line(capsys, monkeypatch, trained):
     assert status == 1 and err.count("\n") == 1 and "IndexError: index 7" in err
 
 
+@pytest.mark.filterwarnings("default::RuntimeWarning")  # as a user's Python shows them
+def test_warnings_are_one_line_each(capsys, monkeypatch):
+    import warnings
+
+    from chainrule.cli import calc
+
+    def warns(args):
+        warnings.warn("overflow encountered in divide\nmore detail", RuntimeWarning, stacklevel=1)
+        warnings.warn("a second one", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(calc, "run", warns)
+    status, _, err = call(capsys, "calc", "derivative", "x")
+    assert status == 0
+    assert err.splitlines() == [
+        "chainrule calc: warning: overflow encountered in divide",
+        "chainrule calc: warning: a second one",
+    ]
+    with warnings.catch_warnings(record=True) as caught:  # --debug: Python's own warnings
+        warnings.simplefilter("always")
+        status, _, err = call(capsys, "calc", "derivative", "x", "--debug")
+    assert status == 0 and "chainrule calc: warning" not in err
+    assert [str(w.message) for w in caught] == [
+        "overflow encountered in divide\nmore detail",
+        "a second one",
+    ]
+
+
 def test_ctrl_c_during_start_up_exits_130(capsys, monkeypatch, tmp_path):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -523,6 +553,47 @@ def test_plot_output_is_checked_before_drawing(capsys, tmp_path):
     (tmp_path / "dir.png").mkdir()
     status, _, err = call(capsys, "plot", "--what", "activations", "-o", tmp_path / "dir.png")
     assert status == 1 and "is a directory" in err
+
+
+def test_export_writes_only_regular_files_and_takes_a_run_directory(trained, tmp_path):
+    pytest.importorskip("onnx")
+    out, _, _ = trained
+    run("export", out)  # a run directory: the model inside, exported beside it
+    assert (out / "model.onnx").is_file()
+    os.mkfifo(tmp_path / "fifo.onnx")
+    (tmp_path / "dir.onnx").mkdir()
+    for name, kind in [("fifo.onnx", "is a FIFO"), ("dir.onnx", "is a directory")]:
+        result = run("export", out, "-o", tmp_path / name, check=False)
+        assert result.returncode == 1 and kind in result.stderr, result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert stat.S_ISFIFO((tmp_path / "fifo.onnx").stat().st_mode)
+    real, link = tmp_path / "real.onnx", tmp_path / "link.onnx"
+    real.write_bytes(b"old")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    run("export", out / "model.crm", "-o", link)
+    assert link.is_symlink() and real.read_bytes() != b"old"  # the file it names is replaced
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["dir.onnx", "fifo.onnx", "link.onnx", "real.onnx"]
+
+
+def test_predict_output_is_a_regular_file_checked_before_predicting(trained, tmp_path):
+    out, _, iris = trained
+    os.mkfifo(tmp_path / "fifo.csv")
+    (tmp_path / "dir.csv").mkdir()
+    for name, kind in [("fifo.csv", "is a FIFO"), ("dir.csv", "is a directory")]:
+        result = run("predict", out, iris, "-o", tmp_path / name, check=False)
+        assert result.returncode == 1 and kind in result.stderr, result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert stat.S_ISFIFO((tmp_path / "fifo.csv").stat().st_mode)
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    run("predict", out, iris, "-o", link)
+    assert link.is_symlink() and len(real.read_text().splitlines()) == 151
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["dir.csv", "fifo.csv", "link.csv", "real.csv"]
 
 
 # -- CSV files (issue 17.4, 17.8) ---------------------------------------------------------------

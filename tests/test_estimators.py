@@ -208,6 +208,8 @@ def _one_step(solver, **params):
         random_state=7,
     )
     _, g = start.cost_and_gradient(X, np.eye(3)[y])
+    est.coefs_ = [W.T.copy() for W in start.W]  # scikit-learn's way of presetting weights
+    est.intercepts_ = [b.copy() for b in start.b]
     est.partial_fit(X, y, classes=[0, 1, 2])
     return est, start.theta, g
 
@@ -233,9 +235,12 @@ def test_partial_fit_adam_step():
     )
 
 
-def test_partial_fit_lbfgs_is_refused():
-    with pytest.raises(ValueError, match="lbfgs"):
-        MLPRegressor(solver="lbfgs").partial_fit(np.zeros((3, 2)), np.zeros(3))
+@pytest.mark.parametrize("Model", [MLPClassifier, MLPRegressor])
+def test_partial_fit_does_not_exist_for_lbfgs(Model):
+    assert not hasattr(Model(solver="lbfgs"), "partial_fit")
+    with pytest.raises(AttributeError, match="partial_fit"):
+        Model(solver="lbfgs").partial_fit(np.zeros((3, 2)), np.zeros(3))
+    assert hasattr(Model(solver="sgd"), "partial_fit")
 
 
 def test_partial_fit_needs_classes_and_rejects_unknown_labels():
@@ -253,7 +258,8 @@ def test_partial_fit_multilabel():
     clf = MLPClassifier((8,), random_state=0)
     for _ in range(3):
         clf.partial_fit(X, Y)
-    assert clf.predict(X).shape == (60, 4) and clf.n_iter_ == 3
+    # n_iter_ counts the epochs of the last call, t_ every sample seen (scikit-learn's)
+    assert clf.predict(X).shape == (60, 4) and clf.n_iter_ == 1 and clf.t_ == 180
 
 
 # -- beyond scikit-learn ------------------------------------------------------------------------
@@ -354,7 +360,7 @@ def test_float32_stays_float32_and_float64_y_does_not_upcast():
     assert forced.network_.dtype == np.float32
 
 
-def test_invscaling_counts_steps_not_samples():
+def test_invscaling_counts_samples_seen():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(100, 2)), rng.normal(size=100)
     reg = MLPRegressor(
@@ -370,8 +376,9 @@ def test_invscaling_counts_steps_not_samples():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(X, y)
-    # 2 epochs of 10 steps: eta = 0.1 / (20 + 1)^0.5 (scikit-learn would use t = 200 samples)
-    assert reg._record.optimizer.learning_rate == pytest.approx(0.1 / 21**0.5)
+    # 2 epochs of 100 samples: eta = 0.1 / (t_ + 1)^0.5 with t_ = 200, as scikit-learn
+    assert reg.t_ == 200
+    assert reg._optimizer.learning_rate == 0.1 / (200 + 1) ** 0.5
 
 
 def test_adaptive_learning_rate_divides_by_five():
@@ -543,3 +550,111 @@ def test_skops_round_trip_trusts_only_chainrule_classes(estimator, iris, tmp_pat
     np.testing.assert_array_equal(again.predict(X), estimator.predict(X))
     assert again.network_.activations == estimator.network_.activations
     assert np.shares_memory(again.network_.W[0], again.network_.theta)
+
+
+# -- scikit-learn's ways, item 2 and 8 of issue 12 -----------------------------------------------
+
+
+def _quiet_fit(model, X, y, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y, **kwargs)
+
+
+def test_assigned_weights_are_checked_and_written_into_the_network(iris):
+    X, y = iris
+    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)
+    before = clf.network_.theta.copy()
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape \(5, 2\); this network needs"):
+        clf.coefs_ = [np.zeros((4, 5)), np.zeros((5, 2))]
+    with pytest.raises(ValueError, match=r"intercepts_ has 1 arrays; this network has 2"):
+        clf.intercepts_ = [np.zeros(5)]
+    with pytest.raises(ValueError, match=r"coefs_\[0\] has dtype complex128"):
+        clf.coefs_[0] = np.zeros((4, 5), dtype=complex)
+    with pytest.raises(ValueError, match=r"n_layers_ is 3"):
+        clf.n_layers_ = 4
+    np.testing.assert_array_equal(clf.network_.theta, before)  # nothing written by a failure
+    clf.coefs_[1] = np.ones((5, 3))  # item assignment writes into the network
+    np.testing.assert_array_equal(clf.network_.W[1], np.ones((3, 5)))
+    clf.intercepts_ = [np.zeros(5), np.arange(3.0)]
+    np.testing.assert_array_equal(clf.network_.b[1], [0, 1, 2])
+    assert len(clf.coefs_[:1]) == 1 and clf.out_activation_ == "softmax"
+
+
+def test_weights_assigned_before_partial_fit_are_its_starting_point():
+    """scikit-learn's test_fit way: preset coefs_/intercepts_ on an unfitted model."""
+    X = np.array([[0.6, 0.8, 0.7]])
+    clf = MLPClassifier(
+        hidden_layer_sizes=(2,), activation="logistic", solver="sgd", learning_rate_init=0.1,
+        alpha=0.1, momentum=0, max_iter=1, batch_size=1,
+    )  # fmt: skip
+    clf.coefs_ = [np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]]), np.array([[0.1], [0.2]])]
+    clf.intercepts_ = [np.array([0.1, 0.1]), np.array([1.0])]
+    assert clf.coefs_[1].tolist() == [[0.1], [0.2]]  # the list as given
+    clf.partial_fit(X, [0], classes=[0, 1])
+    assert clf.n_layers_ == 3 and clf.coefs_[0].shape == (3, 2)
+    np.testing.assert_allclose(clf.coefs_[1][:, 0], [0.04706, 0.154089], atol=1e-3)  # as sklearn
+
+
+def test_early_stopping_is_ignored_by_lbfgs(iris):
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30, random_state=0)
+    plain = _quiet_fit(MLPClassifier(**kw), X, y)
+    flagged = _quiet_fit(MLPClassifier(early_stopping=True, validation_fraction=0, **kw), X, y)
+    np.testing.assert_array_equal(flagged.network_.theta, plain.network_.theta)
+    assert flagged.validation_scores_ is None
+
+
+def test_multilabel_early_stopping_is_not_stratified():
+    X, Y = make_multilabel_classification(40, 5, n_classes=3, random_state=0)
+    Y[0] = [1, 1, 1]  # a label combination seen once: a stratified split would fail
+    clf = _quiet_fit(MLPClassifier((4,), early_stopping=True, max_iter=3, random_state=0), X, Y)
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_skops_trusts_only_the_estimator_class_and_the_optimizer_survives(iris):
+    sio = pytest.importorskip("skops.io")
+    X, y = iris
+    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)
+    data = sio.dumps(clf)
+    assert sio.get_untrusted_types(data=data) == ["chainrule.estimators.classifier.MLPClassifier"]
+    loaded = sio.loads(data, trusted=["chainrule.estimators.classifier.MLPClassifier"])
+    pickled = pickle.loads(pickle.dumps(clf))
+    for model in (clf, loaded, pickled):
+        model.partial_fit(X, y)  # adam's moments and step count carry over
+    np.testing.assert_array_equal(loaded.network_.theta, clf.network_.theta)
+    np.testing.assert_array_equal(pickled.network_.theta, clf.network_.theta)
+
+
+def test_convergence_warnings_pass_scikit_learns_filters(iris):
+    """A filter written for scikit-learn's MLP (``module="sklearn"``, as its gallery does)
+    catches chainrule's ConvergenceWarning; the warning points at the caller's line."""
+    X, y = iris
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=ConvergenceWarning, module="sklearn")
+        MLPClassifier((3,), max_iter=2).fit(X, y)
+        MLPClassifier((3,), solver="lbfgs", max_iter=2).fit(X, y)
+    assert caught == []
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations") as record:
+        MLPClassifier((3,), max_iter=2).fit(X, y)
+    assert record[0].filename == __file__
+
+
+def test_html_repr_links_to_chainrules_docs():
+    from sklearn.utils import estimator_html_repr
+
+    link = MLPRegressor()._get_doc_link()
+    assert link.startswith("https://") and "chainrule" in link and link.endswith("#MLPRegressor")
+    assert link in estimator_html_repr(MLPRegressor())
+
+
+def test_a_state_holding_objects_still_unpickles(iris):
+    """Pickles written before the plain-data state held the network and the training record
+    as objects: they load the same."""
+    X, y = iris
+    clf = _quiet_fit(MLPClassifier((3,), max_iter=3, random_state=0), X, y)
+    old = MLPClassifier.__new__(MLPClassifier)
+    old.__setstate__(dict(vars(clf)))
+    np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+    assert old._optimizer is clf._optimizer

@@ -95,7 +95,7 @@ def test_poisson_regressor_with_one_output(dtype):
     X, _ = data()
     y = np.random.default_rng(1).poisson(np.exp(X[:, 0] / 2))
     reg = fitted(cr.MLPRegressor, X, y, loss="poisson", dtype=dtype)
-    assert reg.out_activation_ == "exponential"
+    assert reg.out_activation_ == "exp"  # scikit-learn's name
     out = run_onnx(to_onnx(reg), X.astype(dtype))
     assert out["variable"].shape == (len(X), 1)  # 2-D, as skl2onnx's regressors
     np.testing.assert_allclose(out["variable"].ravel(), reg.predict(X.astype(dtype)), **TOL)
@@ -122,7 +122,10 @@ def test_binary_classifier_with_a_sigmoid_slope_at_the_output():
 def test_multiclass_classifier_with_string_labels(output, dtype):
     X, y = data(k=4)
     labels = np.array(["ant", "bee", "cat", "dog"])[y]
-    check_classifier(fitted(cr.MLPClassifier, X, labels, output_activation=output, dtype=dtype), X)
+    # 10 L-BFGS iterations: more saturate float32 sigmoids to ties, which argmax may break
+    # either way
+    clf = fitted(cr.MLPClassifier, X, labels, output_activation=output, dtype=dtype, max_iter=10)
+    check_classifier(clf, X)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -243,6 +244,26 @@ def test_registered_class_round_trips(tmp_path, X, monkeypatch):
     assert isinstance(again, Doubler)
     assert again.classes_.tolist() == ["no", "yes"]
     assert_same_network(model.net, again.net, X)
+
+
+def test_a_payload_of_the_wrong_shape_is_a_format_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(models._MODEL_CLASSES, "Doubler", Doubler)
+    save(Doubler(cr.Network([3, 2], random_state=10), np.array([0, 1])), tmp_path / "m.crm")
+    meta, arrays = read_archive(tmp_path / "m.crm")
+    meta["network"] = [meta["network"]]  # a list where the loader expects an object
+    write_archive(tmp_path / "m.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match="invalid Doubler payload: AttributeError"):
+        load(tmp_path / "m.crm")
+    # the same for an estimator, whose fitted attributes become a list
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        cr.MLPRegressor(hidden_layer_sizes=2, max_iter=2).fit(X, X[:, 0]).save(tmp_path / "r.crm")
+    meta, arrays = read_archive(tmp_path / "r.crm")
+    meta["fitted"] = [1]
+    write_archive(tmp_path / "r.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match="fitted"):
+        load(tmp_path / "r.crm")
 
 
 def test_register_model_class_checks_its_argument(monkeypatch):
@@ -774,6 +795,138 @@ def test_stale_temporaries_are_removed_by_the_next_save_but_not_live_ones(tmp_pa
         assert sorted(os.listdir(tmp_path)) == sorted(["m.crm", live.name, other.name])
 
 
+def killed_save(monkeypatch, path) -> str:
+    """A save of ``path`` that dies (as if killed) once its temporary is written: its name."""
+
+    def die(*args):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(atomic.os, "replace", die)
+        m.setattr(atomic.os, "unlink", lambda *args: None)  # no clean-up: killed
+        with pytest.raises(KeyboardInterrupt):
+            save(cr.Network([2, 1], random_state=0), path)
+    (left,) = [p for p in os.listdir(path.parent) if p.endswith(".tmp")]
+    return left
+
+
+def test_stale_temporaries_of_another_long_named_target_are_left_alone(tmp_path, monkeypatch):
+    # two names that agree in their first 100 characters, where temporaries' names are cut
+    mine, other = tmp_path / ("m" * 120 + "-a.crm"), tmp_path / ("m" * 120 + "-b.crm")
+    left = killed_save(monkeypatch, other)
+    save(cr.Network([2, 1], random_state=1), mine)
+    assert sorted(os.listdir(tmp_path)) == sorted([left, mine.name])  # `other`'s is kept
+    save(cr.Network([2, 1], random_state=2), other)  # until `other` is saved again
+    assert sorted(os.listdir(tmp_path)) == sorted([mine.name, other.name])
+    # the longest names a file system takes have temporaries too, and clean them up
+    longest = tmp_path / ("z" * 255)
+    left = killed_save(monkeypatch, longest)
+    save(cr.Network([2, 1], random_state=3), longest)
+    assert left not in os.listdir(tmp_path) and longest.is_file()
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "match"),
+    [
+        ("", FileNotFoundError, "empty path"),
+        ("new.crm/", IsADirectoryError, "ends with a slash"),
+        ("old.crm/", IsADirectoryError, "ends with a slash"),
+        ("loop", OSError, "symbolic link loop"),
+    ],
+)
+def test_a_path_that_cannot_name_a_regular_file_is_refused(
+    tmp_path, monkeypatch, name, error, match
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "old.crm").write_bytes(b"old")
+    (tmp_path / "loop").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop")
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(error, match=match):
+        save(cr.Network([2, 1], random_state=0), name)
+    assert sorted(os.listdir(tmp_path)) == before
+    assert (tmp_path / "old.crm").read_bytes() == b"old"
+
+
+def test_a_read_only_file_is_refused_and_kept(tmp_path):
+    target = tmp_path / "ro.crm"
+    target.write_bytes(b"old")
+    target.chmod(0o444)  # no one may write it (root included, who os.access lets write all)
+    with pytest.raises(PermissionError, match=r"ro\.crm is read-only"):
+        save(cr.Network([2, 1], random_state=0), target)
+    assert target.read_bytes() == b"old"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o444
+    assert os.listdir(tmp_path) == ["ro.crm"]
+
+
+def test_a_folder_you_may_not_write_in_is_refused(tmp_path):
+    folder = tmp_path / "ro-dir"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if os.geteuid() == 0:  # root may create files anywhere, as open() lets it
+            save(cr.Network([2, 1], random_state=0), folder / "m.crm")
+            assert os.listdir(folder) == ["m.crm"]
+        else:
+            with pytest.raises(PermissionError, match="ro-dir is not writable"):
+                save(cr.Network([2, 1], random_state=0), folder / "m.crm")
+            assert os.listdir(folder) == []
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_fifo_named_like_a_temporary_neither_blocks_a_save_nor_is_removed(tmp_path):
+    # opening a FIFO to read blocks until someone writes: the cleaner must not wait for it
+    os.mkfifo(tmp_path / ".m.crm.abcd1234.tmp")
+    (tmp_path / ".m.crm.dir12345.tmp").mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    code = "import sys, chainrule as cr; cr.save(cr.Network([2, 1]), sys.argv[1])"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "m.crm")], env=env, timeout=60
+    )  # a save takes well under a second; a blocked one never ends
+    assert result.returncode == 0
+    assert stat.S_ISFIFO((tmp_path / ".m.crm.abcd1234.tmp").stat().st_mode)
+    assert (tmp_path / ".m.crm.dir12345.tmp").is_dir() and (tmp_path / "m.crm").is_file()
+
+
+def test_concurrent_saves_of_one_target_leave_one_whole_file(tmp_path):
+    import threading
+
+    path = tmp_path / "m.crm"
+    nets = [cr.Network([5, 40, 3], random_state=k) for k in range(4)]
+    save(nets[0], path)
+    errors, loaded = [], []
+
+    def writer(net):
+        try:
+            for _ in range(25):
+                save(net, path)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    def reader():
+        try:
+            for _ in range(50):
+                loaded.append(load(path).theta)
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(net,)) for net in nets]
+    threads.append(threading.Thread(target=reader))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    thetas = [net.theta for net in nets]
+    for theta in [*loaded, load(path).theta]:  # every read saw one whole version
+        assert any(np.array_equal(theta, t) for t in thetas)
+    assert os.listdir(tmp_path) == ["m.crm"]
+
+
 def test_checkpoints_and_figures_go_through_the_safe_writer(tmp_path):
     from matplotlib.figure import Figure
 
@@ -827,6 +980,155 @@ def test_an_unused_declared_array_is_never_read(tmp_path):
     assert peak < 5_000_000
 
 
+PEAK = """
+import resource, sys
+import chainrule as cr
+import chainrule.estimators  # noqa: F401 (the estimators' kinds)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    cr.load(sys.argv[1])
+    print("loaded")
+except cr.persistence.ModelFormatError as e:
+    print("refused:", e)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def peak_growth(path: Path) -> tuple[str, int]:
+    """Load ``path`` in a fresh process: what it said, and how much its peak memory grew (in
+    bytes) while loading."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    said, grown = result.stdout.rsplit("\n", 2)[:2]
+    return said, int(grown) * (1 if sys.platform == "darwin" else 1024)  # ru_maxrss: KiB on Linux
+
+
+def with_zeros(src: Path, dst: Path, zeros: dict[str, int], **changes) -> Path:
+    """``src``'s model file plus float64 arrays of zeros (name -> length), streamed into a
+    well-checksummed ``dst`` without ever holding them in memory; ``changes`` replace fields of
+    meta.json."""
+    with zipfile.ZipFile(src) as zf:
+        entries = {info.filename: zf.read(info) for info in zf.infolist()}
+    doc = json.loads(entries.pop("meta.json"))
+    del entries["checksum.sha256"]
+    doc.update(changes)
+    chunk = bytes(2**20)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        for name, n in zeros.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array_header_1_0(
+                buf, {"descr": "<f8", "fortran_order": False, "shape": (n,)}
+            )
+            sha = hashlib.sha256(buf.getvalue())
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as stream:
+                stream.write(buf.getvalue())
+                for start in range(0, 8 * n, len(chunk)):
+                    part = chunk[: min(len(chunk), 8 * n - start)]
+                    stream.write(part)
+                    sha.update(part)
+            file, shape = f"{name}.npy", [n]
+            doc["arrays"][name] = {
+                "file": file,
+                "dtype": "<f8",
+                "shape": shape,
+                "sha256": sha.hexdigest(),
+            }
+        raw = json.dumps(doc).encode()
+        zf.writestr("meta.json", raw)
+        zf.writestr("checksum.sha256", f"{hashlib.sha256(raw).hexdigest()}  meta.json\n")
+    return dst
+
+
+MB = 2**20
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["Network", "MLPClassifier"])
+def test_a_393_kb_file_declaring_an_unused_400_mb_array_is_not_read(tmp_path, kind):
+    if kind == "Network":
+        save(cr.Network([3, 4, 2], random_state=0), tmp_path / "m.crm")
+    else:
+        X = np.random.default_rng(0).normal(size=(20, 3))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # max_iter reached
+            cr.MLPClassifier(hidden_layer_sizes=4, max_iter=2).fit(X, X[:, 0] > 0).save(
+                tmp_path / "m.crm"
+            )
+    path = with_zeros(tmp_path / "m.crm", tmp_path / "padded.crm", {"junk": 50_000_000})
+    assert path.stat().st_size < 400_000  # 400 MB of zeros, deflated
+    said, grown = peak_growth(path)
+    assert said == "loaded"
+    assert grown < 40 * MB, grown  # reading the array would take 400 MB
+
+
+@pytest.mark.slow
+def test_a_used_array_of_the_wrong_shape_is_refused_before_it_is_read(tmp_path):
+    save(cr.Network([3, 4, 2], random_state=0), tmp_path / "m.crm")
+    # theta declared (and stored) with 50 million entries where [3, 4, 2] has 26
+    with zipfile.ZipFile(tmp_path / "m.crm") as zf:
+        doc = json.loads(zf.read("meta.json"))
+    del doc["arrays"]["theta"]
+    src = write_raw(tmp_path / "bare.crm", doc, {})
+    path = with_zeros(src, tmp_path / "long.crm", {"theta": 50_000_000})
+    said, grown = peak_growth(path)
+    assert said.startswith("refused:") and "theta must have shape (26,)" in said, said
+    assert grown < 40 * MB, grown
+
+
+def central_directory_bomb(path: Path, n: int) -> Path:
+    """A zip whose central directory lists ``n`` empty entries (no local headers: a zip reader
+    parses the whole directory before it reads any entry)."""
+    entry = struct.Struct("<4s4B4HL2L5H2L")  # APPNOTE 4.3.12, as zipfile reads it
+    directory = b"".join(
+        entry.pack(b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0)
+        + f"{i:06x}".encode()
+        for i in range(n)
+    )
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, len(directory), 0, 0)
+    path.write_bytes(directory + end)
+    return path
+
+
+def test_a_huge_central_directory_is_refused_before_it_is_parsed(tmp_path):
+    path = central_directory_bomb(tmp_path / "dir.crm", 400_000)  # 21 MB
+    said, grown = peak_growth(path)
+    assert said.startswith("refused:") and "central directory" in said, said
+    assert grown < 20 * MB, grown  # parsed, 400,000 entries take some 200 MB
+
+
+def test_a_json_bomb_of_many_small_values_is_refused_before_it_is_parsed(tmp_path):
+    # 9 MB of empty objects, under the meta.json byte limit, deflated to 9 KB
+    raw = b'{"format": "chainrule", "format_version": 1, "kind": "Network", "arrays": {}, '
+    raw += b'"x": [' + b",".join([b"{}"] * 3_000_000) + b"]}"
+    path = write_raw(tmp_path / "wide.crm", {}, {}, meta=raw)
+    said, grown = peak_growth(path)
+    assert said.startswith("refused:") and "values" in said, said
+    assert grown < 40 * MB, grown  # parsed, 3 million dicts take some 400 MB
+
+
+def test_asking_whether_an_array_is_there_does_not_read_it(tmp_path):
+    payload = npy_bytes(np.arange(3.0))
+    doc = forged_doc({"x": ("x.npy", "<f8", [3], payload)})
+    doc["arrays"]["x"]["sha256"] = "0" * 64  # damaged: reading it fails
+    path = write_raw(tmp_path / "a.crm", doc, {"x.npy": payload})
+    with persistence.open_archive(path) as (_, arrays):
+        assert "x" in arrays and "y" not in arrays
+        with pytest.raises(ModelFormatError, match="checksum mismatch in array 'x'"):
+            arrays["x"]
+
+
 @pytest.mark.parametrize("lifted", [False, True])
 def test_an_impossible_declared_shape_is_a_format_error(tmp_path, lifted):
     # a .npy header that claims 10**15 float64 (8 PB), followed by 16 bytes
@@ -841,6 +1143,37 @@ def test_an_impossible_declared_shape_is_a_format_error(tmp_path, lifted):
         read_archive(path, **kwargs)
     with pytest.raises(ModelFormatError):
         load(path, **kwargs)
+
+
+def test_a_device_or_fifo_is_not_read_as_a_model(tmp_path):
+    import resource
+
+    os.mkfifo(tmp_path / "fifo.crm")
+    code = """
+import sys, chainrule as cr
+for path in sys.argv[1:]:
+    try:
+        cr.load(path)
+    except cr.persistence.ModelFormatError as e:
+        print(e)
+"""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+
+    def bounded():  # /dev/zero read to its end would take all memory: stop at 4 GB
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+
+    result = subprocess.run(
+        [sys.executable, "-c", code, "/dev/zero", str(tmp_path / "fifo.crm")],
+        capture_output=True, text=True, env=env, timeout=60, preexec_fn=bounded,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "'/dev/zero' is a character device, not a model file",
+        f"'{tmp_path / 'fifo.crm'}' is a FIFO (named pipe), not a model file",
+    ]
 
 
 def test_the_default_cap_and_lifting_it(tmp_path):
@@ -861,3 +1194,72 @@ def test_non_finite_weights_are_refused(tmp_path, bad):
     save(net, tmp_path / "bad.crm")
     with pytest.raises(ModelFormatError, match=r"non-finite weight.*index 4"):
         load(tmp_path / "bad.crm")
+
+
+# -- crafted estimator files (issue 17.2, 17.5) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def estimator_files(tmp_path_factory):
+    """A saved MLPClassifier and a saved Standardized one (what `chainrule train` writes)."""
+    from chainrule.estimators import Standardized
+
+    d = tmp_path_factory.mktemp("estimators")
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        cr.MLPClassifier(hidden_layer_sizes=4, max_iter=3, random_state=0).fit(X, y).save(
+            d / "clf.crm"
+        )
+        Standardized.fit(cr.MLPClassifier(hidden_layer_sizes=4, max_iter=3), X, y).save(
+            d / "std.crm"
+        )
+    return d
+
+
+def test_a_file_cannot_set_the_checkpoint_through_its_fitted_attributes(estimator_files, tmp_path):
+    meta, arrays = read_archive(estimator_files / "clf.crm")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    meta["fitted"]["checkpoint"] = str(victim)  # a path parameter, smuggled as fitted state
+    meta["fitted"]["predict"] = 1  # any other name: not restored either
+    write_archive(tmp_path / "crafted.crm", meta, arrays)
+    model = load(tmp_path / "crafted.crm")
+    assert model.checkpoint is None and callable(model.predict)
+    X = np.random.default_rng(1).normal(size=(40, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, (X[:, 1] > 0).astype(int))
+    assert victim.read_text() == "precious"
+
+
+@pytest.mark.parametrize(
+    "classes",
+    [np.array([0, 1, 2]), np.array([0]), np.array([[0, 1]]), np.array([1, 1])],
+    ids=["three", "one", "2d", "repeated"],
+)
+def test_classes_that_do_not_fit_the_outputs_are_refused(estimator_files, tmp_path, classes):
+    meta, arrays = read_archive(estimator_files / "clf.crm")  # binary: one output unit
+    arrays["classes_"] = classes
+    write_archive(tmp_path / "crafted.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match="classes_"):
+        load(tmp_path / "crafted.crm")
+
+
+def test_nan_classes_are_refused_without_a_warning(estimator_files, tmp_path):
+    meta, arrays = read_archive(estimator_files / "clf.crm")
+    arrays["classes_"] = np.array([0.0, np.nan])
+    write_archive(tmp_path / "crafted.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match="NaN"):
+        load(tmp_path / "crafted.crm")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["junk", "model.junk"])
+def test_a_standardized_file_reads_only_the_arrays_it_uses(estimator_files, tmp_path, name):
+    path = with_zeros(estimator_files / "std.crm", tmp_path / "padded.crm", {name: 50_000_000})
+    assert path.stat().st_size < 400_000
+    said, grown = peak_growth(path)
+    assert said == "loaded"
+    assert grown < 40 * MB, grown  # reading the array would take 400 MB

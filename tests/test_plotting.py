@@ -240,7 +240,7 @@ def test_plot_activations_draws_each_function_and_derivative(tmp_path):
     assert np.allclose(sigmoid.lines[2].get_ydata(), a5)
     assert np.allclose(sigmoid.lines[3].get_ydata(), 5 * a5 * (1 - a5))
     assert sigmoid.lines[3].get_linestyle() == "--"
-    assert np.array_equal(relu.lines[1].get_ydata(), (z >= 0).astype(float))
+    assert np.array_equal(relu.lines[1].get_ydata(), (z > 0).astype(float))  # ReLU'(0) = 0
     assert np.allclose(tanh.lines[1].get_ydata(), 1 - np.tanh(z) ** 2)
     saved_png(fig, tmp_path / "activations.png")
 

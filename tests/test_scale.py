@@ -30,13 +30,13 @@ from chainrule.scale import (  # noqa: E402
 
 @pytest.fixture(scope="module")
 def cluster_client():
-    """Two worker processes of one thread each, on loopback, no dashboard."""
+    """Two worker processes of one thread each, everything on loopback."""
     with distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # its HTTP server on a free loopback port
         memory_limit="600MiB",
     ) as cluster:
         with distributed.Client(cluster, set_as_default=False) as client:

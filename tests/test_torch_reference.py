@@ -38,7 +38,9 @@ def torch_cost(name, a, y):
     if name == "huber":
         return F.huber_loss(a, y, reduction="none", delta=1.0).sum(1)
     if name == "poisson":
-        return F.poisson_nll_loss(a, y, log_input=False, full=False, reduction="none", eps=0).sum(1)
+        # the half deviance: torch's a - y log a plus the terms free of a, y log y - y
+        nll = F.poisson_nll_loss(a, y, log_input=False, full=False, reduction="none", eps=0)
+        return (nll + torch.xlogy(y, y) - y).sum(1)
     raise KeyError(name)
 
 

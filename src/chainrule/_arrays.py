@@ -49,6 +49,7 @@ __all__ = [
     "same_place",
     "sigmoid",
     "softplus",
+    "take_rows",
     "to_numpy",
     "total",
     "where_scalars",
@@ -212,6 +213,14 @@ def reshape(a: Array, shape: tuple[int, ...]) -> Array:
     if is_numpy(a):
         return a.reshape(shape)
     return array_namespace(a).reshape(a, shape, copy=False)
+
+
+def take_rows(a: Array, rows: np.ndarray) -> Array:
+    """The rows ``rows`` (NumPy indices) of ``a``, in ``a``'s namespace and on its device."""
+    if is_numpy(a) or issparse(a):
+        return a[rows]
+    xp = array_namespace(a)
+    return xp.take(a, xp.asarray(rows, device=array_device(a)), axis=0)
 
 
 def where_scalars(condition: Array, if_true: float, if_false: float, like: Array) -> Array:

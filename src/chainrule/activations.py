@@ -7,7 +7,7 @@ name       a = sigma(z)                    da/dz
 =========  ==============================  =====================================
 sigmoid    1 / (1 + exp(-beta z))          beta a (1 - a)
 tanh       tanh(z)                         1 - a^2
-relu       max(0, z)                       0 for z < 0, 1 for z >= 0
+relu       max(0, z)                       0 for z <= 0, 1 for z > 0
 =========  ==============================  =====================================
 
 and beyond it: ``leaky_relu``, ``elu``, ``softplus``, ``identity``, ``exponential``
@@ -195,7 +195,8 @@ def _leaky_relu(z, slope=0.01):
 
 
 def _leaky_relu_prime(z, slope=0.01):
-    return where_scalars(z >= 0, 1.0, slope, z)
+    # da/dz = 1 for z > 0, the slope for z <= 0 (PyTorch's value at the kink)
+    return where_scalars(z > 0, 1.0, slope, z)
 
 
 def _relu(z):
@@ -204,8 +205,9 @@ def _relu(z):
 
 
 def _relu_prime(z):
-    # da/dz = 1 for z >= 0 (the seed's convention at the kink), 0 otherwise
-    return namespace(z).astype(z >= 0, z.dtype)
+    # da/dz = 1 for z > 0, 0 for z <= 0: at the kink 0, as scikit-learn, PyTorch and JAX
+    # (the seed takes 1; see the errata of docs/derivation.md)
+    return namespace(z).astype(z > 0, z.dtype)
 
 
 def _softplus(z):
@@ -235,6 +237,10 @@ def _exponential_prime(a):
     return a
 
 
+def _Exponential() -> Activation:
+    return Activation("exponential", _exponential, _exponential_prime, of_output=True)
+
+
 #: Built-in activations by name (scikit-learn's "logistic" is the sigmoid).
 ACTIVATIONS: dict[str, Callable[[], Activation]] = {
     "sigmoid": Sigmoid,
@@ -245,9 +251,8 @@ ACTIVATIONS: dict[str, Callable[[], Activation]] = {
     "elu": lambda: Activation("elu", _elu, _elu_prime),
     "softplus": lambda: Activation("softplus", _softplus, sigmoid),  # da/dz = sigmoid(z)
     "identity": lambda: Activation("identity", _identity, _ones),
-    "exponential": lambda: Activation(
-        "exponential", _exponential, _exponential_prime, of_output=True
-    ),
+    "exponential": _Exponential,
+    "exp": _Exponential,  # scikit-learn's name (its Poisson out_activation_)
     "softmax": Softmax,
 }
 

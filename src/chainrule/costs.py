@@ -216,9 +216,11 @@ def _absolute_error_prime(y, a):
 
 
 def _poisson(y, a):
-    # the half Poisson deviance up to terms free of a: C = sum_k a_k - y_k log a_k
+    # the half Poisson deviance, as scikit-learn reports it:
+    # C = sum_k y_k log(y_k / a_k) - y_k + a_k (its terms free of a change no gradient)
     xp = namespace(a)
-    return total(a - xlogy(y, xp.maximum(a, float(xp.finfo(a.dtype).smallest_normal))), axis=1)
+    a_floor = xp.maximum(a, float(xp.finfo(a.dtype).smallest_normal))
+    return total(a - xlogy(y, a_floor) + xlogy(y, y) - y, axis=1)
 
 
 def _poisson_prime(y, a):

@@ -1,17 +1,23 @@
-"""``chainrule export MODEL -o model.onnx``: a saved model as an ONNX file."""
+"""``chainrule export MODEL -o model.onnx``: a saved model as an ONNX file, written through
+the same safe writer as model files."""
 
 from __future__ import annotations
 
 import argparse
+
+from chainrule.cli.common import model_argument, model_path
 
 NAME = "export"
 HELP = "write a saved model as an ONNX file (needs chainrule[onnx])"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="MODEL", help="a model file saved by chainrule")
+    model_argument(parser)
     parser.add_argument(
-        "-o", "--output", metavar="PATH", help="the ONNX file to write (default: MODEL.onnx)"
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="the ONNX file to write (default: the model file's name with .onnx)",
     )
     parser.add_argument(
         "--opset", type=int, default=None, help="the ONNX opset (13 or later; default 17)"
@@ -19,11 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-    import tempfile
     from pathlib import Path
 
-    from chainrule.persistence import load
+    from chainrule.persistence import DEFAULT_MAX_BYTES, atomic_write, check_target, load
 
     try:
         from chainrule.export import to_onnx
@@ -31,21 +35,15 @@ def run(args: argparse.Namespace) -> int:
         raise ImportError(
             f"chainrule export needs the onnx package ({e}); pip install 'chainrule[onnx]'"
         ) from e
-    source = Path(args.model)
+    source = model_path(args.model)
     target = Path(args.output) if args.output else source.with_suffix(".onnx")
     if not target.parent.is_dir():
         raise FileNotFoundError(f"the output's folder {target.parent} does not exist")
-    onnx_model = to_onnx(load(source), target_opset=args.opset)
+    check_target(target)  # before converting
+    onnx_model = to_onnx(load(source, max_bytes=DEFAULT_MAX_BYTES), target_opset=args.opset)
     data = onnx_model.SerializeToString()
-    # write next to the target, then rename: a failed export leaves an old file whole
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(target) as f:  # a failed export leaves an old file whole
+        f.write(data)
     graph = onnx_model.graph
     print(
         f"wrote {target} ({len(data):,} bytes): input {graph.input[0].name}, "

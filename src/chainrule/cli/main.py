@@ -2,7 +2,8 @@
 handling every command shares.
 
 Exit status: 0 on success, 1 on an error (one line, ``chainrule CMD: error: ...``; the
-traceback only under ``--debug``), 2 on bad usage (argparse), 130 on Ctrl-C.
+traceback only under ``--debug``), 2 on bad usage (argparse), 130 on Ctrl-C. A warning is one
+line too, ``chainrule CMD: warning: ...`` (as Python shows it under ``--debug``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from chainrule.cli.common import debug_parent
 
@@ -72,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return INTERRUPTED
+    show = warnings.showwarning
+    if not args.debug:
+        warnings.showwarning = _warning_line(args.command)
     try:
         return args.run(args)
     except KeyboardInterrupt:
@@ -87,6 +92,19 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"chainrule {args.command}: error: {error_line(e)}", file=sys.stderr)
         return 1
+    finally:
+        warnings.showwarning = show
+
+
+def _warning_line(command: str):
+    """A ``warnings.showwarning`` that prints a warning's first line, as errors are printed."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = str(message).strip()
+        text = text.splitlines()[0] if text else category.__name__
+        print(f"chainrule {command}: warning: {text}", file=sys.stderr if file is None else file)
+
+    return show
 
 
 if __name__ == "__main__":

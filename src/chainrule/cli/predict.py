@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
-from contextlib import nullcontext
 
 from chainrule.cli.common import features, inner_model, load_model, model_argument
 
@@ -17,10 +17,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model_argument(parser)
     parser.add_argument("data", help="a CSV file with a header row, or - for standard input")
     parser.add_argument("--proba", action="store_true", help="add class probabilities")
-    parser.add_argument("-o", "--output", help="write a CSV file instead of standard output")
+    parser.add_argument(
+        "-o", "--output", help="write a CSV file (a regular file) instead of standard output"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from chainrule.persistence import atomic_write, check_target
+
+    if args.output:
+        check_target(args.output)  # a regular file (or a new one), checked before any work
     model, info = load_model(args.model)
     X = features(info, args.data)
     pred = model.predict(X)
@@ -32,11 +38,14 @@ def run(args: argparse.Namespace) -> int:
         proba = model.predict_proba(X)
         header += [f"proba_{c}" for c in inner.classes_]
         rows = [[p, *(f"{v:.6g}" for v in pr)] for p, pr in zip(pred, proba, strict=True)]
-    target = open(args.output, "w", newline="") if args.output else nullcontext(sys.stdout)
-    with target as stream:
-        writer = csv.writer(stream)
-        writer.writerow(header)
-        writer.writerows(rows)
-    if args.output:
-        print(f"wrote {len(rows)} predictions to {args.output}", file=sys.stderr)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    if not args.output:
+        sys.stdout.write(text.getvalue())
+        return 0
+    with atomic_write(args.output) as f:  # a failed write leaves an old file whole
+        f.write(text.getvalue().encode("utf-8"))
+    print(f"wrote {len(rows)} predictions to {args.output}", file=sys.stderr)
     return 0

@@ -213,7 +213,7 @@ class CompiledBackend:
         )  # fmt: skip
 
     def run_epoch(self, optimizer, X, Y, sw, order: np.ndarray, grad) -> tuple[float, int] | None:
-        """A whole epoch over ``X[order]`` in one kernel; returns ``(sum_b n_b C_b, steps)``, or
+        """A whole epoch over ``X[order]`` in one kernel; returns ``(sum_b |b| C_b, steps)``, or
         None (nothing done) when the kernel does not handle the optimizer."""
         theta = self.net.theta
         args = epoch_optimizer(optimizer, theta)

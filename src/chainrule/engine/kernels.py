@@ -65,7 +65,7 @@ def bias_activate(code, Z, b, A, T):  # pragma: no cover - compiled
         for j in range(k):
             z = Z[i, j] + b[j]  # z^m = W^m a^(m-1) + b^m
             if code == 1:
-                t = one if z >= 0 else zero
+                t = one if z > 0 else zero
                 A[i, j] = z * t  # max(0, z)
                 T[i, j] = t
             elif code == 2:
@@ -253,7 +253,8 @@ def run_epoch(  # pragma: no cover - compiled
 ):  # fmt: skip
     """One epoch of minibatch steps over ``X[order]`` (minibatches of ``len(wb_all)`` rows,
     gathered into ``Xb_all``, ``Yb_all``, ``wb_all``), the products by loops; returns
-    ``(sum_b n_b C_b, steps)``. Stops before stepping on a cost that is not finite.
+    ``(sum_b |b| C_b, steps)`` (``|b|`` the rows of minibatch ``b``). Stops before stepping on
+    a cost that is not finite.
 
     ``opt_code``: 0 gradient descent, 1 momentum, 2 Nesterov (``p1`` the momentum, ``state1``
     the velocity), 3 Adam (``p1``, ``p2`` the betas, ``state1``, ``state2`` the moments, ``t0``
@@ -272,7 +273,7 @@ def run_epoch(  # pragma: no cover - compiled
         cost = cost_and_gradient(
             Xb, Yb, wb, n_b, theta, grad, sizes, hidden, out_code, alpha, work, WT, False
         )
-        total += cost * n_b
+        total += cost * nb  # the epoch's loss: batch costs weighted by their rows
         if not np.isfinite(cost):  # a blow-up: stop before stepping on it
             break
         steps += 1

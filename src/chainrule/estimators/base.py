@@ -5,13 +5,11 @@ the engine, and back once with the fitted state."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.callback import CallbackSupportMixin, with_callbacks
-from sklearn.metrics import check_scoring
 from sklearn.utils.validation import check_is_fitted
 
 from chainrule._arrays import (
@@ -22,9 +20,12 @@ from chainrule.estimators.checkpoint import Checkpoints
 from chainrule.estimators.distributed import DaskInput, dask_input
 from chainrule.estimators.hooks import FitHooks
 from chainrule.estimators.inputs import InputValidation
-from chainrule.estimators.params import PARAMETER_CONSTRAINTS
+from chainrule.estimators.params import DOCS_URL, PARAMETER_CONSTRAINTS
 from chainrule.estimators.restarts import Restarts
 from chainrule.estimators.state import ModelState
+from chainrule.estimators.validation import EarlyStopping
+from chainrule.estimators.weights import FittedWeights, set_layers
+from chainrule.initializers import draw_layer
 from chainrule.network import Network, by_rows
 from chainrule.training import (
     ArraySource,
@@ -38,13 +39,24 @@ from chainrule.training import (
     restart_generators,
     train_epochs,
     train_lbfgs,
+    warn_like_sklearn,
 )
 
-#: scikit-learn's names for the output activations it uses
-SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic"}
+
+def stochastic_solver(estimator) -> bool:
+    """``partial_fit`` exists for the stochastic solvers only (scikit-learn's rule; for
+    :func:`sklearn.utils.metaestimators.available_if`)."""
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. {estimator.solver} is "
+            "not stochastic."
+        )
+    return True
 
 
 class BaseMLP(
+    FittedWeights,
+    EarlyStopping,
     InputValidation,
     ModelState,
     Checkpoints,
@@ -56,36 +68,13 @@ class BaseMLP(
     """The estimators' shared part; the subclasses define the target encoding."""
 
     _parameter_constraints: dict = PARAMETER_CONSTRAINTS
+    # the HTML repr links to chainrule's documentation (scikit-learn's mechanism)
+    _doc_link_module = "chainrule"
+    _doc_link_template = DOCS_URL + "#{estimator_name}"
 
     def __init__(self, **params):
         for name, value in params.items():
             setattr(self, name, value)
-
-    # -- fitted attributes in scikit-learn's orientation --------------------------------------
-
-    @property
-    def coefs_(self) -> list[np.ndarray]:
-        """``coefs_[i]`` is ``W^(i+1)`` transposed, ``(n_in, n_out)``: a view, not a copy."""
-        return [W.T for W in self.network_.W]
-
-    @property
-    def intercepts_(self) -> list[np.ndarray]:
-        """``intercepts_[i]`` is ``b^(i+1)``: a view, not a copy."""
-        return list(self.network_.b)
-
-    @property
-    def n_layers_(self) -> int:
-        """Layers including the input and the output, as scikit-learn counts them."""
-        return len(self.network_.layer_sizes)
-
-    @property
-    def n_outputs_(self) -> int:
-        return self.network_.layer_sizes[-1]
-
-    @property
-    def out_activation_(self) -> str:
-        name = self.network_.activations[-1].name
-        return SKLEARN_OUTPUT_NAMES.get(name, name)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -104,9 +93,6 @@ class BaseMLP(
 
     def _encode_targets(self, y, first_call: bool, classes=None, dtype=np.float64) -> np.ndarray:
         """The targets ``Y`` the network learns (one row per sample), in ``dtype``."""
-        raise NotImplementedError
-
-    def _default_score(self, X, y) -> float:
         raise NotImplementedError
 
     # -- fitting -------------------------------------------------------------------------------
@@ -133,34 +119,51 @@ class BaseMLP(
             return self._fit_restarts(X, y, sample_weight)
         return self._fit(X, y, sample_weight)
 
-    def _build_network(self, n_features: int, n_outputs: int, dtype, rng) -> Network:
+    def _build_network(self, n_features: int, n_outputs: int, dtype, rng, preset=None):
+        """A network for ``n_features`` inputs and ``n_outputs`` outputs: from the weights
+        assigned before the fit (``preset``), else drawn from ``rng`` by ``init``."""
         hidden = self._hidden_layer_sizes()
+        if preset is not None:
+            hidden = [W.shape[1] for W in preset[0][:-1]]
         activation = self.activation
         if isinstance(activation, list | tuple) and len(activation) != len(hidden):
             raise ValueError(
                 f"activation lists {len(activation)} activations for "
                 f"{len(hidden)} hidden layers; give one per hidden layer, or one for all"
             )
-        return Network(
+        net = Network(
             [n_features, *hidden, n_outputs],
             activation=activation,
             output_activation=self.output_activation or self._default_output_activation(),
             cost=self._cost_name(),
             alpha=self.alpha,
-            init=self.init,
+            init="glorot_uniform",  # overwritten below
             dtype=dtype,
-            random_state=rng,
+            random_state=0,
         )
+        if preset is not None:
+            set_layers(net, "coefs", preset[0])
+            set_layers(net, "intercepts", preset[1])
+            return net
+        # scikit-learn's factor: 2 for logistic hidden layers, else 6
+        logistic = all(a.name == "sigmoid" for a in net.activations[:-1])
+        factor = 2.0 if logistic else 6.0
+        for W, b in zip(net.W, net.b, strict=True):
+            n_out, n_in = W.shape
+            W[...], b[...] = draw_layer(self.init or "sklearn", n_out, n_in, rng, factor=factor)
+        return net
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
-        first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
-        if incremental and self.solver == "lbfgs":
-            raise ValueError("partial_fit is not available for solver='lbfgs'; use fit")
-        if self.early_stopping and not incremental and self.validation_fraction == 0:
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping and self.solver != "lbfgs"  # lbfgs ignores it
+        if early_stopping and self.validation_fraction == 0:
             raise ValueError(
                 "early_stopping=True needs validation samples, but validation_fraction=0; "
                 "set it in (0, 1), e.g. 0.1"
             )
+        first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
+        X_given = X
         X, y, Y, sw, dtype = self._training_data(X, y, sample_weight, first_call, classes)
         self._blew_up = False
         resumed = self._resume_from_checkpoint(X, Y, sw, incremental)
@@ -168,28 +171,33 @@ class BaseMLP(
             return self
         first_call = first_call and not resumed
         n_runs = self.n_init if first_call and not incremental else 1
+        # scikit-learn reads random_state afresh at every call: an int replays its stream
         rngs = restart_generators(self.random_state, n_runs)
+        preset = self._preset_weights() if incremental or self.warm_start else None
         record = None if first_call else self._continued_record()
-        validation = None
-        if self.early_stopping and not incremental:
-            if not resumed:
-                rng = rngs[0] if first_call else record.rng
-                self._split_seed = int(rng.integers(np.iinfo(np.int32).max))
-            X, Y, sw, y, validation = self._split_validation(X, Y, sw, y, self._split_seed)
-        ctx = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter * n_runs)
+        # one subtask per epoch; L-BFGS opens one more, for the iteration after the last
+        per_run = self.max_iter + (self.solver == "lbfgs")
+        ctx = self._init_callback_context(max_subtasks=1 if incremental else per_run * n_runs)
         ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
-        best = None
+        data, validation, best = (X, Y, sw, y), None, None
         for run, run_rng in enumerate(rngs):
             if first_call:
-                net = self._build_network(X.shape[1], Y.shape[1], dtype, run_rng)
+                net = self._build_network(X.shape[1], Y.shape[1], dtype, run_rng, preset)
                 self.network_ = self._in_place_of(X, net)
-                record = self._new_record(run_rng)
-            if not resumed:
+                record = self._new_record(run_rng, early_stopping)
+            elif not resumed:
                 record.rng = run_rng
+            self._drop_preset_weights()
+            if early_stopping and run == 0:  # drawn after the initial weights, as scikit-learn
+                if not (resumed and "_split_indices" in self.__dict__):
+                    self._split_indices = self._validation_split(Y, record.rng)
+                data, validation = self._split(X_given, X, Y, sw, y, self._split_indices)
             self._publish(record)
-            source = ArraySource(X, Y, sw, self._batch_size(X.shape[0]), self.shuffle)
+            source = ArraySource(*data[:3], self._batch_size(data[0].shape[0]), self.shuffle,
+                                 sample_order=self.__dict__.pop("_resume_order", None))  # fmt: skip
+            self._source = source
             hooks = FitHooks(
-                self, ctx, X, y,
+                self, ctx, data[0], data[3],
                 validate=self._validation_step(validation),
                 diverged=self._warn_diverged,
                 publish=lambda: self._publish(self._record),
@@ -207,16 +215,18 @@ class BaseMLP(
             self.network_ = best[2]
             self._publish(best[3])
             self.best_run_ = best[1]
-        self._check_outputs_finite(X)
-        ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
+        for transient in ("_source", "_split_indices"):  # kept for checkpoints during the fit
+            self.__dict__.pop(transient, None)
+        self._check_weights_finite(data[0])
+        ctx.call_on_fit_task_end(estimator=self, X=data[0], y=data[3])
         return self
 
-    def _new_record(self, rng) -> TrainingRecord:
-        monitor = PlateauMonitor(self.tol, higher_is_better=self.early_stopping)
+    def _new_record(self, rng, early_stopping: bool) -> TrainingRecord:
+        monitor = PlateauMonitor(self.tol, higher_is_better=early_stopping)
         record = TrainingRecord(monitor=monitor, rng=rng)
-        record.validation_scores = [] if self.early_stopping else None
-        record.validation_loss_curve = [] if self.early_stopping else None
-        record.best_loss = None if self.early_stopping else np.inf
+        record.validation_scores = [] if early_stopping else None
+        record.validation_loss_curve = [] if early_stopping else None
+        record.best_loss = None if early_stopping else np.inf
         return record
 
     def _continued_record(self) -> TrainingRecord:
@@ -224,7 +234,8 @@ class BaseMLP(
         fitted attributes of a loaded model."""
         record = self.__dict__.get("_record")
         if record is None:
-            monitor = PlateauMonitor(self.tol, higher_is_better=self.early_stopping)
+            stochastic_early_stopping = self.early_stopping and self.solver != "lbfgs"
+            monitor = PlateauMonitor(self.tol, higher_is_better=stochastic_early_stopping)
             record = self._record_from_attributes(
                 monitor, restart_generators(self.random_state, 1)[0]
             )
@@ -251,12 +262,14 @@ class BaseMLP(
         resuming = self.__dict__.pop("_resuming", False)
         if record.optimizer is None or not (incremental or resuming):
             record.optimizer = self._make_optimizer()
+        if not resuming:
+            record.n_iter = 0  # n_iter_ counts the epochs of this call, as scikit-learn's
         kind = self.learning_rate if self.solver == "sgd" else "constant"
         settings = LoopSettings(
             epochs=1 if incremental else self.max_iter - (record.n_iter if resuming else 0),
             schedule=LearningRateSchedule(kind, self.learning_rate_init, self.power_t),
             n_iter_no_change=self.n_iter_no_change, tol=self.tol, incremental=incremental,
-            early_stopping=self.early_stopping, verbose=bool(self.verbose),
+            early_stopping=record.validation_scores is not None, verbose=bool(self.verbose),
             checkpoint_every=None if self.checkpoint is None else self.checkpoint_every,
             max_iter=self.max_iter,
         )  # fmt: skip
@@ -269,18 +282,21 @@ class BaseMLP(
             epsilon=self.epsilon,
         )  # fmt: skip
 
-    def _check_outputs_finite(self, X) -> None:
-        """After a blow-up, the weights kept must give finite outputs on the training data."""
+    def _check_weights_finite(self, X) -> None:
+        """After a blow-up, the weights kept must give a finite cost and finite outputs on the
+        training data (scikit-learn's error when they do not)."""
         if not self._blew_up:
             return
         xp = namespace(self.network_.theta)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             finite = bool(xp.all(xp.isfinite(self.network_.forward(X, validate=False))))
-        if not finite:
+        if not (finite and np.isfinite(self.loss_)):
             raise ValueError(
-                "training diverged, and even the weights it started from give infinite or NaN "
-                "outputs on the training data: the features are too large for the network "
-                f"({self.network_.dtype.name}). Scale them (e.g. StandardScaler) and fit again."
+                "Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed. (Training diverged, and even the "
+                "weights it started from give an infinite or NaN cost on the training data: "
+                f"the features are too large for the network ({self.network_.dtype.name}). "
+                "Scale them, e.g. with StandardScaler, and fit again.)"
             )
 
     def _warn_diverged(self, cost: float) -> None:
@@ -294,28 +310,11 @@ class BaseMLP(
                 f"{self._record.optimizer.learning_rate:g}), or set max_grad_norm to clip the "
                 "gradients."
             )
-        warnings.warn(
+        warn_like_sklearn(
             f"training diverged in {where}: the cost became {cost}. Training stopped and the "
             f"last weights known to give a finite cost were restored. {advice}",
             TrainingDivergedWarning,
-            stacklevel=6,
         )
-
-    def _validation_step(self, validation):
-        """``() -> (score, loss)`` on the held-out samples, or ``() -> None`` without them."""
-        if not self.early_stopping or validation is None:
-            return lambda: None
-        return lambda: self._validate(validation)
-
-    def _validate(self, validation) -> tuple[float, float]:
-        X_val, Y_val, sw_val, y_val = validation
-        w_sum = float(namespace(sw_val).sum(sw_val))
-        val_loss = self.network_.batch_cost(X_val, Y_val, sw_val / w_sum, w_sum)
-        if self.scoring == "loss":
-            return -val_loss, val_loss
-        if self.scoring is None:
-            return self._default_score(X_val, y_val), val_loss
-        return float(check_scoring(self, self.scoring)(self, X_val, y_val)), val_loss
 
     def _reconstruction(self):
         """The fitted attributes a callback's ``fitted_estimator`` needs at this point."""
@@ -323,7 +322,7 @@ class BaseMLP(
 
     # -- predicting ---------------------------------------------------------------------------
 
-    def _fitted_network(self) -> Network:
+    def _predicting_network(self) -> Network:
         """``network_``, or scikit-learn's NotFittedError."""
         net = self.__dict__.get("network_")
         if net is None:
@@ -335,7 +334,7 @@ class BaseMLP(
         in chunks of :data:`~chainrule.network.PREDICT_ROWS` rows written into one output
         (:func:`~chainrule.network.by_rows`): a float64 ``X`` on a float32 model gives float32
         predictions, and the memory beyond the output is one chunk's."""
-        net = self._fitted_network()
+        net = self._predicting_network()
         X_checked = self._checked_input(X, net)
 
         def chunk(rows):

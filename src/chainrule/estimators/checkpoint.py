@@ -9,16 +9,10 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import issparse
 
-from chainrule._arrays import copy, device, move, namespace, to_numpy
+from chainrule._arrays import device, move, namespace, to_numpy
 from chainrule.estimators.state import json_scalar
 from chainrule.persistence import ModelFormatError, read_archive, write_archive
-from chainrule.training import (
-    PlateauMonitor,
-    generator_from_state,
-    generator_state,
-    optimizer_payload,
-    restore_optimizer,
-)
+from chainrule.training import PlateauMonitor, record_payload, restore_record
 
 
 class Checkpoints:
@@ -33,25 +27,13 @@ class Checkpoints:
         """The model file of :meth:`save` plus the optimizer's moments, the random generator,
         the early-stopping monitor and the epoch: everything an exact resume needs."""
         meta, arrays = self.to_payload()
-        record = self._record
-        opt_meta, opt_arrays = optimizer_payload(record.optimizer)
-        monitor = record.monitor
-        meta["training"] = {
-            "finished": finished,
-            "steps": record.steps,
-            "split_seed": getattr(self, "_split_seed", None),
-            "rng": generator_state(record.rng),
-            "optimizer": opt_meta,
-            "monitor": {
-                "best": monitor.best,
-                "best_epoch": monitor.best_epoch,
-                "stale_epochs": monitor.stale_epochs,
-            },
-            "data": self._data_fingerprint,
-        }
-        arrays.update({f"train.optimizer.{k}": v for k, v in opt_arrays.items()})
-        if monitor.best_theta is not None:
-            arrays["train.best_theta"] = to_numpy(monitor.best_theta)
+        record_meta, record_arrays = record_payload(self._record)
+        meta["training"] = {"finished": finished, "data": self._data_fingerprint, **record_meta}
+        arrays.update({f"train.{k}": v for k, v in record_arrays.items()})
+        arrays["train.sample_order"] = self._source.sample_order
+        split = self.__dict__.get("_split_indices")
+        if split is not None:
+            arrays["train.split.train"], arrays["train.split.validation"] = split
         write_archive(self.checkpoint, {"kind": type(self).__name__, **meta}, arrays)
 
     def _resume_from_checkpoint(self, X, Y, sw, incremental: bool):
@@ -102,7 +84,9 @@ class Checkpoints:
         """The fitted attributes and the training record of a checkpoint, in the namespace and
         on the device of the training data ``X``."""
         xp, where = namespace(X), device(X)
-        arrays = {k: move(v, xp, where) if k.startswith("train.") else v for k, v in arrays.items()}
+        # the optimizer's moments and the best weights go where the weights are
+        moved = [k for k in arrays if k.startswith("train.optimizer.") or k == "train.best_theta"]
+        arrays = {**arrays, **{k: move(arrays[k], xp, where) for k in moved}}
         saved = type(self).from_payload(meta, arrays)
         if xp is not np:
             saved.network_ = saved.network_.to(xp, where)
@@ -113,23 +97,15 @@ class Checkpoints:
                 if k.endswith("_") or k in ("_label_binarizer", "_y_ndim")
             }
         )
-        self._split_seed = training["split_seed"]
-        optimizer = self._make_optimizer()
-        prefix = "train.optimizer."
-        restore_optimizer(
-            optimizer,
-            training["optimizer"],
-            {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)},
-        )
-        monitor = PlateauMonitor(self.tol, higher_is_better=self.early_stopping)
-        monitor.best = float(training["monitor"]["best"])
-        monitor.best_epoch = int(training["monitor"]["best_epoch"])
-        monitor.stale_epochs = int(training["monitor"]["stale_epochs"])
-        if "train.best_theta" in arrays:
-            monitor.best_theta = copy(arrays["train.best_theta"])
-        record = self._record_from_attributes(monitor, generator_from_state(training["rng"]))
-        record.optimizer = optimizer
-        record.steps = int(training["steps"])
+        self._resume_order = arrays.get("train.sample_order")  # None in older checkpoints
+        if "train.split.train" in arrays:
+            self._split_indices = (arrays["train.split.train"], arrays["train.split.validation"])
+        early_stopping = self.early_stopping and self.solver != "lbfgs"
+        monitor = PlateauMonitor(self.tol, higher_is_better=early_stopping)
+        record = self._record_from_attributes(monitor, None)
+        prefix = "train."
+        record_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        restore_record(record, training, record_arrays, self._make_optimizer())
         self._publish(record)
 
 

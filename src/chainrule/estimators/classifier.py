@@ -8,6 +8,7 @@ from sklearn.callback import with_callbacks
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
@@ -20,7 +21,7 @@ from chainrule._arrays import (
     sigmoid,
     to_numpy,
 )
-from chainrule.estimators.base import BaseMLP, output, scaled_logits
+from chainrule.estimators.base import BaseMLP, output, scaled_logits, stochastic_solver
 from chainrule.estimators.distributed import dask_input
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
@@ -48,8 +49,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Train from this many initial weights and keep the best run (lowest final training loss,
         or best validation score with early stopping). The first run is the one ``n_init=1``
         makes with the same ``random_state``.
-    init : {"glorot_uniform", "he_normal", "normal"}, optional
-        Weight initialisation (by default He for the ReLU family, Glorot otherwise).
+    init : {"sklearn", "glorot_uniform", "he_normal", "normal"}, optional
+        Weight initialisation. By default (``"sklearn"``) scikit-learn's: ``W`` and ``b``
+        uniform in ``+-sqrt(6 / (fan_in + fan_out))`` (2 instead of 6 for logistic hidden
+        layers), drawn from ``check_random_state(random_state)`` in scikit-learn's order, so
+        the same ``random_state`` gives scikit-learn's initial weights, early-stopping split and
+        shuffles (a ``numpy.random.Generator`` is accepted too, with its own draws).
     scoring : str, callable or None, default=None
         What early stopping watches: ``None`` for accuracy, ``"loss"`` for the validation loss,
         or any scikit-learn scorer.
@@ -151,11 +156,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             else:  # the classes alone: LabelBinarizer.fit(y) would find them again, twice
                 self._label_binarizer.fit(np.unique(y))
             self.classes_ = self._label_binarizer.classes_
-            if len(self.classes_) < 2 and target_type != "multilabel-indicator":
-                source = "classes" if classes is not None else "y"
+        elif self.warm_start:
+            labels = unique_labels(y)
+            if set(_plain(labels)) != set(_plain(self.classes_)):
                 raise ValueError(
-                    f"{source} has only one class ({_plain(self.classes_)[0]!r}); a classifier "
-                    "needs at least 2"
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {labels}"
                 )
         elif type_of_target(y) != "multilabel-indicator":
             unknown = _unknown_labels(y, self.classes_)
@@ -166,7 +172,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 )
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
-        if y.ndim == 2 or self._label_binarizer.y_type_.startswith("multilabel"):
+        if (
+            y.ndim == 2
+            or self._label_binarizer.y_type_.startswith("multilabel")
+            or len(self.classes_) == 1  # one class: a column of zeros, as scikit-learn
+        ):
             return self._label_binarizer.transform(y).astype(dtype, copy=False)
         # one-hot rows, as LabelBinarizer.transform (which takes ~4x as long): y_ik = 1 where
         # y_i is class k; binary targets get one column, 1 for the second class
@@ -177,22 +187,41 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Y[np.arange(len(y)), codes] = 1
         return Y
 
-    def _default_score(self, X, y) -> float:
-        return float(accuracy_score(y, self.predict(X)))
+    def _labels(self, out: np.ndarray) -> np.ndarray:
+        """The predicted labels for the network's outputs ``a^L``: the most probable class
+        (binary, multiclass) or each label above 0.5 (multilabel)."""
+        # on the host (classes_ may be strings), then moved to X's namespace and device
+        on_host = to_numpy(out)
+        if self._label_binarizer.y_type_ == "multiclass":
+            labels = self.classes_[np.argmax(on_host, axis=1)]
+        else:
+            labels = self._label_binarizer.inverse_transform(on_host, threshold=0.5)
+        return labels if on_host is out else move(labels, namespace(out), device(out))
+
+    def _score_output(self, out, y, sample_weight) -> float:
+        return float(accuracy_score(y, self._labels(out), sample_weight=sample_weight))
 
     def _target_payload(self):
         return {"y_type": self._label_binarizer.y_type_}, {"classes_": self.classes_}
 
     def _restore_target_encoding(self, meta, arrays):
+        classes, y_type = arrays["classes_"], meta["target"]["y_type"]
+        if y_type not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ModelFormatError(f"unknown target type {y_type!r}")
+        if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
+            raise ModelFormatError(f"classes_ must be distinct labels, got {classes[:10]!r}")
+        if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+            raise ModelFormatError("classes_ holds NaN or an infinity")
         # a LabelBinarizer fitted on the saved classes, without refitting on data
-        self._label_binarizer = LabelBinarizer().fit(arrays["classes_"])
-        self._label_binarizer.y_type_ = meta["target"]["y_type"]
+        self._label_binarizer = LabelBinarizer().fit(classes)
+        self._label_binarizer.y_type_ = y_type
         self.classes_ = self._label_binarizer.classes_
 
     def _check_target_shape(self, n_outputs: int) -> None:
         k = len(self.classes_)
-        expected = 1 if self._label_binarizer.y_type_ == "binary" else k
-        if n_outputs != expected:
+        binary = self._label_binarizer.y_type_ == "binary"
+        expected = 1 if binary else k
+        if n_outputs != expected or (binary and k != 2):
             raise ModelFormatError(
                 f"classes_ holds {k} classes ({self._label_binarizer.y_type_} targets), which "
                 f"need {expected} network output(s), but the network has {n_outputs}"
@@ -203,6 +232,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         check_is_fitted(self, "network_")
         return self._label_binarizer.transform(y)
 
+    @available_if(stochastic_solver)
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch of minibatch updates on ``X``, ``y``.
@@ -249,7 +279,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict", X)
         self._check_same_place(X, "predict")
-        return self._predicted(X, self._labels)
+        return self._predicted(X, self._predicted_labels)
 
     def _binary(self) -> bool:
         return self._label_binarizer.y_type_ == "binary"
@@ -287,15 +317,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 log_proba = xp.where(proba < tiny, exact, log_proba)
         return log_proba
 
-    def _labels(self, net, rows) -> np.ndarray:
-        proba = output(net, rows)
-        # labels on the host (classes_ may be strings), moved to X's namespace and device
-        on_host = to_numpy(proba)
-        if self._label_binarizer.y_type_ == "multiclass":
-            labels = self.classes_[np.argmax(on_host, axis=1)]
-        else:
-            labels = self._label_binarizer.inverse_transform(on_host, threshold=0.5)
-        return labels if on_host is proba else move(labels, namespace(proba), device(proba))
+    def _predicted_labels(self, net, rows) -> np.ndarray:
+        return self._labels(output(net, rows))
 
     def score(self, X, y, sample_weight=None):
         """The mean accuracy on ``X``, ``y`` (scikit-learn's); a lazy dask scalar for dask

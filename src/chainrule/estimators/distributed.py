@@ -69,7 +69,7 @@ class DaskInput:
         for run_rng in rngs:
             if first_call:
                 self.network_ = self._build_network(X.shape[1], Y.shape[1], X.dtype, run_rng)
-                record = self._new_record(run_rng)
+                record = self._new_record(run_rng, validation is not None)
             record.rng = run_rng
             self._publish(record)
             source = BlockSource(blocks, self._batch_size(blocks.n_samples), self.shuffle)
@@ -108,8 +108,6 @@ class DaskInput:
         return self._fit_dask(X, y, sample_weight, incremental=True, classes=classes)
 
     def _check_dask_settings(self, incremental: bool) -> None:
-        if incremental and self.solver == "lbfgs":
-            raise ValueError("partial_fit is not available for solver='lbfgs'; use fit")
         if self.checkpoint is not None:
             raise ValueError(
                 "checkpoint is not available with dask input: a checkpoint fingerprints the "

@@ -9,8 +9,7 @@ from numbers import Integral
 
 import numpy as np
 from scipy.sparse import issparse
-from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.model_selection import train_test_split
+from sklearn.base import RegressorMixin
 from sklearn.utils import assert_all_finite, compute_sample_weight
 from sklearn.utils.validation import check_array, validate_data
 
@@ -171,25 +170,6 @@ class InputValidation:
                     f"entry {i} is {h!r}, in {self.hidden_layer_sizes!r}"
                 )
         return [int(h) for h in hidden]
-
-    def _split_validation(self, X, Y, sw, y, seed: int):
-        """Hold out ``validation_fraction`` of the samples (stratified where it can be)."""
-        stratify = None
-        if isinstance(self, ClassifierMixin) and self._label_binarizer.y_type_ != "multilabel":
-            counts = np.unique(to_numpy(y), return_counts=True)[1]
-            n_val = int(np.ceil(self.validation_fraction * y.shape[0]))
-            if counts.min() >= 2 and n_val >= len(counts):
-                stratify = y
-        parts = train_test_split(
-            X, Y, sw, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
-        )
-        X_tr, X_val, Y_tr, Y_val, sw_tr, sw_val, y_tr, y_val = parts
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves {X_val.shape[0]} "
-                "validation sample(s); early stopping needs at least 2"
-            )
-        return X_tr, Y_tr, sw_tr, y_tr, (X_val, Y_val, sw_val, y_val)
 
     def _batch_size(self, n_samples: int) -> int:
         if self.batch_size == "auto":

@@ -11,6 +11,10 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from chainrule.activations import Activation
 from chainrule.initializers import INITS
 
+#: where the HTML repr's "?" links to (the estimators' page of chainrule's documentation, in
+#: the repository; ``[project.urls]`` of pyproject.toml names the same place)
+DOCS_URL = "https://github.com/chainrule/chainrule/blob/main/docs/migrating.md"
+
 #: the parameters both estimators take, with scikit-learn's constraints
 PARAMETER_CONSTRAINTS: dict = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],

@@ -7,11 +7,12 @@ from sklearn.base import RegressorMixin
 from sklearn.callback import with_callbacks
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 
 from chainrule._arrays import reshape
 from chainrule._checks import as_float_array, check_finite, nonfinite_message
 from chainrule.costs import Cost
-from chainrule.estimators.base import BaseMLP, output
+from chainrule.estimators.base import BaseMLP, output, stochastic_solver
 from chainrule.estimators.distributed import dask_input
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
@@ -126,8 +127,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             )
         return (y.reshape(-1, 1) if y.ndim == 1 else y).astype(dtype, copy=False)
 
-    def _default_score(self, X, y) -> float:
-        return float(r2_score(y, self.predict(X)))
+    def _score_output(self, out, y, sample_weight) -> float:
+        return float(r2_score(y, out.ravel() if y.ndim == 1 else out, sample_weight=sample_weight))
 
     def _target_payload(self):
         return {"y_ndim": self._y_ndim}, {}
@@ -141,9 +142,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                 f"the model was fitted on a 1-D y but its network has {n_outputs} outputs"
             )
 
+    @available_if(stochastic_solver)
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch of minibatch updates on ``X``, ``y`` (not for ``solver="lbfgs"``)."""
+        """One epoch of minibatch updates on ``X``, ``y`` (absent for ``solver="lbfgs"``)."""
         if dask_input(X):  # one pass over the blocks
             return self._partial_fit_dask(X, y, sample_weight)
         if not hasattr(self, "network_"):

@@ -47,7 +47,8 @@ class Restarts:
             delayed(_fit_one)(clone(template).set_params(random_state=rng), X, y, sample_weight)
             for rng in rngs
         )
-        best = max(range(len(runs)), key=lambda k: (runs[k]._run_criterion(), -k))
+        # no early stopping here (see above): the best run has the lowest final training loss
+        best = min(range(len(runs)), key=lambda k: (runs[k].loss_, k))
         params = self.get_params(deep=False)
         for name, value in vars(runs[best]).items():
             if name not in params:

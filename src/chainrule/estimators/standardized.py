@@ -3,13 +3,15 @@ saves)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 from sklearn import config_context
 
 from chainrule._arrays import device_namespace, move
 from chainrule.estimators.classifier import MLPClassifier
 from chainrule.estimators.regressor import MLPRegressor
-from chainrule.persistence import save
+from chainrule.persistence import declared, save
 
 
 class Standardized:
@@ -96,6 +98,29 @@ class Standardized:
         kinds = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
         if meta["model_kind"] not in kinds:
             raise ValueError(f"unknown wrapped model kind {meta['model_kind']!r}")
-        inner = {k.removeprefix("model."): v for k, v in arrays.items() if k.startswith("model.")}
+        inner = _Prefixed(arrays, "model.")  # looked up lazily: unused arrays are never read
         model = kinds[meta["model_kind"]].from_payload(meta["model"], inner)
         return cls(model, arrays["mean"], arrays["scale"], meta.get("info"))
+
+
+class _Prefixed(Mapping):
+    """The arrays of ``arrays`` whose names start with ``prefix``, by their names without it;
+    nothing is read until it is looked up."""
+
+    def __init__(self, arrays: Mapping, prefix: str) -> None:
+        self._arrays, self._prefix = arrays, prefix
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._arrays[self._prefix + name]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._prefix + name in self._arrays
+
+    def __iter__(self) -> Iterator[str]:
+        return (k.removeprefix(self._prefix) for k in self._arrays if k.startswith(self._prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def declared(self, name: str):
+        return declared(self._arrays, self._prefix + name)

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from chainrule.activations import Activation
 from chainrule.costs import Cost
 from chainrule.persistence import ModelFormatError, network_from_payload, network_payload, save
-from chainrule.training import TrainingRecord
+from chainrule.training import PlateauMonitor, TrainingRecord, record_payload, restore_record
 
 #: parameters naming a file the estimator writes: never restored from a model file
 PATH_PARAMETERS = ("checkpoint",)
@@ -27,7 +27,18 @@ PUBLISHED = {
     "loss": "loss_",
     "best_loss": "best_loss_",
     "best_validation_score": "best_validation_score_",
+    "optimizer": "_optimizer",  # scikit-learn's name; its learning_rate is read by its tests
 }
+
+
+def _rebuildable(net) -> bool:
+    """Whether a network's payload rebuilds it (its activations and cost built in or
+    registered); else it is pickled as the object."""
+    try:
+        network_from_payload(*network_payload(net))
+    except (ModelFormatError, ValueError, TypeError):
+        return False
+    return True
 
 
 def json_scalar(value):
@@ -46,6 +57,23 @@ class ModelState:
             if value is not None or field != "loss":
                 setattr(self, attr, value)
 
+    @property
+    def _no_improvement_count(self) -> int:
+        """scikit-learn's name for the plateau monitor's count of epochs without improvement
+        (its tests read it)."""
+        record = self.__dict__.get("_record")
+        if record is None:
+            raise AttributeError("_no_improvement_count exists once training has started")
+        return record.monitor.stale_epochs
+
+    @_no_improvement_count.setter
+    def _no_improvement_count(self, value: int) -> None:
+        record = self.__dict__.get("_record")
+        if record is not None:
+            record.monitor.stale_epochs = int(value)
+        elif value != 0:  # a fit starts counting from 0
+            raise ValueError("_no_improvement_count can only be 0 before training starts")
+
     def _record_from_attributes(self, monitor, rng) -> TrainingRecord:
         """A training record that continues from the fitted attributes (a loaded model's)."""
         record = TrainingRecord(monitor=monitor, rng=rng)
@@ -54,6 +82,45 @@ class ModelState:
             if value is not None:
                 setattr(record, field, list(value) if isinstance(value, list) else value)
         return record
+
+    def __getstate__(self) -> dict:
+        """Plain data only (numbers, strings, lists, dicts, arrays), so that skops trusts a
+        pickled model without trusting chainrule's internal types: the network as its payload,
+        the target encoding as its payload, the training record (optimizer moments, random
+        state, plateau monitor) as :func:`~chainrule.training.record_payload`."""
+        state = dict(super().__getstate__())
+        for transient in ("_source", "_split_indices", "_optimizer", "_record"):
+            state.pop(transient, None)
+        net = state.get("network_")
+        if net is not None and _rebuildable(net):
+            state["network_"] = dict(zip(("meta", "arrays"), network_payload(net), strict=True))
+        record = self.__dict__.get("_record")
+        if record is not None:
+            state["_record"] = dict(zip(("meta", "arrays"), record_payload(record), strict=True))
+        if "_label_binarizer" in state:
+            del state["_label_binarizer"]
+            state["_target"] = dict(zip(("meta", "arrays"), self._target_payload(), strict=True))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        net, record, target = (state.pop(k, None) for k in ("network_", "_record", "_target"))
+        super().__setstate__(state)
+        if isinstance(net, dict):
+            net = network_from_payload(net["meta"], net["arrays"])
+        if net is not None:
+            self.network_ = net
+        if target is not None:
+            self._restore_target_encoding({"target": target["meta"]}, target["arrays"])
+        if isinstance(record, TrainingRecord):  # a pickle written before plain-data state
+            self._publish(record)
+        elif record is not None:
+            stochastic_early_stopping = self.early_stopping and self.solver != "lbfgs"
+            monitor = PlateauMonitor(self.tol, higher_is_better=stochastic_early_stopping)
+            rebuilt = self._record_from_attributes(monitor, None)
+            optimizer = self._make_optimizer() if "optimizer" in record["meta"] else None
+            restore_record(rebuilt, record["meta"], record["arrays"], optimizer)
+            self._publish(rebuilt)
 
     #: fitted attributes saved as JSON, beside the arrays in _SAVED_ARRAYS
     _SAVED_SCALARS = (
@@ -138,9 +205,14 @@ class ModelState:
             params[name] = None
         model = cls(**params)
         model.network_ = net
-        for name, value in meta["fitted"].items():
-            if value is not None or name in ("best_loss_", "best_validation_score_"):
-                setattr(model, name, value)
+        fitted = meta["fitted"]
+        if not isinstance(fitted, dict):
+            raise ModelFormatError(f"the fitted attributes are not an object: {fitted!r:.80}")
+        for name in cls._SAVED_SCALARS:  # only these: a file never sets other attributes
+            if name in fitted and (
+                fitted[name] is not None or name in ("best_loss_", "best_validation_score_")
+            ):
+                setattr(model, name, fitted[name])
         for name in cls._SAVED_ARRAYS:
             if name in arrays:
                 value = arrays[name]

@@ -18,8 +18,9 @@ The format is documented in ``docs/model-format.md``.
 
 The modules: :mod:`~chainrule.persistence.format` (constants and limits),
 :mod:`~chainrule.persistence.atomic` (safe writes), :mod:`~chainrule.persistence.writer` and
-:mod:`~chainrule.persistence.reader` (the archive), :mod:`~chainrule.persistence.models` (the
-registry, ``Network`` payloads, ``save`` and ``load``).
+:mod:`~chainrule.persistence.reader` (the archive), :mod:`~chainrule.persistence.entries` (the
+zip layer, within limits), :mod:`~chainrule.persistence.models` (the registry, ``Network``
+payloads, ``save`` and ``load``).
 
 Examples
 --------
@@ -51,7 +52,7 @@ from chainrule.persistence.models import (
     register_model_class,
     save,
 )
-from chainrule.persistence.reader import open_archive, read_archive
+from chainrule.persistence.reader import declared, open_archive, read_archive
 from chainrule.persistence.writer import write_archive
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "ModelFormatError",
     "atomic_write",
     "check_target",
+    "declared",
     "load",
     "network_from_payload",
     "network_payload",

@@ -13,6 +13,8 @@ This module imports no numpy: the command line checks its output paths with it.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
 import re
 import stat
@@ -26,7 +28,10 @@ try:
 except ImportError:  # pragma: no cover (not POSIX: stale temporaries are not cleaned)
     fcntl = None
 
-__all__ = ["atomic_write", "check_target", "remove_stale_temporaries"]
+__all__ = ["atomic_write", "check_target", "file_kind", "remove_stale_temporaries"]
+
+#: the longest file name (in bytes) that common file systems take
+_NAME_MAX = 255
 
 _KINDS = {
     stat.S_ISDIR: "a directory",
@@ -43,35 +48,72 @@ def check_target(path: str | os.PathLike) -> Path:
     Raises
     ------
     IsADirectoryError, ValueError
-        If ``path`` is a directory, or a device, FIFO or socket.
-    FileNotFoundError, NotADirectoryError, PermissionError
-        If the directory that would hold the file is missing or not writable.
+        If ``path`` is a directory (or ends with a slash), or a device, FIFO or socket.
+    PermissionError
+        If the file is read-only (writable by no one, or not by this user), or the directory
+        that would hold it is not writable.
+    FileNotFoundError, NotADirectoryError, OSError
+        If ``path`` is empty, its directory is missing, or it is a symbolic link loop.
     """
+    name = os.fspath(path)
+    if not name:
+        raise FileNotFoundError("an empty path names no file to write")
+    if name.endswith(("/", os.sep)):
+        raise IsADirectoryError(f"{name} ends with a slash, so it names a folder, not a file")
     target = Path(os.path.realpath(path))
-    with contextlib.suppress(FileNotFoundError):
+    try:
         mode = os.stat(target).st_mode
-        for test, kind in _KINDS.items():
-            if test(mode):
-                error = IsADirectoryError if kind == "a directory" else ValueError
-                raise error(f"{os.fspath(path)} is {kind}; chainrule writes only regular files")
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise OSError(e.errno, f"cannot write {name}: it is a symbolic link loop") from None
+        raise
+    if mode is not None:
+        kind = file_kind(mode)
+        if kind is not None:
+            error = IsADirectoryError if kind == "a directory" else ValueError
+            raise error(f"{name} is {kind}; chainrule writes only regular files")
+        if not mode & 0o222 or not os.access(target, os.W_OK):
+            raise PermissionError(f"{name} is read-only; make it writable to replace it")
     directory = target.parent
     if not directory.is_dir():
         if directory.exists():
-            raise NotADirectoryError(f"cannot write {os.fspath(path)}: {directory} is a file")
-        raise FileNotFoundError(f"cannot write {os.fspath(path)}: no directory {directory}")
+            raise NotADirectoryError(f"cannot write {name}: {directory} is a file")
+        raise FileNotFoundError(f"cannot write {name}: no directory {directory}")
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot write {os.fspath(path)}: {directory} is not writable")
+        raise PermissionError(f"cannot write {name}: {directory} is not writable")
     return target
 
 
+def file_kind(mode: int) -> str | None:
+    """What a file of ``st_mode`` ``mode`` is ("a directory", "a FIFO (named pipe)", ...), or
+    None for a regular file."""
+    for test, kind in _KINDS.items():
+        if test(mode):
+            return kind
+    return None
+
+
 def _temporary_pattern(target: Path) -> tuple[str, re.Pattern]:
-    """The prefix of ``target``'s temporaries, and the pattern of their names."""
-    prefix = f".{target.name[:100]}."
+    """The prefix of ``target``'s temporaries, and the pattern of their names.
+
+    The prefix is ``.NAME.``, or for a name with no room for the 14 more bytes, its first 50
+    characters and a hash of the whole name: no two targets share a prefix.
+    """
+    name = target.name
+    encoded = os.fsencode(name)
+    if len(encoded) > _NAME_MAX - len("..12345678.tmp"):
+        name = f"{name[:50]}~{hashlib.sha256(encoded).hexdigest()[:16]}"
+    prefix = f".{name}."
     return prefix, re.compile(re.escape(prefix) + r"[a-z0-9_]{8}\.tmp\Z")
 
 
 def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
-    """Remove the temporaries of ``path`` that no live writer holds; returns those removed."""
+    """Remove the temporaries of ``path`` that no live writer holds; returns those removed.
+
+    Only regular files are temporaries: a link, FIFO, socket or folder of that name is left.
+    """
     target = Path(os.path.realpath(path))
     _, pattern = _temporary_pattern(target)
     removed = []
@@ -84,8 +126,11 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     for name in names:
         candidate = target.parent / name
         with contextlib.suppress(OSError):
-            fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW)
+            # non-blocking: a FIFO of that name must not make the save wait for a writer
+            fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue  # not a temporary of ours
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by a live writer: skip
                 os.unlink(candidate)
                 removed.append(candidate)

@@ -12,14 +12,17 @@ __all__ = [
     "ENVELOPE",
     "FORMAT",
     "FORMAT_VERSION",
+    "MAX_DIRECTORY_BYTES",
     "MAX_ENTRIES",
     "MAX_META_BYTES",
     "MAX_META_DEPTH",
+    "MAX_META_VALUES",
     "MAX_NDIM",
     "META_ENTRY",
     "NPY_HEADER_SLACK",
     "SAFE_KINDS",
     "ModelFormatError",
+    "check_breadth",
     "check_depth",
 ]
 
@@ -34,8 +37,13 @@ CHECKSUM_ENTRY = "checksum.sha256"
 MAX_META_BYTES = 10 * 2**20
 #: Deepest nesting of lists and objects accepted in ``meta.json``.
 MAX_META_DEPTH = 64
+#: Most values (numbers, strings, lists, objects) in ``meta.json``: a bound on what parsing it
+#: takes (some 100 MB at most), counted before it is parsed.
+MAX_META_VALUES = 1_000_000
 #: Most entries a model archive may hold.
 MAX_ENTRIES = 4096
+#: Largest zip central directory accepted: 256 bytes an entry (a model file's take under 200).
+MAX_DIRECTORY_BYTES = 256 * MAX_ENTRIES
 #: Room for the ``.npy`` header on top of an array's data (numpy caps headers at 10000 bytes).
 NPY_HEADER_SLACK = 16384
 #: Most dimensions an array may declare.
@@ -51,6 +59,9 @@ ARRAY_ENTRY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}\.npy\Z")
 SAFE_KINDS = "biufU"
 #: the envelope keys of ``meta.json``, which are not the model's own fields
 ENVELOPE = ("format", "format_version", "chainrule_version", "arrays")
+
+# a JSON string, escapes included: what is left without them is punctuation, numbers, literals
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
 class ModelFormatError(ValueError):
@@ -71,3 +82,13 @@ def check_depth(doc: object, what: str) -> None:
         if depth > MAX_META_DEPTH:
             raise ValueError(f"{what} is nested deeper than {MAX_META_DEPTH} levels")
         stack.extend((child, depth + 1) for child in children)
+
+
+def check_breadth(text: bytes, what: str) -> None:
+    """Refuse JSON ``text`` of more than :data:`MAX_META_VALUES` values (a ``ValueError``),
+    counted without parsing it: outside strings, each comma ends one and each ``[`` or ``{``
+    opens one (a bound from above, of key-value pairs too)."""
+    skeleton = _JSON_STRING.sub(b"", text)
+    n = skeleton.count(b",") + skeleton.count(b"[") + skeleton.count(b"{") + 1
+    if n > MAX_META_VALUES:
+        raise ValueError(f"{what} holds some {n} values, over the limit of {MAX_META_VALUES}")

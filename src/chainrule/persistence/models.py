@@ -20,7 +20,7 @@ from chainrule.activations import activation_names, get_activation
 from chainrule.costs import cost_names, get_cost
 from chainrule.network import Network
 from chainrule.persistence.format import DEFAULT_MAX_BYTES, ModelFormatError
-from chainrule.persistence.reader import describe, open_archive
+from chainrule.persistence.reader import declared, describe, open_archive
 from chainrule.persistence.writer import write_archive
 
 __all__ = [
@@ -32,6 +32,16 @@ __all__ = [
 ]
 
 _MODEL_CLASSES: dict[str, type] = {}
+# what a loader raises on a payload of the wrong shape (a list for an object, a missing key...)
+_MALFORMED = (
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    MemoryError,
+    RecursionError,
+)
 
 
 def register_model_class(cls: type) -> type:
@@ -89,16 +99,17 @@ def network_from_payload(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarra
     dtype = config["dtype"]
     if dtype not in ("float32", "float64"):
         raise ModelFormatError(f"invalid dtype {dtype!r}; expected 'float32' or 'float64'")
-    theta = arrays.get("theta")
-    # the parameter count W^m and b^m imply, checked before anything of that size is allocated
+    # the parameter count W^m and b^m imply, checked against what the file declares before
+    # theta is read (or anything of that size allocated)
     n_params = sum(n_out * n_in + n_out for n_in, n_out in pairwise(sizes))
-    if not isinstance(theta, np.ndarray) or theta.shape != (n_params,):
-        shape = getattr(theta, "shape", None)
+    shape, found = declared(arrays, "theta") or (None, None)
+    if shape != (n_params,):
         raise ModelFormatError(
             f"theta must have shape ({n_params},) for layer_sizes {sizes}, got {shape}"
         )
-    if theta.dtype != np.dtype(dtype):
-        raise ModelFormatError(f"theta has dtype {theta.dtype}, the config says {dtype}")
+    if found != np.dtype(dtype):
+        raise ModelFormatError(f"theta has dtype {found}, the config says {dtype}")
+    theta = arrays["theta"]
     if not np.isfinite(theta).all():
         bad = int(np.flatnonzero(~np.isfinite(theta))[0])
         raise ModelFormatError(f"theta holds a non-finite weight ({theta[bad]} at index {bad})")
@@ -207,7 +218,7 @@ def load(
         except ModelFormatError as e:
             message = str(e)  # the reader's own messages already name the file
             raise ModelFormatError(message if where in message else f"{where}: {message}") from e
-        except (KeyError, IndexError, TypeError, ValueError, MemoryError) as e:
+        except _MALFORMED as e:
             raise ModelFormatError(f"{where}: invalid {kind} payload: {e!r}") from e
     if device is None:
         return model

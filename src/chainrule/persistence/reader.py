@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from chainrule.persistence.atomic import file_kind
+from chainrule.persistence.entries import check_directory, read_entry
 from chainrule.persistence.format import (
     ARRAY_ENTRY,
     CHECKSUM_ENTRY,
@@ -31,16 +33,16 @@ from chainrule.persistence.format import (
     META_ENTRY,
     NPY_HEADER_SLACK,
     ModelFormatError,
+    check_breadth,
     check_depth,
 )
 
-__all__ = ["describe", "open_archive", "read_archive"]
+__all__ = ["declared", "describe", "open_archive", "read_archive"]
 
 # byte order, kind (bool, int, uint, float, unicode) and item size: no object, void or datetime
 _DTYPE = re.compile(r"[<>|=]?[biufU][0-9]{1,6}\Z")
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _CHECKSUM_LINE = re.compile(r"([0-9a-f]{64})  meta\.json\n?\Z")
-_CHUNK = 2**20
 # everything a damaged zip or .npy can make the standard library or numpy raise
 _DAMAGE = (
     zipfile.BadZipFile,
@@ -92,8 +94,16 @@ def open_archive(
     """
     where = describe(path)
     with contextlib.ExitStack() as stack:
-        f = path if hasattr(path, "read") else stack.enter_context(open(path, "rb"))
+        if hasattr(path, "read"):
+            f = path
+        else:
+            # a device or FIFO is never opened: /dev/zero has no end, a FIFO blocks
+            kind = file_kind(os.stat(path).st_mode)
+            if kind is not None and kind != "a directory":  # open() says "Is a directory"
+                raise ModelFormatError(f"{where} is {kind}, not a model file")
+            f = stack.enter_context(open(path, "rb"))
         with _damage_is_a_format_error(where):
+            check_directory(f, where)
             try:
                 zf = stack.enter_context(zipfile.ZipFile(f))
             except zipfile.BadZipFile as e:
@@ -129,6 +139,21 @@ def read_archive(
         return meta, {name: arrays[name] for name in arrays}
 
 
+def declared(
+    arrays: Mapping[str, np.ndarray], name: str
+) -> tuple[tuple[int, ...], np.dtype] | None:
+    """The shape and dtype of ``arrays[name]`` (None if there is none), from the mapping's own
+    ``declared(name)`` method where it has one, as the mapping :func:`open_archive` yields
+    does: then nothing is read, so a loader can refuse an array of the wrong size before it
+    is unpacked. (A view of such a mapping passes the method on.)"""
+    if name not in arrays:
+        return None
+    if callable(getattr(arrays, "declared", None)):
+        return arrays.declared(name)
+    a = np.asarray(arrays[name])
+    return a.shape, a.dtype
+
+
 class _LazyArrays(Mapping):
     """The arrays of an open archive, each read and verified on its first lookup."""
 
@@ -143,8 +168,16 @@ class _LazyArrays(Mapping):
                 self._read[name] = _read_array(self._zf, name, *spec, self._where)
         return self._read[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._specs)
+
+    def declared(self, name: str) -> tuple[tuple[int, ...], np.dtype]:
+        """The shape and dtype that the file declares for ``name``."""
+        _, dtype, shape, _ = self._specs[name]
+        return tuple(shape), dtype
 
     def __len__(self) -> int:
         return len(self._specs)
@@ -163,9 +196,9 @@ def _open(zf: zipfile.ZipFile, where: str, max_bytes: int | None):
             raise ModelFormatError(f"{where} is incomplete: it has no {name!r} entry")
         return entries[name]
 
-    raw = bytes(_read_entry(zf, entry(META_ENTRY), MAX_META_BYTES, where))
+    raw = bytes(read_entry(zf, entry(META_ENTRY), MAX_META_BYTES, where))
     doc = _parse_meta(raw, where)
-    line = _read_entry(zf, entry(CHECKSUM_ENTRY), 1024, where)
+    line = read_entry(zf, entry(CHECKSUM_ENTRY), 1024, where)
     match = _CHECKSUM_LINE.match(line.decode("ascii", errors="replace"))
     if match is None:
         raise ModelFormatError(f"{where}: {CHECKSUM_ENTRY} is malformed")
@@ -195,37 +228,12 @@ def _open(zf: zipfile.ZipFile, where: str, max_bytes: int | None):
     return meta, _LazyArrays(zf, specs, where)
 
 
-def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, where: str) -> bytearray:
-    """An entry's bytes, refused if it declares or yields more than ``limit`` bytes, or other
-    than it declares; read in chunks into one buffer (no second copy)."""
-    if info.file_size > limit:
-        raise ModelFormatError(
-            f"{where}: entry {info.filename!r} unpacks to {info.file_size} bytes, "
-            f"over the limit of {limit}"
-        )
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise ModelFormatError(
-            f"{where}: entry {info.filename!r} uses compression method {info.compress_type}; "
-            "chainrule reads only stored and deflated entries"
-        )
-    if info.flag_bits & 0x1:
-        raise ModelFormatError(f"{where}: entry {info.filename!r} is encrypted")
-    data = bytearray(info.file_size)
-    view, n = memoryview(data), 0
-    with zf.open(info) as stream:
-        while n < len(data):
-            chunk = stream.read(min(_CHUNK, len(data) - n))
-            if not chunk:
-                raise ModelFormatError(f"{where}: entry {info.filename!r} is shorter than declared")
-            view[n : n + len(chunk)] = chunk
-            n += len(chunk)
-        if stream.read(1):  # reading to the end also checks the CRC-32
-            raise ModelFormatError(f"{where}: entry {info.filename!r} is longer than declared")
-    return data
-
-
 def _parse_meta(raw: bytes, where: str) -> dict[str, Any]:
     """``meta.json`` parsed and checked down to its format tag and version."""
+    try:
+        check_breadth(raw, "meta.json")
+    except ValueError as e:
+        raise ModelFormatError(f"{where}: {e}") from e
     try:
         doc = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
     except RecursionError as e:
@@ -308,7 +316,7 @@ def _read_array(zf, name, info, dtype, shape, sha, where) -> np.ndarray:
     """One array: size-capped, checksum-verified, then parsed as ``.npy`` without pickle,
     in place (the array's memory is the buffer the entry was read into)."""
     nbytes = math.prod(shape) * dtype.itemsize
-    data = _read_entry(zf, info, nbytes + NPY_HEADER_SLACK, where)
+    data = read_entry(zf, info, nbytes + NPY_HEADER_SLACK, where)
     if hashlib.sha256(data).hexdigest() != sha:
         raise ModelFormatError(f"{where}: checksum mismatch in array {name!r} (damaged file)")
     header = io.BytesIO(bytes(data[:NPY_HEADER_SLACK]))

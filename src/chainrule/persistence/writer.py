@@ -23,6 +23,7 @@ from chainrule.persistence.format import (
     META_ENTRY,
     NPY_HEADER_SLACK,
     SAFE_KINDS,
+    check_breadth,
     check_depth,
 )
 from chainrule.version import VERSION
@@ -80,6 +81,7 @@ def write_archive(
         raw = text.encode("ascii")
         if len(raw) > MAX_META_BYTES:
             raise ValueError(f"meta.json would be {len(raw)} bytes, over {MAX_META_BYTES}")
+        check_breadth(raw, "meta.json")  # never write a file that load would refuse
         zf.writestr(_entry(META_ENTRY, zipfile.ZIP_DEFLATED), raw)
         line = f"{hashlib.sha256(raw).hexdigest()}  {META_ENTRY}\n"
         zf.writestr(_entry(CHECKSUM_ENTRY), line.encode("ascii"))

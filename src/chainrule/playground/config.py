@@ -16,18 +16,14 @@ import copy
 from numbers import Integral, Real
 from typing import Any
 
+from chainrule.activations import ACTIVATIONS as BUILTIN_ACTIVATIONS
+from chainrule.activations import get_activation
 from chainrule.playground.data import CLASSIFICATION_SETS, FEATURES, REGRESSION_SETS
 
-#: hidden-layer activations the page offers (every built-in except the output-only softmax)
-ACTIVATIONS = (
-    "tanh",
-    "sigmoid",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "identity",
-    "exponential",
+#: hidden-layer activations the page offers: every built-in by its own name (no alias such
+#: as "logistic") except the output-only softmax
+ACTIVATIONS = tuple(
+    name for name in BUILTIN_ACTIVATIONS if name != "softmax" and get_activation(name).name == name
 )
 SOLVERS = ("sgd", "momentum", "nesterov", "adam")
 COSTS = {

@@ -5,10 +5,11 @@ The estimators assemble these; they call the engine through :class:`EpochRunner`
 network's public methods only.
 """
 
-from chainrule.training.batches import ArraySource, epoch_order, minibatches
+from chainrule.training.batches import ArraySource, shuffle_order
 from chainrule.training.epoch import Diverged, EpochRunner, TrainingDivergedWarning
 from chainrule.training.lbfgs import fit_lbfgs, train_lbfgs
 from chainrule.training.loop import LoopHooks, LoopSettings, train_epochs
+from chainrule.training.notices import SKLEARN_MLP_MODULE, warn_like_sklearn
 from chainrule.training.schedules import (
     LearningRateSchedule,
     PlateauMonitor,
@@ -20,12 +21,15 @@ from chainrule.training.state import (
     generator_from_state,
     generator_state,
     optimizer_payload,
+    record_payload,
     restart_generators,
     restore_optimizer,
+    restore_record,
 )
 from chainrule.training.xor import train_xor
 
 __all__ = [
+    "SKLEARN_MLP_MODULE",
     "ArraySource",
     "Diverged",
     "EpochRunner",
@@ -36,16 +40,18 @@ __all__ = [
     "TrainingDivergedWarning",
     "TrainingRecord",
     "clip_gradient",
-    "epoch_order",
     "fit_lbfgs",
     "generator_from_state",
     "generator_state",
     "make_optimizer",
-    "minibatches",
     "optimizer_payload",
+    "record_payload",
     "restart_generators",
     "restore_optimizer",
+    "restore_record",
+    "shuffle_order",
     "train_epochs",
     "train_lbfgs",
     "train_xor",
+    "warn_like_sklearn",
 ]

@@ -18,36 +18,31 @@ from scipy.sparse import issparse
 from chainrule._arrays import device, is_numpy, namespace, numpy_dtype, to_numpy
 
 
-def minibatches(
-    n_samples: int, batch_size: int, rng: np.random.Generator, shuffle: bool
-) -> Iterator[np.ndarray]:
-    """Index arrays of the minibatches of one epoch, from one permutation of the samples.
+def shuffle_order(order: np.ndarray, rng) -> np.ndarray:
+    """The next epoch's order of the samples: the previous order permuted, drawn as
+    scikit-learn's ``sklearn.utils.shuffle(order, random_state=rng)`` draws it (a shuffle of
+    ``0, 1, ..., n - 1`` by ``rng``, a ``RandomState`` or a ``Generator``).
 
-    >>> [b.tolist() for b in minibatches(5, 2, np.random.default_rng(0), shuffle=False)]
-    [[0, 1], [2, 3], [4]]
+    >>> shuffle_order(np.arange(5), np.random.RandomState(0)).tolist()
+    [2, 0, 1, 3, 4]
     """
-    order = epoch_order(n_samples, rng, shuffle)
-    for start in range(0, n_samples, batch_size):
-        yield order[start : start + batch_size]
-
-
-def epoch_order(n_samples: int, rng: np.random.Generator, shuffle: bool) -> np.ndarray:
-    """The order of the samples in one epoch: a fresh permutation, or ``0, 1, ..., n - 1``.
-
-    :func:`minibatches` cuts it into consecutive minibatches (the compiled epoch of
-    :mod:`chainrule.engine.compiled` walks the same order).
-    """
-    return rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+    idx = np.arange(order.shape[0])
+    rng.shuffle(idx)
+    return order[idx]
 
 
 class ArraySource:
     """Minibatches of ``batch_size`` rows of in-memory ``X`` (dense or scipy sparse), ``Y`` and
-    sample weights ``sw``, in a fresh order each epoch when ``shuffle``.
+    sample weights ``sw``, in a new order each epoch when ``shuffle``: the previous epoch's
+    order shuffled (:func:`shuffle_order`), starting from ``sample_order`` (by default
+    ``0, 1, ..., n - 1``, as each call to scikit-learn's ``fit`` starts).
 
     ``X`` may be float32 for a float64 network: each minibatch is cast as it is taken.
     """
 
-    def __init__(self, X, Y: np.ndarray, sw: np.ndarray, batch_size: int, shuffle: bool) -> None:
+    def __init__(
+        self, X, Y: np.ndarray, sw: np.ndarray, batch_size: int, shuffle: bool, sample_order=None
+    ) -> None:
         self.X, self.Y, self.sw = X, Y, sw
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -55,17 +50,20 @@ class ArraySource:
         # the weights on the host too: a minibatch's weight costs no device round trip
         self.sw_host = to_numpy(sw)
         self.weight_sum = float(self.sw_host.sum())
+        self.sample_order = np.arange(self.n_samples) if sample_order is None else sample_order
 
-    def order(self, rng: np.random.Generator) -> np.ndarray:
+    def order(self, rng) -> np.ndarray:
         """The order of the samples in the next epoch (draws from ``rng`` when shuffling)."""
-        return epoch_order(self.n_samples, rng, self.shuffle)
+        if self.shuffle:
+            self.sample_order = shuffle_order(self.sample_order, rng)
+        return self.sample_order
 
     def index_batches(self, order: np.ndarray) -> Iterator[np.ndarray]:
         """The index arrays of an epoch's minibatches, cut from ``order``."""
         for start in range(0, self.n_samples, self.batch_size):
             yield order[start : start + self.batch_size]
 
-    def minibatches(self, rng: np.random.Generator, dtype) -> Iterator[tuple]:
+    def minibatches(self, rng, dtype) -> Iterator[tuple]:
         """``(X_b, Y_b, w, n_b)`` for each minibatch of an epoch, in ``dtype``: ``w`` sums to 1,
         ``n_b`` is the minibatch's weight (minibatches of weight 0 are skipped)."""
         if not is_numpy(self.Y):

@@ -46,7 +46,8 @@ class EpochRunner:
             self.backend = compiled_backend(net, self.batch_size, source.n_samples)
 
     def run(self, optimizer, record: TrainingRecord) -> float:
-        """One pass over the data; returns the mean minibatch cost. Raises :class:`Diverged`
+        """One pass over the data; returns the epoch's loss as scikit-learn's: the minibatch
+        costs weighted by their numbers of rows, ``sum_b |b| C_b / n``. Raises :class:`Diverged`
         at the first minibatch whose cost is not finite (before stepping on it)."""
         if self.backend is None and self.minibatch_backend is None:  # a long fit moves to it
             seen = record.steps * self.batch_size + self.source.n_samples
@@ -80,8 +81,8 @@ class EpochRunner:
             else:
                 cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, self.grad)
             self._step(step, cost, record)
-            total += cost * n_b
-        return total / self.source.weight_sum
+            total += cost * X_b.shape[0]
+        return total / self.source.n_samples
 
     def _run_compiled(self, optimizer, record: TrainingRecord) -> float:
         compiled, backend, source = compiled_module(), self.backend, self.source
@@ -94,7 +95,7 @@ class EpochRunner:
                 record.steps += steps
                 if not math.isfinite(total):
                     raise Diverged(total)
-                return total / source.weight_sum
+                return total / source.n_samples
         step = compiled.fused_step(optimizer, self.net.theta)
         batches = source.index_batches(order)
         total = 0.0
@@ -106,11 +107,10 @@ class EpochRunner:
                 batches = (
                     (idx, backend.gather(X, Y, sw, idx, not source.shuffle)) for idx in batches
                 )
-            for _, minibatch in batches:
-                n_b = minibatch[3]
-                if n_b == 0:
+            for idx, minibatch in batches:
+                if minibatch[3] == 0:  # no weight
                     continue
                 cost = backend.cost_and_gradient(minibatch, self.grad)
                 self._step(step, cost, record)
-                total += cost * n_b
-        return total / source.weight_sum
+                total += cost * len(idx)
+        return total / source.n_samples

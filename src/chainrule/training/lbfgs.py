@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import minimize
-from sklearn.exceptions import ConvergenceWarning
 
 from chainrule._arrays import copy, device, namespace, to_numpy
+from chainrule.training.notices import warn_like_sklearn
 from chainrule.training.state import TrainingRecord
 
 #: ``theta -> (C, dC/dtheta)``, the full-batch cost and its gradient (float64)
@@ -54,12 +54,10 @@ def fit_lbfgs(
     )
     theta[...] = result.x if xp is np else xp.asarray(result.x, dtype=theta.dtype, device=where)
     if result.status == 1:
-        warnings.warn(
+        warn_like_sklearn(
             f"lbfgs stopped after {result.nit} iterations and {result.nfev} cost evaluations "
             f"(max_iter={max_iter}, max_fun={max_fun}) before converging; "
-            "increase max_iter or max_fun, or scale the features",
-            ConvergenceWarning,
-            stacklevel=3,
+            "increase max_iter or max_fun, or scale the features"
         )
     return float(result.fun), int(result.nit), curve
 
@@ -108,5 +106,4 @@ def train_lbfgs(
         curve = [c for c in curve if math.isfinite(c)]
     record.loss_curve = curve or [record.loss]
     record.best_loss = min(record.loss_curve)
-    record.t = source.n_samples
     return interrupted

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from chainrule._arrays import namespace
 from chainrule.training.epoch import Diverged, EpochRunner
+from chainrule.training.notices import warn_like_sklearn
 from chainrule.training.schedules import LearningRateSchedule
 from chainrule.training.state import TrainingRecord
 
@@ -72,10 +72,13 @@ def train_epochs(
         except Diverged as blow_up:
             net.theta[...] = epoch_start
             hooks.epoch_abort()
+            if record.validation_scores is not None:  # scikit-learn scores a blow-up NaN
+                record.validation_scores.append(float("nan"))
+                record.validation_loss_curve.append(float("nan"))
             hooks.diverged(blow_up.cost)
             break
         _record_epoch(record, loss, runner.source.n_samples)
-        settings.schedule.after_epoch(optimizer, record.steps)
+        settings.schedule.after_epoch(optimizer, record.t)
         _monitor_epoch(record, hooks.validation(), net.theta)
         if settings.verbose:
             _print_epoch(record, time.perf_counter() - started)
@@ -97,11 +100,9 @@ def train_epochs(
     else:
         reached_max_iter = True
         if not settings.incremental:
-            warnings.warn(
+            warn_like_sklearn(
                 f"Stochastic Optimizer: Maximum iterations ({settings.max_iter}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=5,
+                "the optimization hasn't converged yet."
             )
     _finish(runner, record, settings, interrupted)
     if settings.checkpoint_every is not None and not interrupted:

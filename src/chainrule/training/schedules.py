@@ -31,18 +31,19 @@ def make_optimizer(
 
 @dataclass
 class LearningRateSchedule:
-    """``constant``, ``invscaling`` (``eta_t = eta_0 / (t + 1)^power_t``, ``t`` counting
-    optimizer steps, not samples as scikit-learn does) or ``adaptive`` (divide by 5 when the
-    monitored quantity stops improving; stop once it falls below 1e-6)."""
+    """``constant``, ``invscaling`` (``eta_t = eta_0 / (t + 1)^power_t``, ``t`` the samples
+    seen since the weights were initialised, scikit-learn's ``t_``; constant within an epoch)
+    or ``adaptive`` (divide by 5 when the monitored quantity stops improving; stop once it
+    falls below 1e-6)."""
 
     kind: str
     eta_0: float
     power_t: float = 0.5
 
-    def after_epoch(self, optimizer: Optimizer, steps: int) -> None:
-        """Set the learning rate for the next epoch."""
+    def after_epoch(self, optimizer: Optimizer, t: int) -> None:
+        """Set the learning rate for the next epoch, ``t`` samples after initialisation."""
         if self.kind == "invscaling":
-            optimizer.learning_rate = self.eta_0 / (steps + 1) ** self.power_t
+            optimizer.learning_rate = float(self.eta_0) / (t + 1) ** self.power_t
 
     def on_plateau(self, optimizer: Optimizer) -> tuple[bool, str]:
         """Whether training stops now that it has stopped improving, and why."""

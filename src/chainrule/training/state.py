@@ -4,8 +4,10 @@ restarts, and the JSON-able form of generators and optimizers that checkpoints s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from chainrule._arrays import copy, is_numpy, to_numpy
 from chainrule.optimizers import Optimizer
@@ -18,7 +20,7 @@ class TrainingRecord:
     fitted attributes (``loss_curve_``, ``n_iter_``, ``t_``, ...), and checkpoints store it."""
 
     monitor: PlateauMonitor
-    rng: np.random.Generator
+    rng: np.random.RandomState | np.random.Generator
     optimizer: Optimizer | None = None
     loss_curve: list = field(default_factory=list)
     validation_scores: list | None = None
@@ -31,30 +33,44 @@ class TrainingRecord:
     best_validation_score: float | None = None
 
 
-def restart_generators(random_state, n_init: int) -> list[np.random.Generator]:
-    """One generator per restart. The first is the one a single run with ``random_state``
-    uses, so ``n_init > 1`` only adds runs."""
-    if isinstance(random_state, np.random.RandomState):
-        random_state = int(random_state.randint(np.iinfo(np.int32).max))
-    first = np.random.default_rng(random_state)
+def restart_generators(random_state, n_init: int) -> list:
+    """One random source per restart. The first is the one a single run with ``random_state``
+    uses, so ``n_init > 1`` only adds runs: scikit-learn's ``check_random_state(random_state)``
+    (an int seeds a ``RandomState``; None is numpy's global one), or the
+    ``numpy.random.Generator`` given (chainrule's addition)."""
+    if isinstance(random_state, np.random.Generator):
+        return [random_state, *random_state.spawn(n_init - 1)]
+    first = check_random_state(random_state)
     if n_init == 1:
         return [first]
-    if isinstance(random_state, np.random.Generator):
-        return [first, *random_state.spawn(n_init - 1)]
-    children = np.random.SeedSequence(random_state).spawn(n_init)[1:]
-    return [first, *(np.random.default_rng(s) for s in children)]
+    if isinstance(random_state, Integral):
+        entropy = int(random_state)
+    else:  # the state's key seeds the other runs, without drawing from the first
+        entropy = [int(k) for k in first.get_state(legacy=False)["state"]["key"][:8]]
+    children = np.random.SeedSequence(entropy).spawn(n_init - 1)
+    return [first, *(np.random.RandomState(np.random.MT19937(s)) for s in children)]
 
 
-def generator_state(rng: np.random.Generator) -> dict:
-    """The JSON-able state of a generator (its bit generator's name and state)."""
+def generator_state(rng) -> dict:
+    """The JSON-able state of a ``RandomState`` or a ``Generator``."""
+    if isinstance(rng, np.random.RandomState):
+        state = rng.get_state(legacy=False)
+        key = state["state"]["key"].tolist()
+        return {**state, "state": {**state["state"], "key": key}, "legacy": True}
     return rng.bit_generator.state
 
 
-def generator_from_state(state: dict) -> np.random.Generator:
-    """A generator that continues exactly where :func:`generator_state` left it."""
+def generator_from_state(state: dict):
+    """A ``RandomState`` or ``Generator`` that continues exactly where :func:`generator_state`
+    left it."""
     name = state.get("bit_generator")
     if name not in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"):
         raise ValueError(f"unknown bit generator {name!r} in the checkpoint")
+    if state.get("legacy"):
+        rs = np.random.RandomState()
+        inner = {**state["state"], "key": np.asarray(state["state"]["key"], dtype=np.uint32)}
+        rs.set_state({k: v for k, v in state.items() if k != "legacy"} | {"state": inner})
+        return rs
     bit_generator = getattr(np.random, name)()
     bit_generator.state = state
     return np.random.Generator(bit_generator)
@@ -78,3 +94,43 @@ def restore_optimizer(optimizer: Optimizer, meta: dict, arrays: dict[str, np.nda
     state = {name: meta.get(name) for name in optimizer.state()}
     state.update({name: copy(arrays[name]) for name in state if name in arrays})
     optimizer.load_state(state)
+
+
+def record_payload(record: TrainingRecord) -> tuple[dict, dict[str, np.ndarray]]:
+    """What a record holds beyond the published attributes (the random source, the
+    optimizer's rate and moments, the plateau monitor), as JSON and arrays."""
+    monitor = record.monitor
+    meta: dict = {
+        "steps": record.steps,
+        "rng": generator_state(record.rng),
+        "monitor": {
+            "best": monitor.best,
+            "best_epoch": monitor.best_epoch,
+            "stale_epochs": monitor.stale_epochs,
+        },
+    }
+    arrays = {}
+    if record.optimizer is not None:
+        meta["optimizer"], opt_arrays = optimizer_payload(record.optimizer)
+        arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
+    if monitor.best_theta is not None:
+        arrays["best_theta"] = to_numpy(monitor.best_theta)
+    return meta, arrays
+
+
+def restore_record(record: TrainingRecord, meta: dict, arrays: dict, optimizer) -> None:
+    """Put back what :func:`record_payload` saved; ``optimizer`` is a fresh one of the fit's
+    kind (None to leave the record without one)."""
+    record.steps = int(meta["steps"])
+    record.rng = generator_from_state(meta["rng"])
+    monitor = record.monitor
+    monitor.best = float(meta["monitor"]["best"])
+    monitor.best_epoch = int(meta["monitor"]["best_epoch"])
+    monitor.stale_epochs = int(meta["monitor"]["stale_epochs"])
+    if "best_theta" in arrays:
+        monitor.best_theta = copy(arrays["best_theta"])
+    if optimizer is not None and "optimizer" in meta:
+        prefix = "optimizer."
+        opt_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        restore_optimizer(optimizer, meta["optimizer"], opt_arrays)
+        record.optimizer = optimizer
