@@ -248,6 +248,19 @@ def test_early_stopping_in_namespace_holds_out_the_same_samples(module, dispatch
     np.testing.assert_allclose(flat_weights(model), flat_weights(expected), **TOL["float64"])
 
 
+def test_assigned_weights_go_where_the_network_is(module, dispatch, multiclass):
+    X, y = multiclass
+    X_xp = as_namespace(module, X)
+    model = small(MLPClassifier).fit(X_xp, as_namespace(module, y))
+    model.coefs_[0] = np.zeros((5, 8))  # NumPy values into a network of another namespace
+    model.intercepts_ = [as_namespace(module, np.ones(8)), as_namespace(module, np.ones(3))]
+    assert_follows(model.coefs_[0], X_xp)
+    assert float(np.abs(host(model.coefs_[0])).sum()) == 0.0
+    np.testing.assert_array_equal(host(model.intercepts_[1]), np.ones(3))
+    with pytest.raises(ValueError, match="has shape"):
+        model.coefs_[1] = np.zeros((3, 8))
+
+
 def test_predict_refuses_another_namespace_than_fit(module, dispatch, multiclass):
     X, y = multiclass
     model = small(MLPClassifier).fit(as_namespace(module, X), as_namespace(module, y))

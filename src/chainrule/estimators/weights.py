@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from chainrule._arrays import device, is_numpy, move, namespace, numpy_dtype, to_numpy
+
 #: scikit-learn's names for the output activations it uses
 SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic", "exponential": "exp"}
 
@@ -37,16 +39,19 @@ class LayerWeights(Sequence):
 def checked_layer(value, target: np.ndarray, name: str) -> np.ndarray:
     """``value`` as an array that may replace ``target``: same shape, real numbers that cast to
     the network's dtype without changing kind; else a ValueError naming the entry."""
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf" or not np.can_cast(array.dtype, target.dtype, "same_kind"):
+    array = to_numpy(value)  # checked on the host, whatever its namespace
+    dtype = numpy_dtype(target.dtype)
+    if array.dtype.kind not in "biuf" or not np.can_cast(array.dtype, dtype, "same_kind"):
         raise ValueError(
-            f"{name} has dtype {array.dtype}; this network needs real numbers ({target.dtype})"
+            f"{name} has dtype {array.dtype}; this network needs real numbers ({dtype})"
         )
-    if array.shape != target.shape:
+    if array.shape != tuple(target.shape):
         raise ValueError(f"{name} has shape {array.shape}; this network needs {target.shape}")
     if not np.isfinite(array).all():
         raise ValueError(f"{name} holds infinite or NaN values")
-    return array
+    if is_numpy(target):
+        return array
+    return move(array.astype(dtype), namespace(target), device(target))  # where the network is
 
 
 def set_layers(net, kind: str, values) -> None:
