@@ -9,7 +9,7 @@ import numpy as np
 
 from chainrule.estimators.classifier import MLPClassifier
 from chainrule.estimators.regressor import MLPRegressor
-from chainrule.persistence import declared, save
+from chainrule.persistence import ModelFormatError, declared, save
 
 
 class Standardized:
@@ -88,7 +88,23 @@ class Standardized:
             raise ValueError(f"unknown wrapped model kind {meta['model_kind']!r}")
         inner = _Prefixed(arrays, "model.")  # looked up lazily: unused arrays are never read
         model = kinds[meta["model_kind"]].from_payload(meta["model"], inner)
-        return cls(model, arrays["mean"], arrays["scale"], meta.get("info"))
+        n = model.network_.layer_sizes[0]
+        mean, scale = (_scaling(arrays[name], name, n) for name in ("mean", "scale"))
+        if not (scale > 0).all():
+            raise ModelFormatError(f"scale must be positive, got {scale[~(scale > 0)][0]!r}")
+        return cls(model, mean, scale, meta.get("info"))
+
+
+def _scaling(value: np.ndarray, name: str, n_features: int) -> np.ndarray:
+    """A loaded ``mean`` or ``scale``: ``n_features`` finite numbers, else ModelFormatError."""
+    if value.dtype.kind not in "iuf" or value.shape != (n_features,):
+        raise ModelFormatError(
+            f"{name} must hold {n_features} numbers (one per feature), got a {value.dtype} "
+            f"array of shape {value.shape}"
+        )
+    if not np.isfinite(value).all():
+        raise ModelFormatError(f"{name} holds a non-finite value ({value[~np.isfinite(value)][0]})")
+    return value.astype(float)
 
 
 class _Prefixed(Mapping):
