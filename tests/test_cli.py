@@ -444,6 +444,34 @@ def test_ctrl_c_during_a_checkpoint_write_saves_the_model_and_exits_130(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.ckpt", "run"]
 
 
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_during_the_final_save_saves_the_model_then_exits_130(
+    capsys, monkeypatch, tmp_path, presses
+):
+    """Ctrl-C (once or twice) after fitting ends, as the model is being saved: the save and
+    the loss curve are finished, then the status is 130."""
+    import os
+    import signal
+
+    from chainrule.estimators import Standardized
+
+    real = Standardized.save
+
+    def interrupted_save(self, path):
+        for _ in range(presses):
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs here, before the write
+        real(self, path)
+
+    monkeypatch.setattr(Standardized, "save", interrupted_save)
+    status, out, err = call(capsys, "train", "--data", "iris", "--epochs", "3", "--quiet",
+                            "--out", tmp_path)  # fmt: skip
+    assert status == 130, err
+    assert "interrupted; saved the model kept so far" in err
+    assert "saved the model to" in out
+    assert cr.load(tmp_path / "model.crm").model.n_iter_ == 3
+    assert (tmp_path / "loss.png").is_file()
+
+
 @pytest.mark.slow
 def test_ctrl_c_while_training_exits_130_after_saving(tmp_path):
     import signal
