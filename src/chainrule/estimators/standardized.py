@@ -106,7 +106,7 @@ class Standardized:
         n = model.network_.layer_sizes[0]
         mean, scale = (_scaling(arrays[name], name, n) for name in ("mean", "scale"))
         if not (scale > 0).all():
-            raise ModelFormatError(f"scale must be positive, got {scale[~(scale > 0)][0]!r}")
+            raise ModelFormatError(f"scale must be positive, got {float(scale[~(scale > 0)][0])}")
         return cls(model, mean, scale, meta.get("info"))
 
 
