@@ -444,6 +444,34 @@ def test_ctrl_c_during_a_checkpoint_write_saves_the_model_and_exits_130(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.ckpt", "run"]
 
 
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_during_the_final_save_saves_the_model_then_exits_130(
+    capsys, monkeypatch, tmp_path, presses
+):
+    """Ctrl-C (once or twice) after fitting ends, as the model is being saved: the save and
+    the loss curve are finished, then the status is 130."""
+    import os
+    import signal
+
+    from chainrule.estimators import Standardized
+
+    real = Standardized.save
+
+    def interrupted_save(self, path):
+        for _ in range(presses):
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs here, before the write
+        real(self, path)
+
+    monkeypatch.setattr(Standardized, "save", interrupted_save)
+    status, out, err = call(capsys, "train", "--data", "iris", "--epochs", "3", "--quiet",
+                            "--out", tmp_path)  # fmt: skip
+    assert status == 130, err
+    assert "interrupted; saved the model kept so far" in err
+    assert "saved the model to" in out
+    assert cr.load(tmp_path / "model.crm").model.n_iter_ == 3
+    assert (tmp_path / "loss.png").is_file()
+
+
 @pytest.mark.slow
 def test_ctrl_c_while_training_exits_130_after_saving(tmp_path):
     import signal
@@ -626,3 +654,51 @@ def test_a_latin1_csv_on_the_command_line_names_the_file(tmp_path):
         f"chainrule train: error: {path}, line 2: not UTF-8 text (byte 0xe9); "
         "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
     )
+
+
+# -- inputs that are not files, and the size of a CSV file (issue 17 review) ---------------------
+
+
+def _limited_memory():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # a runaway read fails fast
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("command", ["predict", "evaluate", "train"])
+def test_a_device_or_fifo_is_not_read_as_a_csv_file(trained, tmp_path, command):
+    out, _, _ = trained
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for source in ("/dev/zero", fifo):
+        argv = ["train", "--data", source, "--out", tmp_path / "run"]
+        if command != "train":
+            argv = [command, out, source]
+        result = subprocess.run(
+            [CHAINRULE, *map(str, argv)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=_limited_memory,
+        )
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert f"{source} is not a regular file" in result.stderr, result.stderr
+        assert "- for standard input" in result.stderr
+
+
+def test_a_csv_file_over_the_size_limit_is_refused_before_it_is_parsed(monkeypatch, tmp_path):
+    import io
+
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n" + "1,2\n" * 100)
+    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 100)
+    with pytest.raises(ValueError, match=r"big\.csv is over the limit of 100 bytes"):
+        datasets.read_csv(path)
+    stdin = io.TextIOWrapper(io.BytesIO(path.read_bytes()))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    with pytest.raises(ValueError, match=r"<stdin> is over the limit of 100 bytes"):
+        datasets.read_csv("-")
+    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 404)  # the file's size: allowed
+    assert datasets.read_csv(path).X.shape == (100, 1)

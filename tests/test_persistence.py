@@ -1263,3 +1263,95 @@ def test_a_standardized_file_reads_only_the_arrays_it_uses(estimator_files, tmp_
     said, grown = peak_growth(path)
     assert said == "loaded"
     assert grown < 40 * MB, grown  # reading the array would take 400 MB
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("mean", np.array([np.nan, 0.0, 0.0])),
+        ("mean", np.zeros(2)),
+        ("mean", np.zeros((1, 3))),
+        ("mean", np.array(["a", "b", "c"])),
+        ("scale", np.array([0.0, 1.0, 1.0])),
+        ("scale", np.array([-1.0, 1.0, 1.0])),
+        ("scale", np.array([np.nan, 1.0, 1.0])),
+        ("scale", np.array([np.inf, 1.0, 1.0])),
+        ("scale", np.ones(4)),
+    ],
+    ids=["nan-mean", "short-mean", "2d-mean", "text-mean", "zero-scale", "negative-scale",
+         "nan-scale", "inf-scale", "long-scale"],
+)  # fmt: skip
+def test_a_standardized_file_with_a_bad_mean_or_scale_is_refused_at_load(
+    estimator_files, tmp_path, name, value
+):
+    meta, arrays = read_archive(estimator_files / "std.crm")
+    arrays[name] = value
+    write_archive(tmp_path / "crafted.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match=rf"\b{name}\b"):
+        load(tmp_path / "crafted.crm")
+
+
+@pytest.mark.parametrize(
+    "param,value",
+    [
+        ("hidden_layer_sizes", "abc"),
+        ("max_iter", -1),
+        ("solver", "newton"),
+        ("alpha", "x"),
+        ("learning_rate_init", 0),
+        ("tol", None),
+    ],
+)
+def test_a_file_with_invalid_parameters_is_refused_at_load(estimator_files, tmp_path, param, value):
+    for name, where in (("clf.crm", ()), ("std.crm", ("model",))):
+        meta, arrays = read_archive(estimator_files / name)
+        inner = meta
+        for key in where:
+            inner = inner[key]
+        inner["params"][param] = value
+        write_archive(tmp_path / "crafted.crm", meta, arrays)
+        with pytest.raises(ModelFormatError, match=rf"'{param}' parameter"):
+            load(tmp_path / "crafted.crm")
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("loss_curve_", np.array(["a", "b"])),
+        ("loss_curve_", np.zeros((2, 2))),
+        ("validation_scores_", np.array([True, False])),
+        ("feature_names_in_", np.array([1, 2, 3])),
+        ("feature_names_in_", np.array([["a", "b", "c"]])),
+    ],
+    ids=["text-loss-curve", "2d-loss-curve", "bool-scores", "integer-names", "2d-names"],
+)
+def test_fitted_arrays_of_the_wrong_type_or_shape_are_refused(
+    estimator_files, tmp_path, name, value
+):
+    meta, arrays = read_archive(estimator_files / "clf.crm")
+    arrays[name] = value
+    write_archive(tmp_path / "crafted.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match=name):
+        load(tmp_path / "crafted.crm")
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [("n_iter_", "3"), ("n_iter_", -1), ("t_", 1.5), ("loss_", "low"), ("best_run_", True),
+     ("n_features_in_", [3])],
+)  # fmt: skip
+def test_fitted_scalars_of_the_wrong_type_are_refused(estimator_files, tmp_path, name, value):
+    meta, arrays = read_archive(estimator_files / "clf.crm")
+    meta["fitted"][name] = value
+    write_archive(tmp_path / "crafted.crm", meta, arrays)
+    with pytest.raises(ModelFormatError, match=name):
+        load(tmp_path / "crafted.crm")
+
+
+def test_a_valid_file_still_loads_and_predicts_the_same(estimator_files):
+    X = np.random.default_rng(2).normal(size=(10, 3))
+    for name in ("clf.crm", "std.crm"):
+        model = load(estimator_files / name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert model.predict(X).shape == (10,)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,10 @@ BUILTIN = {
 
 #: how standard input is named in messages
 STDIN = "-"
+
+#: the largest CSV text read (a file or standard input), in bytes: its cells take several times
+#: as much memory once parsed. Larger data: a folder of Parquet or ``.npy`` files (streamed)
+MAX_CSV_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -97,16 +103,31 @@ def load(name: str, *, target: str | None = None) -> Dataset:
 
 
 def _text(path: str | Path) -> tuple[str, str]:
-    """A CSV file's name for messages and its text, decoded as UTF-8 (BOM allowed)."""
+    """A CSV file's name for messages and its text, decoded as UTF-8 (BOM allowed). Only a
+    regular file or standard input is read, and at most :data:`MAX_CSV_BYTES` of it."""
     if str(path) == STDIN:
-        where, raw = "<stdin>", sys.stdin.buffer.read()
+        where, raw = "<stdin>", sys.stdin.buffer.read(MAX_CSV_BYTES + 1)
     else:
         where = str(path)
-        if Path(path).is_dir():
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no such CSV file: {where}") from None
+        if stat.S_ISDIR(mode):
             raise IsADirectoryError(f"{where} is a directory, not a CSV file")
-        if not Path(path).exists():
-            raise FileNotFoundError(f"no such CSV file: {where}")
-        raw = Path(path).read_bytes()
+        if not stat.S_ISREG(mode):  # reading /dev/zero never ends; opening a FIFO may block
+            raise ValueError(
+                f"{where} is not a regular file (it is a device, a FIFO or a socket); give a "
+                "CSV file, or - for standard input"
+            )
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CSV_BYTES + 1)
+    if len(raw) > MAX_CSV_BYTES:
+        raise ValueError(
+            f"{where} is over the limit of {MAX_CSV_BYTES} bytes for a CSV file "
+            "(chainrule.datasets.MAX_CSV_BYTES); split it, or train on a folder of Parquet or "
+            ".npy files"
+        )
     try:
         return where, raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -4,7 +4,7 @@ curve into a run directory.
 Everything that can be checked is checked before training: the arguments (by the parser), the
 output folder and files, and the data (a NaN or a value past the float range is an error
 naming file and line). Ctrl-C stops training at the end of the epoch (twice: at once), saves
-the model kept so far and exits 130.
+the model kept so far and exits 130; a Ctrl-C during that final save waits for it.
 """
 
 from __future__ import annotations
@@ -141,40 +141,49 @@ def _split(data, args):
     )
 
 
-def _fit(model, X, y, info, progress, lazy: bool = False, device=None):
-    """``Standardized.fit`` where Ctrl-C stops training cleanly: the first asks for a stop at
-    the end of the epoch (the callback ``progress`` stops the fit, which keeps its best
-    weights), a second stops at once (the estimator keeps the weights reached so far) unless it
-    comes in the middle of a checkpoint write, which is finished first. Returns
-    ``(bundle, interrupted)``. ``lazy``: dask ``X``, ``y`` (a folder), streamed."""
+def _fit(model, X, y, info, lazy: bool = False, device=None):
+    """``Standardized.fit``, its warnings printed one line each. ``lazy``: dask ``X``, ``y``
+    (a folder), streamed; ``device``: a torch device to train on (torch tensors there)."""
     from sklearn.exceptions import ConvergenceWarning
 
     from chainrule.cli.folder import standardized_fit
     from chainrule.estimators import Standardized
 
-    def on_interrupt(signum, frame):
-        if progress.stop_requested and not _inside_a_write(frame):
-            raise KeyboardInterrupt
-        if not progress.stop_requested:
-            print(
-                "\nchainrule train: stopping after this epoch (Ctrl-C again to stop at once)",
-                file=sys.stderr,
-            )
-        progress.stop_requested = True
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            if lazy:
-                bundle = standardized_fit(model, X, y, info=info)
-            else:
-                bundle = Standardized.fit(model, X, y, info=info, device=device)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        if lazy:
+            bundle = standardized_fit(model, X, y, info=info)
+        else:
+            bundle = Standardized.fit(model, X, y, info=info, device=device)
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"chainrule train: warning: {message}", file=sys.stderr)
-    return bundle, progress.stop_requested
+    return bundle
+
+
+class _DeferredInterrupts:
+    """Ctrl-C while training and saving. During the fit, the first asks for a stop at the end
+    of the epoch (the callback ``progress`` stops the fit, which keeps its best weights); a
+    second stops at once (the estimator keeps the weights reached so far) unless it comes in
+    the middle of a checkpoint write, which is finished first. Once ``saving`` is set, every
+    Ctrl-C waits for the saves. ``progress.stop_requested`` tells whether one came."""
+
+    def __init__(self, progress) -> None:
+        self.progress, self.saving = progress, False
+
+    def __call__(self, signum, frame) -> None:
+        if self.progress.stop_requested and not self.saving and not _inside_a_write(frame):
+            raise KeyboardInterrupt
+        if not self.progress.stop_requested:
+            then = "after saving" if self.saving else "after this epoch (Ctrl-C again: at once)"
+            print(f"\nchainrule train: stopping {then}", file=sys.stderr)
+        self.progress.stop_requested = True
+
+    def __enter__(self) -> _DeferredInterrupts:
+        self.previous = signal.signal(signal.SIGINT, self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        signal.signal(signal.SIGINT, self.previous)
 
 
 def _inside_a_write(frame) -> bool:
@@ -239,11 +248,13 @@ def run(args: argparse.Namespace) -> int:
         "features": data.feature_names,
         "target": data.target_name,
     }
-    started = time.perf_counter()
-    bundle, interrupted = _fit(model, X_tr, y_tr, info, progress, lazy, device)
-    seconds = time.perf_counter() - started
-    bundle.save(model_path)
-    save_figure(plot_loss(model), plot_path)
+    with _DeferredInterrupts(progress) as interrupts:
+        started = time.perf_counter()
+        bundle = _fit(model, X_tr, y_tr, info, lazy, device)
+        seconds = time.perf_counter() - started
+        interrupts.saving = True  # a Ctrl-C from here on waits for the model and the plot
+        bundle.save(model_path)
+        save_figure(plot_loss(model), plot_path)
 
     print(
         f"chainrule train: {data.name}, {len(data.y)} samples, {data.X.shape[1]} features, "
@@ -256,7 +267,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"epochs: {model.n_iter_}   seconds: {seconds:.2f}")
     print(f"saved the model to {model_path}")
     print(f"saved the loss curve to {plot_path}")
-    if interrupted:
+    if progress.stop_requested:
         print("chainrule train: interrupted; saved the model kept so far", file=sys.stderr)
         return 130
     return 0

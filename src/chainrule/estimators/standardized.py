@@ -11,7 +11,7 @@ from sklearn import config_context
 from chainrule._arrays import device_namespace, move
 from chainrule.estimators.classifier import MLPClassifier
 from chainrule.estimators.regressor import MLPRegressor
-from chainrule.persistence import declared, save
+from chainrule.persistence import ModelFormatError, declared, save
 
 
 class Standardized:
@@ -56,22 +56,37 @@ class Standardized:
         return standardized
 
     def scaled(self, X: np.ndarray) -> np.ndarray:
-        """``(X - mean) / scale``, computed as ``X / scale - mean / scale`` where ``X - mean``
-        would overflow (features near the float range's end)."""
+        """``(X - mean) / scale``; where ``X - mean`` overflows (features near the float range's
+        end), ``(X/2 - mean/2) / scale * 2``, which is exact there."""
         with np.errstate(over="ignore", invalid="ignore"):
-            Z = (X - self.mean) / self.scale
-        if np.isfinite(X).all() and not np.isfinite(Z).all():
-            Z = X / self.scale - self.mean / self.scale
+            D = X - self.mean
+            Z = D / self.scale
+            wide = np.isinf(D) & np.isfinite(X)
+            if wide.any():
+                Z = np.where(wide, (X / 2 - self.mean / 2) / self.scale * 2, Z)
         return Z
 
     def transform(self, X) -> np.ndarray:
-        """``(X - mean) / scale``, cast to the model's precision."""
+        """``(X - mean) / scale``, cast to the model's precision. A finite value whose result
+        leaves that precision's range is a ValueError naming it."""
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.mean.shape[0]:
             raise ValueError(
                 f"X has shape {X.shape}; the model takes {self.mean.shape[0]} features"
             )
-        return self.scaled(X).astype(self.model.network_.dtype, copy=False)
+        dtype = np.dtype(self.model.network_.dtype)
+        Z = self.scaled(X)
+        with np.errstate(invalid="ignore"):
+            past = np.isfinite(X) & ~(np.abs(Z) <= np.finfo(dtype).max)
+        if past.any():
+            i, j = np.argwhere(past)[0]
+            raise ValueError(
+                f"X[{i}, {j}] = {X[i, j]:.6g} is standardised to (x - mean) / scale = "
+                f"({X[i, j]:.6g} - {self.mean[j]:.6g}) / {self.scale[j]:.6g}, past the {dtype} "
+                f"range of this model (about {np.finfo(dtype).max:.2g}): the value is far "
+                "outside the data the model was trained on"
+            )
+        return Z.astype(dtype, copy=False)
 
     def predict(self, X) -> np.ndarray:
         return self.model.predict(self.transform(X))
@@ -100,7 +115,23 @@ class Standardized:
             raise ValueError(f"unknown wrapped model kind {meta['model_kind']!r}")
         inner = _Prefixed(arrays, "model.")  # looked up lazily: unused arrays are never read
         model = kinds[meta["model_kind"]].from_payload(meta["model"], inner)
-        return cls(model, arrays["mean"], arrays["scale"], meta.get("info"))
+        n = model.network_.layer_sizes[0]
+        mean, scale = (_scaling(arrays[name], name, n) for name in ("mean", "scale"))
+        if not (scale > 0).all():
+            raise ModelFormatError(f"scale must be positive, got {float(scale[~(scale > 0)][0])}")
+        return cls(model, mean, scale, meta.get("info"))
+
+
+def _scaling(value: np.ndarray, name: str, n_features: int) -> np.ndarray:
+    """A loaded ``mean`` or ``scale``: ``n_features`` finite numbers, else ModelFormatError."""
+    if value.dtype.kind not in "iuf" or value.shape != (n_features,):
+        raise ModelFormatError(
+            f"{name} must hold {n_features} numbers (one per feature), got a {value.dtype} "
+            f"array of shape {value.shape}"
+        )
+    if not np.isfinite(value).all():
+        raise ModelFormatError(f"{name} holds a non-finite value ({value[~np.isfinite(value)][0]})")
+    return value.astype(float)
 
 
 class _Prefixed(Mapping):

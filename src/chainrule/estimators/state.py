@@ -41,6 +41,34 @@ def _rebuildable(net) -> bool:
     return True
 
 
+#: fitted scalars that are counts (integers >= 0); the others are numbers (or None)
+COUNTS = ("n_features_in_", "n_iter_", "t_", "best_run_")
+
+
+def _checked_scalar(name: str, value):
+    """A fitted scalar read from a model file: a count, or a number (None for the best
+    scores); else ModelFormatError naming it."""
+    if name in COUNTS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ModelFormatError(f"{name} must be an integer >= 0, got {value!r:.80}")
+    elif isinstance(value, bool) or not isinstance(value, int | float | None):
+        raise ModelFormatError(f"{name} must be a number, got {value!r:.80}")
+    return value
+
+
+def _checked_array(name: str, value: np.ndarray) -> np.ndarray:
+    """A fitted array read from a model file: 1-D, of text for ``feature_names_in_`` and of
+    numbers for the curves; else ModelFormatError naming it."""
+    kinds = "U" if name == "feature_names_in_" else "iuf"
+    if value.ndim != 1 or value.dtype.kind not in kinds:
+        what = "text" if kinds == "U" else "numbers"
+        raise ModelFormatError(
+            f"{name} must be a 1-D array of {what}, got a {value.dtype} array of shape "
+            f"{value.shape}"
+        )
+    return value
+
+
 def json_scalar(value):
     """A fitted scalar as JSON: numpy numbers become Python ones; inf stays a float."""
     return value.item() if isinstance(value, np.generic) else value
@@ -204,6 +232,10 @@ class ModelState:
         for name in PATH_PARAMETERS:
             params[name] = None
         model = cls(**params)
+        try:
+            model._validate_params()  # scikit-learn's constraints, as fit checks them
+        except (TypeError, ValueError) as e:
+            raise ModelFormatError(f"invalid parameter: {e}") from e
         model.network_ = net
         fitted = meta["fitted"]
         if not isinstance(fitted, dict):
@@ -212,10 +244,10 @@ class ModelState:
             if name in fitted and (
                 fitted[name] is not None or name in ("best_loss_", "best_validation_score_")
             ):
-                setattr(model, name, fitted[name])
+                setattr(model, name, _checked_scalar(name, fitted[name]))
         for name in cls._SAVED_ARRAYS:
             if name in arrays:
-                value = arrays[name]
+                value = _checked_array(name, arrays[name])
                 setattr(
                     model,
                     name,
