@@ -303,7 +303,8 @@ class Network:
 
     def _total_cost(self, zL, aL, Y, w, n) -> float:
         costs = reference.sample_costs(zL, aL, Y, self.activations[-1], self.cost_function)
-        return reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n)
+        # one transfer to the host on a device: C = sum_i w_i C_i + the L2 term
+        return float(reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n))
 
     def _backward(self, X, Y, w, n, grad: np.ndarray) -> tuple[list, list, list, float]:
         """Backpropagation into the flat buffer ``grad``; returns ``z``, ``a``, ``delta``, C."""

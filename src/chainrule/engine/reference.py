@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from chainrule._arrays import is_numpy, namespace
 from chainrule.activations import Activation
 from chainrule.costs import Cost
@@ -100,18 +102,20 @@ def backward(
     return delta, dW, db
 
 
-def penalty(W: Sequence[Array], alpha: float, n: float) -> float:
-    """The L2 term ``alpha / (2 n) sum_m ||W^m||^2``."""
+def penalty(W: Sequence[Array], alpha: float, n: float) -> float | Array:
+    """The L2 term ``alpha / (2 n) sum_m ||W^m||^2``: a float for NumPy weights, a 0-d array
+    on their device otherwise (no transfer to the host)."""
     if alpha == 0:
         return 0.0
     xp = namespace(*W)
     if is_numpy(W[0]):
         return 0.5 * alpha / n * float(sum(float(xp.sum(W_m * W_m)) for W_m in W))
-    # on a device: one transfer to the host, not one a layer
-    return 0.5 * alpha / n * float(sum(xp.sum(W_m * W_m) for W_m in W))
+    return 0.5 * alpha / n * sum(xp.sum(W_m * W_m) for W_m in W)
 
 
-def batch_cost(costs: Array, w: Array) -> float:
-    """``C = sum_i w_i C_i`` (``w`` sums to 1)."""
+def batch_cost(costs: Array, w: Array) -> float | Array:
+    """``C = sum_i w_i C_i`` (``w`` sums to 1): a float for NumPy arrays, a 0-d array on their
+    device otherwise."""
     xp = namespace(costs, w)
-    return float(xp.sum(w * costs))
+    total = xp.sum(w * costs)
+    return float(total) if xp is np else total
