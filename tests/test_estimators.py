@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import pickle
 import sys
 import warnings
@@ -579,6 +580,24 @@ def test_assigned_weights_are_checked_and_written_into_the_network(iris):
     clf.intercepts_ = [np.zeros(5), np.arange(3.0)]
     np.testing.assert_array_equal(clf.network_.b[1], [0, 1, 2])
     assert len(clf.coefs_[:1]) == 1 and clf.out_activation_ == "softmax"
+
+
+def test_fitted_weights_are_lists_as_scikit_learns(iris):
+    """User code written for scikit-learn's lists keeps working; a length change raises."""
+    X, y = iris
+    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)
+    assert isinstance(clf.coefs_, list) and len(clf.coefs_ + clf.intercepts_) == 4
+    saved = copy.deepcopy(clf.coefs_)  # a detached copy, as for scikit-learn's
+    clf.coefs_[0][...] = 0.0
+    assert type(saved) is list and np.abs(saved[0]).sum() > 0
+    restored = pickle.loads(pickle.dumps(clf.intercepts_))
+    assert type(restored) is list and restored[1].shape == (3,)
+    clf.coefs_[:] = saved  # slice assignment writes every layer
+    np.testing.assert_array_equal(clf.network_.W[0], saved[0].T)
+    for change in (lambda c: c.append(saved[0]), lambda c: c.pop(), lambda c: c.__delitem__(0)):
+        with pytest.raises(TypeError, match="its length cannot change"):
+            change(clf.coefs_)
+    assert len(clf.coefs_) == 2
 
 
 def test_weights_assigned_before_partial_fit_are_its_starting_point():

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from chainrule._arrays import device, is_numpy, move, namespace, numpy_dtype, to_numpy
@@ -13,27 +11,41 @@ from chainrule._arrays import device, is_numpy, move, namespace, numpy_dtype, to
 SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic", "exponential": "exp"}
 
 
-class LayerWeights(Sequence):
-    """The live list ``coefs_`` (``kind="coefs"``) or ``intercepts_`` of a network: reading an
-    entry gives a view into the network; assigning one checks its shape and writes it in."""
+class LayerWeights(list):
+    """The live list ``coefs_`` (``kind="coefs"``) or ``intercepts_`` of a network: a list (as
+    scikit-learn's, so ``coefs_ + intercepts_`` and friends work) whose entries are views into
+    the network; assigning an entry checks its shape and writes it in. Changing the list's
+    length would leave the network behind, so it raises instead."""
 
     def __init__(self, net, kind: str) -> None:
-        self.net, self.kind = net, kind
+        views = [W.T for W in net.W] if kind == "coefs" else list(net.b)
+        super().__init__(views)
+        self.kind = kind
 
-    def __len__(self) -> int:
-        return len(self.net.W)
-
-    def __getitem__(self, i):
+    def __setitem__(self, i, value) -> None:
         if isinstance(i, slice):
-            return [self[j] for j in range(len(self))[i]]
-        return self.net.W[i].T if self.kind == "coefs" else self.net.b[i]
-
-    def __setitem__(self, i: int, value) -> None:
+            indices = range(len(self))[i]
+            values = list(value)
+            if len(values) != len(indices):
+                self._refuse()
+            for j, v in zip(indices, values, strict=True):
+                self[j] = v
+            return
         target = self[i]
         target[...] = checked_layer(value, target, f"{self.kind}_[{i}]")
 
-    def __repr__(self) -> str:
-        return repr(list(self))
+    def _refuse(self, *args, **kwargs):
+        raise TypeError(
+            f"{self.kind}_ has one array per layer of the network: assign entries or the whole "
+            f"list (model.{self.kind}_ = [...]), its length cannot change"
+        )
+
+    def __reduce_ex__(self, protocol):
+        # copies and pickles are plain lists of arrays, detached from the network
+        return list, (list(self),)
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+    __delitem__ = __iadd__ = __imul__ = _refuse
 
 
 def checked_layer(value, target: np.ndarray, name: str) -> np.ndarray:
