@@ -70,3 +70,31 @@ def smooth_problem(sizes, hidden, output, cost, *, seed=0, n=6, alpha=0.0, dtype
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def cluster_client():
+    """A dask cluster of two worker processes of one thread each, everything on loopback,
+    started for the tests that ask for it and closed at the end of the session."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",  # its HTTP server on a free loopback port
+        memory_limit="600MiB",
+    ) as cluster:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            yield client
+
+
+@pytest.fixture(params=["threads", "distributed"])
+def client(request):
+    """None under dask's threaded scheduler; the cluster's client, made current, otherwise."""
+    if request.param == "threads":
+        yield None
+        return
+    client = request.getfixturevalue("cluster_client")
+    with client.as_current():
+        yield client

@@ -28,32 +28,6 @@ from chainrule.engine.select import use_engine  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-@pytest.fixture(scope="module")
-def cluster_client():
-    """Two worker processes of one thread each, everything on loopback."""
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",  # its HTTP server on a free loopback port
-        memory_limit="600MiB",
-    ) as cluster:
-        with distributed.Client(cluster, set_as_default=False) as client:
-            yield client
-
-
-@pytest.fixture(params=["threads", "distributed"])
-def client(request):
-    """None under dask's threaded scheduler; the cluster's client, made current, otherwise."""
-    if request.param == "threads":
-        yield None
-        return
-    client = request.getfixturevalue("cluster_client")
-    with client.as_current():
-        yield client
-
-
 def classification(n=600, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 5))
