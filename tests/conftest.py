@@ -72,10 +72,11 @@ def rng():
     return np.random.default_rng(12345)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster_client():
     """A dask cluster of two worker processes of one thread each, everything on loopback,
-    started for the tests that ask for it and closed at the end of the session."""
+    started for each test module that asks for it (so none sees another's data) and closed
+    after it."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2,
