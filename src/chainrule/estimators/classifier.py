@@ -23,6 +23,7 @@ from chainrule._arrays import (
 )
 from chainrule.estimators.base import BaseMLP, output, scaled_logits, stochastic_solver
 from chainrule.estimators.distributed import dask_input
+from chainrule.estimators.inputs import check_same_classes
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS
 from chainrule.persistence import ModelFormatError
 
@@ -246,11 +247,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self._validate_params()
             if classes is None and type_of_target(y) != "multilabel-indicator":
                 raise ValueError("classes must be passed on the first call to partial_fit")
-        elif classes is not None and not np.array_equal(np.sort(classes), self.classes_):
-            raise ValueError(
-                f"classes={list(classes)} differs from the classes of the first call, "
-                f"{self.classes_.tolist()}"
-            )
+        else:
+            check_same_classes(classes, self.classes_)
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X) -> np.ndarray:

@@ -19,7 +19,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
 from chainrule.estimators.hooks import FitHooks
-from chainrule.estimators.inputs import check_class_weight
+from chainrule.estimators.inputs import check_class_weight, check_same_classes
 from chainrule.training import restart_generators
 
 
@@ -100,11 +100,8 @@ class DaskInput:
             multilabel = np.ndim(y) == 2 and y.shape[1] > 1
             if isinstance(self, ClassifierMixin) and classes is None and not multilabel:
                 raise ValueError("classes must be passed on the first call to partial_fit")
-        elif classes is not None and not np.array_equal(np.sort(classes), self.classes_):
-            raise ValueError(
-                f"classes={list(classes)} differs from the classes of the first call, "
-                f"{self.classes_.tolist()}"
-            )
+        else:
+            check_same_classes(classes, self.classes_)
         return self._fit_dask(X, y, sample_weight, incremental=True, classes=classes)
 
     def _check_dask_settings(self, incremental: bool) -> None:

@@ -41,6 +41,15 @@ PLAIN_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 SMALL_INPUT = 4096
 
 
+def check_same_classes(classes, fitted_classes) -> None:
+    """A later ``partial_fit`` may repeat ``classes`` but not change them (scikit-learn's rule)."""
+    if classes is not None and not np.array_equal(np.sort(classes), fitted_classes):
+        raise ValueError(
+            f"classes={list(classes)} differs from the classes of the first call, "
+            f"{fitted_classes.tolist()}"
+        )
+
+
 def check_class_weight(class_weight) -> None:
     """A dict ``class_weight`` must hold finite, non-negative weights."""
     if not isinstance(class_weight, dict):
