@@ -196,14 +196,7 @@ class BaseMLP(
             source = ArraySource(*data[:3], self._batch_size(data[0].shape[0]), self.shuffle,
                                  sample_order=self.__dict__.pop("_resume_order", None))  # fmt: skip
             self._source = source
-            hooks = FitHooks(
-                self, ctx, data[0], data[3],
-                validate=self._validation_step(validation),
-                diverged=self._warn_diverged,
-                publish=lambda: self._publish(self._record),
-                checkpoint=self._write_checkpoint,
-                reconstruction=self._reconstruction,
-            )  # fmt: skip
+            hooks = self._fit_hooks(ctx, data[0], data[3], self._validation_step(validation))
             interrupted = self._train(source, record, hooks, incremental)
             self._publish(record)
             criterion = self._run_criterion()
@@ -315,6 +308,18 @@ class BaseMLP(
             f"last weights known to give a finite cost were restored. {advice}",
             TrainingDivergedWarning,
         )
+
+    def _fit_hooks(self, ctx, X, y, validate) -> FitHooks:
+        """The training loop's hooks into this estimator, with ``validate`` for its
+        validation data (in memory or on dask)."""
+        return FitHooks(
+            self, ctx, X, y,
+            validate=validate,
+            diverged=self._warn_diverged,
+            publish=lambda: self._publish(self._record),
+            checkpoint=self._write_checkpoint,
+            reconstruction=self._reconstruction,
+        )  # fmt: skip
 
     def _reconstruction(self):
         """The fitted attributes a callback's ``fitted_estimator`` needs at this point."""

@@ -18,7 +18,6 @@ from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
-from chainrule.estimators.hooks import FitHooks
 from chainrule.estimators.inputs import check_class_weight, check_same_classes
 from chainrule.training import restart_generators
 
@@ -73,14 +72,7 @@ class DaskInput:
             record.rng = run_rng
             self._publish(record)
             source = BlockSource(blocks, self._batch_size(blocks.n_samples), self.shuffle)
-            hooks = FitHooks(
-                self, ctx, X, y,
-                validate=self._dask_validation_step(validation),
-                diverged=self._warn_diverged,
-                publish=lambda: self._publish(self._record),
-                checkpoint=self._write_checkpoint,
-                reconstruction=self._reconstruction,
-            )  # fmt: skip
+            hooks = self._fit_hooks(ctx, X, y, self._dask_validation_step(validation))
             interrupted = self._train(source, record, hooks, incremental)
             self._publish(record)
             runs.append((self._run_criterion(), self.network_, record))
