@@ -115,10 +115,13 @@ class Blocks:
         X = X.rechunk({0: rows, 1: -1})
         Y = _aligned(Y, "Y", rows, ndim=2)
         sw = None if sample_weight is None else _aligned(sample_weight, "sample_weight", rows, 1)
+        # unoptimized, so that a task X, Y and s share (y computed from X, say) keeps one name
+        # and block k's X_k, Y_k and s_k, computed in one call, compute it once (fusing it into
+        # each of them would compute it twice)
         return cls(
-            X=tuple(X.to_delayed()[:, 0]),
-            Y=tuple(Y.to_delayed()[:, 0]),
-            sample_weight=None if sw is None else tuple(sw.to_delayed()),
+            X=tuple(X.to_delayed(optimize_graph=False)[:, 0]),
+            Y=tuple(Y.to_delayed(optimize_graph=False)[:, 0]),
+            sample_weight=None if sw is None else tuple(sw.to_delayed(optimize_graph=False)),
             rows=rows,
         )
 

@@ -28,7 +28,7 @@ class BlockSource:
     """Minibatches of ``batch_size`` rows streamed from ``blocks`` (seeded block order, rows
     shuffled inside a block when ``shuffle``, the next block prefetched)."""
 
-    def __init__(self, blocks: Blocks, batch_size: int, shuffle: bool, *, prefetch: int = 1):
+    def __init__(self, blocks: Blocks, batch_size: int, shuffle: bool, *, prefetch: int = 2):
         self.blocks = blocks
         self.n_samples = blocks.n_samples
         self.batch_size = int(min(batch_size, self.n_samples))

@@ -1,17 +1,19 @@
 """Minibatches streamed from dask blocks: the data comes to the model, one block at a time.
 
 One epoch visits the blocks in a seeded random order and shuffles the rows inside each block.
-While the model trains on block ``k``, block ``k + 1`` is being computed: on the workers with a
-``distributed.Client`` (a future), in a background thread with dask's local schedulers. The
-client holds the current block, at most ``prefetch`` blocks ahead and fewer than
-``batch_size`` rows carried over a block edge, so every minibatch but the epoch's last has
-exactly ``batch_size`` rows.
+While the model trains on block ``k``, the next ``prefetch`` blocks are on their way: computed
+on the workers and copied here by a background thread with a ``distributed.Client``, computed
+by a background thread with dask's local schedulers. A block's rows are shuffled where the
+block is computed (the permutation, drawn here, travels with the task), so the minibatches
+are slices of it. The client holds the current block, at most ``prefetch`` blocks ahead and
+fewer than ``batch_size`` rows carried over a block edge, so every minibatch but the epoch's
+last has exactly ``batch_size`` rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import dask
 import numpy as np
@@ -35,60 +37,94 @@ def default_client():
 
 
 class _Prefetcher:
-    """Starts computing blocks ahead and hands them back as numpy arrays, in order."""
+    """Starts blocks ahead and hands them back as numpy arrays, in order.
+
+    With a ``distributed.Client`` a block is computed on the workers (``client.compute``, at
+    once) and then copied to this process by a background thread (``client.gather``, one block
+    after another): the copy, not only the computation, overlaps the training on the block
+    before. With a local scheduler the background thread computes the block itself.
+    """
 
     def __init__(self, blocks: Blocks, client) -> None:
         self.blocks = blocks
         self.client = client
-        self.pool = None if client is not None else ThreadPoolExecutor(1, "chainrule-prefetch")
+        self.pool = ThreadPoolExecutor(1, "chainrule-prefetch")
+        self.futures: list = []  # the cluster's futures of the blocks in flight
 
-    def start(self, k: int):
-        """A handle on block ``k`` being computed (a list of futures, or one thread future)."""
-        triple = self.blocks.block(k)
-        if self.client is not None:
-            return self.client.compute([t for t in triple if t is not None])
-        return self.pool.submit(dask.compute, *(t for t in triple if t is not None))
+    def start(self, k: int, rows: np.ndarray | None = None) -> Future:
+        """A handle on block ``k`` (its rows in the order ``rows``, if given) being computed
+        and fetched."""
+        parts = [t for t in self.blocks.block(k) if t is not None]
+        if rows is not None:  # the rows are taken where the block is computed
+            parts = [dask.delayed(np.take)(t, rows, axis=0) for t in parts]
+        if self.client is None:
+            return self.pool.submit(dask.compute, *parts)
+        futures = self.client.compute(parts)
+        self.futures.append(futures)
+        return self.pool.submit(self._gather, futures)
 
-    def result(self, handle) -> Batch:
+    def _gather(self, futures) -> list:
+        parts = self.client.gather(futures, direct=True)  # from the workers, not via the scheduler
+        self.futures.remove(futures)  # the copy is here: the workers may drop theirs
+        return parts
+
+    def result(self, handle: Future) -> Batch:
         """The numpy ``(X_k, Y_k, s_k)`` of a handle :meth:`start` returned."""
-        parts = self.client.gather(handle) if self.client is not None else handle.result()
-        X, Y, *sw = parts
+        X, Y, *sw = handle.result()
         return X, Y, sw[0] if sw else None
 
-    def cancel(self, handles) -> None:
-        for handle in handles:
-            if self.client is not None:
-                self.client.cancel(handle)
-            else:
-                handle.cancel()
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self) -> None:
+        """Stops what is in flight: the threads' work is cancelled or waited for, the
+        cluster's futures released."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for futures in self.futures:
+            self.client.cancel(futures)
+        self.futures.clear()
 
 
 def iter_blocks(
-    blocks: Blocks, order: Sequence[int] | None = None, *, prefetch: int = 1, client=None
+    blocks: Blocks,
+    order: Sequence[int] | None = None,
+    *,
+    prefetch: int = 2,
+    client=None,
+    rng: np.random.Generator | None = None,
 ) -> Iterator[Batch]:
     """The numpy blocks ``(X_k, Y_k, s_k)`` in ``order`` (default: as stored), computing up to
-    ``prefetch`` blocks ahead of the one handed out. ``client`` defaults to the current
+    ``prefetch`` blocks ahead of the one handed out. With ``rng``, each block's rows come in the
+    order ``rng.permutation(n_k)``, drawn as the block is started (so in the order of
+    ``order``) and applied where the block is computed. ``client`` defaults to the current
     ``distributed.Client``, if any."""
     if prefetch < 0:
         raise ValueError(f"prefetch must be >= 0, got {prefetch}")
     order = list(range(len(blocks)) if order is None else order)
     fetcher = _Prefetcher(blocks, client if client is not None else default_client())
     pending: list = []
+
+    def start(k: int) -> Future:
+        n_k = blocks.rows[k]
+        rows = None if rng is None else rng.permutation(n_k).astype(_index_dtype(n_k))
+        return fetcher.start(k, rows)
+
     try:
         for i in range(len(order)):
             # blocks order[i], ..., order[i + prefetch] are in flight while order[i] is used
             while len(pending) < prefetch + 1 and i + len(pending) < len(order):
-                pending.append(fetcher.start(order[i + len(pending)]))
+                pending.append(start(order[i + len(pending)]))
             yield fetcher.result(pending.pop(0))
     finally:
-        fetcher.cancel(pending)
+        fetcher.close()
 
 
-def _take(batch: Batch, rows: np.ndarray) -> Batch:
+def _index_dtype(n: int) -> type:
+    """The smallest index type for ``n`` rows: a permutation shipped to a worker is half the
+    size in int32."""
+    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
+def _rows(batch: Batch, start: int, stop: int) -> Batch:
     X, Y, sw = batch
-    return X[rows], Y[rows], None if sw is None else sw[rows]
+    return X[start:stop], Y[start:stop], None if sw is None else sw[start:stop]
 
 
 def _join(head: Batch, tail: Batch) -> Batch:
@@ -102,7 +138,7 @@ def minibatches(
     batch_size: int,
     rng: np.random.Generator,
     *,
-    prefetch: int = 1,
+    prefetch: int = 2,
     client=None,
     shuffle: bool = True,
 ) -> Iterator[Batch]:
@@ -118,21 +154,22 @@ def minibatches(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     carry: Batch | None = None  # fewer than batch_size rows from the blocks before
     order = rng.permutation(len(blocks)) if shuffle else np.arange(len(blocks))
-    for block in iter_blocks(blocks, order, prefetch=prefetch, client=client):
-        n_k = len(block[0])
-        perm = rng.permutation(n_k) if shuffle else np.arange(n_k)
+    stream = iter_blocks(
+        blocks, order, prefetch=prefetch, client=client, rng=rng if shuffle else None
+    )
+    for block in stream:  # each block's rows already in their order of this epoch
+        n_k, start = len(block[0]), 0
         if carry is not None:
-            need = batch_size - len(carry[0])
-            carry = _join(carry, _take(block, perm[:need]))
-            perm = perm[need:]
+            start = min(batch_size - len(carry[0]), n_k)
+            carry = _join(carry, _rows(block, 0, start))
             if len(carry[0]) < batch_size:
                 continue
             yield carry
             carry = None
-        n_full = len(perm) - len(perm) % batch_size
-        for start in range(0, n_full, batch_size):
-            yield _take(block, perm[start : start + batch_size])
-        if n_full < len(perm):
-            carry = _take(block, perm[n_full:])
+        n_full = start + (n_k - start) // batch_size * batch_size
+        for first in range(start, n_full, batch_size):
+            yield _rows(block, first, first + batch_size)
+        if n_full < n_k:
+            carry = _rows(block, n_full, n_k)
     if carry is not None:
         yield carry
