@@ -5,6 +5,7 @@ Every test runs on dask's local threaded scheduler and on a two-process ``LocalC
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ distributed = pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 
 from scipy.optimize import minimize  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 from chainrule.scale import (  # noqa: E402
@@ -26,6 +28,7 @@ from chainrule.scale import (  # noqa: E402
     minibatches,
     predict_blocks,
 )
+from chainrule.training import TrainingDivergedWarning  # noqa: E402
 
 
 def indexed_data(n=1000, chunks=137, weighted=True, seed=0):
@@ -144,14 +147,14 @@ def test_no_prefetch_computes_on_demand():
     stream.close()
 
 
-def test_cluster_holds_only_the_current_and_next_block(cluster_client):
+def test_cluster_holds_only_the_current_and_prefetched_blocks(cluster_client):
     X = da.random.default_rng(0).normal(size=(4000, 3), chunks=(500, 3))
     blocks = Blocks.from_dask(X, da.zeros(4000, chunks=500))
     keys = {d.key for d in blocks.X}
     with cluster_client.as_current():
         for _ in minibatches(blocks, 100, np.random.default_rng(0)):
             in_memory = {k for ks in cluster_client.has_what().values() for k in ks}
-            assert len(keys & in_memory) <= 2
+            assert len(keys & in_memory) <= 3  # the current block and 2 ahead (the default)
 
     def cluster_empty():
         return not any(cluster_client.has_what().values())
@@ -161,6 +164,68 @@ def test_cluster_holds_only_the_current_and_next_block(cluster_client):
             break
         threading.Event().wait(0.1)
     assert cluster_empty()  # nothing left behind once the epoch is over
+
+
+# -- the model visits the blocks ---------------------------------------------------------------
+
+
+def fit_regressor(X, Y, sw=None, **params):
+    """An MLPRegressor fitted on ``X``, ``Y`` (and ``sw``) with small defaults."""
+    defaults = dict(hidden_layer_sizes=(6,), max_iter=3, batch_size=64, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return cr.MLPRegressor(**{**defaults, **params}).fit(X, Y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_the_model_visiting_the_blocks_takes_the_steps_of_streaming(cluster_client, solver):
+    """Where the blocks are (the model visits them) or here (they are streamed), on the cluster
+    or on the threaded scheduler: the same minibatches, the same steps, the same weights."""
+    _, (dX, dY, dsw) = indexed_data(n=900, chunks=(100, 170, 130, 250, 250))
+    dX, dY = dX / 1000.0, dY / 1000.0  # the index columns, scaled
+    fits = {}
+    with cluster_client.as_current():
+        for visits in (True, False):
+            with dask.config.set({"chainrule.visit-blocks": visits}):
+                fits[visits] = fit_regressor(dX, dY, dsw, solver=solver)
+    fits["threads"] = fit_regressor(dX, dY, dsw, solver=solver)
+    for other in (False, "threads"):
+        np.testing.assert_array_equal(fits[True].network_.theta, fits[other].network_.theta)
+        # the epoch's loss is summed block by block there: equal up to the order of the sum
+        np.testing.assert_allclose(fits[True].loss_curve_, fits[other].loss_curve_, rtol=1e-12)
+    assert fits[True].t_ == 3 * 900 and fits[True].n_iter_ == 3
+
+
+def test_a_visit_that_diverges_keeps_finite_weights(cluster_client):
+    X, Y = np.random.default_rng(0).normal(size=(600, 3)), np.random.default_rng(1).normal(size=600)
+    dX, dY = da.from_array(X * 1e3, chunks=(100, 3)), da.from_array(Y * 1e3, chunks=100)
+    with cluster_client.as_current(), dask.config.set({"chainrule.visit-blocks": True}):
+        reg = cr.MLPRegressor(hidden_layer_sizes=(6,), solver="sgd", learning_rate_init=10.0)
+        with pytest.warns(TrainingDivergedWarning, match="diverged"):
+            reg.fit(dX, dY)
+    assert reg.n_iter_ < 10 and np.isfinite(reg.network_.theta).all()
+
+
+def test_the_smaller_of_model_and_block_travels(cluster_client, monkeypatch):
+    import chainrule.scale.source as source
+
+    calls = []
+    original = source.visit_blocks
+
+    def spy(*args, **kwargs):
+        calls.append(args[0].net.n_params)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(source, "visit_blocks", spy)
+    X, Y = np.random.default_rng(0).normal(size=(400, 5)), np.random.default_rng(1).normal(size=400)
+    dX, dY = da.from_array(X, chunks=(200, 5)), da.from_array(Y, chunks=200)  # 9.6 kB a block
+    with cluster_client.as_current():
+        fit_regressor(dX, dY, hidden_layer_sizes=(4,), max_iter=1)  # 29 parameters: it visits
+        fit_regressor(dX, dY, hidden_layer_sizes=(400,), max_iter=1)  # 2801: blocks come here
+    assert calls == [29]
+    with cluster_client.as_current(), dask.config.set({"chainrule.visit-blocks": "sometimes"}):
+        with pytest.raises(ValueError, match="'auto', True or False"):
+            fit_regressor(dX, dY, max_iter=1)
 
 
 def test_the_scheduler_dask_would_use_decides(cluster_client):

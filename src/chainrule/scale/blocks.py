@@ -87,13 +87,15 @@ def _aligned(data: Any, name: str, rows: tuple[int, ...], ndim: int) -> da.Array
 class Blocks:
     """The row blocks ``(X_k, Y_k, s_k)`` of a dataset, each a :class:`dask.delayed.Delayed`.
 
-    ``sample_weight`` is None when every sample weighs 1. ``rows[k]`` is block ``k``'s length.
+    ``sample_weight`` is None when every sample weighs 1. ``rows[k]`` is block ``k``'s length,
+    ``row_nbytes`` the bytes of one row of ``X``, ``Y`` and ``s`` together.
     """
 
     X: tuple[Delayed, ...]
     Y: tuple[Delayed, ...]
     sample_weight: tuple[Delayed, ...] | None
     rows: tuple[int, ...]
+    row_nbytes: int = 0
 
     @classmethod
     def from_dask(cls, X: Any, Y: Any, sample_weight: Any = None) -> Blocks:
@@ -123,10 +125,18 @@ class Blocks:
             Y=tuple(Y.to_delayed(optimize_graph=False)[:, 0]),
             sample_weight=None if sw is None else tuple(sw.to_delayed(optimize_graph=False)),
             rows=rows,
+            row_nbytes=sum(
+                a.itemsize * int(np.prod(a.shape[1:])) for a in (X, Y, sw) if a is not None
+            ),
         )
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of every block together."""
+        return self.row_nbytes * self.n_samples
 
     @property
     def n_samples(self) -> int:
@@ -148,6 +158,7 @@ class Blocks:
             if self.sample_weight is None
             else tuple(self.sample_weight[k] for k in pick),
             rows=tuple(self.rows[k] for k in pick),
+            row_nbytes=self.row_nbytes,
         )
 
     def split(self, validation_fraction: float, rng: np.random.Generator) -> tuple[Blocks, Blocks]:
@@ -186,5 +197,9 @@ class Blocks:
         sw = () if self.sample_weight is None else self.sample_weight
         kept = dask.persist(*self.X, *self.Y, *sw)  # one graph: shared inputs computed once
         return Blocks(
-            X=kept[:K], Y=kept[K : 2 * K], sample_weight=kept[2 * K :] or None, rows=self.rows
+            X=kept[:K],
+            Y=kept[K : 2 * K],
+            sample_weight=kept[2 * K :] or None,
+            rows=self.rows,
+            row_nbytes=self.row_nbytes,
         )

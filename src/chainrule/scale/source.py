@@ -18,7 +18,8 @@ import numpy as np
 from chainrule.network import Network
 from chainrule.scale.blocks import Blocks
 from chainrule.scale.objective import BlockObjective
-from chainrule.scale.stream import minibatches
+from chainrule.scale.stream import default_client, minibatches, weighted
+from chainrule.scale.visit import model_nbytes, visit_blocks
 
 #: what :func:`evaluate` scores: the cost only, the argmax class, labels above 0.5, or R^2
 SCORES = ("loss", "argmax", "threshold", "r2")
@@ -45,16 +46,32 @@ class BlockSource:
         batches = minibatches(
             self.blocks, self.batch_size, rng, prefetch=self.prefetch, shuffle=self.shuffle
         )
-        for X_b, Y_b, sw_b in batches:
-            if sw_b is None:
-                n_b = float(len(X_b))
-                w = np.full(len(X_b), 1.0 / n_b, dtype=dtype)
-            else:
-                n_b = float(sw_b.sum())
-                if n_b == 0:
-                    continue
-                w = (sw_b / n_b).astype(dtype, copy=False)
-            yield X_b.astype(dtype, copy=False), Y_b.astype(dtype, copy=False), w, n_b
+        return weighted(batches, dtype)
+
+    def run_steps(self, steps, rng: np.random.Generator, dtype) -> tuple[float, int, float | None]:
+        """An epoch of ``steps`` (:class:`chainrule.training.MinibatchSteps`): with a
+        ``distributed.Client``, the model visits the blocks on the workers
+        (:func:`visit_blocks`) when it is smaller than a block, else the blocks come here.
+        ``dask.config.set({"chainrule.visit-blocks": True})`` (or ``False``) decides instead."""
+        client = default_client()
+        if client is None or not self._visits(steps):
+            return steps.run(self.minibatches(rng, dtype))
+        return visit_blocks(
+            steps, self.blocks, self.batch_size, rng, dtype,
+            client=client, shuffle=self.shuffle, prefetch=self.prefetch,
+        )  # fmt: skip
+
+    def _visits(self, steps) -> bool:
+        """Whether the model travels to the blocks (rather than the blocks to the model)."""
+        choice = dask.config.get("chainrule.visit-blocks", "auto")
+        if choice not in ("auto", True, False):
+            raise ValueError(
+                "dask config 'chainrule.visit-blocks' must be 'auto', True or False, got "
+                f"{choice!r}"
+            )
+        if choice != "auto":
+            return choice
+        return model_nbytes(steps) < self.blocks.nbytes / len(self.blocks)
 
     def dense(self, dtype) -> None:
         """None: streamed blocks are never one in-memory array."""

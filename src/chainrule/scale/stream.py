@@ -12,7 +12,7 @@ last has exactly ``batch_size`` rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import dask
@@ -103,7 +103,7 @@ def iter_blocks(
 
     def start(k: int) -> Future:
         n_k = blocks.rows[k]
-        rows = None if rng is None else rng.permutation(n_k).astype(_index_dtype(n_k))
+        rows = None if rng is None else rng.permutation(n_k).astype(index_dtype(n_k))
         return fetcher.start(k, rows)
 
     try:
@@ -116,7 +116,7 @@ def iter_blocks(
         fetcher.close()
 
 
-def _index_dtype(n: int) -> type:
+def index_dtype(n: int) -> type:
     """The smallest index type for ``n`` rows: a permutation shipped to a worker is half the
     size in int32."""
     return np.int32 if n <= np.iinfo(np.int32).max else np.int64
@@ -158,18 +158,39 @@ def minibatches(
         blocks, order, prefetch=prefetch, client=client, rng=rng if shuffle else None
     )
     for block in stream:  # each block's rows already in their order of this epoch
-        n_k, start = len(block[0]), 0
-        if carry is not None:
-            start = min(batch_size - len(carry[0]), n_k)
-            carry = _join(carry, _rows(block, 0, start))
-            if len(carry[0]) < batch_size:
-                continue
-            yield carry
-            carry = None
-        n_full = start + (n_k - start) // batch_size * batch_size
-        for first in range(start, n_full, batch_size):
-            yield _rows(block, first, first + batch_size)
-        if n_full < n_k:
-            carry = _rows(block, n_full, n_k)
+        carry = yield from cut(block, carry, batch_size)
     if carry is not None:
         yield carry
+
+
+def cut(block: Batch, carry: Batch | None, batch_size: int) -> Generator[Batch, None, Batch | None]:
+    """The minibatches of ``batch_size`` rows of ``carry`` (rows left over from the blocks
+    before, or None) followed by ``block``'s rows, in order; returns the rows left over (fewer
+    than ``batch_size``, or None)."""
+    n_k, start = len(block[0]), 0
+    if carry is not None:
+        start = min(batch_size - len(carry[0]), n_k)
+        carry = _join(carry, _rows(block, 0, start))
+        if len(carry[0]) < batch_size:
+            return carry
+        yield carry
+    n_full = start + (n_k - start) // batch_size * batch_size
+    for first in range(start, n_full, batch_size):
+        yield _rows(block, first, first + batch_size)
+    return _rows(block, n_full, n_k) if n_full < n_k else None
+
+
+def weighted(batches: Iterable[Batch], dtype) -> Iterator[tuple]:
+    """``(X_b, Y_b, w, n_b)`` in ``dtype`` for each minibatch ``(X_b, Y_b, s_b)``: ``w`` sums to
+    1, ``n_b`` is the minibatch's weight (its rows when ``s_b`` is None); minibatches of weight 0
+    are skipped."""
+    for X_b, Y_b, sw_b in batches:
+        if sw_b is None:
+            n_b = float(len(X_b))
+            w = np.full(len(X_b), 1.0 / n_b, dtype=dtype)
+        else:
+            n_b = float(sw_b.sum())
+            if n_b == 0:
+                continue
+            w = (sw_b / n_b).astype(dtype, copy=False)
+        yield X_b.astype(dtype, copy=False), Y_b.astype(dtype, copy=False), w, n_b

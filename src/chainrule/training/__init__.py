@@ -6,7 +6,12 @@ network's public methods only.
 """
 
 from chainrule.training.batches import ArraySource, shuffle_order
-from chainrule.training.epoch import Diverged, EpochRunner, TrainingDivergedWarning
+from chainrule.training.epoch import (
+    Diverged,
+    EpochRunner,
+    MinibatchSteps,
+    TrainingDivergedWarning,
+)
 from chainrule.training.lbfgs import fit_lbfgs, train_lbfgs
 from chainrule.training.loop import LoopHooks, LoopSettings, train_epochs
 from chainrule.training.notices import SKLEARN_MLP_MODULE, warn_like_sklearn
@@ -36,6 +41,7 @@ __all__ = [
     "LearningRateSchedule",
     "LoopHooks",
     "LoopSettings",
+    "MinibatchSteps",
     "PlateauMonitor",
     "TrainingDivergedWarning",
     "TrainingRecord",

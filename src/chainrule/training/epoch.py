@@ -61,27 +61,28 @@ class EpochRunner:
         return self._run_compiled(optimizer, record)
 
     def _step(self, step, cost: float, record: TrainingRecord) -> None:
-        """One optimizer step from a minibatch's gradient (clipped to ``max_grad_norm``)."""
+        """One optimizer step from a minibatch's gradient, unless its cost is not finite."""
         if not math.isfinite(cost):
             raise Diverged(cost)
-        if self.max_grad_norm is not None:
-            clip_gradient(self.grad, self.max_grad_norm)
-        step(self.net.theta, self.grad)
+        take_step(step, self.grad, self.net.theta, self.max_grad_norm)
         record.steps += 1
 
     def _run_reference(self, optimizer, record: TrainingRecord) -> float:
-        """The source's minibatches one by one: dense ones of the network's dtype through the
-        compiled minibatch step where the network is built-in, the rest on the reference."""
-        net, total, backend, step = self.net, 0.0, self.minibatch_backend, optimizer.step
-        if backend is not None:
-            step = compiled_module().fused_step(optimizer, net.theta)
-        for X_b, Y_b, w, n_b in self.source.minibatches(record.rng, net.dtype):
-            if backend is not None and not issparse(X_b) and X_b.dtype == Y_b.dtype == net.dtype:
-                cost = backend.cost_and_gradient((X_b, Y_b, w, n_b), self.grad)
-            else:
-                cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, self.grad)
-            self._step(step, cost, record)
-            total += cost * X_b.shape[0]
+        """The source's minibatches one by one (:class:`MinibatchSteps`), here or, for a source
+        that keeps its data elsewhere and has ``run_steps``, where the data is."""
+        net = self.net
+        steps = MinibatchSteps(
+            net, optimizer, self.max_grad_norm, self.minibatch_backend is not None,
+            self.batch_size,
+        )  # fmt: skip
+        run_steps = getattr(self.source, "run_steps", None)
+        if run_steps is not None:
+            total, n_steps, cost = run_steps(steps, record.rng, net.dtype)
+        else:
+            total, n_steps, cost = steps.run(self.source.minibatches(record.rng, net.dtype))
+        record.steps += n_steps
+        if cost is not None:
+            raise Diverged(cost)
         return total / self.source.n_samples
 
     def _run_compiled(self, optimizer, record: TrainingRecord) -> float:
@@ -114,3 +115,53 @@ class EpochRunner:
                 self._step(step, cost, record)
                 total += cost * len(idx)
         return total / source.n_samples
+
+
+def take_step(step, grad, theta, max_grad_norm: float | None) -> None:
+    """One optimizer step from a minibatch's gradient, clipped to ``max_grad_norm``."""
+    if max_grad_norm is not None:
+        clip_gradient(grad, max_grad_norm)
+    step(theta, grad)
+
+
+class MinibatchSteps:
+    """One optimizer step per minibatch ``(X_b, Y_b, w, n_b)`` handed over: the compiled
+    minibatch step where ``compiled`` (a built-in network, dense minibatches of its dtype),
+    else the reference engine. It holds the network and the optimizer and pickles with them, so
+    a source that keeps its data elsewhere (``chainrule.scale.BlockSource`` on a cluster) can
+    run the steps where the data is and hand the updated pair back."""
+
+    def __init__(
+        self, net, optimizer, max_grad_norm: float | None, compiled: bool, batch_size: int
+    ) -> None:
+        self.net, self.optimizer = net, optimizer
+        self.max_grad_norm = max_grad_norm
+        self.compiled, self.batch_size = compiled, batch_size
+
+    def run(self, minibatches) -> tuple[float, int, float | None]:
+        """``(sum_b |b| C_b, steps, None)`` over ``minibatches``; at the first minibatch whose
+        cost is not finite it stops before stepping and returns that cost third."""
+        net, total, n_steps = self.net, 0.0, 0
+        grad = namespace(net.theta).empty_like(net.theta)
+        backend, step = None, self.optimizer.step
+        if self.compiled:
+            compiled = compiled_module()
+            backend = compiled.CompiledBackend.for_network(net, self.batch_size)
+            step = compiled.fused_step(self.optimizer, net.theta)
+        for X_b, Y_b, w, n_b in minibatches:
+            if backend is not None and not issparse(X_b) and X_b.dtype == Y_b.dtype == net.dtype:
+                cost = backend.cost_and_gradient((X_b, Y_b, w, n_b), grad)
+            else:
+                cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, grad)
+            if not math.isfinite(cost):
+                return total, n_steps, cost
+            take_step(step, grad, net.theta, self.max_grad_norm)
+            n_steps += 1
+            total += cost * X_b.shape[0]
+        return total, n_steps, None
+
+    def adopt(self, other: MinibatchSteps) -> None:
+        """Take over the weights and the optimizer's state of ``other`` (a copy of this one
+        that ran elsewhere), in place: the network keeps its arrays."""
+        self.net.theta[...] = other.net.theta
+        vars(self.optimizer).update(vars(other.optimizer))
