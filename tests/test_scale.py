@@ -28,6 +28,7 @@ from chainrule.scale import (  # noqa: E402
     minibatches,
     predict_blocks,
 )
+from chainrule.scale.visit import visits_pay, workers_elsewhere  # noqa: E402
 from chainrule.training import TrainingDivergedWarning  # noqa: E402
 
 
@@ -206,23 +207,29 @@ def test_a_visit_that_diverges_keeps_finite_weights(cluster_client):
     assert reg.n_iter_ < 10 and np.isfinite(reg.network_.theta).all()
 
 
-def test_the_smaller_of_model_and_block_travels(cluster_client, monkeypatch):
+def test_the_model_visits_remote_blocks_smaller_than_it(cluster_client, monkeypatch):
     import chainrule.scale.source as source
 
-    calls = []
+    assert visits_pay(200e3, 16e6, elsewhere=True)
+    assert not visits_pay(20e6, 16e6, elsewhere=True)  # a model larger than a block stays
+    assert not visits_pay(200e3, 16e6, elsewhere=False)  # one machine: copies are cheap
+    assert not workers_elsewhere(cluster_client)  # the loopback cluster is on this machine
+    visits = []
     original = source.visit_blocks
 
     def spy(*args, **kwargs):
-        calls.append(args[0].net.n_params)
+        visits.append(args[0].net.n_params)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(source, "visit_blocks", spy)
     X, Y = np.random.default_rng(0).normal(size=(400, 5)), np.random.default_rng(1).normal(size=400)
     dX, dY = da.from_array(X, chunks=(200, 5)), da.from_array(Y, chunks=200)  # 9.6 kB a block
     with cluster_client.as_current():
+        fit_regressor(dX, dY, hidden_layer_sizes=(4,), max_iter=1)  # here: the blocks come
+        monkeypatch.setattr(source, "workers_elsewhere", lambda client: True)
         fit_regressor(dX, dY, hidden_layer_sizes=(4,), max_iter=1)  # 29 parameters: it visits
         fit_regressor(dX, dY, hidden_layer_sizes=(400,), max_iter=1)  # 2801: blocks come here
-    assert calls == [29]
+    assert visits == [29]
     with cluster_client.as_current(), dask.config.set({"chainrule.visit-blocks": "sometimes"}):
         with pytest.raises(ValueError, match="'auto', True or False"):
             fit_regressor(dX, dY, max_iter=1)

@@ -19,7 +19,13 @@ from chainrule.network import Network
 from chainrule.scale.blocks import Blocks
 from chainrule.scale.objective import BlockObjective
 from chainrule.scale.stream import default_client, minibatches, weighted
-from chainrule.scale.visit import model_nbytes, visit_blocks
+from chainrule.scale.visit import (
+    model_nbytes,
+    stream_blocks,
+    visit_blocks,
+    visits_pay,
+    workers_elsewhere,
+)
 
 #: what :func:`evaluate` scores: the cost only, the argmax class, labels above 0.5, or R^2
 SCORES = ("loss", "argmax", "threshold", "r2")
@@ -49,19 +55,22 @@ class BlockSource:
         return weighted(batches, dtype)
 
     def run_steps(self, steps, rng: np.random.Generator, dtype) -> tuple[float, int, float | None]:
-        """An epoch of ``steps`` (:class:`chainrule.training.MinibatchSteps`): with a
-        ``distributed.Client``, the model visits the blocks on the workers
-        (:func:`visit_blocks`) when it is smaller than a block, else the blocks come here.
-        ``dask.config.set({"chainrule.visit-blocks": True})`` (or ``False``) decides instead."""
+        """An epoch of ``steps`` (:class:`chainrule.training.MinibatchSteps`): the model visits
+        the blocks on the workers (:func:`visit_blocks`) where :func:`visits_pay`, else the
+        blocks come here (:func:`stream_blocks`). ``dask.config.set({"chainrule.visit-blocks":
+        True})`` (or ``False``) decides instead."""
         client = default_client()
-        if client is None or not self._visits(steps):
-            return steps.run(self.minibatches(rng, dtype))
+        if client is None or not self._visits(steps, client):
+            return stream_blocks(
+                steps, self.blocks, self.batch_size, rng, dtype,
+                shuffle=self.shuffle, prefetch=self.prefetch,
+            )  # fmt: skip
         return visit_blocks(
             steps, self.blocks, self.batch_size, rng, dtype,
             client=client, shuffle=self.shuffle, prefetch=self.prefetch,
         )  # fmt: skip
 
-    def _visits(self, steps) -> bool:
+    def _visits(self, steps, client) -> bool:
         """Whether the model travels to the blocks (rather than the blocks to the model)."""
         choice = dask.config.get("chainrule.visit-blocks", "auto")
         if choice not in ("auto", True, False):
@@ -71,7 +80,8 @@ class BlockSource:
             )
         if choice != "auto":
             return choice
-        return model_nbytes(steps) < self.blocks.nbytes / len(self.blocks)
+        block = self.blocks.nbytes / len(self.blocks)
+        return visits_pay(model_nbytes(steps), block, workers_elsewhere(client))
 
     def dense(self, dtype) -> None:
         """None: streamed blocks are never one in-memory array."""

@@ -3,16 +3,14 @@
 One epoch visits the blocks in a seeded random order and shuffles the rows inside each block.
 While the model trains on block ``k``, the next ``prefetch`` blocks are on their way: computed
 on the workers and copied here by a background thread with a ``distributed.Client``, computed
-by a background thread with dask's local schedulers. A block's rows are shuffled where the
-block is computed (the permutation, drawn here, travels with the task), so the minibatches
-are slices of it. The client holds the current block, at most ``prefetch`` blocks ahead and
-fewer than ``batch_size`` rows carried over a block edge, so every minibatch but the epoch's
-last has exactly ``batch_size`` rows.
+by a background thread with dask's local schedulers. The client holds the current block, at
+most ``prefetch`` blocks ahead and fewer than ``batch_size`` rows carried over a block edge, so
+every minibatch but the epoch's last has exactly ``batch_size`` rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import dask
@@ -51,12 +49,9 @@ class _Prefetcher:
         self.pool = ThreadPoolExecutor(1, "chainrule-prefetch")
         self.futures: list = []  # the cluster's futures of the blocks in flight
 
-    def start(self, k: int, rows: np.ndarray | None = None) -> Future:
-        """A handle on block ``k`` (its rows in the order ``rows``, if given) being computed
-        and fetched."""
+    def start(self, k: int) -> Future:
+        """A handle on block ``k`` being computed and fetched."""
         parts = [t for t in self.blocks.block(k) if t is not None]
-        if rows is not None:  # the rows are taken where the block is computed
-            parts = [dask.delayed(np.take)(t, rows, axis=0) for t in parts]
         if self.client is None:
             return self.pool.submit(dask.compute, *parts)
         futures = self.client.compute(parts)
@@ -83,51 +78,63 @@ class _Prefetcher:
 
 
 def iter_blocks(
-    blocks: Blocks,
-    order: Sequence[int] | None = None,
-    *,
-    prefetch: int = 2,
-    client=None,
-    rng: np.random.Generator | None = None,
+    blocks: Blocks, order: Sequence[int] | None = None, *, prefetch: int = 2, client=None
 ) -> Iterator[Batch]:
     """The numpy blocks ``(X_k, Y_k, s_k)`` in ``order`` (default: as stored), computing up to
-    ``prefetch`` blocks ahead of the one handed out. With ``rng``, each block's rows come in the
-    order ``rng.permutation(n_k)``, drawn as the block is started (so in the order of
-    ``order``) and applied where the block is computed. ``client`` defaults to the current
+    ``prefetch`` blocks ahead of the one handed out. ``client`` defaults to the current
     ``distributed.Client``, if any."""
     if prefetch < 0:
         raise ValueError(f"prefetch must be >= 0, got {prefetch}")
     order = list(range(len(blocks)) if order is None else order)
     fetcher = _Prefetcher(blocks, client if client is not None else default_client())
     pending: list = []
-
-    def start(k: int) -> Future:
-        n_k = blocks.rows[k]
-        rows = None if rng is None else rng.permutation(n_k).astype(index_dtype(n_k))
-        return fetcher.start(k, rows)
-
     try:
         for i in range(len(order)):
             # blocks order[i], ..., order[i + prefetch] are in flight while order[i] is used
             while len(pending) < prefetch + 1 and i + len(pending) < len(order):
-                pending.append(start(order[i + len(pending)]))
+                pending.append(fetcher.start(order[i + len(pending)]))
             yield fetcher.result(pending.pop(0))
     finally:
         fetcher.close()
 
 
-def index_dtype(n: int) -> type:
-    """The smallest index type for ``n`` rows: a permutation shipped to a worker is half the
-    size in int32."""
-    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+def epoch_order(n_blocks: int, rng: np.random.Generator, shuffle: bool) -> np.ndarray:
+    """The order an epoch visits the blocks in: ``rng.permutation(K)``, or as stored."""
+    return rng.permutation(n_blocks) if shuffle else np.arange(n_blocks)
 
 
-def _rows(batch: Batch, start: int, stop: int) -> Batch:
+def row_order(n_k: int, rng: np.random.Generator, shuffle: bool) -> np.ndarray:
+    """The order an epoch visits a block's rows in: ``rng.permutation(n_k)``, or as stored."""
+    return rng.permutation(n_k) if shuffle else np.arange(n_k)
+
+
+def plan(rows: np.ndarray, n_carried: int, batch_size: int) -> tuple[np.ndarray, list, np.ndarray]:
+    """How a block whose rows come in the order ``rows`` is cut into minibatches after
+    ``n_carried`` rows left over by the blocks before: ``(head, whole, rest)``, ``head`` the
+    rows that complete the carried ones to a minibatch (all of ``rows`` when too few),
+    ``whole`` the index arrays of the whole minibatches that follow, ``rest`` the rows left
+    over (fewer than ``batch_size``).
+
+    >>> head, whole, rest = plan(np.arange(10), 3, 4)
+    >>> head.tolist(), [w.tolist() for w in whole], rest.tolist()
+    ([0], [[1, 2, 3, 4], [5, 6, 7, 8]], [9])
+    """
+    start = min(batch_size - n_carried, len(rows)) if n_carried else 0
+    n_full = start + (len(rows) - start) // batch_size * batch_size
+    whole = [rows[i : i + batch_size] for i in range(start, n_full, batch_size)]
+    return rows[:start], whole, rows[n_full:]
+
+
+def take(batch: Batch, rows: np.ndarray) -> Batch:
+    """The rows ``rows`` of a block or minibatch ``(X, Y, s)``."""
     X, Y, sw = batch
-    return X[start:stop], Y[start:stop], None if sw is None else sw[start:stop]
+    return X[rows], Y[rows], None if sw is None else sw[rows]
 
 
-def _join(head: Batch, tail: Batch) -> Batch:
+def join(head: Batch | None, tail: Batch) -> Batch:
+    """The rows of ``head`` (None: none) followed by those of ``tail``."""
+    if head is None:
+        return tail
     X, Y = np.concatenate([head[0], tail[0]]), np.concatenate([head[1], tail[1]])
     sw = None if head[2] is None else np.concatenate([head[2], tail[2]])
     return X, Y, sw
@@ -153,31 +160,20 @@ def minibatches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     carry: Batch | None = None  # fewer than batch_size rows from the blocks before
-    order = rng.permutation(len(blocks)) if shuffle else np.arange(len(blocks))
-    stream = iter_blocks(
-        blocks, order, prefetch=prefetch, client=client, rng=rng if shuffle else None
-    )
-    for block in stream:  # each block's rows already in their order of this epoch
-        carry = yield from cut(block, carry, batch_size)
+    order = epoch_order(len(blocks), rng, shuffle)
+    for block in iter_blocks(blocks, order, prefetch=prefetch, client=client):
+        rows = row_order(len(block[0]), rng, shuffle)
+        head, whole, rest = plan(rows, 0 if carry is None else len(carry[0]), batch_size)
+        if carry is not None:
+            carry = join(carry, take(block, head))
+            if len(carry[0]) < batch_size:
+                continue
+            yield carry
+        for idx in whole:
+            yield take(block, idx)
+        carry = take(block, rest) if len(rest) else None
     if carry is not None:
         yield carry
-
-
-def cut(block: Batch, carry: Batch | None, batch_size: int) -> Generator[Batch, None, Batch | None]:
-    """The minibatches of ``batch_size`` rows of ``carry`` (rows left over from the blocks
-    before, or None) followed by ``block``'s rows, in order; returns the rows left over (fewer
-    than ``batch_size``, or None)."""
-    n_k, start = len(block[0]), 0
-    if carry is not None:
-        start = min(batch_size - len(carry[0]), n_k)
-        carry = _join(carry, _rows(block, 0, start))
-        if len(carry[0]) < batch_size:
-            return carry
-        yield carry
-    n_full = start + (n_k - start) // batch_size * batch_size
-    for first in range(start, n_full, batch_size):
-        yield _rows(block, first, first + batch_size)
-    return _rows(block, n_full, n_k) if n_full < n_k else None
 
 
 def weighted(batches: Iterable[Batch], dtype) -> Iterator[tuple]:

@@ -1,29 +1,44 @@
-"""The model visits the blocks: an epoch's minibatch steps run on the worker holding each block.
+"""An epoch's minibatch steps block by block: where each block is (the model visits the blocks)
+or here (the blocks come to the model).
 
 Streaming a block to the client moves all its bytes; the network and its optimizer's state are
 often far smaller (a 100-64-32-1 network with Adam: 200 kB, against 16 MB for a block of 20,000
 rows of 100 float64 features). :func:`visit_blocks` runs an epoch as a chain of tasks, one per
 block in the epoch's order. Task ``k`` runs on a worker holding block ``k``: it takes the steps
 (the network and the optimizer, :class:`chainrule.training.MinibatchSteps`) and the rows left
-over by task ``k - 1``, shuffles the block's rows by the permutation drawn here, runs the
-minibatch steps, and hands on the updated steps and the rows left over. The next ``prefetch``
-blocks are computed while the chain runs. SGD stays sequential (one block after another); what
-no longer travels is the data. The minibatches, and so the weights, are those of streaming the
-blocks to the client (:func:`chainrule.scale.minibatches`: the same draws, in the same order).
+over by task ``k - 1``, runs the block's minibatch steps (:func:`visit_block`) and hands on the
+updated steps and the rows left over. The next ``prefetch`` blocks are computed while the
+chain runs. SGD stays sequential (one block after another); what no longer travels is the data.
+:func:`stream_blocks` runs the same :func:`visit_block` here, on blocks streamed to the client.
+Both draw the block order, then each block's row order, from ``rng`` in the epoch's order, as
+:func:`chainrule.scale.minibatches` does: the same minibatches, the same steps.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import socket
 from collections import deque
+from itertools import chain
 
 import numpy as np
 
 from chainrule.scale.blocks import Blocks
-from chainrule.scale.stream import Batch, cut, index_dtype, weighted
+from chainrule.scale.stream import (
+    Batch,
+    epoch_order,
+    iter_blocks,
+    join,
+    plan,
+    row_order,
+    take,
+    weighted,
+)
 
-#: what a task of the chain hands on: ``(steps, rows left over, sum_b |b| C_b, steps taken,
-#: the cost that was not finite or None)``
-Visit = tuple[object, Batch | None, float, int, float | None]
+#: one block's outcome: ``(sum_b |b| C_b, steps taken, the cost that was not finite or None,
+#: the rows left over)``
+Outcome = tuple[float, int, float | None, Batch | None]
 
 
 def model_nbytes(steps) -> int:
@@ -32,52 +47,101 @@ def model_nbytes(steps) -> int:
     return steps.net.theta.nbytes + sum(a.nbytes for a in state if isinstance(a, np.ndarray))
 
 
-def _visit(previous: Visit, X, Y, sw, rows, batch_size: int, dtype, last: bool) -> Visit:
-    """On a worker: the minibatch steps of one block, after those of the blocks before."""
-    steps, carry, _, _, cost = previous
-    if cost is not None:  # a block before diverged: the client stops at it
-        return steps, None, 0.0, 0, cost
-    block = (X, Y, sw)
-    if rows is not None:
-        block = tuple(None if a is None else np.take(a, rows, axis=0) for a in block)
-    left: list[Batch | None] = []
+def visits_pay(model_bytes: float, block_bytes: float, elsewhere: bool) -> bool:
+    """Whether the model should visit the blocks: when the workers are on other machines (a
+    block crosses the network to reach the client, where the client's link caps the rate of
+    every worker together) and the model is the smaller of the two. On this machine a block's
+    copy is a memory copy, cheaper than a hop of the chain (a task round trip through the
+    scheduler, about 7 ms on loopback).
 
-    def batches():
-        left.append((yield from cut(block, carry, batch_size)))
+    >>> visits_pay(200e3, 16e6, elsewhere=True), visits_pay(200e3, 16e6, elsewhere=False)
+    (True, False)
+    """
+    return elsewhere and model_bytes < block_bytes
 
-    total, n_steps, cost = steps.run(weighted(batches(), dtype))
-    carry = left[0] if left and cost is None else None
-    if last and carry is not None:  # the epoch's last minibatch is shorter
+
+def workers_elsewhere(client) -> bool:
+    """Whether some of the client's workers run on another machine than this process."""
+    from distributed.comm import get_address_host
+
+    here = {"localhost", socket.gethostname(), socket.getfqdn()}
+    with contextlib.suppress(OSError):
+        here.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    hosts = {get_address_host(address) for address in client.scheduler_info()["workers"]}
+    return any(host not in here and not _loopback(host) for host in hosts)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address
+        return False
+
+
+def visit_block(
+    steps, carry: Batch | None, block: Batch, rows: np.ndarray, batch_size: int, dtype, last: bool
+) -> Outcome:
+    """The minibatch steps of one block whose rows come in the order ``rows``, after ``carry``
+    (the rows left over by the blocks before, or None); ``last``: the epoch's last block, whose
+    rows left over make the epoch's last, shorter minibatch."""
+    X, Y, sw = block
+    head, whole, rest = plan(rows, 0 if carry is None else len(carry[0]), batch_size)
+    first: list[Batch] = []
+    if carry is not None:
+        carry = join(carry, take(block, head))
+        if len(carry[0]) == batch_size:
+            first, carry = [carry], None
+    if carry is None:
+        carry = take(block, rest) if len(rest) else None
+    ones = np.ones(len(X), dtype=dtype) if sw is None else sw
+    batches = chain(weighted(first, dtype), steps.gathered(X, Y, ones, whole))
+    total, n_steps, cost = steps.run(batches)
+    if cost is None and last and carry is not None:
         more, n_more, cost = steps.run(weighted([carry], dtype))
         total, n_steps, carry = total + more, n_steps + n_more, None
-    return steps, carry, total, n_steps, cost
+    return total, n_steps, cost, carry
+
+
+def stream_blocks(
+    steps, blocks: Blocks, batch_size: int, rng, dtype, *, shuffle: bool = True, prefetch: int = 2
+) -> tuple[float, int, float | None]:
+    """One epoch of ``steps`` here, on the blocks streamed to this process: ``(sum_b |b| C_b,
+    steps taken, None)``, or the cost that was not finite third (the steps stop before it)."""
+    order = epoch_order(len(blocks), rng, shuffle)
+    total, n_steps, cost, carry = 0.0, 0, None, None
+    for i, block in enumerate(iter_blocks(blocks, order, prefetch=prefetch)):
+        rows = row_order(len(block[0]), rng, shuffle)
+        last = i == len(order) - 1
+        more, n_more, cost, carry = visit_block(steps, carry, block, rows, batch_size, dtype, last)
+        total, n_steps = total + more, n_steps + n_more
+        if cost is not None:
+            break
+    return total, n_steps, cost
+
+
+def _visit(previous: tuple, X, Y, sw, rows, batch_size: int, dtype, last: bool) -> tuple:
+    """On a worker: ``(steps, outcome)`` of one block, after ``previous``, the block before's."""
+    steps, (_, _, cost, carry) = previous
+    if cost is not None:  # a block before diverged: the client stops at it
+        return steps, (0.0, 0, cost, None)
+    return steps, visit_block(steps, carry, (X, Y, sw), rows, batch_size, dtype, last)
 
 
 def visit_blocks(
-    steps,
-    blocks: Blocks,
-    batch_size: int,
-    rng: np.random.Generator,
-    dtype,
-    *,
-    client,
-    shuffle: bool = True,
-    prefetch: int = 2,
+    steps, blocks: Blocks, batch_size: int, rng, dtype, *, client, shuffle=True, prefetch=2
 ) -> tuple[float, int, float | None]:
     """One epoch of ``steps`` over ``blocks``, each block's steps on the worker holding it:
     ``(sum_b |b| C_b, steps taken, None)``, or the cost that was not finite third (the steps
     stop before it). ``steps`` ends with the weights and optimizer state of the last block
     visited, also when interrupted."""
-    order = rng.permutation(len(blocks)) if shuffle else np.arange(len(blocks))
-    previous: Visit | object = (steps, None, 0.0, 0, None)
+    order = epoch_order(len(blocks), rng, shuffle)
+    previous: object = (steps, (0.0, 0, None, None))
     pending: deque = deque()  # the chain's tasks not yet collected, in order
-    total, n_steps, cost, latest = 0.0, 0, None, steps
+    total, n_steps, latest = 0.0, 0, steps
     try:
         for i, k in enumerate(order):
-            n_k = int(blocks.rows[k])
-            rows = rng.permutation(n_k).astype(index_dtype(n_k)) if shuffle else None
-            parts = client.compute([t for t in blocks.block(k) if t is not None])
-            X, Y, *sw = parts
+            rows = row_order(blocks.rows[k], rng, shuffle)
+            X, Y, *sw = client.compute([t for t in blocks.block(k) if t is not None])
             last = i == len(order) - 1
             previous = client.submit(
                 _visit, previous, X, Y, sw[0] if sw else None, rows, batch_size, dtype, last,
@@ -85,7 +149,7 @@ def visit_blocks(
             )  # fmt: skip
             pending.append(previous)
             while len(pending) > prefetch or (last and pending):
-                latest, _, more, n_more, cost = pending.popleft().result()
+                latest, (more, n_more, cost, _) = pending.popleft().result()
                 total, n_steps = total + more, n_steps + n_more
                 if cost is not None:
                     return total, n_steps, cost

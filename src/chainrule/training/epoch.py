@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterator
 
 from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
@@ -143,11 +144,9 @@ class MinibatchSteps:
         cost is not finite it stops before stepping and returns that cost third."""
         net, total, n_steps = self.net, 0.0, 0
         grad = namespace(net.theta).empty_like(net.theta)
-        backend, step = None, self.optimizer.step
-        if self.compiled:
-            compiled = compiled_module()
-            backend = compiled.CompiledBackend.for_network(net, self.batch_size)
-            step = compiled.fused_step(self.optimizer, net.theta)
+        backend, step = self._backend(), self.optimizer.step
+        if backend is not None:
+            step = compiled_module().fused_step(self.optimizer, net.theta)
         for X_b, Y_b, w, n_b in minibatches:
             if backend is not None and not issparse(X_b) and X_b.dtype == Y_b.dtype == net.dtype:
                 cost = backend.cost_and_gradient((X_b, Y_b, w, n_b), grad)
@@ -159,6 +158,32 @@ class MinibatchSteps:
             n_steps += 1
             total += cost * X_b.shape[0]
         return total, n_steps, None
+
+    def gathered(self, X, Y, sw, batches) -> Iterator[tuple]:
+        """``(X_b, Y_b, w, n_b)`` for each index array of ``batches``: the rows of the dense
+        ``X``, ``Y`` (of the network's dtype) and weights ``sw``, gathered into the compiled
+        backend's buffers (each minibatch is valid until the next), else taken by indexing;
+        ``w`` sums to 1, minibatches of weight 0 are skipped."""
+        backend = self._backend()
+        for idx in batches:
+            if backend is not None:
+                minibatch = backend.gather(X, Y, sw, idx)
+            else:
+                sw_b = sw[idx]
+                n_b = float(sw_b.sum())
+                minibatch = X[idx], Y[idx], sw_b / (n_b or 1.0), n_b
+            if minibatch[3] != 0:
+                yield minibatch
+
+    def _backend(self):
+        """The compiled backend's buffers for this network (made once), or None."""
+        if self.compiled and self.__dict__.get("backend") is None:
+            module = compiled_module()
+            self.backend = module.CompiledBackend.for_network(self.net, self.batch_size)
+        return self.__dict__.get("backend")
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "backend"}  # buffers: rebuilt
 
     def adopt(self, other: MinibatchSteps) -> None:
         """Take over the weights and the optimizer's state of ``other`` (a copy of this one
