@@ -238,11 +238,13 @@ class BaseMLP(
             )
         return record
 
-    def _run_criterion(self) -> float:
-        """Higher is better: the best validation score, or minus the final training loss."""
+    def _run_criterion(self, run=None) -> float:
+        """Higher is better: the best validation score, or minus the final training loss, of
+        ``run`` (a fitted copy of this estimator; by default this one)."""
+        run = self if run is None else run
         if self.early_stopping and self.solver != "lbfgs":
-            return self.best_validation_score_
-        return -self.loss_
+            return run.best_validation_score_
+        return -run.loss_
 
     def _train(self, source, record, hooks, incremental: bool) -> bool:
         """Train one run; returns whether a KeyboardInterrupt stopped it."""

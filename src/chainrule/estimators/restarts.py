@@ -101,7 +101,7 @@ class Restarts:
                 run.__dict__.update(copy.deepcopy(shared))  # a copy each: no run draws another's
             tasks.append(delayed(_fit_one)(run, X, y, sample_weight, on_dask))
         runs = Parallel()(tasks)
-        best = _best_run([run._run_criterion() for run in runs])
+        best = _best_run([self._run_criterion(run) for run in runs])
         params = self.get_params(deep=False)
         for name, value in vars(runs[best]).items():
             if name not in params:
@@ -120,7 +120,7 @@ class Restarts:
             return {"_split_rng": rng}
         if self.solver == "lbfgs":  # L-BFGS ignores early stopping in memory
             return {}
-        probe = clone(self)
+        probe = type(self)(**self.get_params(deep=False))  # a copy to draw with
         X, _, Y, _, dtype = probe._training_data(X, y, sample_weight, True, None)
         probe._build_network(X.shape[1], Y.shape[1], dtype, rng)  # the initial weights first
         return {"_restart_split": probe._validation_split(Y, rng)}
