@@ -15,10 +15,11 @@ before any draw, from which each run draws the same held-out blocks. The best ru
 first of equals): the highest validation score with early stopping, else the lowest final
 loss.
 
-Under ``joblib.parallel_config(backend="dask")`` a restart on dask input is a task on a worker
-that streams the blocks through that worker's client, out of the worker's thread pool while it
-waits for them (``distributed.worker_client``), so the restarts cannot take every thread and
-wait for blocks that then have none to run on.
+On dask input each run streams the blocks itself: run in this process (joblib's default and
+``"threading"`` backends) it computes through the calling thread's dask client; under
+``joblib.parallel_config(backend="dask")`` it is a task on a worker that streams through that
+worker's client, out of the worker's thread pool while it waits (``distributed.worker_client``),
+so the restarts cannot take every thread and wait for blocks that then have none to run on.
 
 Callbacks and ``checkpoint`` keep the in-process loop (:meth:`Restarts._restarts_apply`):
 callbacks report to the estimator in this process, and a checkpoint is one file that one fit
@@ -30,21 +31,36 @@ from __future__ import annotations
 import copy
 
 from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
 from sklearn.base import clone
 
 from chainrule.training import restart_generators
 
 
-def _fit_one(estimator, X, y, sample_weight, on_dask: bool = False):
-    """One restart (a joblib task): the fitted copy. A task on dask input that runs on a dask
-    worker (joblib's dask backend) leaves the worker's thread pool while it fits, through the
-    worker's client, so that the blocks it waits for can run on that worker too."""
+def _fit_one(estimator, X, y, sample_weight, on_dask: bool = False, client=None):
+    """One restart (a joblib task): the fitted copy. On dask input it computes through
+    ``client``, the calling thread's dask client, when the task runs in this process (joblib's
+    threads do not inherit ``client.as_current()``); on a dask worker (joblib's dask backend)
+    through the worker's client, out of the worker's thread pool while it fits, so that the
+    blocks it waits for can run on that worker too."""
+    if client is not None:
+        with client.as_current():
+            return estimator.fit(X, y, sample_weight=sample_weight)
     if on_dask and _on_dask_worker():
         from distributed import worker_client
 
         with worker_client():
             return estimator.fit(X, y, sample_weight=sample_weight)
     return estimator.fit(X, y, sample_weight=sample_weight)
+
+
+def _calling_client():
+    """The dask client this thread computes with, for tasks that joblib runs in this process
+    (its sequential and threading backends); None elsewhere, or without one."""
+    from chainrule.scale import default_client
+
+    backend, _ = get_active_backend()
+    return default_client() if getattr(backend, "supports_sharedmem", False) else None
 
 
 def _on_dask_worker() -> bool:
@@ -94,12 +110,13 @@ class Restarts:
         shared = {}
         if self.early_stopping:
             shared = self._run0_split(X, y, sample_weight, rngs[0], on_dask)
+        client = _calling_client() if on_dask else None
         tasks = []
         for k, rng in enumerate(rngs):
             run = clone(template).set_params(random_state=rng)
             if k > 0:  # run 0 draws the split itself, as the fit with n_init=1
                 run.__dict__.update(copy.deepcopy(shared))  # a copy each: no run draws another's
-            tasks.append(delayed(_fit_one)(run, X, y, sample_weight, on_dask))
+            tasks.append(delayed(_fit_one)(run, X, y, sample_weight, on_dask, client))
         runs = Parallel()(tasks)
         best = _best_run([self._run_criterion(run) for run in runs])
         params = self.get_params(deep=False)
