@@ -155,3 +155,13 @@ def test_warm_start_from_assigned_weights_keeps_them_in_run_0(data, monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert_same_fit(fit(), in_process(monkeypatch, fit), FITTED)
+
+
+def test_restarts_without_validation_samples_give_the_fits_error(data):
+    X, targets = data
+    clf = MLPClassifier(**params(early_stopping=True, validation_fraction=0.0))
+    with pytest.raises(ValueError, match="early_stopping=True needs validation samples"):
+        clf.fit(X, targets[MLPClassifier])
+    tiny = MLPClassifier(**params(early_stopping=True, validation_fraction=0.01))
+    with pytest.raises(ValueError, match="The validation set is too small"):
+        tiny.fit(X, targets[MLPClassifier])

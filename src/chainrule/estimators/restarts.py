@@ -135,8 +135,8 @@ class Restarts:
         rng = copy.deepcopy(rng)  # run 0 makes the same draws from the original
         if on_dask:
             return {"_split_rng": rng}
-        if self.solver == "lbfgs":  # L-BFGS ignores early stopping in memory
-            return {}
+        if self.solver == "lbfgs" or self.validation_fraction == 0:
+            return {}  # L-BFGS ignores early stopping in memory; no split: the runs say why
         probe = type(self)(**self.get_params(deep=False))  # a copy to draw with
         X, _, Y, _, dtype = probe._training_data(X, y, sample_weight, True, None)
         probe._build_network(X.shape[1], Y.shape[1], dtype, rng)  # the initial weights first
