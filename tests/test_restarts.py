@@ -162,6 +162,6 @@ def test_restarts_without_validation_samples_give_the_fits_error(data):
     clf = MLPClassifier(**params(early_stopping=True, validation_fraction=0.0))
     with pytest.raises(ValueError, match="early_stopping=True needs validation samples"):
         clf.fit(X, targets[MLPClassifier])
-    tiny = MLPClassifier(**params(early_stopping=True, validation_fraction=0.01))
+    tiny = MLPClassifier(**params(early_stopping=True, validation_fraction=0.005))
     with pytest.raises(ValueError, match="The validation set is too small"):
         tiny.fit(X, targets[MLPClassifier])
