@@ -203,6 +203,80 @@ def test_n_init_restarts_spread_over_the_cluster(cluster_client):
     assert here.loss_ <= single.loss_
 
 
+def restarts_on_dask(params, X, y, *, in_process=False):
+    """A fit of ``X``, ``y`` on dask with restarts; ``in_process``: by the in-process loop."""
+    from chainrule.estimators.base import BaseMLP
+
+    with pytest.MonkeyPatch.context() as m:
+        if in_process:
+            m.setattr(BaseMLP, "_restarts_apply", lambda self: False)
+        return MLPClassifier(**params).fit(lazy(X, 50), lazy(y, 50))
+
+
+def held_out_blocks(monkeypatch):
+    """The blocks (their keys) each early-stopping split holds out, as the splits are drawn."""
+    from chainrule.scale import Blocks
+
+    held, split = [], Blocks.split
+
+    def recording(blocks, fraction, rng):
+        train, validation = split(blocks, fraction, rng)
+        held.append([str(block.key) for block in validation.X])
+        return train, validation
+
+    monkeypatch.setattr(Blocks, "split", recording)
+    return held
+
+
+RESTARTS = dict(hidden_layer_sizes=(3,), max_iter=4, n_init=3, random_state=1)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_n_init_on_dask_input_as_tasks_equals_the_in_process_loop(monkeypatch, early_stopping):
+    X, y, _ = classification(n=300)
+    params = {**RESTARTS, "early_stopping": early_stopping, "validation_fraction": 0.3}
+    held = held_out_blocks(monkeypatch)
+    loop = restarts_on_dask(params, X, y, in_process=True)
+    assert len(held) == int(early_stopping)
+    tasks = restarts_on_dask(params, X, y)
+    assert len(held) == 4 * early_stopping and all(h == held[0] for h in held)
+    np.testing.assert_array_equal(tasks.network_.theta, loop.network_.theta)
+    assert tasks.best_run_ == loop.best_run_ and tasks.loss_curve_ == loop.loss_curve_
+    assert getattr(tasks, "validation_scores_", None) == getattr(loop, "validation_scores_", None)
+    assert "_split_rng" not in vars(tasks)
+
+
+def test_n_init_on_dask_input_as_threads_on_a_cluster(cluster_client):
+    X, y, _ = classification(n=300)
+    params = {**RESTARTS, "early_stopping": True, "random_state": 3}
+    with cluster_client.as_current():
+        loop = restarts_on_dask(params, X, y, in_process=True)
+        assert loop.best_run_ > 0  # a run that held out other blocks would show
+        with joblib.parallel_config(backend="threading", n_jobs=2):
+            threads = restarts_on_dask(params, X, y)
+    np.testing.assert_array_equal(threads.network_.theta, loop.network_.theta)
+    assert threads.best_run_ == loop.best_run_
+    assert threads.validation_scores_ == loop.validation_scores_
+
+
+def test_n_init_on_dask_input_as_tasks_on_the_cluster(cluster_client):
+    """Under joblib's dask backend each restart is a task on a worker that streams the blocks
+    through the worker's client (out of the worker's thread pool while it waits for them: two
+    one-thread workers, three restarts, no deadlock)."""
+    X, y, _ = classification(n=300)
+    params = {**RESTARTS, "early_stopping": True, "random_state": 3}
+    with cluster_client.as_current():
+        loop = restarts_on_dask(params, X, y, in_process=True)
+        assert loop.best_run_ > 0  # a run that held out other blocks would show
+        with distributed.get_task_stream(cluster_client) as stream:
+            with joblib.parallel_config(backend="dask", wait_for_workers_timeout=30):
+                spread = restarts_on_dask(params, X, y)
+    assert sum("fit_one" in str(task["key"]) for task in stream.data) == 3  # on the workers
+    np.testing.assert_array_equal(spread.network_.theta, loop.network_.theta)
+    assert spread.best_run_ == loop.best_run_
+    assert spread.validation_scores_ == loop.validation_scores_
+
+
 def test_n_init_on_dask_input_keeps_the_best_run():
     X, y, _ = classification(n=300)
     params = dict(hidden_layer_sizes=(3,), max_iter=5, random_state=1)

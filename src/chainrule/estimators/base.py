@@ -113,10 +113,11 @@ class BaseMLP(
         self
         """
         self._validate_params()
-        if dask_input(X):  # dask arrays and DataFrames stream block by block
-            return self._fit_dask(X, y, sample_weight)
+        on_dask = dask_input(X)  # dask arrays and DataFrames stream block by block
         if self._restarts_apply():  # n_init restarts as joblib tasks
-            return self._fit_restarts(X, y, sample_weight)
+            return self._fit_restarts(X, y, sample_weight, on_dask=on_dask)
+        if on_dask:
+            return self._fit_dask(X, y, sample_weight)
         return self._fit(X, y, sample_weight)
 
     def _build_network(self, n_features: int, n_outputs: int, dtype, rng, preset=None):
@@ -189,7 +190,10 @@ class BaseMLP(
                 record.rng = run_rng
             self._drop_preset_weights()
             if early_stopping and run == 0:  # drawn after the initial weights, as scikit-learn
-                if not (resumed and "_split_indices" in self.__dict__):
+                given = self.__dict__.pop("_restart_split", None)  # run 0's, for a restart
+                if given is not None:
+                    self._split_indices = given
+                elif not (resumed and "_split_indices" in self.__dict__):
                     self._split_indices = self._validation_split(Y, record.rng)
                 data, validation = self._split(X_given, X, Y, sw, y, self._split_indices)
             self._publish(record)
@@ -234,11 +238,13 @@ class BaseMLP(
             )
         return record
 
-    def _run_criterion(self) -> float:
-        """Higher is better: the best validation score, or minus the final training loss."""
+    def _run_criterion(self, run=None) -> float:
+        """Higher is better: the best validation score, or minus the final training loss, of
+        ``run`` (a fitted copy of this estimator; by default this one)."""
+        run = self if run is None else run
         if self.early_stopping and self.solver != "lbfgs":
-            return self.best_validation_score_
-        return -self.loss_
+            return run.best_validation_score_
+        return -run.loss_
 
     def _train(self, source, record, hooks, incremental: bool) -> bool:
         """Train one run; returns whether a KeyboardInterrupt stopped it."""

@@ -60,6 +60,7 @@ class DaskInput:
         validation = None
         if self.early_stopping and not incremental:
             rng = rngs[0] if first_call else record.rng
+            rng = self.__dict__.pop("_split_rng", rng)  # run 0's generator, for a restart
             blocks, validation = blocks.split(self.validation_fraction, rng)
         ctx = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter * n_runs)
         ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
