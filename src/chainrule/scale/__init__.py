@@ -7,6 +7,8 @@
                        order, rows shuffled in a block, next block prefetched)
 :func:`iter_blocks`    the numpy blocks in order, prefetched
 :class:`BlockSource`   the training loop's minibatch source over blocks
+:func:`visit_blocks`   an epoch's minibatch steps on the workers holding the blocks (the
+                       model visits them; :func:`stream_blocks`: the same steps here)
 :func:`evaluate`       the cost and score of held-out blocks, computed on the workers
 :class:`BlockObjective`  ``theta -> (C, dC/dtheta)`` summed over blocks on the workers, for
                        scipy's L-BFGS
@@ -25,6 +27,7 @@ from chainrule.scale.predict import predict_blocks
 from chainrule.scale.source import BlockSource, evaluate
 from chainrule.scale.stream import Batch, default_client, iter_blocks, minibatches
 from chainrule.scale.targets import label_classes, lazy_accuracy, lazy_r2, one_hot
+from chainrule.scale.visit import stream_blocks, visit_blocks
 
 __all__ = [
     "Batch",
@@ -42,4 +45,6 @@ __all__ = [
     "minibatches",
     "one_hot",
     "predict_blocks",
+    "stream_blocks",
+    "visit_blocks",
 ]

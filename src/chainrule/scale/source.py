@@ -3,14 +3,13 @@ are.
 
 :class:`BlockSource` has the members the training loop asks a source for
 (:mod:`chainrule.training.batches`): ``n_samples``, ``weight_sum``, ``batch_size``,
-``minibatches(rng, dtype)``, ``dense`` (None: the blocks are never one array), ``cost(net)``,
-and ``objective(net)`` for L-BFGS. :func:`evaluate` computes the cost and a score of held-out
+``run_steps(steps, rng, dtype)`` (an epoch's minibatch steps, block by block, here or where
+the blocks are), ``dense`` (None: the blocks are never one array), ``cost(net)``, and
+``objective(net)`` for L-BFGS. :func:`evaluate` computes the cost and a score of held-out
 blocks on the workers, block by block, and combines the per-block sums on the client.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import dask
 import numpy as np
@@ -18,7 +17,7 @@ import numpy as np
 from chainrule.network import Network
 from chainrule.scale.blocks import Blocks
 from chainrule.scale.objective import BlockObjective
-from chainrule.scale.stream import default_client, minibatches, weighted
+from chainrule.scale.stream import default_client
 from chainrule.scale.visit import (
     model_nbytes,
     stream_blocks,
@@ -45,14 +44,6 @@ class BlockSource:
         self.weight_sum = float(self.weight_sums.sum())
         if not self.weight_sum > 0:
             raise ValueError("sample_weight sums to zero: no sample would be learned from")
-
-    def minibatches(self, rng: np.random.Generator, dtype) -> Iterator[tuple]:
-        """``(X_b, Y_b, w, n_b)`` for each minibatch of an epoch: ``w`` sums to 1, ``n_b`` is
-        the minibatch's weight (minibatches of weight 0 are skipped)."""
-        batches = minibatches(
-            self.blocks, self.batch_size, rng, prefetch=self.prefetch, shuffle=self.shuffle
-        )
-        return weighted(batches, dtype)
 
     def run_steps(self, steps, rng: np.random.Generator, dtype) -> tuple[float, int, float | None]:
         """An epoch of ``steps`` (:class:`chainrule.training.MinibatchSteps`): the model visits

@@ -4,8 +4,10 @@ The loop asks a source for its minibatches (:meth:`ArraySource.minibatches`) and
 source holds its data as dense in-memory arrays, for those arrays (:meth:`ArraySource.dense`),
 which the compiled backend gathers itself. A source of another kind (blocks streamed from
 disk or a cluster, ``chainrule.scale.BlockSource``) implements ``n_samples``, ``weight_sum``,
-``batch_size``, ``minibatches``, ``cost`` and ``objective`` (for L-BFGS), and returns None
-from ``dense``: the loop then trains it minibatch by minibatch.
+``batch_size``, ``cost``, ``objective`` (for L-BFGS) and either ``minibatches`` or
+``run_steps(steps, rng, dtype)``, which runs an epoch of
+:class:`~chainrule.training.epoch.MinibatchSteps` itself (where its data is, say), and returns
+None from ``dense``: the loop then trains it minibatch by minibatch.
 """
 
 from __future__ import annotations
