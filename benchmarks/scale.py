@@ -201,6 +201,7 @@ def streaming(n: int, rounds: int, memory: bool) -> None:
                 with dask.config.set(scheduler="threads"):
                     contest.run("threads, blocks in memory", dX, dy)
                     contest.run("threads, blocks from .npy files", fX, fy)
+                    contest.run("threads, blocks generated", X, y)
             with client.as_current():
                 if memory:
                     contest.run("cluster, persisted, blocks sent", *kept, visits=False)
