@@ -197,6 +197,38 @@ def test_the_model_visiting_the_blocks_takes_the_steps_of_streaming(cluster_clie
     assert fits[True].t_ == 3 * 900 and fits[True].n_iter_ == 3
 
 
+def test_classifier_partial_fit_and_early_stopping_visit_as_they_stream(cluster_client):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(700, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    dX, dy = da.from_array(X, chunks=(100, 4)), da.from_array(y, chunks=100)
+    dsw = da.from_array(rng.uniform(0.5, 2.0, 700), chunks=100)
+    params = dict(hidden_layer_sizes=(8,), batch_size=48, max_iter=4, random_state=0)
+    fitted = {}
+    with cluster_client.as_current(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for visits in (True, False):
+            with dask.config.set({"chainrule.visit-blocks": visits}):
+                stopped = cr.MLPClassifier(**params, early_stopping=True, n_iter_no_change=100)
+                stopped.fit(dX, dy, sample_weight=dsw)
+                partial = cr.MLPClassifier(**params)
+                for _ in range(2):
+                    partial.partial_fit(dX, dy, classes=[0, 1, 2])
+                fitted[visits] = stopped, partial
+    for a, b in zip(fitted[True], fitted[False], strict=True):
+        np.testing.assert_array_equal(a.network_.theta, b.network_.theta)
+    assert fitted[True][0].validation_scores_ == fitted[False][0].validation_scores_
+
+
+def test_a_bad_block_met_by_the_visiting_model_is_named(cluster_client):
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    X[250, 1] = np.nan
+    dX, dY = da.from_array(X, chunks=(100, 3)), da.from_array(X[:, 0], chunks=100)
+    with cluster_client.as_current(), dask.config.set({"chainrule.visit-blocks": True}):
+        with pytest.raises(ValueError, match=r"X holds NaN at row 250, column 1 \(block 2"):
+            fit_regressor(dX, dY)
+
+
 def test_a_visit_that_diverges_keeps_finite_weights(cluster_client):
     X, Y = np.random.default_rng(0).normal(size=(600, 3)), np.random.default_rng(1).normal(size=600)
     dX, dY = da.from_array(X * 1e3, chunks=(100, 3)), da.from_array(Y * 1e3, chunks=100)
