@@ -51,7 +51,9 @@ class Registry(Generic[T]):
 
 
 class BuiltinState:
-    """Pickling for built-in activations and costs: their config alone, no function objects.
+    """What activations and costs share: a config (``{"name": ...}`` and any parameters) that
+    identifies one (equality, hashing, ``repr``), and pickling by that config alone for
+    built-ins.
 
     A built-in's state is rebuilt from its registry on loading, so pickles (and ``skops.io``
     files) hold no references to functions; user objects pickle their ``__dict__`` as usual.
@@ -70,7 +72,7 @@ class BuiltinState:
     def __setstate__(self, state: dict) -> None:
         if "config" in state and len(state) == 1:
             config = dict(state["config"])
-            if type(self).__init__ is not self.base_init():
+            if type(self).__init__ is not self.base().__init__:
                 # a class of its own (Sigmoid, Huber, ...): its config is its arguments
                 del config["name"]
                 type(self).__init__(self, **config)
@@ -78,6 +80,19 @@ class BuiltinState:
             state = self.registry().get(config).__dict__
         self.__dict__.update(state)
 
-    def base_init(self):
-        """The ``__init__`` of the base class (Activation or Cost) that factories call."""
+    def base(self) -> type:
+        """The base class (Activation or Cost), whose ``__init__`` the factories call."""
         raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """The JSON-able description that the registry rebuilds this from."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{self.base().__name__}({self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, self.base()) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash(self.name)

@@ -91,24 +91,11 @@ class Activation(BuiltinState):
         """``dC/dz = dC/da o sigma'(z)`` (elementwise; softmax overrides this)."""
         return dC_da * self.prime(z, a)
 
-    def __repr__(self) -> str:
-        return f"Activation({self.name!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Activation) and self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
     def registry(self) -> Registry:
         return _REGISTRY
 
-    def base_init(self):
-        return Activation.__init__
-
-    def get_config(self) -> dict:
-        """The JSON-able description that :func:`get_activation` rebuilds this from."""
-        return {"name": self.name}
+    def base(self) -> type:
+        return Activation
 
 
 class Sigmoid(Activation):

@@ -81,21 +81,8 @@ class Cost(BuiltinState):
     def registry(self) -> Registry:
         return _REGISTRY
 
-    def base_init(self):
-        return Cost.__init__
-
-    def get_config(self) -> dict:
-        """The JSON-able description that :func:`get_cost` rebuilds this from."""
-        return {"name": self.name}
-
-    def __repr__(self) -> str:
-        return f"Cost({self.name!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Cost) and self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash(self.name)
+    def base(self) -> type:
+        return Cost
 
 
 def _clip01(a):
