@@ -17,6 +17,8 @@ import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 from dask.delayed import Delayed
+from dask.highlevelgraph import HighLevelGraph
+from dask.optimization import cull
 
 
 def as_dask_array(data: Any, name: str, *, numeric: bool = True) -> da.Array:
@@ -83,6 +85,23 @@ def _aligned(data: Any, name: str, rows: tuple[int, ...], ndim: int) -> da.Array
     return arr.rechunk({0: rows, 1: -1} if ndim == 2 else {0: rows})
 
 
+def _block_parts(arrays: list[da.Array]) -> list[tuple[Delayed, ...]]:
+    """For each array (cut into the same row blocks, one block across columns), its blocks as
+    delayed objects; block ``k`` of every array shares one graph, culled to what block ``k``
+    needs. Unoptimized, so that a task the arrays share (``y`` computed from ``X``, say) keeps
+    one name and block ``k``'s parts, computed in one call, compute it once (fusing it into each
+    would compute it twice); culled once here, so that computing a block sends the scheduler
+    its own tasks, not the whole graph's."""
+    graph = dict(HighLevelGraph.merge(*(a.__dask_graph__() for a in arrays)))  # once: O(n)
+    keys = [[k if a.ndim == 1 else k[0] for k in a.__dask_keys__()] for a in arrays]
+    parts: list[list[Delayed]] = [[] for _ in arrays]
+    for block in zip(*keys, strict=True):
+        culled, _ = cull(graph, list(block))  # block k's own tasks, found from its keys
+        for part, key in zip(parts, block, strict=True):
+            part.append(Delayed(key, culled))
+    return [tuple(part) for part in parts]
+
+
 @dataclass(frozen=True)
 class Blocks:
     """The row blocks ``(X_k, Y_k, s_k)`` of a dataset, each a :class:`dask.delayed.Delayed`.
@@ -117,13 +136,11 @@ class Blocks:
         X = X.rechunk({0: rows, 1: -1})
         Y = _aligned(Y, "Y", rows, ndim=2)
         sw = None if sample_weight is None else _aligned(sample_weight, "sample_weight", rows, 1)
-        # unoptimized, so that a task X, Y and s share (y computed from X, say) keeps one name
-        # and block k's X_k, Y_k and s_k, computed in one call, compute it once (fusing it into
-        # each of them would compute it twice)
+        parts = _block_parts([X, Y] if sw is None else [X, Y, sw])
         return cls(
-            X=tuple(X.to_delayed(optimize_graph=False)[:, 0]),
-            Y=tuple(Y.to_delayed(optimize_graph=False)[:, 0]),
-            sample_weight=None if sw is None else tuple(sw.to_delayed(optimize_graph=False)),
+            X=parts[0],
+            Y=parts[1],
+            sample_weight=None if sw is None else parts[2],
             rows=rows,
             row_nbytes=sum(
                 a.itemsize * int(np.prod(a.shape[1:])) for a in (X, Y, sw) if a is not None
