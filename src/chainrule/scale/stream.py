@@ -131,13 +131,29 @@ def take(batch: Batch, rows: np.ndarray) -> Batch:
     return X[rows], Y[rows], None if sw is None else sw[rows]
 
 
-def join(head: Batch | None, tail: Batch) -> Batch:
-    """The rows of ``head`` (None: none) followed by those of ``tail``."""
-    if head is None:
-        return tail
+def join(head: Batch, tail: Batch) -> Batch:
+    """The rows of ``head`` followed by those of ``tail``."""
     X, Y = np.concatenate([head[0], tail[0]]), np.concatenate([head[1], tail[1]])
     sw = None if head[2] is None else np.concatenate([head[2], tail[2]])
     return X, Y, sw
+
+
+def cut(
+    block: Batch, carry: Batch | None, rows: np.ndarray, batch_size: int
+) -> tuple[Batch | None, list[np.ndarray], Batch | None]:
+    """A block whose rows come in the order ``rows``, cut into minibatches after ``carry`` (the
+    rows left over by the blocks before, or None): ``(first, whole, carry)``, ``first`` the
+    minibatch that completes ``carry`` with the block's first rows (None without a carry, or
+    when the block is too short to complete it), ``whole`` the index arrays of the whole
+    minibatches that follow, ``carry`` the rows left over for the next block."""
+    head, whole, rest = plan(rows, 0 if carry is None else len(carry[0]), batch_size)
+    first = None
+    if carry is not None:
+        carry = join(carry, take(block, head))
+        if len(carry[0]) < batch_size:
+            return None, whole, carry
+        first = carry
+    return first, whole, take(block, rest) if len(rest) else None
 
 
 def minibatches(
@@ -162,16 +178,11 @@ def minibatches(
     carry: Batch | None = None  # fewer than batch_size rows from the blocks before
     order = epoch_order(len(blocks), rng, shuffle)
     for block in iter_blocks(blocks, order, prefetch=prefetch, client=client):
-        rows = row_order(len(block[0]), rng, shuffle)
-        head, whole, rest = plan(rows, 0 if carry is None else len(carry[0]), batch_size)
-        if carry is not None:
-            carry = join(carry, take(block, head))
-            if len(carry[0]) < batch_size:
-                continue
-            yield carry
+        first, whole, carry = cut(block, carry, row_order(len(block[0]), rng, shuffle), batch_size)
+        if first is not None:
+            yield first
         for idx in whole:
             yield take(block, idx)
-        carry = take(block, rest) if len(rest) else None
     if carry is not None:
         yield carry
 

@@ -25,16 +25,7 @@ from itertools import chain
 import numpy as np
 
 from chainrule.scale.blocks import Blocks
-from chainrule.scale.stream import (
-    Batch,
-    epoch_order,
-    iter_blocks,
-    join,
-    plan,
-    row_order,
-    take,
-    weighted,
-)
+from chainrule.scale.stream import Batch, cut, epoch_order, iter_blocks, row_order, weighted
 
 #: one block's outcome: ``(sum_b |b| C_b, steps taken, the cost that was not finite or None,
 #: the rows left over)``
@@ -85,16 +76,10 @@ def visit_block(
     (the rows left over by the blocks before, or None); ``last``: the epoch's last block, whose
     rows left over make the epoch's last, shorter minibatch."""
     X, Y, sw = block
-    head, whole, rest = plan(rows, 0 if carry is None else len(carry[0]), batch_size)
-    first: list[Batch] = []
-    if carry is not None:
-        carry = join(carry, take(block, head))
-        if len(carry[0]) == batch_size:
-            first, carry = [carry], None
-    if carry is None:
-        carry = take(block, rest) if len(rest) else None
+    first, whole, carry = cut(block, carry, rows, batch_size)
     ones = np.ones(len(X), dtype=dtype) if sw is None else sw
-    batches = chain(weighted(first, dtype), steps.gathered(X, Y, ones, whole))
+    head = weighted([] if first is None else [first], dtype)
+    batches = chain(head, steps.gathered(X, Y, ones, whole))
     total, n_steps, cost = steps.run(batches)
     if cost is None and last and carry is not None:
         more, n_more, cost = steps.run(weighted([carry], dtype))
