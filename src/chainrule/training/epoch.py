@@ -72,10 +72,7 @@ class EpochRunner:
         """The source's minibatches one by one (:class:`MinibatchSteps`), here or, for a source
         that keeps its data elsewhere and has ``run_steps``, where the data is."""
         net = self.net
-        steps = MinibatchSteps(
-            net, optimizer, self.max_grad_norm, self.minibatch_backend is not None,
-            self.batch_size,
-        )  # fmt: skip
+        steps = MinibatchSteps(net, optimizer, self.max_grad_norm, self.minibatch_backend)
         run_steps = getattr(self.source, "run_steps", None)
         if run_steps is not None:
             total, n_steps, cost = run_steps(steps, record.rng, net.dtype)
@@ -127,17 +124,17 @@ def take_step(step, grad, theta, max_grad_norm: float | None) -> None:
 
 class MinibatchSteps:
     """One optimizer step per minibatch ``(X_b, Y_b, w, n_b)`` handed over: the compiled
-    minibatch step where ``compiled`` (a built-in network, dense minibatches of its dtype),
-    else the reference engine. It holds the network and the optimizer and pickles with them, so
-    a source that keeps its data elsewhere (``chainrule.scale.BlockSource`` on a cluster) can
-    run the steps where the data is and hand the updated pair back."""
+    minibatch step where a compiled ``backend`` is given (a built-in network, dense minibatches
+    of its dtype), else the reference engine. It holds the network and the optimizer and
+    pickles with them (the backend's buffers are made again where it is unpickled), so a source
+    that keeps its data elsewhere (``chainrule.scale.BlockSource`` on a cluster) can run the
+    steps where the data is and hand the updated pair back."""
 
-    def __init__(
-        self, net, optimizer, max_grad_norm: float | None, compiled: bool, batch_size: int
-    ) -> None:
+    def __init__(self, net, optimizer, max_grad_norm: float | None, backend=None) -> None:
         self.net, self.optimizer = net, optimizer
         self.max_grad_norm = max_grad_norm
-        self.compiled, self.batch_size = compiled, batch_size
+        self.backend = backend
+        self.batch_size = None if backend is None else backend.batch_size
 
     def run(self, minibatches) -> tuple[float, int, float | None]:
         """``(sum_b |b| C_b, steps, None)`` over ``minibatches``; at the first minibatch whose
@@ -176,14 +173,14 @@ class MinibatchSteps:
                 yield minibatch
 
     def _backend(self):
-        """The compiled backend's buffers for this network (made once), or None."""
-        if self.compiled and self.__dict__.get("backend") is None:
+        """The compiled backend for this network, or None (the reference engine)."""
+        if self.backend is None and self.batch_size is not None:  # unpickled: buffers anew
             module = compiled_module()
             self.backend = module.CompiledBackend.for_network(self.net, self.batch_size)
-        return self.__dict__.get("backend")
+        return self.backend
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "backend"}  # buffers: rebuilt
+        return {**self.__dict__, "backend": None}  # its buffers are made again where needed
 
     def adopt(self, other: MinibatchSteps) -> None:
         """Take over the weights and the optimizer's state of ``other`` (a copy of this one
