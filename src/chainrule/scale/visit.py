@@ -43,7 +43,7 @@ def visits_pay(model_bytes: float, block_bytes: float, elsewhere: bool) -> bool:
     block crosses the network to reach the client, where the client's link caps the rate of
     every worker together) and the model is the smaller of the two. On this machine a block's
     copy is a memory copy, cheaper than a hop of the chain (a task round trip through the
-    scheduler, about 7 ms on loopback).
+    scheduler).
 
     >>> visits_pay(200e3, 16e6, elsewhere=True), visits_pay(200e3, 16e6, elsewhere=False)
     (True, False)
