@@ -89,6 +89,7 @@ def test_the_step_button_trains_one_epoch(playground):
 
 
 def test_the_learning_rate_goes_on_from_the_same_weights(playground):
+    assert playground.learning_rate.value == Session().config["learning_rate"]  # exactly
     playground.step(2)
     theta = playground.session.net.theta.copy()
     playground.learning_rate.value = 0.1

@@ -26,6 +26,11 @@ from chainrule.plotting import plot_decision_boundary, plot_loss, plot_network
 
 __all__ = ["Playground", "parse_layers"]
 
+#: the learning rates offered (TensorFlow Playground's), besides the session's own
+RATES = (1e-5, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+#: a control's description in full, not cut to the default width
+WIDE = {"description_width": "initial"}
+
 #: grid points along each axis of the decision boundary, and the picture's dots per inch: a
 #: frame is drawn in a few tenths of a second
 BOUNDARY_RESOLUTION = 60
@@ -69,17 +74,22 @@ class Playground(widgets.VBox):
         self.play_button = widgets.ToggleButton(description="play", icon="play")
         self.step_button = widgets.Button(description="step", icon="step-forward")
         self.reset_button = widgets.Button(description="reset", icon="refresh")
-        self.speed = widgets.IntSlider(value=1, min=1, max=50, description="epochs/frame")
-        self.learning_rate = widgets.FloatLogSlider(
-            value=config["learning_rate"], min=-4, max=1, step=0.1, description="learning rate"
+        self.speed = widgets.IntSlider(
+            value=1, min=1, max=50, description="epochs/frame", style=WIDE
+        )
+        rate = config["learning_rate"]
+        self.learning_rate = widgets.SelectionSlider(
+            options=sorted({*RATES, rate}), value=rate, description="learning rate", style=WIDE
         )
         self.layers = widgets.Text(
             value=", ".join(str(s["units"]) for s in config["layers"]),
             description="layers",
             continuous_update=False,
+            placeholder="4, 2",
         )
+        hidden = config["layers"][0]["activation"] if config["layers"] else "tanh"
         self.activation = widgets.Dropdown(
-            options=ACTIVATIONS, value=config["layers"][0]["activation"], description="activation"
+            options=ACTIVATIONS, value=hidden, description="activation"
         )
         self.dataset = widgets.Dropdown(
             options=[*CLASSIFICATION_SETS, *REGRESSION_SETS],
@@ -195,7 +205,11 @@ class Playground(widgets.VBox):
         network, loss, boundary = fig.subplots(1, 3, width_ratios=[1.2, 1, 1.1])
         plot_network(s.net, ax=network)
         plot_loss(train, validation_loss=test, epochs=epochs, ax=loss)
-        loss.set_title("Cost C (test dashed)")
+        for line, label in zip(loss.lines, ["training cost", "test cost"], strict=True):
+            line.set_label(label)
+        loss.legend(loc="best")
+        loss.set_title("Cost C")
+        loss.set_ylabel("C")
         d = s.data
         plot_decision_boundary(
             self._prediction, d.X_train, d.y_train, ax=boundary, resolution=BOUNDARY_RESOLUTION
