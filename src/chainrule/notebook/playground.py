@@ -79,13 +79,18 @@ class Playground(widgets.VBox):
         )
         rate = config["learning_rate"]
         self.learning_rate = widgets.SelectionSlider(
-            options=sorted({*RATES, rate}), value=rate, description="learning rate", style=WIDE
+            options=sorted({*RATES, rate}),
+            value=rate,
+            description="learning rate",
+            style=WIDE,
+            layout=widgets.Layout(width="300px"),
         )
         self.layers = widgets.Text(
             value=", ".join(str(s["units"]) for s in config["layers"]),
             description="layers",
             continuous_update=False,
             placeholder="4, 2",
+            layout=widgets.Layout(width="220px"),
         )
         hidden = config["layers"][0]["activation"] if config["layers"] else "tanh"
         self.activation = widgets.Dropdown(
@@ -95,11 +100,14 @@ class Playground(widgets.VBox):
             options=[*CLASSIFICATION_SETS, *REGRESSION_SETS],
             value=config["dataset"],
             description="data",
+            layout=widgets.Layout(width="180px"),
         )
         self.status = widgets.HTML()
         self.image = widgets.Image(format="png")
-        buttons = widgets.HBox([self.play_button, self.step_button, self.reset_button, self.speed])
-        settings = widgets.HBox([self.learning_rate, self.layers, self.activation, self.dataset])
+        wrap = widgets.Layout(flex_flow="row wrap")  # narrow notebooks: the controls wrap
+        buttons = [self.play_button, self.step_button, self.reset_button, self.speed]
+        settings = [self.learning_rate, self.layers, self.activation, self.dataset]
+        buttons, settings = widgets.HBox(buttons, layout=wrap), widgets.HBox(settings, layout=wrap)
         super().__init__([buttons, settings, self.status, self.image], **kwargs)
         self.add_class("chainrule-playground")
         self.play_button.observe(self._toggled, names="value")
