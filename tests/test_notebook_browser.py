@@ -23,13 +23,14 @@ from pathlib import Path
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from conftest import CHROMIUM
+
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("jupyterlab")
 pytest.importorskip("ipywidgets")
+pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
@@ -37,8 +38,6 @@ pytestmark = [
         reason="the browser test needs Debian's chromium at /usr/bin/chromium",
     ),
 ]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-ARGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: the widget cells of the derivation notebook
 WIDGET_TAGS = {"sliders", "playground"}
 #: seconds for the server to answer, and for a kernel's answer to reach the page (a cold kernel
@@ -119,14 +118,6 @@ def lab(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 def image_source(page, selector: str) -> str:
     """The ``src`` of the image under ``selector`` once it has loaded (a blob URL per picture)."""
     page.wait_for_function(
@@ -143,8 +134,8 @@ def epoch(page) -> int:
     return int(re.match(r"epoch (\d+) ·", text).group(1))
 
 
-def test_the_widgets_render_and_react_in_jupyterlab(lab, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+def test_the_widgets_render_and_react_in_jupyterlab(lab, chromium):
+    page = chromium.new_page(viewport={"width": 1400, "height": 1100})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(lab)

@@ -43,4 +43,4 @@ class SlopeSliders(widgets.VBox):
     def redraw(self, change: Any = None) -> None:
         """Draw the curves of the sliders' values (``change``: the slider's event, unused)."""
         self.figure = plot_slopes(self.beta.value, self.theta.value)
-        self.image.value = png(self.figure)
+        self.image.value = png(self.figure, tight=False)
