@@ -183,3 +183,19 @@ def test_a_divergence_pauses_and_is_said(playground, monkeypatch):
     playground.step()
     assert "lower the learning rate" in playground.status.value
     assert playground.play_button.value is False
+
+
+def test_an_error_while_playing_stops_and_is_said(playground, monkeypatch):
+    def broken():
+        raise RuntimeError("out of cheese")
+
+    monkeypatch.setattr(playground.session, "train_epoch", broken)
+
+    async def session():
+        playground.play()
+        with pytest.raises(RuntimeError, match="out of cheese"):
+            await asyncio.wait_for(playground.task, 30)
+
+    asyncio.run(session())
+    assert playground.play_button.value is False
+    assert "out of cheese" in playground.status.value

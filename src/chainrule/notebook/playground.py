@@ -155,9 +155,14 @@ class Playground(widgets.VBox):
         self.task = loop.create_task(self._frames())
 
     async def _frames(self) -> None:
-        while self.play_button.value:
-            self.step(self.speed.value)
-            await asyncio.sleep(self.interval)
+        try:
+            while self.play_button.value:
+                self.step(self.speed.value)
+                await asyncio.sleep(self.interval)
+        except Exception as exc:  # said under the controls, not lost in a task nobody awaits
+            self.play_button.value = False
+            self.status.value += f'<br><span style="color: #b00">{html.escape(repr(exc))}</span>'
+            raise
 
     # -- settings ----------------------------------------------------------------------------
 
