@@ -206,7 +206,7 @@ class Playground(widgets.VBox):
     def redraw(self, error: str | None = None) -> None:
         """The status line (epoch, costs, accuracy, or ``error``) and the three pictures."""
         s = self.session
-        epochs, train, test = np.array(s.history, dtype=float).T
+        epochs, train, test = np.array(s.history, dtype=float)[:, :3].T  # (epoch, train, test)
         line = f"epoch {s.epoch} · training cost {train[-1]:.4f} · test cost {test[-1]:.4f}"
         accuracy = self.accuracy()
         if accuracy is not None:
