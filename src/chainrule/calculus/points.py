@@ -190,7 +190,8 @@ def value_at(expr: sp.Expr, symbols: Sequence[sp.Symbol], values: Sequence[Any])
     """``expr`` at a point, as a real float: exact evaluation when every intermediate value
     fits a float, the IEEE float result (``inf``, ``0.0``) when one overflows.
 
-    Raises ``ValueError`` when the value is not real, or undefined in floating point.
+    Raises ``ValueError`` when the value is not real, not finite (``log(x)`` at 0, ``1/x``
+    at 0: outside the domain or a pole), or undefined in floating point.
     """
     try:
         env = {
@@ -204,7 +205,11 @@ def value_at(expr: sp.Expr, symbols: Sequence[sp.Symbol], values: Sequence[Any])
         pass  # a pole or an unknown function: no verdict, and no overflow seen
     exact = subs(expr, symbols, values)
     if exact.has(sp.zoo, sp.nan):
-        return math.nan
+        where = ", ".join(f"{s}={v}" for s, v in zip(symbols, values, strict=True))
+        raise ValueError(
+            f"{expr} is not finite at {where or 'this point'} (sympy gives "
+            f"{sp.simplify(exact)}): the point is outside its domain, or a pole"
+        )
     c = complex(sp.N(exact, 30))
     if c.imag != 0 and abs(c.imag) > 1e-12 * max(1.0, abs(c.real)):
         raise ValueError(f"the value {exact} is not real")

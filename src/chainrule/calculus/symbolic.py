@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from chainrule.calculus import bounded
 from chainrule.calculus.functions import (
     Fn,
     FunctionLike,
@@ -26,7 +27,7 @@ from chainrule.calculus.functions import (
     real_form,
     to_expr,
 )
-from chainrule.calculus.limits import check_order, check_size
+from chainrule.calculus.limits import Deadline, check_order, check_size
 from chainrule.calculus.numeric import numeric_derivative, numeric_hessian, numeric_jacobian
 from chainrule.calculus.points import PointLike, coords, point_array, point_hint, value_at
 from chainrule.calculus.records import Estimate, EstimateArray
@@ -46,8 +47,58 @@ def differentiate(expr: sp.Expr, sym: sp.Symbol, order: int) -> sp.Expr:
     return expr
 
 
-def _at(expr: sp.Expr, syms: Sequence[sp.Symbol], at: PointLike) -> float:
-    return value_at(expr, syms, coords(at, [s.name for s in syms]))
+def _build(kind: str, expr: Any, syms: Sequence[sp.Symbol], steps: Sequence[tuple]) -> Any:
+    """The exact ``kind`` of ``expr``: a derivative (``steps`` of ``(symbol, order)``), the
+    gradient, Hessian or Jacobian in ``syms``, or ``expr`` itself (``"value"``)."""
+    if kind == "derivative":
+        for sym, order in steps:
+            expr = differentiate(expr, sym, order)
+        return expr
+    if kind == "gradient":
+        return [sp.diff(expr, s) for s in syms]
+    if kind == "hessian":
+        return sp.hessian(expr, syms) if syms else sp.Matrix(0, 0, [])
+    if kind == "jacobian":
+        return expr.jacobian(syms)
+    return expr
+
+
+def _exact_job(
+    kind: str,
+    expr: Any,
+    syms: Sequence[sp.Symbol],
+    steps: Sequence[tuple],
+    back: dict,
+    values: Sequence[Any] | None,
+) -> Any:
+    """``_build``'s result in the user's symbols, or its float value(s) at ``values``
+    (runs in the child process of :mod:`chainrule.calculus.bounded`)."""
+    result = _build(kind, expr, syms, steps)
+    if values is None:
+        return plain_form(result, back)
+    if isinstance(result, list):
+        return np.array([value_at(r, syms, values) for r in result])
+    if isinstance(result, sp.MatrixBase):
+        return np.array([[value_at(e, syms, values) for e in row] for row in result.tolist()])
+    return value_at(result, syms, values)
+
+
+def _exact(
+    kind: str,
+    expr: Any,
+    syms: Sequence[sp.Symbol],
+    at: PointLike | None,
+    time_budget: float | None,
+    *,
+    steps: Sequence[tuple] = (),
+    back: dict | None = None,
+) -> Any:
+    """:func:`_exact_job` within ``time_budget`` wall-clock seconds (the point is read here,
+    so that a bad one is named at once)."""
+    deadline = Deadline(time_budget)
+    values = None if at is None else coords(at, [s.name for s in syms])
+    what = "evaluating f" if kind == "value" else f"computing the {kind}"
+    return bounded.run(deadline, what, _exact_job, kind, expr, syms, steps, back or {}, values)
 
 
 def _numeric_point(f: Callable[..., Any], variables: Any, at: Any) -> tuple[Fn, np.ndarray]:
@@ -65,16 +116,20 @@ def derivative(
     order: int = 1,
     at: PointLike | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""The derivative :math:`d^k f / dx^k`, e.g. the power rule :math:`(x^n)' = n x^{n-1}`
     and the product rule :math:`(fg)' = f'g + fg'`.
 
     ``var`` is needed only when ``f`` has several variables (then this is a partial);
     ``order`` is at most ``MAX_ORDER`` (50); ``at`` evaluates there (required for callables,
-    which get numeric answers with ``step`` as the finite-difference step).
+    which get numeric answers with ``step`` as the finite-difference step).  Symbolic work
+    stops after ``time_budget`` wall-clock seconds (default ``TIME_BUDGET``) with an
+    :class:`~chainrule.calculus.limits.OverBudget` (a ``TimeoutError``).
 
     Returns a sympy expression (symbolic, no ``at``), a float (symbolic, ``at``; ``inf``
-    where the value overflows the float range) or an :class:`Estimate` (callables).
+    where the value overflows the float range; a ``ValueError`` says why where it is not
+    finite) or an :class:`Estimate` (callables).
 
     >>> derivative("x**5"), derivative("x**5", order=2)
     (5*x**4, 20*x**3)
@@ -101,10 +156,9 @@ def derivative(
         sym = syms[0] if syms else sp.Symbol("x", real=True)
     else:
         sym = find_symbol(expr, var)
-    d = differentiate(expr, sym, order)
-    if at is None:
-        return plain_form(d, back)
-    return _at(d, sorted(set(ordered_symbols(expr)) | {sym}, key=lambda s: s.name), at)
+    syms = sorted(set(ordered_symbols(expr)) | {sym}, key=lambda s: s.name)
+    steps = [(sym, order)]
+    return _exact("derivative", expr, syms, at, time_budget, steps=steps, back=back)
 
 
 def partial(
@@ -115,6 +169,7 @@ def partial(
     at: PointLike | None = None,
     variables: Sequence[str] | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""A partial derivative: differentiate in ``var``, holding the other variables fixed.
 
@@ -135,17 +190,13 @@ def partial(
     if expr is None:
         return _numeric_partial(f, seq, order, at, variables, step)
     expr, back = real_form(expr)
-    d = expr
-    for v in seq:
-        d = differentiate(d, find_symbol(expr, v), order)
-    if at is None:
-        return plain_form(d, back)
-    syms = set(ordered_symbols(expr, variables)) | {find_symbol(expr, v) for v in seq}
+    steps = [(find_symbol(expr, v), order) for v in seq]
+    syms = set(ordered_symbols(expr, variables)) | {sym for sym, _ in steps}
     if variables is None:
         syms_sorted = sorted(syms, key=lambda s: s.name)
     else:
         syms_sorted = list(ordered_symbols(expr, variables))
-    return _at(d, syms_sorted, at)
+    return _exact("derivative", expr, syms_sorted, at, time_budget, steps=steps, back=back)
 
 
 def _numeric_partial(
@@ -185,6 +236,7 @@ def gradient(
     at: PointLike | None = None,
     variables: Sequence[str] | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""The gradient, the vector of partial derivatives
     :math:`\nabla f = [\partial f/\partial x_1, \dots, \partial f/\partial x_n]^T`.
@@ -208,11 +260,7 @@ def gradient(
         return EstimateArray(g, err)
     expr, back = real_form(expr)
     syms = ordered_symbols(expr, variables)
-    grads = [sp.diff(expr, s) for s in syms]
-    if at is None:
-        return plain_form(grads, back)
-    values = coords(at, [s.name for s in syms])
-    return np.array([value_at(g, syms, values) for g in grads])
+    return _exact("gradient", expr, syms, at, time_budget, back=back)
 
 
 def hessian(
@@ -221,6 +269,7 @@ def hessian(
     at: PointLike | None = None,
     variables: Sequence[str] | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""The Hessian, the matrix of second partials :math:`H_{ij} = \partial^2 f /
     \partial x_i \partial x_j`.  For two variables it holds the derivation's
@@ -241,11 +290,7 @@ def hessian(
         return EstimateArray(H, err)
     expr, back = real_form(expr)
     syms = ordered_symbols(expr, variables)
-    H = sp.hessian(expr, syms) if syms else sp.Matrix(0, 0, [])
-    if at is None:
-        return plain_form(H, back)
-    values = coords(at, [s.name for s in syms])
-    return np.array([[value_at(h, syms, values) for h in row] for row in H.tolist()])
+    return _exact("hessian", expr, syms, at, time_budget, back=back)
 
 
 def _numeric_jacobian(
@@ -270,6 +315,7 @@ def jacobian(
     at: PointLike | None = None,
     variables: Sequence[str] | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""The Jacobian of a vector function, :math:`J_{ij} = \partial f_i / \partial x_j`.
 
@@ -299,15 +345,18 @@ def jacobian(
         syms = tuple(sorted(vector.free_symbols, key=lambda s: s.name))
     else:
         syms = tuple(find_symbol(vector, v) for v in variables)
-    J = vector.jacobian(syms)
-    if at is None:
-        return plain_form(J, back)
-    values = coords(at, [s.name for s in syms])
-    return np.array([[value_at(e, syms, values) for e in row] for row in J.tolist()])
+    return _exact("jacobian", vector, syms, at, time_budget, back=back)
 
 
-def evaluate(f: FunctionLike, at: PointLike, *, variables: Sequence[str] | None = None) -> float:
-    """``f`` at a point, as a float (``inf`` where it overflows the float range).
+def evaluate(
+    f: FunctionLike,
+    at: PointLike,
+    *,
+    variables: Sequence[str] | None = None,
+    time_budget: float | None = None,
+) -> float:
+    """``f`` at a point, as a float (``inf`` where it overflows the float range; a
+    ``ValueError`` where it is not a finite real number there).
 
     >>> evaluate("x**4*y", {"x": 2, "y": 3})
     48.0
@@ -321,4 +370,4 @@ def evaluate(f: FunctionLike, at: PointLike, *, variables: Sequence[str] | None 
         fn = callable_function(f, variables, at)
         return fn.value(np.array(coords(at, fn.names), dtype=float))
     expr, _ = real_form(expr)
-    return _at(expr, ordered_symbols(expr, variables), at)
+    return _exact("value", expr, ordered_symbols(expr, variables), at, time_budget)
