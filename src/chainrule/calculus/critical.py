@@ -109,11 +109,10 @@ def critical_points(
         n_starts = check_count(n_starts, "n_starts", 1, "MAX_STARTS")
     deadline = Deadline(time_budget)
     fn = _function(f, variables, bounds, method)
-    names = fn.names
-    box = as_box(bounds, names)
+    box = as_box(bounds, fn.names)
     search = _Search(fn, box, n_starts, seed, deadline)
     if fn.n == 0:
-        return CriticalPoints([], variables=names, note="f is constant: every point is critical")
+        return CriticalPoints([], variables=fn.names, note="f is constant: every point is critical")
     if fn.expr is None or method == "numeric":
         return search.found("")
     try:
@@ -122,8 +121,7 @@ def critical_points(
         args = (fn.expr, fn.symbols, box, bounds is not None, max_order)
         exact = bounded.run(deadline.share(EXACT_SHARE), "solving grad f = 0", _exact, *args)
     except AllCritical:
-        note = "f' is identically zero: every point is critical"
-        return CriticalPoints([], variables=names, note=note, fn=fn)
+        return search.result([], "symbolic", "f' is identically zero: every point is critical")
     except (NoClosedForm, OverBudget) as exc:
         reason = str(exc) or "no closed form found"
         if isinstance(exc, OverBudget):
