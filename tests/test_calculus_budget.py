@@ -98,3 +98,15 @@ def test_a_value_that_is_not_finite_says_why(capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("chainrule calc: error: 1/x is not finite at x=0.0")
+
+
+def test_descent_without_time_for_the_exact_gradient_uses_differences(capsys):
+    r = calc.gradient_descent("(x - 3)**2 + (y + 1)**2", start=(0, 0), time_budget=0)
+    assert r.converged and r.note.startswith("central differences for the derivatives")
+    # it stops at |grad f| = 2 |(x - 3, y + 1)| < tol = 1e-8, and the central difference of
+    # a quadratic is exact up to rounding (eps |f| / h, below 1e-12 near the minimum)
+    assert r.point == pytest.approx({"x": 3.0, "y": -1.0}, abs=1e-8)
+    argv = ["calc", "descent", "(x - 3)**2", "--start", "x=0", "--time-budget", "1e-9"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("stopped after") and out[1].startswith("note: central differences")

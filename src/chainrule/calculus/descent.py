@@ -87,9 +87,10 @@ def gradient_descent(
     >>> gradient_descent("x**2", start=1.0, learning_rate=1.5).reason
     'diverged'
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     rule = _update_rule(learning_rate, momentum, tol, max_steps, divergence)
     fn = as_function(f, variables, start)
-    fn.prepare(Deadline(time_budget))
+    note = fn.prepare(deadline)
     x = np.array([to_float(v) for v in coords(start, fn.names)], dtype=float)
     limit_x = divergence * (1.0 + float(np.linalg.norm(x)))
     path = [x.copy()]
@@ -129,4 +130,5 @@ def gradient_descent(
         values=np.array(values),
         gradient_norm=gnorm,
         variables=fn.names,
+        note=note,
     )

@@ -4,7 +4,11 @@ Strings and sympy expressions get exact answers, in the user's own symbols; call
 numbers from central differences with an error estimate (they need ``at=``).  Orders are
 limited to ``MAX_ORDER`` and expressions, derivatives included, to ``MAX_NODES``
 (:mod:`chainrule.calculus.limits`); values at a point never spin
-(:func:`chainrule.calculus.points.value_at`).
+(:func:`chainrule.calculus.points.value_at`).  Every function takes ``time_budget``, the
+wall-clock seconds its symbolic work may use (default ``TIME_BUDGET``, read at call time):
+that work runs in a child process (:mod:`chainrule.calculus.bounded`), killed when the
+budget is spent, and the call raises :class:`~chainrule.calculus.limits.OverBudget` (a
+``TimeoutError``) naming what it was computing.
 """
 
 from __future__ import annotations
@@ -88,14 +92,13 @@ def _exact(
     expr: Any,
     syms: Sequence[sp.Symbol],
     at: PointLike | None,
-    time_budget: float | None,
+    deadline: Deadline,
     *,
     steps: Sequence[tuple] = (),
     back: dict | None = None,
 ) -> Any:
-    """:func:`_exact_job` within ``time_budget`` wall-clock seconds (the point is read here,
-    so that a bad one is named at once)."""
-    deadline = Deadline(time_budget)
+    """:func:`_exact_job` within ``deadline`` (the point is read here, so that a bad one is
+    named at once)."""
     values = None if at is None else coords(at, [s.name for s in syms])
     what = "evaluating f" if kind == "value" else f"computing the {kind}"
     return bounded.run(deadline, what, _exact_job, kind, expr, syms, steps, back or {}, values)
@@ -136,6 +139,7 @@ def derivative(
     >>> derivative("x**5", at=2)
     80.0
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         if var is not None:
@@ -158,7 +162,7 @@ def derivative(
         sym = find_symbol(expr, var)
     syms = sorted(set(ordered_symbols(expr)) | {sym}, key=lambda s: s.name)
     steps = [(sym, order)]
-    return _exact("derivative", expr, syms, at, time_budget, steps=steps, back=back)
+    return _exact("derivative", expr, syms, at, deadline, steps=steps, back=back)
 
 
 def partial(
@@ -186,6 +190,7 @@ def partial(
     if many and order != 1:
         raise ValueError("give order=1 with a sequence of variables (repeat a name instead)")
     check_order(order * len(seq))
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         return _numeric_partial(f, seq, order, at, variables, step)
@@ -196,7 +201,7 @@ def partial(
         syms_sorted = sorted(syms, key=lambda s: s.name)
     else:
         syms_sorted = list(ordered_symbols(expr, variables))
-    return _exact("derivative", expr, syms_sorted, at, time_budget, steps=steps, back=back)
+    return _exact("derivative", expr, syms_sorted, at, deadline, steps=steps, back=back)
 
 
 def _numeric_partial(
@@ -253,6 +258,7 @@ def gradient(
     >>> g.round(6), bool(np.all(g.error < 1e-6))
     (array([4., 4.]), True)
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         fn, x = _numeric_point(f, variables, at)
@@ -260,7 +266,7 @@ def gradient(
         return EstimateArray(g, err)
     expr, back = real_form(expr)
     syms = ordered_symbols(expr, variables)
-    return _exact("gradient", expr, syms, at, time_budget, back=back)
+    return _exact("gradient", expr, syms, at, deadline, back=back)
 
 
 def hessian(
@@ -283,6 +289,7 @@ def hessian(
     array([[ 6., -3.],
            [-3.,  6.]])
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         fn, x = _numeric_point(f, variables, at)
@@ -290,7 +297,7 @@ def hessian(
         return EstimateArray(H, err)
     expr, back = real_form(expr)
     syms = ordered_symbols(expr, variables)
-    return _exact("hessian", expr, syms, at, time_budget, back=back)
+    return _exact("hessian", expr, syms, at, deadline, back=back)
 
 
 def _numeric_jacobian(
@@ -330,6 +337,7 @@ def jacobian(
     array([[3., 2.],
            [1., 6.]])
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     if callable(fs) and not isinstance(fs, (sp.Basic, str)):
         return _numeric_jacobian(fs, at, variables, step)
     if isinstance(fs, sp.MatrixBase):
@@ -345,7 +353,7 @@ def jacobian(
         syms = tuple(sorted(vector.free_symbols, key=lambda s: s.name))
     else:
         syms = tuple(find_symbol(vector, v) for v in variables)
-    return _exact("jacobian", vector, syms, at, time_budget, back=back)
+    return _exact("jacobian", vector, syms, at, deadline, back=back)
 
 
 def evaluate(
@@ -365,9 +373,10 @@ def evaluate(
     >>> evaluate("exp(exp(exp(exp(x))))", {"x": 5})
     inf
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         fn = callable_function(f, variables, at)
         return fn.value(np.array(coords(at, fn.names), dtype=float))
     expr, _ = real_form(expr)
-    return _exact("value", expr, ordered_symbols(expr, variables), at, time_budget)
+    return _exact("value", expr, ordered_symbols(expr, variables), at, deadline)

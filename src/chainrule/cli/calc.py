@@ -96,4 +96,6 @@ def _run(args: argparse.Namespace) -> int:
             f"stopped after {result.steps} steps ({result.reason}) at {point}; "
             f"f = {result.value:.6g}"
         )
+        if result.note:
+            print(f"note: {result.note}")
     return 0
