@@ -20,7 +20,7 @@ from chainrule.calculus import bounded
 from chainrule.calculus.limits import MAX_NODES, Deadline, check_size
 from chainrule.calculus.numeric import numeric_derivative, numeric_hessian
 from chainrule.calculus.parsing import ExpressionError, parse
-from chainrule.calculus.points import point_hint
+from chainrule.calculus.points import lambdified, point_hint
 from chainrule.calculus.records import Estimate
 from chainrule.differences import as_scalar, numeric_gradient
 
@@ -107,21 +107,6 @@ def ordered_symbols(expr: sp.Expr, variables: Any = None) -> tuple[sp.Symbol, ..
     if len(set(syms)) != len(syms):
         raise ValueError("variables must be distinct")
     return syms
-
-
-def _dirac_delta(t: Any, *k: Any) -> Any:
-    """``DiracDelta`` (the derivative of ``sign``, at a kink of ``abs``) in floating point:
-    0 away from the kink, NaN (undefined) on it."""
-    return np.where(np.asarray(t) == 0, np.nan, 0.0)
-
-
-#: What ``lambdify`` uses for functions numpy lacks.
-_NUMERIC = [{"DiracDelta": _dirac_delta}, "numpy"]
-
-
-def lambdified(syms: Sequence[sp.Symbol], expr: Any) -> Callable[..., Any]:
-    """``expr`` as a numpy function of ``syms`` (``DiracDelta`` included)."""
-    return sp.lambdify(list(syms), expr, modules=_NUMERIC, dummify=True)
 
 
 def _derivative_job(item: tuple[str, sp.Expr, tuple[sp.Symbol, ...]]) -> Any:

@@ -32,6 +32,7 @@ __all__ = [
     "PointLike",
     "check_number",
     "coords",
+    "lambdified",
     "point_array",
     "point_hint",
     "subs",
@@ -140,6 +141,21 @@ def subs(expr: sp.Expr, symbols: Sequence[sp.Symbol], values: Sequence[Any]) -> 
     return expr.xreplace(mapping)
 
 
+def _dirac_delta(t: Any, *k: Any) -> Any:
+    """``DiracDelta`` (the derivative of ``sign``, at a kink of ``abs``) in floating point:
+    0 away from the kink, NaN (undefined) on it."""
+    return np.where(np.asarray(t) == 0, np.nan, 0.0)
+
+
+#: What ``lambdify`` uses for functions numpy lacks.
+_NUMERIC = [{"DiracDelta": _dirac_delta}, "numpy"]
+
+
+def lambdified(syms: Sequence[sp.Symbol], expr: Any) -> Callable[..., Any]:
+    """``expr`` as a numpy function of ``syms`` (``DiracDelta`` included)."""
+    return sp.lambdify(list(syms), expr, modules=_NUMERIC, dummify=True)
+
+
 def _rough(expr: sp.Basic, env: dict[sp.Basic, complex]) -> complex:
     """``expr`` in complex floating point; OverflowError if any value leaves the float range.
 
@@ -174,7 +190,7 @@ def _ieee(expr: sp.Expr, symbols: Sequence[sp.Symbol], values: Sequence[Any]) ->
             floats.append(np.float64(float(v)))
         except OverflowError:
             floats.append(np.float64(math.inf if v > 0 else -math.inf))
-    lam = sp.lambdify(list(symbols), expr, modules="numpy", dummify=True)
+    lam = lambdified(symbols, expr)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = np.asarray(lam(*floats))
