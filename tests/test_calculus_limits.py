@@ -1,9 +1,9 @@
 """The calculus toolkit's limits (issue 17.6, 17.7, 17.9): nothing spins, huge values give
 inf or a clear error, and results mix with the user's own sympy.
 
-Calls that used to spin run in a subprocess with a generous timeout (20 s), so that a
-regression fails the test instead of hanging the suite; the bound is behaviour (it returns
-at all), not a benchmark.
+Calls that used to spin run in a subprocess with a generous timeout (20 s; 56 s for four
+calls at a 4 s budget), so that a regression fails the test instead of hanging the suite;
+the bound is behaviour (it returns at all), not a benchmark.  Issue 21.4 is at the end.
 """
 
 from __future__ import annotations
@@ -24,16 +24,16 @@ from chainrule.calculus import limits
 BOUND_S = 20
 
 
-def run_isolated(body: str) -> dict:
+def run_isolated(body: str, bound: float = BOUND_S) -> dict:
     """Run ``body`` (which sets ``result``, a JSON-able dict) in a fresh interpreter."""
     code = "import json\nfrom chainrule import calculus as calc\n" + textwrap.dedent(body)
     code += "\nprint(json.dumps(result))\n"
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=BOUND_S
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=bound
         )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"did not return within {BOUND_S} s:\n{body}")
+        pytest.fail(f"did not return within {bound} s:\n{body}")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -238,24 +238,29 @@ SLOW_EXACT = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("f", SLOW_EXACT)
-def test_slow_exact_solving_gives_way_to_the_numeric_search(f):
+def test_slow_exact_solving_gives_way_to_the_numeric_search():
+    # four calls of 4 s each, in one interpreter; each took a minute or more before
     result = run_isolated(
         f"""
         import numpy as np
-        cps = calc.critical_points({f!r}, time_budget=4)
-        grad = [float(np.max(np.abs(cps.fn.grad(p.coordinates())))) for p in cps]
-        values = [abs(float(p.value)) for p in cps]
-        result = {{"method": cps.method, "note": cps.note, "grad": grad, "values": values,
-                   "summary": cps.summary()}}
-        """
+        result = {{}}
+        for f in {SLOW_EXACT!r}:
+            cps = calc.critical_points(f, time_budget=4)
+            grad = [float(np.max(np.abs(cps.fn.grad(p.coordinates())))) for p in cps]
+            values = [abs(float(p.value)) for p in cps]
+            result[f] = {{"method": cps.method, "note": cps.note, "grad": grad,
+                          "values": values, "summary": cps.summary()}}
+        """,
+        bound=2 * BOUND_S + 4 * len(SLOW_EXACT),
     )
-    assert result["method"] == "numeric", result["note"]
-    assert result["note"].startswith("gave up exact solving: solving grad f = 0 went over")
-    assert "time budget of 4 s" in result["note"]
-    assert result["grad"], result["summary"]  # the search found points, and they are critical:
-    for g, v in zip(result["grad"], result["values"], strict=True):
-        assert g <= 1e-6 * (1 + v)  # the search's own acceptance test
+    for f in SLOW_EXACT:
+        found = result[f]
+        assert found["method"] == "numeric", (f, found["note"])
+        assert found["note"].startswith("gave up exact solving: solving grad f = 0 went over")
+        assert "time budget of 4 s" in found["note"]
+        assert found["grad"], (f, found["summary"])  # the search found points, critical ones:
+        for g, v in zip(found["grad"], found["values"], strict=True):
+            assert g <= 1e-6 * (1 + v)  # the search's own acceptance test
 
 
 @pytest.mark.slow
