@@ -213,22 +213,21 @@ def _probe(values: np.ndarray) -> tuple[float, float] | None:
     at ``t = 1e6, 1e7, 1e8``, or (for an oscillation whose size grows without bound, such
     as ``t**10 sin(t**2)``) the highest and lowest value in each of the last three
     decades."""
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # NaN where f is undefined: no verdict, no warning
         return _verdict(values)
 
 
 def _verdict(values: np.ndarray) -> tuple[float, float] | None:
-    last = values[-17::8]
+    last = values[-17::8]  # t = 1e6, 1e7, 1e8
     if np.all(last == math.inf) or (np.all(np.diff(last) > 0) and last[-1] > 1e12):
         return math.inf, math.inf
     if np.all(last == -math.inf) or (np.all(np.diff(last) < 0) and last[-1] < -1e12):
         return -math.inf, -math.inf
     if np.all(np.isfinite(last)) and np.ptp(last) <= 1e-6 * (1 + abs(last[-1])):
         return float(last[-1]), float(last[-1])
-    decades = values[-24:].reshape(3, 8)
-    if np.all(np.isfinite(decades)):
-        high, low = decades.max(axis=1), decades.min(axis=1)
-        if np.all(np.diff(high) > 0) and high[-1] > 1e12 and np.all(np.diff(low) < 0):
-            if low[-1] < -1e12:
-                return -math.inf, math.inf
+    decades = values[-24:].reshape(3, 8)  # t in (1e5, 1e6], (1e6, 1e7], (1e7, 1e8]
+    high, low = decades.max(axis=1), decades.min(axis=1)
+    growing = np.all(np.diff(high) > 0) and np.all(np.diff(low) < 0)
+    if np.all(np.isfinite(decades)) and growing and high[-1] > 1e12 and low[-1] < -1e12:
+        return -math.inf, math.inf
     return None

@@ -164,7 +164,8 @@ class Fn:
             self.exact_hessian = lambdified(self.symbols, hessian)
         if gradient is None or hessian is None:
             self.note = (
-                "central differences for the derivatives sympy did not build within the time budget"
+                "central differences for the derivatives sympy did not build within the "
+                "time budget (or within MAX_NODES nodes)"
             )
         return self.note
 
