@@ -115,3 +115,13 @@ def test_descent_without_time_for_the_exact_gradient_uses_differences(capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("stopped after") and out[1].startswith("note: central differences")
+
+
+def _square_in_a_daemon(x: float) -> float:
+    return calc.evaluate("x**2", {"x": x})
+
+
+@pytest.mark.slow
+def test_a_daemonic_process_that_may_not_fork_still_gets_answers():
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # pool workers are daemons
+        assert pool.map(_square_in_a_daemon, [3.0]) == [9.0]

@@ -12,7 +12,8 @@ results back through a pipe, one message per result:
 The parent waits at most until the :class:`~chainrule.calculus.limits.Deadline`, then kills
 the child and raises :class:`~chainrule.calculus.limits.OverBudget`; results already sent
 are kept (:func:`stream`).  The child never writes anything else: the user's files and
-streams are the parent's.
+streams are the parent's.  A daemonic process (a ``multiprocessing.Pool`` worker) may not
+have children: there the work runs in the process itself, and the budget cannot stop it.
 
 >>> from chainrule.calculus.limits import Deadline
 >>> run(Deadline(10.0), "adding", sum, [1, 2, 3])
@@ -58,6 +59,9 @@ def _messages(deadline: Deadline, what: str, func: Any, items: list, each: bool)
     """The child's messages, until ``done``; OverBudget once the deadline passes."""
     if deadline.remaining() <= 0:
         raise OverBudget(deadline.spent(what))
+    if multiprocessing.current_process().daemon:  # it may not have children: no bound
+        yield from (map(func, items) if each else [func(*items)])
+        return
     context = multiprocessing.get_context(_METHOD)
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, func, items, each), daemon=True)
