@@ -30,11 +30,21 @@ from typing import Any
 
 from chainrule.calculus.limits import Deadline, OverBudget
 
-__all__ = ["run", "stream"]
+__all__ = ["run", "stream", "warm_with"]
 
 #: The longest single wait (a budget of ``inf`` waits for ever, this long at a time).
 _LONGEST = 1e6
 _METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+#: A small input for each job function, run once in this process before its first child.
+_SMALL: dict[Callable[..., Any], list[tuple[Any, ...]]] = {}
+
+
+def warm_with(func: Callable[..., Any], *args: Any) -> None:
+    """Run ``func(*args)`` (a small input) in this process before ``func``'s first child, so
+    that sympy's lazy imports and first-use set-up happen once, not again in every child."""
+    _SMALL.setdefault(func, []).append(args)
 
 
 def _child(send: Any, func: Callable[..., Any], items: list[Any], each: bool) -> None:
@@ -62,6 +72,8 @@ def _messages(deadline: Deadline, what: str, func: Any, items: list, each: bool)
     if multiprocessing.current_process().daemon:  # it may not have children: no bound
         yield from (map(func, items) if each else [func(*items)])
         return
+    for small in _SMALL.pop(func, []):
+        func(*small)
     context = multiprocessing.get_context(_METHOD)
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, func, items, each), daemon=True)

@@ -227,3 +227,8 @@ def _exact(
     exact.sort(key=lambda p: tuple(to_float(v) for v in p.point.values()))
     polynomial = all(sp.diff(expr, s).is_polynomial(*symbols) for s in symbols)
     return exact, note, polynomial
+
+
+_x, _y = sp.symbols("x y", real=True)
+bounded.warm_with(_exact, _x**3 - 3 * _x, (_x,), np.array([[-10.0, 10.0]]), False, 12)
+bounded.warm_with(_exact, _x**2 + _x * _y, (_x, _y), np.array([[-10.0, 10.0]] * 2), False, 12)

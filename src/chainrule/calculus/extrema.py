@@ -195,6 +195,10 @@ def _limit_at_infinity(ray: tuple[sp.Expr, sp.Symbol]) -> tuple[float, float] | 
     return None
 
 
+_t = sp.Symbol("t", positive=True)
+bounded.warm_with(_limit_at_infinity, (_t * sp.exp(-_t) + sp.atan(_t), _t))
+
+
 def _samples(fn: Fn, d: Sequence[float]) -> np.ndarray:
     """``f(t d)`` at each ``t`` of ``_T`` (NaN where it cannot be evaluated)."""
     values = []

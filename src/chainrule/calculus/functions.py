@@ -121,6 +121,10 @@ def _derivative_job(item: tuple[str, sp.Expr, tuple[sp.Symbol, ...]]) -> Any:
     return result if size <= MAX_NODES else None
 
 
+_x, _y = sp.symbols("x y", real=True)
+bounded.warm_with(_derivative_job, ("hessian", _x * sp.sin(_y), (_x, _y)))
+
+
 class Fn:
     """A function of a vector: ``value(x)``, ``grad(x)``, ``hess(x)`` on float arrays.
 
