@@ -5,6 +5,7 @@ whose representative divided by zero, leaked warnings, a NaN derivative."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 import warnings
 
@@ -125,3 +126,19 @@ def _square_in_a_daemon(x: float) -> float:
 def test_a_daemonic_process_that_may_not_fork_still_gets_answers():
     with multiprocessing.get_context("spawn").Pool(1) as pool:  # pool workers are daemons
         assert pool.map(_square_in_a_daemon, [3.0]) == [9.0]
+
+
+def _die(code: int) -> None:
+    os._exit(code)
+
+
+def test_a_child_that_dies_is_a_clear_error():
+    with pytest.raises(RuntimeError, match=r"dying failed: .* without an answer \(exit code 3\)"):
+        bounded.run(Deadline(30), "dying", _die, 3)
+
+
+def test_the_command_line_reports_the_fallback(capsys):
+    argv = ["calc", "critical", "x**13 - 7*x**5 + x", "--time-budget", "2"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "note: gave up exact solving: solving grad f = 0 went over the time budget of 2 s" in out

@@ -103,6 +103,8 @@ def _messages(deadline: Deadline, what: str, func: Any, items: list, each: bool)
                     f"{what} failed: its worker process ended without an answer "
                     f"(exit code {child.exitcode})"
                 ) from None
+            except Exception as exc:  # an answer that cannot be unpickled here
+                raise RuntimeError(f"{what} failed: its answer could not be read ({exc})") from exc
             if kind == "done":
                 return
             if kind == "error":
