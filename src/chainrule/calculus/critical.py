@@ -230,5 +230,7 @@ def _exact(
 
 
 _x, _y = sp.symbols("x y", real=True)
-bounded.warm_with(_exact, _x**3 - 3 * _x, (_x,), np.array([[-10.0, 10.0]]), False, 12)
-bounded.warm_with(_exact, _x**2 + _x * _y, (_x, _y), np.array([[-10.0, 10.0]] * 2), False, 12)
+_BOX = np.array([[-10.0, 10.0]] * 2)
+bounded.warm_with(_exact, _x**3 - 3 * _x, (_x,), _BOX[:1], False, 12)
+# the solve of two variables imports sympy.physics.units (0.35 s) the first time it runs
+bounded.warm_with(_exact, _x**3 + _y**3 - 3 * _x * _y, (_x, _y), _BOX, False, 12)
