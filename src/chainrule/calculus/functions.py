@@ -111,12 +111,16 @@ def ordered_symbols(expr: sp.Expr, variables: Any = None) -> tuple[sp.Symbol, ..
 
 def _derivative_job(item: tuple[str, sp.Expr, tuple[sp.Symbol, ...]]) -> Any:
     """The gradient (a list) or the Hessian (a list of rows) of ``expr``, or ``None`` when
-    it has more than ``MAX_NODES`` nodes in all (then central differences are cheaper)."""
+    sympy cannot build it or it has more than ``MAX_NODES`` nodes in all (then central
+    differences are cheaper)."""
     kind, expr, syms = item
-    if kind == "gradient":
-        result = [sp.diff(expr, s) for s in syms]
-    else:
-        result = sp.hessian(expr, syms).tolist()
+    try:
+        if kind == "gradient":
+            result = [sp.diff(expr, s) for s in syms]
+        else:
+            result = sp.hessian(expr, syms).tolist()
+    except (TypeError, ValueError, ArithmeticError, NotImplementedError):
+        return None  # sympy cannot: central differences can
     size = sum(1 for e in sp.flatten(result) for _ in sp.preorder_traversal(e))
     return result if size <= MAX_NODES else None
 
