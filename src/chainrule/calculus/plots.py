@@ -16,7 +16,7 @@ import sympy as sp
 from chainrule.calculus.critical import critical_points
 from chainrule.calculus.functions import Fn, FunctionLike, as_function
 from chainrule.calculus.limits import check_count
-from chainrule.calculus.points import to_float
+from chainrule.calculus.points import lambdified, to_float
 from chainrule.calculus.records import KINDS, CriticalPoint, DescentResult
 from chainrule.calculus.solve import as_box
 
@@ -45,7 +45,7 @@ def _curves(fn: Fn, grid: np.ndarray) -> list[np.ndarray]:
     if fn.expr is not None:
         x = fn.symbols[0]
         for k in (1, 2):
-            lam = sp.lambdify([x], sp.diff(fn.expr, x, k), modules="numpy", dummify=True)
+            lam = lambdified([x], sp.diff(fn.expr, x, k))
             curves.append(_on_grid(lambda v, lam=lam: float(lam(v[0])), grid))
     else:
         for k in (1, 2):
@@ -143,7 +143,7 @@ def _heights(fn: Fn, box: np.ndarray, num: int) -> tuple[np.ndarray, ...]:
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if fn.expr is not None:
-            lam = sp.lambdify(fn.symbols, fn.expr, modules="numpy", dummify=True)
+            lam = lambdified(fn.symbols, fn.expr)
             Z = np.broadcast_to(np.asarray(lam(X, Y), dtype=float), X.shape)
         else:
             Z = np.array([[fn.value(np.array([a, b])) for a in xs] for b in ys])
