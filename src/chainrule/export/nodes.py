@@ -3,8 +3,8 @@
 Each layer computes ``z^m = a^(m-1) W^m + b^m`` (rows are samples, ``W^m`` as ``coefs_``) and
 ``a^m = sigma^m(z^m)``; a classifier then turns ``a^L`` into probabilities and a label as
 :meth:`~chainrule.MLPClassifier.predict_proba` and :meth:`~chainrule.MLPClassifier.predict` do.
-The same function writes the standalone graph of :func:`~chainrule.export.to_onnx` and the
-skl2onnx converter's nodes, through a :class:`GraphWriter`.
+:func:`write_mlp` writes the nodes through a :class:`GraphWriter`; skl2onnx's container is the one
+:func:`~chainrule.export.to_onnx` and ``skl2onnx.to_onnx`` use.
 """
 
 from __future__ import annotations
