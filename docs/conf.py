@@ -107,6 +107,21 @@ class DerivationLinksAndMath(SphinxTransform):
                 literal.replace_self(nodes.math(text, latex(text)))
 
 
+class SpaceBeforeClassifier(SphinxTransform):
+    """``<strong>alpha</strong> <span class="classifier">float...`` in a numpydoc entry: a
+    space in the text between a parameter's name and its type (the theme draws the colon), so
+    that the HTML repr's text fragment ``#:~:text=alpha,-float...`` finds the name as a word
+    with its type right after it, as the Text Fragments spec matches them."""
+
+    default_priority = 400
+
+    def apply(self) -> None:
+        for classifier in self.document.findall(nodes.classifier):
+            term = classifier.parent[classifier.parent.index(classifier) - 1]
+            if isinstance(term, nodes.term):
+                term += nodes.Text(" ")
+
+
 def _first_column(node) -> bool:
     entry = node.parent.parent if isinstance(node.parent, nodes.paragraph) else node.parent
     return isinstance(entry, nodes.entry) and entry.parent.index(entry) == 0
@@ -123,4 +138,5 @@ def link_outside_files(app, docname, source) -> None:
 
 def setup(app):
     app.add_transform(DerivationLinksAndMath)
+    app.add_transform(SpaceBeforeClassifier)
     app.connect("source-read", link_outside_files)

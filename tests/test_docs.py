@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import html
 import inspect
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +22,7 @@ from chainrule import MLPClassifier, MLPRegressor
 from chainrule.estimators.params import DOCS_URL
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
 ESTIMATORS = [MLPClassifier, MLPRegressor]
 
 #: a parameter's link in the HTML repr: the class's page, then a text fragment ``name,-type``
@@ -45,6 +48,8 @@ def fragment(link: str, cls) -> tuple[str, str]:
     address, sep, text = link.partition("#:~:text=")
     assert sep and address == page(cls) and "#" not in address, link
     name, _, suffix = text.partition(",-")
+    # "-", "," and "&" are the directive's syntax: unescaped in a term, they break the link
+    assert not re.search(r"[-,&]", name + suffix), link
     return unquote(name), unquote(suffix)
 
 
@@ -87,10 +92,12 @@ def site(tmp_path_factory) -> Path:
 def test_every_link_of_the_html_repr_lands_on_the_built_page(site, cls):
     built = (site / page(cls).removeprefix(DOCS_URL)).read_text()
     assert f'id="chainrule.{cls.__name__}"' in built
+    # the text fragment ``name,-type`` finds ``name`` as a word with only whitespace before
+    # ``type`` (the Text Fragments spec): the entry's text is "name type" (the colon is CSS)
     terms = {
         (html.unescape(name), html.unescape(kind))
         for name, kind in re.findall(
-            r'<dt><strong>([^<]+)</strong><span class="classifier">([^<]*)</span></dt>', built
+            r'<dt><strong>([^<]+)</strong>\s+<span class="classifier">([^<]*)</span></dt>', built
         )
     }
     for link in parameter_links(cls).values():
@@ -113,3 +120,39 @@ def test_the_gallery_runs_the_examples(site):
     for example in ("xor", "calculus_tour"):
         built = (site / "auto_examples" / f"{example}.html").read_text()
         assert "sphx-glr-script-out" in built  # the example's printed output
+
+
+#: the entry of parameter ``name`` lies within the viewport
+IN_VIEW = """name => [...document.querySelectorAll("dt > strong")].some(strong => {
+    const box = strong.getBoundingClientRect();
+    return strong.textContent === name && box.top >= 0 && box.bottom <= window.innerHeight;
+})"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
+    reason="the browser test needs Debian's chromium at /usr/bin/chromium",
+)
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_chromium_scrolls_each_parameter_link_to_its_entry(site, cls):
+    """Opened in Chromium, each link of the HTML repr shows its parameter's entry; a fragment
+    whose text is not on the page leaves the page at its top."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    built = (site / page(cls).removeprefix(DOCS_URL)).as_uri()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+        view = browser.new_page(viewport={"width": 1000, "height": 500})
+        missed = []
+        for name, link in parameter_links(cls).items():
+            view.goto("about:blank")
+            view.goto(built + "#" + link.partition("#")[2])
+            view.wait_for_function("() => document.readyState === 'complete'")
+            if not view.evaluate(IN_VIEW, name):
+                missed.append(name)
+        view.goto("about:blank")
+        view.goto(built + "#:~:text=no_such_parameter,-float")
+        at_top = view.evaluate("window.scrollY") == 0
+        browser.close()
+    assert missed == []
+    assert at_top

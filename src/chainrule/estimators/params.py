@@ -57,9 +57,11 @@ PARAMETER_CONSTRAINTS: dict = {
 
 #: the numpydoc entries of the parameters both estimators take, scikit-learn's meaning first;
 #: a class's docstring documents its own parameters (and may say more of these), and
-#: :func:`documented` completes its "Parameters" section with the rest
+#: :func:`documented` completes its "Parameters" section with the rest. No "-" in a type: the
+#: HTML repr puts the type in a text fragment unescaped, where "-" is syntax (1e-08 would break
+#: the link)
 SHARED_PARAMETERS = """
-hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+hidden_layer_sizes : sequence of int, default=(100,)
     ``N^1, ..., N^(L-1)``: the number of units of each hidden layer.
 activation : str, Activation or list, default="relu"
     The hidden layers' activation ``sigma^m``: a name (``"logistic"`` is the sigmoid), a
@@ -104,8 +106,8 @@ beta_1 : float, default=0.9
     Adam's decay of the first moment.
 beta_2 : float, default=0.999
     Adam's decay of the second moment.
-epsilon : float, default=1e-08
-    Adam's term that keeps its division finite.
+epsilon : float
+    Adam's term that keeps its division finite; by default ``1e-08``.
 n_iter_no_change : int, default=10
     Epochs without an improvement of ``tol`` before training stops.
 max_fun : int, default=15000
