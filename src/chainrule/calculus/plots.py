@@ -1,6 +1,7 @@
 """Pictures: ``f``, ``f'``, ``f''`` stacked, and contours with a descent path.
 
-matplotlib is an optional extra: ``pip install "chainrule[plot]"``.
+matplotlib (a dependency of chainrule) is imported when a picture is drawn; a figure is made
+without pyplot and shows as a PNG as a notebook cell's value.
 """
 
 from __future__ import annotations
@@ -29,14 +30,6 @@ _COLORS = {
     "inflection": "tab:orange",
     "inconclusive": "tab:gray",
 }
-
-
-def _figure(**kwargs: Any) -> Any:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("plotting needs matplotlib: pip install 'chainrule[plot]'") from exc
-    return Figure(**kwargs)
 
 
 def _on_grid(func: Callable[[np.ndarray], Any], grid: np.ndarray) -> np.ndarray:
@@ -94,6 +87,8 @@ def plot_derivatives(
         Axes ``f``, ``f'``, ``f''``; each holds one curve labelled ``"f"``, ``"f'"``,
         ``"f''"`` (``f'`` and ``f''`` also a zero line).
     """
+    from chainrule._figures import new_figure
+
     num = check_count(num, "num", 2, "MAX_PLOT_NUM")
     lo, hi = float(domain[0]), float(domain[1])
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
@@ -102,7 +97,7 @@ def plot_derivatives(
     fn = as_function(f, None if variable is None else [variable], None, 1)
     if fn.n != 1:
         raise ValueError(f"plot_derivatives takes a function of one variable, not {fn.names}")
-    fig = _figure(figsize=(6, 7), layout="constrained")
+    fig = new_figure(figsize=(6, 7))
     axes = fig.subplots(3, 1, sharex=True)
     name = fn.names[0]
     labels = ["f", "f'", "f''"]
@@ -189,6 +184,8 @@ def plot_contour(
         One axes: the contour set, the path (a line labelled ``"gradient descent"``), and
         one scatter per kind of critical point (labelled by kind).
     """
+    from chainrule._figures import new_figure
+
     num = check_count(num, "num", 2, "MAX_PLOT_NUM")
     fn = as_function(f, variables, None, 2)
     if fn.n != 2:
@@ -199,7 +196,7 @@ def plot_contour(
     else:
         cps = [] if critical is False else list(critical)
     box = _contour_box(fn, cps, descent, bounds)
-    fig = _figure(figsize=(6, 5), layout="constrained")
+    fig = new_figure(figsize=(6, 5))
     ax = fig.subplots()
     contours = ax.contour(*_heights(fn, box, num), levels=levels, cmap="viridis")
     ax.clabel(contours, fontsize=7)
