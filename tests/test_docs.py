@@ -21,8 +21,9 @@ from sklearn.utils import estimator_html_repr
 from chainrule import MLPClassifier, MLPRegressor
 from chainrule.estimators.params import DOCS_URL
 
+from conftest import CHROMIUM
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 ESTIMATORS = [MLPClassifier, MLPRegressor]
 
 #: a parameter's link in the HTML repr: the class's page, then a text fragment ``name,-type``
@@ -135,24 +136,21 @@ IN_VIEW = """name => [...document.querySelectorAll("dt > strong")].some(strong =
     reason="the browser test needs Debian's chromium at /usr/bin/chromium",
 )
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
-def test_chromium_scrolls_each_parameter_link_to_its_entry(site, cls):
+def test_chromium_scrolls_each_parameter_link_to_its_entry(site, cls, chromium):
     """Opened in Chromium, each link of the HTML repr shows its parameter's entry; a fragment
     whose text is not on the page leaves the page at its top."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     built = (site / page(cls).removeprefix(DOCS_URL)).as_uri()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
-        view = browser.new_page(viewport={"width": 1000, "height": 500})
-        missed = []
-        for name, link in parameter_links(cls).items():
-            view.goto("about:blank")
-            view.goto(built + "#" + link.partition("#")[2])
-            view.wait_for_function("() => document.readyState === 'complete'")
-            if not view.evaluate(IN_VIEW, name):
-                missed.append(name)
+    view = chromium.new_page(viewport={"width": 1000, "height": 500})
+    missed = []
+    for name, link in parameter_links(cls).items():
         view.goto("about:blank")
-        view.goto(built + "#:~:text=no_such_parameter,-float")
-        at_top = view.evaluate("window.scrollY") == 0
-        browser.close()
+        view.goto(built + "#" + link.partition("#")[2])
+        view.wait_for_function("() => document.readyState === 'complete'")
+        if not view.evaluate(IN_VIEW, name):
+            missed.append(name)
+    view.goto("about:blank")
+    view.goto(built + "#:~:text=no_such_parameter,-float")
+    at_top = view.evaluate("window.scrollY") == 0
+    view.close()
     assert missed == []
     assert at_top
