@@ -753,7 +753,7 @@ def test_html_repr_links_to_chainrules_docs():
     from sklearn.utils import estimator_html_repr
 
     link = MLPRegressor()._get_doc_link()
-    assert link.startswith("https://") and "chainrule" in link and link.endswith("#MLPRegressor")
+    assert link.startswith("https://") and link.endswith("/api/chainrule.MLPRegressor.html")
     assert link in estimator_html_repr(MLPRegressor())
 
 
