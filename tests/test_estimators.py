@@ -704,6 +704,44 @@ def test_weights_assigned_before_partial_fit_are_its_starting_point():
     np.testing.assert_allclose(clf.coefs_[1][:, 0], [0.04706, 0.154089], atol=1e-3)  # as sklearn
 
 
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        ({"hidden_layer_sizes": (7, 2)}, r"hidden_layer_sizes is \(5,\), .* ask for \(7, 2\)"),
+        ({"hidden_layer_sizes": 6}, r"hidden_layer_sizes is \(5,\), .* ask for \(6,\)"),
+        ({"activation": "tanh"}, r"activation is \['relu'\], .* ask for \['tanh'\]"),
+        ({"dtype": "float32"}, r"dtype is 'float64', .* ask for 'float32'"),
+        ({"output_activation": "sigmoid"}, r"output_activation is 'softmax', .* 'sigmoid'"),
+    ],
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_a_fit_with_another_architecture_raises(iris, change, named, how):
+    """warm_start and partial_fit continue the fitted network: parameters asking for another
+    one raise (scikit-learn's MLP fails on new sizes with a shape error) instead of training
+    the old network silently."""
+    X, y = iris
+    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0, warm_start=True), X, y)
+    before = clf.network_.theta.copy()
+    clf.set_params(**change)
+    with pytest.raises(ValueError, match=named):
+        clf.partial_fit(X, y) if how == "partial_fit" else clf.fit(X, y)
+    np.testing.assert_array_equal(clf.network_.theta, before)
+    clf.set_params(warm_start=False)
+    assert list(_quiet_fit(clf, X, y).network_.layer_sizes[1:-1]) == clf._hidden_layer_sizes()
+
+
+def test_continuing_a_fit_with_another_loss_raises_and_a_new_alpha_applies(iris):
+    X, y = iris
+    reg = MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0, warm_start=True)
+    _quiet_fit(reg, X, y)
+    with pytest.raises(ValueError, match=r"loss is 'squared_error', .* ask for 'poisson'"):
+        reg.set_params(loss="poisson").fit(X, y)
+    reg.set_params(loss="squared_error", alpha=0.5)  # no change of network: applies
+    assert _quiet_fit(reg, X, y).network_.alpha == 0.5
+    with_dtype = _quiet_fit(MLPClassifier((5,), max_iter=5, warm_start=True), X, y)
+    _quiet_fit(with_dtype.set_params(dtype="float64", activation=["relu"]), X, y)  # the same
+
+
 def test_early_stopping_is_ignored_by_lbfgs(iris):
     X, y = iris
     kw = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30, random_state=0)
