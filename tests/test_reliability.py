@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import textwrap
 import time
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -428,3 +430,20 @@ def test_the_memory_estimate_is_at_most_what_a_fit_allocates(solver):
     finally:
         tracemalloc.stop()
     assert sum(need.values()) <= peak
+
+
+# -- this page's promises ---------------------------------------------------------------------
+
+
+def test_every_test_this_page_names_exists():
+    """docs/reliability.md names the test that holds each promise: each must be defined in
+    tests/ (it named a test removed when the behaviour changed)."""
+    tests = Path(__file__).parent
+    page = (tests.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    defined = {
+        name
+        for source in tests.glob("*.py")
+        for name in re.findall(r"^def (test_\w+)", source.read_text(encoding="utf-8"), re.M)
+    }
+    named = set(re.findall(r"\btest_\w+", page)) - {p.stem for p in tests.glob("test_*.py")}
+    assert named and named <= defined, sorted(named - defined)
