@@ -1,7 +1,10 @@
 """Float64 rounding-error bounds of a network's output, cost and gradient: the tolerance of the
 tests that compare two computations of the same math summed in another order (sparse and dense
 X, dask blocks and memory). Each result is within the bound of the exact value, so two of them
-differ by at most twice the bound.
+differ by at most twice the bound (:func:`assert_same_objective`). :func:`starting_objectives`
+records the cost and gradient each L-BFGS fit starts from, where two fits from the same weights
+can be compared (their weights after the fit cannot: L-BFGS amplifies a difference in the last
+bits by a factor nothing bounds).
 
 A running error analysis of the reference engine's lines (chainrule.engine.reference), to first
 order in the unit roundoff ``u``, in absolute terms, element by element:
@@ -27,6 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chainrule.estimators import base
+from chainrule.training import train_lbfgs
+
 #: float64's unit roundoff, eps / 2
 U = np.finfo(np.float64).eps / 2
 #: NumPy's float64 exp, log and tanh: within 4 ULP
@@ -46,6 +52,26 @@ class Bounds:
     a: np.ndarray
     cost: float
     grad: np.ndarray
+
+
+def assert_same_objective(got, expected, bound: Bounds) -> None:
+    """Two ``(cost, gradient)`` evaluations of the same math within twice ``bound``."""
+    assert abs(got[0] - expected[0]) <= 2 * bound.cost
+    assert np.all(np.abs(np.asarray(got[1]) - expected[1]) <= 2 * bound.grad)
+
+
+def starting_objectives(monkeypatch) -> list:
+    """Where each L-BFGS fit of an estimator starts: ``(network, (cost, gradient))`` from the
+    objective it is handed (in memory, sparse, or summed over dask's blocks), recorded in the
+    returned list as the fits run."""
+    seen = []
+
+    def spy(net, source, record, **kw):
+        seen.append((net.copy(), source.objective(net)(net.theta.astype(np.float64))))
+        return train_lbfgs(net, source, record, **kw)
+
+    monkeypatch.setattr(base, "train_lbfgs", spy)
+    return seen
 
 
 def rounding_bounds(net, X, Y, sample_weight=None) -> Bounds:

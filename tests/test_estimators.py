@@ -27,10 +27,9 @@ from sklearn.utils.estimator_checks import (
 
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor
-from chainrule.estimators import base
-from chainrule.training import EpochRunner, train_lbfgs
+from chainrule.training import EpochRunner
 
-from rounding import rounding_bounds
+from rounding import assert_same_objective, rounding_bounds, starting_objectives
 
 
 @pytest.fixture(scope="module")
@@ -160,25 +159,17 @@ def test_sparse_input_gives_the_dense_result(iris, monkeypatch):
     difference by a factor nothing bounds.)"""
     X, y = iris
     X = np.where(np.abs(X) < 0.5, 0.0, X)  # a third of the entries zero: a sparse product
-    seen = []
-
-    def spy(net, source, record, **kw):  # the objective L-BFGS is handed, at its start
-        seen.append((net.copy(), *source.objective(net)(net.theta.astype(np.float64))))
-        return train_lbfgs(net, source, record, **kw)
-
-    monkeypatch.setattr(base, "train_lbfgs", spy)
+    seen = starting_objectives(monkeypatch)
     dense = MLPClassifier((8, 5), activation="tanh", solver="lbfgs", random_state=0, max_iter=5)
     sparse = clone(dense)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         dense.fit(X, y)
         sparse.fit(sp.csr_matrix(X), y)
-    (net, cost_d, grad_d), (net_s, cost_s, grad_s) = seen
+    (net, from_dense), (net_s, from_sparse) = seen
     np.testing.assert_array_equal(net_s.theta, net.theta)  # the same starting point
     Y = np.eye(3)[y]
-    bound = rounding_bounds(net, X, Y)
-    assert abs(cost_s - cost_d) <= 2 * bound.cost
-    assert np.all(np.abs(grad_s - grad_d) <= 2 * bound.grad)
+    assert_same_objective(from_sparse, from_dense, rounding_bounds(net, X, Y))
     E_proba = rounding_bounds(dense.network_, X, Y).a
     proba = dense.predict_proba(X)
     for given in (sp.csr_matrix(X), sp.csc_matrix(X)):
