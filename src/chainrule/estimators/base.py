@@ -173,8 +173,8 @@ class BaseMLP(
         data, validation, best = (X, Y, sw, y), None, None
         for run, run_rng in enumerate(rngs):
             if first_call:
-                net = self._build_network(X.shape[1], Y.shape[1], dtype, run_rng, preset,
-                                          n_samples=X.shape[0])  # fmt: skip
+                n_samples, n_features = X.shape
+                net = self._build_network(n_features, Y.shape[1], dtype, run_rng, preset, n_samples)
                 self.network_ = self._in_place_of(X, net)
                 record = self._new_record(run_rng, early_stopping)
             elif not resumed:

@@ -199,9 +199,14 @@ class InputValidation:
         output = self.output_activation or self._default_output_activation()
         if isinstance(self, ClassifierMixin):  # whose output must be a probability
             check_probability_output(get_activation(output), n_outputs)
-        return {"layer_sizes": [n_features, *hidden, n_outputs], "activation": activation,
-                "output_activation": output, "cost": self._cost_name(), "alpha": self.alpha,
-                "dtype": dtype}  # fmt: skip
+        return {
+            "layer_sizes": [n_features, *hidden, n_outputs],
+            "activation": activation,
+            "output_activation": output,
+            "cost": self._cost_name(),
+            "alpha": self.alpha,
+            "dtype": dtype,
+        }
 
     def _continue_network(self, n_features: int, n_outputs: int) -> None:
         """For a fit that continues ``network_``: the parameters must ask for it (a ValueError
