@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor
+from chainrule.estimators import preflight
 from chainrule.persistence import ModelFormatError
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
@@ -538,6 +539,52 @@ def test_unknown_loss_lists_the_valid_names():
         assert repr(name) in str(info.value)
 
 
+@pytest.mark.parametrize("output", ["identity", "exponential", "tanh", "relu", "softplus"])
+def test_classifier_output_that_is_not_a_probability_is_refused(output):
+    """predict_proba must be a probability: an output activation that leaves [0, 1] is
+    refused at fit, before anything is trained (it gave -4.1 to 5.5, or up to 674, before)."""
+    X, y = data()
+    with pytest.raises(ValueError, match=rf"output_activation='{output}' gives values outside"):
+        quiet(MLPClassifier(output_activation=output)).fit(X, y)
+
+
+def test_classifier_output_checks_user_activations_and_a_one_unit_softmax():
+    X, y = data()
+    doubled = cr.Activation("doubled_sigmoid", lambda z: 2 / (1 + np.exp(-z)),
+                            lambda a: a * (1 - a / 2), of_output=True)  # fmt: skip
+    with pytest.raises(ValueError, match=r"'doubled_sigmoid' gives values outside \[0, 1\]"):
+        quiet(MLPClassifier(output_activation=doubled)).fit(X, y)
+    with pytest.raises(ValueError, match=r"over the one output unit .* is always 1"):
+        quiet(MLPClassifier(output_activation="softmax")).fit(X, y)  # a binary target
+    squashed = cr.Activation("squashed_tanh", lambda z: (1 + np.tanh(z)) / 2,
+                             lambda a: 2 * a * (1 - a), of_output=True)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = quiet(MLPClassifier(output_activation=squashed)).fit(X, y)  # in [0, 1]: accepted
+        ovr = quiet(MLPClassifier(output_activation="sigmoid")).fit(X, np.arange(20) % 3)
+    for proba in (clf.predict_proba(X), ovr.predict_proba(X)):
+        assert ((proba >= 0) & (proba <= 1)).all()
+
+
+def test_a_network_larger_than_the_memory_is_refused_before_allocation(monkeypatch):
+    """Sizes whose parameters alone need terabytes: a MemoryError that names the need and
+    the machine's memory, before any array is allocated (numpy's raw MemoryError before)."""
+    X, y = data()
+    big = MLPClassifier(hidden_layer_sizes=(10**6, 10**6))
+    with pytest.raises(MemoryError, match=r"needs at least 29.1 TiB \(parameters and gradient"):
+        big.fit(X, y)
+    assert not hasattr(big, "network_")
+    # the limit is the machine's memory: 1 MiB refuses hidden layers (300, 300), 92,101 float64
+    # parameters with their gradient and momentum (2.11 MiB) and z, a, delta of 601 units for
+    # 20 rows (0.28 MiB), and takes (8,), 49 parameters
+    monkeypatch.setattr(preflight, "physical_memory", lambda: 2**20)
+    with pytest.raises(MemoryError, match=r"needs at least 2.38 MiB .* machine's 1 MiB of"):
+        MLPRegressor(hidden_layer_sizes=(300, 300), solver="sgd").fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", max_iter=2).fit(X, y)
+
+
 # == property-based: random input gives a model or a clear error ==================================
 
 #: the exceptions a caller may get for bad input; anything else is a bug
@@ -638,6 +685,7 @@ PARAMS = {
     "validation_fraction": st.sampled_from([0.1, 0.5, 0.0]),
     "dtype": st.sampled_from([None, "float32", "float64", "float16"]),
     "n_init": st.sampled_from([1, 2, 0]),
+    "output_activation": st.sampled_from([None, "softmax", "sigmoid", "identity", "exponential"]),
 }
 
 

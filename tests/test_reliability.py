@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor, Network
 from chainrule.engine import select
+from chainrule.estimators.preflight import fit_memory_need
 from chainrule.training import TrainingDivergedWarning
 
 ENGINES = ["reference", "numba"]
@@ -402,3 +406,44 @@ def test_standardizing_values_near_the_float_range_is_correct():
         warnings.simplefilter("error", RuntimeWarning)
         Z = model.scaled(X)
     np.testing.assert_allclose(Z, [[25.0, 0.0], [15.0, (9.9e307 - 1e308) / 0.5]], rtol=1e-12)
+
+
+# -- memory -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_the_memory_estimate_is_at_most_what_a_fit_allocates(solver):
+    """The estimate a fit is refused by counts only buffers the fit holds at once (parameters,
+    gradient, optimizer state, a minibatch's z, a and delta), so it never exceeds the peak that
+    tracemalloc (which sees every NumPy allocation) measures: a refused fit would not have
+    fitted."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(400, 20)), rng.integers(0, 3, size=400)
+    clf = MLPClassifier((300, 300), solver=solver, max_iter=1, random_state=0)
+    need = fit_memory_need([20, 300, 300, 3], np.float64, clf.get_params(), 400)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sum(need.values()) <= peak
+
+
+# -- this page's promises ---------------------------------------------------------------------
+
+
+def test_every_test_this_page_names_exists():
+    """docs/reliability.md names the test that holds each promise: each must be defined in
+    tests/ (it named a test removed when the behaviour changed)."""
+    tests = Path(__file__).parent
+    page = (tests.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    defined = {
+        name
+        for source in tests.glob("*.py")
+        for name in re.findall(r"^def (test_\w+)", source.read_text(encoding="utf-8"), re.M)
+    }
+    named = set(re.findall(r"\btest_\w+", page)) - {p.stem for p in tests.glob("test_*.py")}
+    assert named and named <= defined, sorted(named - defined)

@@ -21,6 +21,7 @@ from chainrule.estimators.distributed import DaskInput, dask_input
 from chainrule.estimators.hooks import FitHooks
 from chainrule.estimators.inputs import InputValidation
 from chainrule.estimators.params import DOCS_URL, PARAMETER_CONSTRAINTS
+from chainrule.estimators.preflight import check_memory
 from chainrule.estimators.restarts import Restarts
 from chainrule.estimators.state import ModelState
 from chainrule.estimators.validation import EarlyStopping
@@ -120,28 +121,15 @@ class BaseMLP(
             return self._fit_dask(X, y, sample_weight)
         return self._fit(X, y, sample_weight)
 
-    def _build_network(self, n_features: int, n_outputs: int, dtype, rng, preset=None):
+    def _build_network(self, n_features, n_outputs, dtype, rng, preset=None, n_samples=0):
         """A network for ``n_features`` inputs and ``n_outputs`` outputs: from the weights
-        assigned before the fit (``preset``), else drawn from ``rng`` by ``init``."""
-        hidden = self._hidden_layer_sizes()
-        if preset is not None:
-            hidden = [W.shape[1] for W in preset[0][:-1]]
-        activation = self.activation
-        if isinstance(activation, list | tuple) and len(activation) != len(hidden):
-            raise ValueError(
-                f"activation lists {len(activation)} activations for "
-                f"{len(hidden)} hidden layers; give one per hidden layer, or one for all"
-            )
-        net = Network(
-            [n_features, *hidden, n_outputs],
-            activation=activation,
-            output_activation=self.output_activation or self._default_output_activation(),
-            cost=self._cost_name(),
-            alpha=self.alpha,
-            init="glorot_uniform",  # overwritten below
-            dtype=dtype,
-            random_state=0,
-        )
+        assigned before the fit (``preset``), else drawn from ``rng`` by ``init``; first a
+        MemoryError if a fit on ``n_samples`` samples would not fit in memory."""
+        hidden = None if preset is None else [W.shape[1] for W in preset[0][:-1]]
+        config = self._network_config(n_features, n_outputs, dtype, hidden)
+        check_memory(config, self.get_params(), n_samples, type(self).__name__)
+        # the initial weights are overwritten below
+        net = Network(**config, init="glorot_uniform", random_state=0)
         if preset is not None:
             set_layers(net, "coefs", preset[0])
             set_layers(net, "intercepts", preset[1])
@@ -166,6 +154,8 @@ class BaseMLP(
         first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
         X_given = X
         X, y, Y, sw, dtype = self._training_data(X, y, sample_weight, first_call, classes)
+        if not first_call:
+            self._continue_network(X.shape[1], Y.shape[1])
         self._blew_up = False
         resumed = self._resume_from_checkpoint(X, Y, sw, incremental)
         if resumed == "finished":
@@ -183,7 +173,8 @@ class BaseMLP(
         data, validation, best = (X, Y, sw, y), None, None
         for run, run_rng in enumerate(rngs):
             if first_call:
-                net = self._build_network(X.shape[1], Y.shape[1], dtype, run_rng, preset)
+                n_samples, n_features = X.shape
+                net = self._build_network(n_features, Y.shape[1], dtype, run_rng, preset, n_samples)
                 self.network_ = self._in_place_of(X, net)
                 record = self._new_record(run_rng, early_stopping)
             elif not resumed:

@@ -46,7 +46,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         The hidden layers' activation: a name (``"logistic"`` is the sigmoid), a
         :class:`chainrule.Activation`, or one per hidden layer.
     output_activation : str or Activation, optional
-        By default ``"sigmoid"`` (binary, multilabel) or ``"softmax"`` (multiclass).
+        By default ``"sigmoid"`` (binary, multilabel) or ``"softmax"`` (multiclass). ``fit``
+        refuses (ValueError) any whose values leave [0, 1] (``"identity"``, ``"exponential"``...).
     n_init : int, default=1
         Train from this many initial weights and keep the best run (lowest final training loss,
         or best validation score with early stopping). The first run is the one ``n_init=1``
@@ -253,7 +254,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities ``a^L``; binary outputs become the two columns ``[1 - a, a]``.
+        """Class probabilities ``a^L`` in [0, 1]; binary outputs become the columns ``[1 - a, a]``.
 
         In the network's dtype: a float32 model gives float32 probabilities, for float64 ``X``
         too (``X`` is cast to float32 first).

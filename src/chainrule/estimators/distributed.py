@@ -53,6 +53,8 @@ class DaskInput:
         self._check_dask_settings(incremental)
         X = self._dask_features(X, first_call)
         Y, labels = self._dask_targets(y, first_call, classes, X.dtype)
+        if not first_call:
+            self._continue_network(X.shape[1], Y.shape[1])
         blocks = Blocks.from_dask(X, Y, self._dask_sample_weight(sample_weight, labels, X))
         n_runs = self.n_init if first_call and not incremental else 1
         rngs = restart_generators(self.random_state, n_runs)

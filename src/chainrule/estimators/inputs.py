@@ -9,7 +9,7 @@ from numbers import Integral
 
 import numpy as np
 from scipy.sparse import issparse
-from sklearn.base import RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import assert_all_finite, compute_sample_weight
 from sklearn.utils.validation import check_array, validate_data
 
@@ -30,6 +30,12 @@ from chainrule._checks import (
     explain_validation_error,
     nonfinite_message,
     sum_is_finite,
+)
+from chainrule.activations import get_activation
+from chainrule.estimators.preflight import (
+    check_probability_output,
+    continue_network,
+    minibatch_rows,
 )
 from chainrule.network import PREDICT_ROWS
 
@@ -180,17 +186,43 @@ class InputValidation:
                 )
         return [int(h) for h in hidden]
 
+    def _network_config(self, n_features: int, n_outputs: int, dtype, hidden=None) -> dict:
+        """The arguments of the :class:`~chainrule.network.Network` the parameters ask for, with
+        ``hidden`` (the sizes of weights assigned before the fit) or ``hidden_layer_sizes``."""
+        hidden = self._hidden_layer_sizes() if hidden is None else hidden
+        activation = self.activation
+        if isinstance(activation, list | tuple) and len(activation) != len(hidden):
+            raise ValueError(
+                f"activation lists {len(activation)} activations for "
+                f"{len(hidden)} hidden layers; give one per hidden layer, or one for all"
+            )
+        output = self.output_activation or self._default_output_activation()
+        if isinstance(self, ClassifierMixin):  # whose output must be a probability
+            check_probability_output(get_activation(output), n_outputs)
+        return {
+            "layer_sizes": [n_features, *hidden, n_outputs],
+            "activation": activation,
+            "output_activation": output,
+            "cost": self._cost_name(),
+            "alpha": self.alpha,
+            "dtype": dtype,
+        }
+
+    def _continue_network(self, n_features: int, n_outputs: int) -> None:
+        """For a fit that continues ``network_``: the parameters must ask for it (a ValueError
+        naming the one that changed); a new ``alpha`` applies."""
+        net = self.network_
+        continue_network(net, self._network_config(n_features, n_outputs, self.dtype or net.dtype))
+
     def _batch_size(self, n_samples: int) -> int:
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        if self.batch_size > n_samples:
+        if self.batch_size != "auto" and self.batch_size > n_samples:
             warnings.warn(
                 f"batch_size={self.batch_size} is larger than the {n_samples} training samples; "
                 "using full batches",
                 UserWarning,
                 stacklevel=4,
             )
-        return min(self.batch_size, n_samples)
+        return minibatch_rows(self.batch_size, n_samples)
 
     # -- predicting ----------------------------------------------------------------------------
 
