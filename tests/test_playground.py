@@ -252,3 +252,26 @@ def test_command_parses_its_options_and_calls_serve(monkeypatch):
     assert calls == [(("::1", 0), {"open_browser": False})]
     with pytest.raises(ValueError, match="--port must be in"):
         cmd.run(parser.parse_args(["--port", "70000"]))
+
+
+def test_dead_and_saturated_units_are_named():
+    """A ReLU unit with sigma'(z) = 0 on every training point is dead; a steep sigmoid unit
+    with sigma'(z) under 1% of its peak on 95% of the points is saturated."""
+    from chainrule.playground.views import unit_warnings
+
+    s = Session()
+    s.configure({"layers": [pg_config.layer(2, "relu")]})
+    A0 = s.inputs(s.data.X_train)
+    s.net.W[0][...] = [[1.0, 0.0], [0.0, 0.0]]
+    s.net.b[0][...] = [0.5, -1.0]  # unit 2: z = -1 on every point
+    (dead,) = unit_warnings(s.net, A0)
+    assert (dead["kind"], dead["layer"], dead["units"]) == ("dead", 1, [1])
+    assert "layer 1: unit 2 dead" in dead["text"]
+    s.configure({"layers": [pg_config.layer(2, "sigmoid", beta=25.0)]})
+    s.net.W[0][...] = [[5.0, 0.0], [0.0, 0.01]]
+    s.net.b[0][...] = 0.0
+    (flat,) = unit_warnings(s.net, A0)
+    # unit 1: beta z = 125 x1, flat wherever |x1| > 0.06; unit 2: beta z = 0.25 x2, never flat
+    assert np.mean(np.abs(A0[:, 0]) > 0.06) > 0.95
+    assert (flat["kind"], flat["layer"], flat["units"]) == ("saturated", 1, [0])
+    assert unit_warnings(s.net, A0, (0.5, np.inf))[0]["kind"] == "overflow"

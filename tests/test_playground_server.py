@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import subprocess
 import sys
@@ -265,3 +266,112 @@ def test_serve_prints_its_address_and_refuses_foreign_hosts():
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_an_overflowing_network_gets_null_numbers_a_warning_and_recovers(client):
+    """Six exponential layers overflow float64: the replies stay JSON (null for the numbers
+    that overflowed) and say why, no numpy warning leaks, and the page can go on."""
+    six = [{"units": 4, "activation": "exponential", "beta": 1}] * 6
+    with warnings.catch_warnings(record=True) as caught, connect(client) as ws:
+        warnings.simplefilter("always")
+        until(ws, "state")
+        ws.send_json({"type": "config", "config": {"dataset": "plane", "layers": six}})
+        state = until(ws, "state")
+        assert state["train_loss"] is None and state["test_loss"] is None
+        assert [w["kind"] for w in state["warnings"]] == ["overflow"]
+        ws.send_json({"type": "inspect", "subset": "train", "index": 0})
+        view = until(ws, "derivation")
+        assert None in view["layers"][-1]["dW"][0] or view["cost"] is None
+        ws.send_json({"type": "step"})
+        assert "diverged" in until(ws, "error")["message"]
+        ws.send_json({"type": "config", "config": {"layers": [{"units": 4}]}})
+        state = until(ws, "state")
+        assert state["warnings"] == [] and np.isfinite(state["train_loss"])
+        ws.send_json({"type": "step"})
+        assert until(ws, "state")["epoch"] == 1
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_page_that_goes_during_the_greeting_ends_quietly():
+    """The greeting is inside the connection's try: a page closing then is no server error."""
+    import asyncio
+
+    from chainrule.playground.connection import Connection
+    from chainrule.playground.session import Session
+
+    class GoneSocket:
+        async def send_text(self, text):
+            raise WebSocketDisconnect(code=1006)
+
+        async def receive(self):
+            return {"type": "websocket.disconnect", "code": 1006}
+
+    asyncio.run(Connection(GoneSocket(), Session()).run())  # returns, raises nothing
+
+
+@pytest.fixture
+def live_server():
+    """A real uvicorn playground in a thread on 127.0.0.1 whose keepalive pings every 0.2 s
+    and gives up after 0.2 s more; yields its port."""
+    import threading
+    import time
+
+    from chainrule.playground.server import make_server
+
+    server, sock, _ = make_server("127.0.0.1", 0, ping_interval=0.2)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield sock.getsockname()[1]
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.mark.slow
+def test_a_busy_connection_outlives_the_keepalive(live_server):
+    """300 messages queued behind a 10,000-row upload take far longer than the keepalive's
+    0.4 s to answer: the socket is still read meanwhile (pongs included), so every one is
+    answered on the same connection."""
+    import asyncio
+
+    from websockets.asyncio.client import connect as ws_connect
+
+    base = f"127.0.0.1:{live_server}"
+    rows = "".join(f"{i % 97},{(i * 7) % 89},{i % 2}\n" for i in range(10_000))
+
+    async def talk() -> list[str]:
+        async with ws_connect(
+            f"ws://{base}/ws", origin=f"http://{base}", ping_interval=None, max_queue=None
+        ) as ws:
+            kinds = []
+            for _ in range(3):  # init, data, state
+                kinds.append(json.loads(await ws.recv())["type"])
+            await ws.send(json.dumps({"type": "upload", "name": "big.csv", "csv": rows}))
+            for _ in range(300):
+                await ws.send(json.dumps({"type": "pause"}))
+            for _ in range(302):  # the upload's data and state, then 300 states
+                kinds.append(json.loads(await ws.recv())["type"])
+            return kinds
+
+    kinds = asyncio.run(asyncio.wait_for(talk(), 300))
+    assert kinds[:4] == ["init", "data", "state", "data"]
+    assert kinds[4:] == ["state"] * 301
+
+
+def test_listening_beyond_loopback_warns_and_names_the_real_addresses(monkeypatch):
+    from chainrule.playground import server
+
+    assert server.announce("127.0.0.1", 8000) == [
+        "chainrule playground: http://127.0.0.1:8000/  (Ctrl-C stops it)"
+    ]
+    monkeypatch.setattr(server, "own_addresses", lambda: ["192.168.1.20", "fd00::2"])
+    first, warning = server.announce("0.0.0.0", 8000)
+    assert first.startswith("chainrule playground: http://127.0.0.1:8000/")
+    assert warning.startswith("warning:") and "other machines" in warning
+    assert "http://192.168.1.20:8000/" in warning and "fd00" not in warning  # IPv4 only
+    assert "http://[fd00::2]:8000/" in server.announce("::", 8000)[1]
+    assert "http://10.1.2.3:80/" in server.announce("10.1.2.3", 80)[1]
+    assert all(not a.startswith("127.") for a in server.own_addresses())

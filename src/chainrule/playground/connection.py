@@ -30,6 +30,7 @@ import logging
 import time
 from typing import Any
 
+import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chainrule.playground import export, views
@@ -61,6 +62,10 @@ FRAME_TRAINING = 0.05
 FRAME_PAUSE = 0.02
 #: the longest error text sent back (a message may echo a value the page sent)
 MAX_ERROR_CHARS = 300
+#: the most characters of messages read but not yet handled; more are dropped with an error
+MAX_PENDING_CHARS = 8 * MAX_MESSAGE_CHARS
+#: what the reader queues when the page has gone
+_CLOSED = object()
 
 OPTIONS = {
     "datasets": {"classification": CLASSIFICATION_SETS, "regression": REGRESSION_SETS},
@@ -96,6 +101,30 @@ def parse_message(text: Any) -> dict[str, Any]:
     return message
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every float that is not finite (an overflow, NaN) replaced by None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+def to_json(message: dict[str, Any]) -> str:
+    """The JSON text of ``message``; a number that overflowed (inf, NaN) becomes ``null``, which
+    JSON can carry and the page shows as "overflow".
+
+    >>> to_json({"cost": float("inf"), "W": [[1.5, float("nan")]]})
+    '{"cost": null, "W": [[1.5, null]]}'
+    """
+    try:
+        return json.dumps(message, allow_nan=False, default=float)
+    except ValueError:
+        return json.dumps(_finite(message), allow_nan=False, default=float)
+
+
 class Connection:
     """One page: its session, the training loop that plays it, and the replies."""
 
@@ -106,10 +135,11 @@ class Connection:
         self.send_lock = asyncio.Lock()
         self.player: asyncio.Task | None = None
         self.sent = (-1, 0)  # (generation, length) of the loss history the page holds
+        self.pending = 0  # characters read from the socket and not yet handled
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self.send_lock:
-            await self.ws.send_text(json.dumps(message, allow_nan=False, default=float))
+            await self.ws.send_text(to_json(message))
 
     async def send_state(self) -> None:
         async with self.lock:
@@ -123,22 +153,44 @@ class Connection:
         await self.send({"type": "data", **self.session.points()})
 
     async def run(self) -> None:
-        """Greet the page, then answer its messages until it goes."""
-        await self.send({"type": "init", "options": OPTIONS})
-        await self.send_data()
-        await self.send_state()
+        """Greet the page, then answer its messages until it goes.
+
+        A reader task takes every message off the socket as soon as it arrives and queues it
+        here, so that the socket keeps being read (and the keepalive's pongs answered) while a
+        long message, an upload, is being handled.
+        """
+        inbox: asyncio.Queue[Any] = asyncio.Queue()
+        reader = asyncio.create_task(self._read(inbox))
         try:
-            while True:
-                message = await self.ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    return
-                await self.handle(message.get("text", message.get("bytes")))
+            await self.send({"type": "init", "options": OPTIONS})
+            await self.send_data()
+            await self.send_state()
+            while (raw := await inbox.get()) is not _CLOSED:
+                self.pending -= len(raw)
+                await self.handle(raw)
         except WebSocketDisconnect:
             return
         finally:
+            reader.cancel()
             self.session.playing = False
             if self.player is not None:
                 self.player.cancel()
+
+    async def _read(self, inbox: asyncio.Queue[Any]) -> None:
+        """Move the page's messages into ``inbox`` until it goes (then queue ``_CLOSED``)."""
+        try:
+            while (message := await self.ws.receive())["type"] != "websocket.disconnect":
+                raw = message.get("text")
+                raw = message.get("bytes") or "" if raw is None else raw
+                if self.pending + len(raw) > MAX_PENDING_CHARS:
+                    await self.send_error("too many messages are waiting; this one was dropped")
+                    continue
+                self.pending += len(raw)
+                inbox.put_nowait(raw)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            inbox.put_nowait(_CLOSED)
 
     async def handle(self, raw: Any) -> None:
         """Act on one message; any failure becomes an ``error`` reply."""
@@ -183,7 +235,11 @@ class Connection:
                 log.exception("playground training failed")
                 self.session.playing = False
                 await self.send_error(f"training stopped: {e}")
-            await self.send_state()
+            try:
+                await self.send_state()
+            except WebSocketDisconnect:  # the page went while it played
+                self.session.playing = False
+                return
             await asyncio.sleep(FRAME_PAUSE)
 
     async def on_play(self, message: dict[str, Any]) -> None:

@@ -37,50 +37,53 @@ def _prime(net: Network, m: int, z: np.ndarray, a: np.ndarray) -> np.ndarray | N
         return None
 
 
+def _layer(net: Network, trace: Any, updated: Network, m: int, Y: np.ndarray) -> dict[str, Any]:
+    """The numbers of layer ``m`` (1-based) in the sample's trace."""
+    z, a = trace.z[m - 1][0], trace.a[m][0]
+    entry = {
+        "m": m,
+        "activation": net.activations[m - 1].name,
+        "beta": getattr(net.activations[m - 1], "beta", None),
+        "a_prev": _list(trace.a[m - 1][0]),
+        "W": _list(net.W[m - 1]),
+        "b": _list(net.b[m - 1]),
+        "z": _list(z),
+        "a": _list(a),
+        "sigma_prime": None if (p := _prime(net, m, z, a)) is None else _list(p),
+        "delta": _list(trace.delta[m - 1][0]),
+        "dW": _list(trace.dW[m - 1]),
+        "db": _list(trace.db[m - 1]),
+        "W_new": _list(updated.W[m - 1]),
+        "b_new": _list(updated.b[m - 1]),
+    }
+    if m < net.L:
+        # W^(m+1)T delta^(m+1): what layer m + 1 sends back
+        entry["W_next"] = _list(net.W[m])
+        entry["delta_next"] = _list(trace.delta[m][0])
+        entry["backsum"] = _list(trace.delta[m][0] @ net.W[m])
+    else:
+        entry["dC_da"] = _list(net.cost_function.derivative(Y, trace.a[m])[0])
+    return entry
+
+
 def derive(
     net: Network, optimizer: Optimizer, solver: str, a0: np.ndarray, y: float
 ) -> dict[str, Any]:
     """Every quantity of the seed's equations for the sample ``a0`` with target ``y``;
-    ``optimizer`` (of kind ``solver``) is copied, never stepped."""
+    ``optimizer`` (of kind ``solver``) is copied, never stepped. Numbers that overflow stay
+    ``inf`` or NaN (the page shows them as such), without a warning."""
     X, Y = a0.reshape(1, -1), np.array([[y]], dtype=float)
     with np.errstate(all="ignore"):
         trace = net.backprop(X, Y)
         updated = net.copy()
         copy.deepcopy(optimizer).update(updated, trace.dW, trace.db)
-    canonical = net.cost_function.canonical_link == net.activations[-1].name
-    layers = []
-    for m in range(1, net.L + 1):
-        z, a = trace.z[m - 1][0], trace.a[m][0]
-        entry = {
-            "m": m,
-            "activation": net.activations[m - 1].name,
-            "beta": getattr(net.activations[m - 1], "beta", None),
-            "a_prev": _list(trace.a[m - 1][0]),
-            "W": _list(net.W[m - 1]),
-            "b": _list(net.b[m - 1]),
-            "z": _list(z),
-            "a": _list(a),
-            "sigma_prime": None if (p := _prime(net, m, z, a)) is None else _list(p),
-            "delta": _list(trace.delta[m - 1][0]),
-            "dW": _list(trace.dW[m - 1]),
-            "db": _list(trace.db[m - 1]),
-            "W_new": _list(updated.W[m - 1]),
-            "b_new": _list(updated.b[m - 1]),
-        }
-        if m < net.L:
-            # W^(m+1)T delta^(m+1): what layer m + 1 sends back
-            entry["W_next"] = _list(net.W[m])
-            entry["delta_next"] = _list(trace.delta[m][0])
-            entry["backsum"] = _list(trace.delta[m][0] @ net.W[m])
-        else:
-            entry["dC_da"] = _list(net.cost_function.derivative(Y, trace.a[m])[0])
-        layers.append(entry)
+        layers = [_layer(net, trace, updated, m, Y) for m in range(1, net.L + 1)]
     return {
         "x": _list(a0),
         "y": float(y),
         "cost": trace.cost,
         "cost_name": net.cost_function.name,
-        "canonical": canonical,
+        "canonical": net.cost_function.canonical_link == net.activations[-1].name,
         "alpha": net.alpha,
         "solver": solver,
         "learning_rate": optimizer.learning_rate,

@@ -207,5 +207,8 @@ class Session:
             "playing": self.playing,
             "history": [list(h) for h in self.history[start:]],
             "history_from": start,
+            "warnings": views.unit_warnings(
+                self.net, self.inputs(self.data.X_train), (train, test)
+            ),
             **views.network_view(self.net, self.inputs, self.last_grads),
         }

@@ -1,7 +1,7 @@
 // The page: one WebSocket to the server, controls that send settings and commands, and views
 // that draw what the server's chainrule session reports.
 
-import { curvePlot, heatmap, lossChart, outputScale, points, RADIUS } from "./draw.js";
+import { curvePlot, fmt, heatmap, lossChart, outputScale, points, RADIUS } from "./draw.js";
 import { render, stepHighlight, walkSteps } from "./derivation.js";
 import { NetworkView } from "./network.js";
 
@@ -29,8 +29,14 @@ function say(text, error = false) {
   if (text) say.timer = setTimeout(() => say(""), error ? 9000 : 4000);
 }
 
-function number(v) {
-  return Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v);
+function showWarnings(list) {
+  $("warnings").innerHTML = "";
+  for (const w of list) {
+    const li = document.createElement("li");
+    li.className = w.kind;
+    li.textContent = w.text;
+    $("warnings").append(li);
+  }
 }
 
 // -- messages from the server ----------------------------------------------------------------
@@ -61,9 +67,10 @@ const handlers = {
     ui.state = msg;
     showSettings(msg.config, msg.task);
     $("epoch").textContent = String(msg.epoch);
-    $("train-loss").textContent = number(msg.train_loss);
-    $("test-loss").textContent = number(msg.test_loss);
+    $("train-loss").textContent = fmt(msg.train_loss);
+    $("test-loss").textContent = fmt(msg.test_loss);
     setPlaying(msg.playing);
+    showWarnings(msg.warnings);
     network.update(msg, msg.task);
     lossChart($("loss-chart"), ui.history);
     drawOutput();

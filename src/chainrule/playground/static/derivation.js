@@ -1,14 +1,10 @@
 // The derivation view: one sample's equations for one layer, with the server's numbers plugged
 // in, and a step mode that walks the forward pass then the backward pass layer by layer.
 
+import { fmt } from "./draw.js";
+
 const SUP = (s) => `<sup>${s}</sup>`;
 
-export function fmt(v) {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(3);
-  return Number(v.toPrecision(4)).toString();
-}
 
 function column(v) {
   return v.map((x) => [x]);

@@ -1,6 +1,16 @@
 // Drawing only: colour scales, heat maps, points, the loss chart and the seed's curves.
 // Every number drawn here was computed by chainrule on the server.
 
+// every number the page shows: four significant digits, in scientific notation outside
+// [0.001, 10000); null is what the server sends for a number that overflowed
+export function fmt(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "overflow";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e4 || a < 1e-3) return v.toExponential(3);
+  return Number(v.toPrecision(4)).toString();
+}
+
 export const NEG = [245, 147, 34]; // orange: negative / class 0
 export const POS = [8, 119, 189]; // blue: positive / class 1
 const MID = [232, 234, 235];

@@ -150,6 +150,10 @@ export class NetworkView {
         heatmap(node.querySelector("canvas"), vals, res, scale);
       });
     });
+    for (const col of this.nodes.slice(1)) for (const node of col) node.classList.remove("dead", "saturated");
+    for (const w of state.warnings) {
+      for (const j of w.units) this.nodes[w.layer]?.[j]?.classList.add(w.kind);
+    }
     this.lastState = state;
     this.drawEdges(state, rows);
   }
