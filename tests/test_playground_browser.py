@@ -196,3 +196,27 @@ def test_csv_upload_and_its_size_limit(page, server, tmp_path):
     assert "Loaded mine.csv: 50 points" in page.text_content("[data-testid=message]")
     session = the_session(server[1])
     assert len(session.data.y_train) + len(session.data.y_test) == 50
+
+
+def test_the_derivation_panel_follows_changes_without_show(page, server):
+    """Pick a sample once; an activation change, a new layer and a new learning rate redraw
+    the panel with the changed network's numbers (no Show pressed again)."""
+    page.fill("[data-testid=inspect-index]", "1")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    page.select_option("[data-testid=inspect-layer]", "1")
+    page.select_option(".col[data-layer='1'] select.act", "elu")
+    eventually(lambda: "elu" in page.text_content("[data-testid=inspect] [data-line=a]"))
+    page.click("#add-layer")
+    eventually(lambda: len(page.query_selector_all("[data-testid=inspect-layer] option")) == 4)
+    assert "layer 1 of 4" in page.text_content("[data-testid=inspect] .sample")
+    page.select_option("#learning_rate", "0.3")
+    eventually(lambda: "0.3" in page.text_content("[data-testid=inspect] [data-line=update]"))
+    session = the_session(server[1])
+    assert session.config["learning_rate"] == 0.3
+    trace = session.net.backprop(
+        session.inputs(session.data.X_train[1:2]), session.data.y_train[1:2]
+    )
+    check(page, "[data-line=dW] [data-result=dW]", trace.dW[0])
+    W_new = session.net.W[0] - 0.3 * trace.dW[0]
+    check(page, "[data-line=update] [data-result=W_new]", W_new)

@@ -47,7 +47,7 @@ def until(ws, kind: str) -> dict:
         message = ws.receive_json()
         if message["type"] == kind:
             return message
-        assert message["type"] in ("init", "state", "data"), message
+        assert message["type"] in ("init", "state", "data", "derivation"), message
     raise AssertionError(f"no {kind} message")
 
 
@@ -375,3 +375,36 @@ def test_listening_beyond_loopback_warns_and_names_the_real_addresses(monkeypatc
     assert "http://[fd00::2]:8000/" in server.announce("::", 8000)[1]
     assert "http://10.1.2.3:80/" in server.announce("10.1.2.3", 80)[1]
     assert all(not a.startswith("127.") for a in server.own_addresses())
+
+
+def test_the_derivation_follows_every_change_without_asking_again(client, app):
+    """After a sample is picked, every change that affects its numbers (activation, layers,
+    learning rate, solver, alpha, Regenerate, a step) sends its derivation again, computed with
+    the changed network."""
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "inspect", "subset": "train", "index": 2})
+        until(ws, "derivation")
+        (session,) = app.state.sessions.values()
+        layers = [{"units": 3, "activation": "elu"}, {"units": 2}, {"units": 2}]
+        changes = [
+            {"config": {"layers": layers}},
+            {"config": {"learning_rate": 0.3}},
+            {"config": {"solver": "adam"}},
+            {"config": {"alpha": 0.01}},
+            {"type": "regenerate"},
+            {"type": "step"},
+        ]
+        for change in changes:
+            ws.send_json({"type": "config", **change})
+            state = until(ws, "state")
+            view = until(ws, "derivation")
+            assert (view["epoch"], view["subset"], view["index"]) == (state["epoch"], "train", 2)
+            a0 = session.inputs(session.data.X_train[2:3])
+            trace = session.net.backprop(a0, session.data.y_train[2:3])
+            assert len(view["layers"]) == 4 and view["layers"][0]["activation"] == "elu"
+            for m, layer in enumerate(view["layers"]):
+                np.testing.assert_allclose(layer["dW"], trace.dW[m], rtol=1e-12)
+            assert view["learning_rate"] == session.config["learning_rate"]
+            assert view["solver"] == session.config["solver"]
+        assert (view["learning_rate"], view["solver"], view["alpha"]) == (0.3, "adam", 0.01)

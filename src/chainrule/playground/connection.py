@@ -40,7 +40,6 @@ from chainrule.playground.config import (
     MAX_LAYERS,
     MAX_UNITS,
     SOLVERS,
-    number_in_range,
 )
 from chainrule.playground.data import (
     CLASSIFICATION_SETS,
@@ -50,7 +49,6 @@ from chainrule.playground.data import (
     REGRESSION_SETS,
     parse_csv,
 )
-from chainrule.playground.derivation import derive
 from chainrule.playground.session import Diverged, Session
 
 log = logging.getLogger("chainrule.playground")
@@ -60,6 +58,8 @@ MAX_MESSAGE_CHARS = 2 * MAX_CSV_BYTES
 #: seconds of training between two frames while playing, and the pause after each frame
 FRAME_TRAINING = 0.05
 FRAME_PAUSE = 0.02
+#: while playing, the derivation view follows the training at most this often (seconds)
+DERIVATION_EVERY = 0.25
 #: the longest error text sent back (a message may echo a value the page sent)
 MAX_ERROR_CHARS = 300
 #: the most characters of messages read but not yet handled; more are dropped with an error
@@ -136,18 +136,28 @@ class Connection:
         self.player: asyncio.Task | None = None
         self.sent = (-1, 0)  # (generation, length) of the loss history the page holds
         self.pending = 0  # characters read from the socket and not yet handled
+        self.derived_at = 0.0  # when the last derivation view went out
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self.send_lock:
             await self.ws.send_text(to_json(message))
 
     async def send_state(self) -> None:
+        """The state, then (when a sample is picked) its derivation with the same network: every
+        change is followed by both, so the page never shows numbers of an older network; while
+        playing, the derivation follows at most every :data:`DERIVATION_EVERY` seconds."""
         async with self.lock:
             s = self.session
             snap = await asyncio.to_thread(s.snapshot, self.sent)
             self.sent = (s.generation, len(s.history))
-            snap.update(config=s.config, task=s.task)
+            snap.update(config=s.config, task=s.task, selected=s.selected)
+            now = time.monotonic()
+            view = None
+            if s.selected and (not s.playing or now - self.derived_at >= DERIVATION_EVERY):
+                view, self.derived_at = s.derivation(), now
         await self.send({"type": "state", **snap})
+        if view is not None:
+            await self.send({"type": "derivation", **view})
 
     async def send_data(self) -> None:
         await self.send({"type": "data", **self.session.points()})
@@ -279,18 +289,10 @@ class Connection:
     # -- views -------------------------------------------------------------------------------
 
     async def on_inspect(self, message: dict[str, Any]) -> None:
-        subset, index = message.get("subset", "train"), message.get("index")
-        if subset not in ("train", "test"):
-            raise ProtocolError(f'subset must be "train" or "test", got {subset!r}')
         async with self.lock:
-            s = self.session
-            d = s.data
-            X, y = (d.X_train, d.y_train) if subset == "train" else (d.X_test, d.y_test)
-            index = number_in_range("index", index, 0, len(y) - 1, integer=True)
-            a0 = s.inputs(X[index : index + 1])[0]
-            view = derive(s.net, s.optimizer, s.config["solver"], a0, float(y[index]))
-            view.update(epoch=s.epoch, point=X[index].tolist())
-        await self.send({"type": "derivation", "subset": subset, "index": index, **view})
+            self.session.select(message.get("subset", "train"), message.get("index"))
+            view = self.session.derivation()
+        await self.send({"type": "derivation", **view})
 
     async def on_curves(self, message: dict[str, Any]) -> None:
         beta, theta = message.get("beta", 5), message.get("theta", 5)

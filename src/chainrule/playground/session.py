@@ -26,10 +26,12 @@ from chainrule.playground.config import (
     DATA_KEYS,
     RESTART_KEYS,
     default_config,
+    number_in_range,
     task_of,
     update_config,
 )
 from chainrule.playground.data import PlaygroundData, make_dataset, make_features, split
+from chainrule.playground.derivation import derive
 
 #: the longest loss history kept (older epochs are thinned out)
 MAX_HISTORY = 2000
@@ -56,6 +58,8 @@ class Session:
         self.upload: tuple[str, np.ndarray, np.ndarray, str] | None = None  # name, X, y, task
         self.playing = False
         self.generation = 0
+        #: the derivation view's sample, ``(subset, index)``, once the page picked one
+        self.selected: tuple[str, int] | None = None
         self._make_data()
         self.restart()
 
@@ -78,6 +82,8 @@ class Session:
                 train_ratio=c["train_ratio"],
                 seed=c["data_seed"],
             )
+        if self.selected and self.selected[1] >= len(self._subset(self.selected[0])[1]):
+            self.selected = None  # fewer points now: that sample is gone
 
     def _make_network(self, theta: np.ndarray | None = None) -> Network:
         c = self.config
@@ -184,6 +190,29 @@ class Session:
             self.generation += 1
 
     # -- what the page draws -----------------------------------------------------------------
+
+    def _subset(self, subset: str) -> tuple[np.ndarray, np.ndarray]:
+        d = self.data
+        return (d.X_train, d.y_train) if subset == "train" else (d.X_test, d.y_test)
+
+    def select(self, subset: Any, index: Any) -> None:
+        """Choose the derivation view's sample: point ``index`` of ``"train"`` or ``"test"``."""
+        if subset not in ("train", "test"):
+            raise ValueError(f'subset must be "train" or "test", got {subset!r}')
+        n = len(self._subset(subset)[1])
+        self.selected = (subset, number_in_range("index", index, 0, n - 1, integer=True))
+
+    def derivation(self) -> dict[str, Any] | None:
+        """The derivation view of the selected sample with the current network, optimizer and
+        settings (:func:`chainrule.playground.derivation.derive`), or None before one is picked."""
+        if self.selected is None:
+            return None
+        subset, index = self.selected
+        X, y = self._subset(subset)
+        a0 = self.inputs(X[index : index + 1])[0]
+        view = derive(self.net, self.optimizer, self.config["solver"], a0, float(y[index]))
+        view.update(subset=subset, index=index, epoch=self.epoch, point=X[index].tolist())
+        return view
 
     def points(self) -> dict[str, Any]:
         """The data set's points for the page: coordinates, targets, task."""

@@ -56,14 +56,11 @@ const handlers = {
       }
     }
     ui.data = msg;
-    ui.selected = null;
-    ui.derivation = null;
     drawOutput();
   },
   state(msg) {
     if (msg.history_from === 0) ui.history = [];
     ui.history.push(...msg.history);
-    const before = ui.state;
     ui.state = msg;
     showSettings(msg.config, msg.task);
     $("epoch").textContent = String(msg.epoch);
@@ -73,17 +70,23 @@ const handlers = {
     showWarnings(msg.warnings);
     network.update(msg, msg.task);
     lossChart($("loss-chart"), ui.history);
+    if (!msg.selected && ui.derivation) clearDerivation();
     drawOutput();
-    const stale = ui.derivation && ui.derivation.epoch !== msg.epoch;
-    if (ui.selected && !msg.playing && (stale || (before && before.config.seed !== msg.config.seed))) inspect();
+    markStale();
   },
+  // the server sends the picked sample's derivation after every change that affects it
   derivation(msg) {
     ui.derivation = msg;
+    ui.selected = { subset: msg.subset, index: msg.index };
+    setValue("inspect-subset", msg.subset);
+    setValue("inspect-index", String(msg.index));
     const sel = $("inspect-layer");
     const L = msg.layers.length;
     if (sel.options.length !== L) {
+      const keep = Math.min(Number(sel.value) || L, L);
       sel.innerHTML = msg.layers.map((l) => `<option value="${l.m}">${l.m === L ? `${l.m} (output)` : l.m}</option>`).join("");
-      sel.value = String(L);
+      sel.value = String(keep);
+      if (ui.step && ui.step[0] > L) ui.step = null;
     }
     showDerivation();
     drawOutput();
@@ -135,12 +138,35 @@ function drawOutput() {
   document.querySelector(".scale").lastElementChild.textContent = hi;
 }
 
+// while playing, the derivation follows the training a few times a second: between two of its
+// updates it shows an older epoch, and says so
+const HINT = document.getElementById("derivation").innerHTML;
+
+// the picked sample is gone (the data changed and has fewer points)
+function clearDerivation() {
+  ui.derivation = null;
+  ui.selected = null;
+  ui.step = null;
+  $("derivation").innerHTML = HINT;
+  network.setHighlight(null);
+}
+
+function markStale() {
+  const d = ui.derivation;
+  const stale = !!(d && ui.state && d.epoch !== ui.state.epoch);
+  $("inspect").classList.toggle("stale", stale);
+  $("inspect").dataset.stale = String(stale);
+  $("stale-note").hidden = !stale;
+  if (stale) $("stale-note").textContent = `numbers of epoch ${d.epoch}; training is at ${ui.state.epoch}, they follow a few times a second`;
+}
+
 function showDerivation() {
   const d = ui.derivation;
   if (!d) return;
   const m = ui.step ? ui.step[0] : Number($("inspect-layer").value) || d.layers.length;
   render($("derivation"), d, m, ui.step);
   $("inspect").dataset.epoch = String(d.epoch);
+  markStale();
   $("inspect").dataset.layer = String(m);
   if (ui.step) {
     const [sm, kind] = ui.step;
