@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import runpy
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 import chainrule as cr
 from chainrule.playground import config as pg_config
@@ -198,40 +196,52 @@ def test_exported_model_file_loads_as_the_trained_network(tmp_path):
 @pytest.mark.parametrize(
     "changes",
     [
+        {"solver": "sgd"},
         {"solver": "nesterov", "layers": [pg_config.layer(3, "sigmoid", 2.0)]},
+        {"solver": "adam", "alpha": 0.01},
         {"dataset": "sine", "cost": "huber", "features": ["x1", "sin(x2)"], "layers": []},
     ],
 )
-def test_exported_script_retrains_with_the_estimators(tmp_path, monkeypatch, capsys, changes):
+def test_exported_script_rebuilds_the_network_and_trains_on_as_the_page(tmp_path, changes):
+    """The script holds the weights at export (so a learning rate changed during the run is in
+    them), the optimizer's state and the shuffling's: its network is the page's bit for bit,
+    and so are the next epochs (the same operations on the same numbers)."""
     s = Session()
     s.configure(changes | {"n_samples": 60})
-    source = script(s.config, s.task, 3)
-    assert ("MLPClassifier" in source) == (s.task == "classification")
-    run_script(tmp_path, monkeypatch, source)
-    assert "test score:" in capsys.readouterr().out
-    model = cr.load(tmp_path / "playground-model.crm")
-    assert model.n_iter_ == 3
-    assert [a.name for a in model.network_.activations[:-1]] == [
-        spec["activation"] for spec in s.config["layers"]
-    ]
+    for _ in range(3):
+        s.train_epoch()
+    s.configure({"learning_rate": 0.1, "batch_size": 7})
+    s.train_epoch()
+    source = script(s)
+    module = run_script(tmp_path, source, run_name="exported")
+    np.testing.assert_array_equal(module["net"].theta, s.net.theta)
+    for _ in range(2):
+        s.train_epoch()
+        module["train_epoch"]()
+    np.testing.assert_array_equal(module["net"].theta, s.net.theta)
 
 
-def run_script(tmp_path, monkeypatch, source: str) -> None:
-    """Run an exported script as ``python retrain.py`` would, in ``tmp_path``."""
+def run_script(tmp_path, source: str, run_name: str = "__main__", argv=("retrain.py",)) -> dict:
+    """Run an exported script as ``python retrain.py ARGS`` would, in ``tmp_path``."""
     (tmp_path / "retrain.py").write_text(source)
-    monkeypatch.chdir(tmp_path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the epoch count
-        runpy.run_path(str(tmp_path / "retrain.py"), run_name="__main__")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        patch.setattr("sys.argv", list(argv))
+        return runpy.run_path(str(tmp_path / "retrain.py"), run_name=run_name)
 
 
-def test_exported_script_of_an_upload_reads_the_csv(tmp_path, monkeypatch):
+def test_exported_script_of_an_upload_reads_the_csv_and_trains_on(tmp_path, capsys):
     rows = "".join(f"{i},{i % 7},{i % 2}\n" for i in range(40))
     (tmp_path / "mine.csv").write_text("x,y,t\n" + rows)
     s = Session()
     s.use_upload("mine.csv", *pg_data.parse_csv((tmp_path / "mine.csv").read_text()))
-    run_script(tmp_path, monkeypatch, script(s.config, s.task, 2, "mine.csv"))
-    assert cr.load(tmp_path / "playground-model.crm").n_iter_ == 2
+    s.train_epoch()
+    run_script(tmp_path, script(s), argv=("retrain.py", "2"))
+    out = capsys.readouterr().out
+    assert f"epoch 1: training cost {s.losses()[0]:.4g}" in out and "epoch 3:" in out
+    for _ in range(2):
+        s.train_epoch()
+    np.testing.assert_array_equal(cr.load(tmp_path / "playground-model.crm").theta, s.net.theta)
 
 
 def _command():

@@ -248,7 +248,7 @@ def test_export_model_file_and_script(client, app):
         ws.send_json({"type": "export", "format": "python"})
         reply = until(ws, "export")
         assert reply["filename"] == "playground-xor.py"
-        assert "cr.MLPClassifier(" in reply["text"] and "max_iter=1" in reply["text"]
+        assert "net = cr.Network(" in reply["text"] and "EPOCH = 1" in reply["text"]
         compile(reply["text"], "exported", "exec")
 
 

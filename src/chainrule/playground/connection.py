@@ -142,18 +142,22 @@ class Connection:
         async with self.send_lock:
             await self.ws.send_text(to_json(message))
 
-    async def send_state(self) -> None:
+    async def send_state(self, while_playing: bool = False) -> None:
         """The state, then (when a sample is picked) its derivation with the same network: every
         change is followed by both, so the page never shows numbers of an older network; while
-        playing, the derivation follows at most every :data:`DERIVATION_EVERY` seconds."""
+        playing, the derivation follows at most every :data:`DERIVATION_EVERY` seconds.
+        ``while_playing``: only if still playing (the player's frames)."""
         async with self.lock:
             s = self.session
+            playing = s.playing  # a pause may come while the snapshot is taken
+            if while_playing and not playing:
+                return
             snap = await asyncio.to_thread(s.snapshot, self.sent)
             self.sent = (s.generation, len(s.history))
-            snap.update(config=s.config, task=s.task, selected=s.selected)
+            snap.update(config=s.config, task=s.task, selected=s.selected, playing=playing)
             now = time.monotonic()
             view = None
-            if s.selected and (not s.playing or now - self.derived_at >= DERIVATION_EVERY):
+            if s.selected and (not playing or now - self.derived_at >= DERIVATION_EVERY):
                 view, self.derived_at = s.derivation(), now
         await self.send({"type": "state", **snap})
         if view is not None:
@@ -233,24 +237,29 @@ class Connection:
             self.session.train_epoch()
 
     async def _play(self) -> None:
-        while self.session.playing:
-            try:
-                async with self.lock:
-                    if self.session.playing:
-                        await asyncio.to_thread(self._train_for, FRAME_TRAINING)
-            except Diverged as e:
-                self.session.playing = False
-                await self.send_error(str(e))
-            except Exception as e:  # a failure stops this page's training, nothing else
-                log.exception("playground training failed")
-                self.session.playing = False
-                await self.send_error(f"training stopped: {e}")
-            try:
-                await self.send_state()
-            except WebSocketDisconnect:  # the page went while it played
-                self.session.playing = False
-                return
-            await asyncio.sleep(FRAME_PAUSE)
+        """Train frame after frame while playing, with a state after each; whoever stops the
+        play (pause, step, a change) sends the state that follows, and a failure here its own."""
+        try:
+            while self.session.playing:
+                failure = None
+                try:
+                    async with self.lock:
+                        if self.session.playing:
+                            await asyncio.to_thread(self._train_for, FRAME_TRAINING)
+                except Diverged as e:
+                    failure = str(e)
+                except Exception as e:  # a failure stops this page's training, nothing else
+                    log.exception("playground training failed")
+                    failure = f"training stopped: {e}"
+                if failure is not None:
+                    self.session.playing = False
+                    await self.send_error(failure)
+                    await self.send_state()
+                    return
+                await self.send_state(while_playing=True)
+                await asyncio.sleep(FRAME_PAUSE)
+        except WebSocketDisconnect:  # the page went while it played
+            self.session.playing = False
 
     async def on_play(self, message: dict[str, Any]) -> None:
         self.session.playing = True
@@ -259,6 +268,8 @@ class Connection:
 
     async def on_pause(self, message: dict[str, Any]) -> None:
         self.session.playing = False
+        if self.player is not None:
+            await self.player  # it ends its frame, so that this is the last state
         await self.send_state()
 
     async def on_step(self, message: dict[str, Any]) -> None:
@@ -318,8 +329,7 @@ class Connection:
                 data = base64.b64encode(export.model_bytes(s.net)).decode()
                 reply = {"filename": stem + ".crm", "base64": data}
             elif fmt == "python":
-                upload = s.upload[0] if s.upload else None
-                text = export.script(s.config, s.task, s.epoch, upload)
+                text = export.script(s)
                 reply = {"filename": stem + ".py", "text": text}
             else:
                 raise ProtocolError(f'format must be "crm" or "python", got {fmt!r}')
