@@ -8,6 +8,7 @@ downloaded browser).
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import threading
 import time
@@ -181,7 +182,18 @@ def test_step_reset_and_export(page, server, tmp_path):
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     assert path.name == "playground-xor.crm"
-    np.testing.assert_array_equal(cr.load(path).theta, the_session(server[1]).net.theta)
+    session = the_session(server[1])
+    np.testing.assert_array_equal(cr.load(path).theta, session.net.theta)
+    page.select_option("#learning_rate", "0.1")  # a change during the run
+    eventually(lambda: session.config["learning_rate"] == 0.1)
+    page.click("[data-testid=step]")
+    eventually(lambda: epoch(page) == 2)
+    with page.expect_download() as download:
+        page.click("[data-testid=export-script]")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    module = runpy.run_path(str(path), run_name="exported")  # builds the network, trains nothing
+    np.testing.assert_array_equal(module["net"].theta, session.net.theta)
 
 
 def test_csv_upload_and_its_size_limit(page, server, tmp_path):
