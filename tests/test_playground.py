@@ -285,3 +285,15 @@ def test_dead_and_saturated_units_are_named():
     assert np.mean(np.abs(A0[:, 0]) > 0.06) > 0.95
     assert (flat["kind"], flat["layer"], flat["units"]) == ("saturated", 1, [0])
     assert unit_warnings(s.net, A0, (0.5, np.inf))[0]["kind"] == "overflow"
+
+
+def test_the_snapshot_carries_exact_weights_and_tiny_gradients():
+    """A converged network's |dC/dW| of 1e-11 are sent as they are, not rounded to 0."""
+    s = Session()
+    s.train_epoch()
+    dW = [g * 1e-9 for g in s.last_grads[0]]
+    s.last_grads = (dW, s.last_grads[1])
+    snap = s.snapshot()
+    for m in range(s.net.L):
+        np.testing.assert_array_equal(snap["dW"][m], np.abs(dW[m]))
+        np.testing.assert_array_equal(snap["W"][m], s.net.W[m])

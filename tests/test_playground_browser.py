@@ -232,3 +232,37 @@ def test_the_derivation_panel_follows_changes_without_show(page, server):
     check(page, "[data-line=dW] [data-result=dW]", trace.dW[0])
     W_new = session.net.W[0] - 0.3 * trace.dW[0]
     check(page, "[data-line=update] [data-result=W_new]", W_new)
+
+
+def edges(page) -> list[tuple[float, float]]:
+    """(width, the exact number in its title) of every edge drawn."""
+    found = []
+    for path in page.query_selector_all("#edges-svg path.edge"):
+        title = path.query_selector("title").text_content()
+        found.append((float(path.get_attribute("stroke-width")), float(title.split("= ")[1])))
+    return found
+
+
+def test_gradient_edges_scale_to_tiny_gradients_with_exact_values(page, server):
+    """|dC/dW| of 3e-11 to 2e-7 (a converged network) are drawn to scale, relative or
+    logarithmic, each edge's title carrying the exact double."""
+    session = the_session(server[1])
+    dW = [np.full_like(W, 3e-11) for W in session.net.W]
+    dW[0][0, 0], dW[1][0, 0] = 2e-7, 5e-9
+    session.last_grads = (dW, [np.zeros_like(b) for b in session.net.b])
+    page.select_option("[data-testid=edges]", "gradients")
+    page.fill("#batch_size", "11")
+    page.press("#batch_size", "Enter")  # a new state, with the gradients set above
+    eventually(lambda: max(w for w, _ in edges(page)) > 5)
+    drawn = edges(page)
+    assert sorted(v for _, v in drawn) == sorted(np.concatenate([g.ravel() for g in dW]))
+    width = {v: w for w, v in drawn}  # width = 0.6 + 5 size, size = |v| / 2e-7
+    assert width[2e-7] == pytest.approx(5.6, abs=1e-3)
+    assert width[5e-9] == pytest.approx(0.6 + 5 * 5e-9 / 2e-7, abs=1e-3)
+    page.select_option("[data-testid=edge-scale]", "log")
+    width = {v: w for w, v in edges(page)}  # size = log(|v| / 3e-11) / log(2e-7 / 3e-11)
+    assert width[3e-11] == pytest.approx(0.6, abs=1e-3)
+    assert width[5e-9] == pytest.approx(
+        0.6 + 5 * np.log(5e-9 / 3e-11) / np.log(2e-7 / 3e-11), abs=1e-3
+    )
+    assert "3.000e-11" in page.text_content("[data-testid=edge-scale-note]")

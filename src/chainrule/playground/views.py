@@ -62,10 +62,11 @@ def network_view(
         },
         # every feature over the grid, chosen or not (the page's feature tiles)
         "features": rounded(make_features(grid(NEURON_RESOLUTION), list(FEATURES)).T, 3),
-        "W": [rounded(W) for W in net.W],
-        "b": [rounded(b) for b in net.b],
-        "dW": [rounded(np.abs(g), 6) for g in dW],
-        "db": [rounded(np.abs(g), 6) for g in db],
+        # exact (the page scales edges to them, and shows each on hover)
+        "W": [W.tolist() for W in net.W],
+        "b": [b.tolist() for b in net.b],
+        "dW": [np.abs(g).tolist() for g in dW],
+        "db": [np.abs(g).tolist() for g in db],
     }
 
 

@@ -279,6 +279,10 @@ function wire() {
     network.mode = e.target.value;
     if (ui.state) network.update(ui.state, ui.state.task);
   });
+  $("edge-scale").addEventListener("change", (e) => {
+    network.scale = e.target.value;
+    if (ui.state) network.update(ui.state, ui.state.task);
+  });
   for (const id of ["show-test", "discretize"]) $(id).addEventListener("change", drawOutput);
   $("beta").addEventListener("input", sendCurves);
   $("theta").addEventListener("input", sendCurves);

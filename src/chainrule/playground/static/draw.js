@@ -57,6 +57,38 @@ export function unitScale(values) {
   return (v) => v / s;
 }
 
+// edge widths scaled to the numbers shown (every layer's matrix): size(v) in [0, 1].
+// relative: |v| / the largest |v|; logarithmic: where log10 |v| lies between the smallest
+// nonzero |v| (at most LOG_DECADES decades below the largest) and the largest
+const LOG_DECADES = 8;
+export function edgeScale(matrices, kind) {
+  let top = 0;
+  let low = Infinity;
+  for (const M of matrices) for (const row of M) for (const v of row) {
+    const a = Math.abs(v);
+    if (!Number.isFinite(a)) continue;
+    top = Math.max(top, a);
+    if (a > 0) low = Math.min(low, a);
+  }
+  const log = kind === "log" && top > 0;
+  const floor = log ? Math.max(low, top * 10 ** -LOG_DECADES) : 0;
+  const span = log ? Math.log10(top / floor) : 0;
+  const size = (v) => {
+    const a = Math.abs(v);
+    if (!Number.isFinite(a)) return 1;
+    if (!top || !a) return 0;
+    if (!log) return a / top;
+    return span > 0 ? Math.max(0, Math.log10(a / floor) / span) : 1;
+  };
+  size.note = (name) => {
+    if (!top) return `${name}: all 0`;
+    return log
+      ? `logarithmic: thin ${name} = ${fmt(floor)}, thick = ${fmt(top)}`
+      : `relative: width \u221d ${name}, thickest = ${fmt(top)}`;
+  };
+  return size;
+}
+
 export const RADIUS = 6;
 
 export function toCanvas(canvas, x1, x2) {

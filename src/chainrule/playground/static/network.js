@@ -1,7 +1,7 @@
 // The network diagram: feature tiles, hidden layers with their neurons' heat maps, the output,
 // and the edges (weights or gradient magnitudes). Layer controls send new settings.
 
-import { css, heatmap, NEG, outputScale, POS, unitScale } from "./draw.js";
+import { css, edgeScale, heatmap, NEG, outputScale, POS, unitScale } from "./draw.js";
 
 const NODE = 38;
 const GAP = 12;
@@ -17,6 +17,7 @@ export class NetworkView {
     this.send = send; // (changes) => void
     this.key = "";
     this.mode = "weights";
+    this.scale = "relative";
     this.highlight = null;
   }
 
@@ -162,11 +163,12 @@ export class NetworkView {
     const n = state.layer_sizes.length;
     const paths = [];
     const grad = this.mode === "gradients";
+    const shown = grad ? state.dW : state.W;
+    const size = edgeScale(shown, this.scale);
+    const note = document.getElementById("edge-scale-note");
+    if (note) note.textContent = size.note(grad ? "|dC/dW|" : "|W|");
     for (let m = 0; m < n - 1; m++) {
-      const W = grad ? state.dW[m] : state.W[m];
-      let top = 0;
-      for (const row of W) for (const v of row) top = Math.max(top, Math.abs(v));
-      W.forEach((row, i) =>
+      shown[m].forEach((row, i) =>
         row.forEach((w, j) => {
           const from = m === 0 ? rows[j] : j;
           const x1 = this.x(m, n) + NODE;
@@ -174,12 +176,13 @@ export class NetworkView {
           const x2 = this.x(m + 1, n);
           const y2 = this.y(i) + NODE / 2;
           const mid = (x1 + x2) / 2;
-          const size = grad ? (top ? Math.abs(w) / top : 0) : Math.min(Math.abs(w), 4) / 4;
-          const stroke = grad ? css([123, 31, 162], 0.25 + 0.75 * size) : css(w < 0 ? NEG : POS, 0.35 + 0.65 * size);
+          const s = size(w);
+          const stroke = grad ? css([123, 31, 162], 0.25 + 0.75 * s) : css(w < 0 ? NEG : POS, 0.35 + 0.65 * s);
           const hot = this.highlight && this.highlight.edges.includes(m + 1) ? " hot" : "";
+          // the exact double on hover (JavaScript prints the shortest string that reads back)
           const label = grad ? `|dC/dW^${m + 1}[${i + 1},${j + 1}]| = ${w}` : `W^${m + 1}[${i + 1},${j + 1}] = ${w}`;
           paths.push(
-            `<path class="edge${hot}" d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}" stroke="${stroke}" stroke-width="${(0.6 + 5 * size).toFixed(2)}"><title>${label}</title></path>`,
+            `<path class="edge${hot}" data-m="${m + 1}" d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}" stroke="${stroke}" stroke-width="${(0.6 + 5 * s).toFixed(3)}"><title>${label}</title></path>`,
           );
         }),
       );
