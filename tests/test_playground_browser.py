@@ -266,3 +266,38 @@ def test_gradient_edges_scale_to_tiny_gradients_with_exact_values(page, server):
         0.6 + 5 * np.log(5e-9 / 3e-11) / np.log(2e-7 / 3e-11), abs=1e-3
     )
     assert "3.000e-11" in page.text_content("[data-testid=edge-scale-note]")
+
+
+def test_narrow_screens_and_the_keyboard(browser, server):
+    """From 360 px up nothing leaves the screen sideways; Tab reaches the feature tiles, Upload
+    and the output, Enter toggles a feature and an arrow key picks a point."""
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server[0])
+    eventually(lambda: page.text_content("[data-testid=train-loss]") != "\u2013")
+    for width in (360, 800, 1400):
+        page.set_viewport_size({"width": width, "height": 800})
+        eventually(lambda w=width: page.evaluate("document.documentElement.scrollWidth") <= w)
+        box = page.query_selector("[data-testid=boundary]").bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= width
+    page.set_viewport_size({"width": 360, "height": 800})
+    seen = set()
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        focused = page.query_selector(":focus")
+        seen.add(focused.get_attribute("data-feature") or focused.get_attribute("data-testid"))
+        if {"x1^2", "upload-button", "boundary"} <= seen:
+            break
+    assert {"x1^2", "upload-button", "boundary"} <= seen, seen
+    session = the_session(server[1])
+    page.focus("[data-feature='x1^2']")
+    page.keyboard.press("Enter")
+    eventually(lambda: session.config["features"] == ["x1", "x2", "x1^2"])
+    page.focus("[data-testid=boundary]")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    assert session.selected is not None
+    context.close()
+    assert errors == [], errors

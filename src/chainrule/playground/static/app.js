@@ -261,6 +261,37 @@ function nearestPoint(ev) {
   return best;
 }
 
+function pick(p) {
+  $("inspect-subset").value = p.subset;
+  $("inspect-index").value = String(p.index);
+  inspect();
+}
+
+// the keyboard's way to pick a point on the output: an arrow key moves to the nearest point
+// in its direction (from the picked one, or the centre); Enter or Space picks the centre's
+const ARROWS = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+function pointTowards(key) {
+  const dir = ARROWS[key];
+  if (!dir && key !== "Enter" && key !== " ") return null;
+  const d = ui.data;
+  const subsets = $("show-test").checked ? ["train", "test"] : ["train"];
+  const sel = ui.selected && d[ui.selected.subset][ui.selected.index];
+  const from = sel && dir ? sel : [0, 0];
+  let best = null;
+  for (const subset of subsets) {
+    d[subset].forEach((p, i) => {
+      const dx = p[0] - from[0];
+      const dy = p[1] - from[1];
+      const along = dir ? dx * dir[0] + dy * dir[1] : 1;
+      if (along <= 1e-9) return;
+      const across = dir ? Math.abs(dx * dir[1] - dy * dir[0]) : 0;
+      const score = Math.hypot(dx, dy) + 2 * across;
+      if (!best || score < best.score) best = { subset, index: i, score };
+    });
+  }
+  return best;
+}
+
 function wire() {
   $("play").addEventListener("click", () => send({ type: ui.state && ui.state.playing ? "pause" : "play" }));
   $("step").addEventListener("click", () => send({ type: "step" }));
@@ -300,11 +331,16 @@ function wire() {
   $("walk-prev").addEventListener("click", () => walk(-1));
   $("boundary").addEventListener("click", (ev) => {
     const p = ui.data && nearestPoint(ev);
-    if (!p) return;
-    $("inspect-subset").value = p.subset;
-    $("inspect-index").value = String(p.index);
-    inspect();
+    if (p) pick(p);
   });
+  $("boundary").addEventListener("keydown", (ev) => {
+    const p = ui.data && pointTowards(ev.key);
+    if (!p) return;
+    ev.preventDefault();
+    pick(p);
+  });
+  $("upload-button").addEventListener("click", () => $("csv").click());
+  window.addEventListener("resize", () => network && network.relayout());
   $("csv").addEventListener("change", async (e) => {
     const file = e.target.files[0];
     if (!file) return;

@@ -45,16 +45,30 @@ export class NetworkView {
     this.root.querySelectorAll(".col").forEach((e) => e.remove());
     const cols = this.columns(config);
     const n = cols.length;
+    // as wide as the panel, or (on a narrow screen) as the columns need: the panel scrolls
+    this.root.style.width = `${Math.max(this.root.parentElement.clientWidth, LEFT + n * 74)}px`;
     this.nodes = [];
     // inputs: every feature, chosen or not
     const inputs = this.column(0, n, "Features");
     this.nodes.push(
       this.options.features.map((f, j) => {
         const on = config.features.includes(f);
-        const node = this.node(inputs, j, on ? `input ${f}` : `${f} (off: click to use)`);
+        const node = this.node(inputs, j, on ? `input ${f} (click or Enter: leave it out)` : `${f} (off: click or Enter to use)`);
         node.classList.toggle("off", !on);
         node.insertAdjacentHTML("beforeend", `<span class="label">${LABELS[f] ?? f}</span>`);
+        // a feature tile is a toggle button, by mouse or by keyboard
+        node.tabIndex = 0;
+        node.setAttribute("role", "button");
+        node.setAttribute("aria-pressed", String(on));
+        node.setAttribute("aria-label", `feature ${f}`);
+        node.dataset.feature = f;
         node.addEventListener("click", () => this.toggleFeature(f));
+        node.addEventListener("keydown", (e) => {
+          if (e.key !== "Enter" && e.key !== " ") return;
+          e.preventDefault();
+          this.toggleFeature(f);
+        });
+        if (this.focusFeature === f) setTimeout(() => node.focus(), 0);
         return node;
       }),
     );
@@ -131,9 +145,16 @@ export class NetworkView {
   }
 
   toggleFeature(f) {
+    this.focusFeature = document.activeElement?.dataset?.feature === f ? f : null;
     const on = this.config.features.includes(f);
     const features = on ? this.config.features.filter((g) => g !== f) : [...this.config.features, f];
     if (features.length) this.send({ features });
+  }
+
+  // the layout depends on the panel's width: rebuild it on the next update
+  relayout() {
+    this.key = "";
+    if (this.lastState) this.update(this.lastState, this.lastState.task);
   }
 
   update(state, task) {
