@@ -297,3 +297,94 @@ def test_the_snapshot_carries_exact_weights_and_tiny_gradients():
     for m in range(s.net.L):
         np.testing.assert_array_equal(snap["dW"][m], np.abs(dW[m]))
         np.testing.assert_array_equal(snap["W"][m], s.net.W[m])
+
+
+def test_csv_labels_such_as_yes_and_no_classify_and_a_constant_target_is_refused():
+    X, y, task, classes = pg_data.parse_csv_classes("a,b,buys\n1,2,yes\n3,4,no\n5,6,yes\n")
+    assert (task, classes) == ("classification", ["no", "yes"])
+    np.testing.assert_array_equal(y, [1, 0, 1])
+    with pytest.raises(ValueError, match="'3' in every row: there is nothing to learn"):
+        pg_data.parse_csv("1,2,3\n3,4,3\n5,6,3\n")
+    with pytest.raises(ValueError, match="3 different labels"):
+        pg_data.parse_csv("1,2,a\n3,4,b\n5,6,c\n")
+
+
+def test_minibatch_steps_make_up_the_epoch_and_the_export_finishes_it(tmp_path):
+    """Minibatch by minibatch is the epoch (the same weights, bit for bit); a script exported
+    in the middle of an epoch finishes it as the page would."""
+    a, b = Session(), Session()
+    a.train_epoch()
+    steps = 0
+    while not b.train_minibatch():
+        steps += 1
+        assert b.epoch == 0 and b.snapshot()["minibatch"] == steps
+    assert steps + 1 == b.snapshot()["minibatches"] == 10  # 100 points, 10 a minibatch
+    np.testing.assert_array_equal(a.net.theta, b.net.theta)
+    for _ in range(3):
+        b.train_minibatch()
+    module = run_script(tmp_path, script(b), run_name="exported")
+    b.train_epoch()
+    module["train_epoch"]()
+    assert b.epoch == 2
+    np.testing.assert_array_equal(module["net"].theta, b.net.theta)
+
+
+def test_accuracy_is_the_share_classified_right():
+    s = Session()
+    train, test = s.accuracies()
+    out = s.net.forward(s.inputs(s.data.X_test))[:, 0]
+    assert test == np.mean((out >= 0.5) == s.data.y_test) and 0 <= train <= 1
+    s.configure({"dataset": "sine"})
+    assert s.accuracies() is None
+
+
+def test_the_gradient_check_says_good_for_backprop_and_wrong_for_a_wrong_gradient():
+    from chainrule.playground import derivation
+
+    s = Session()
+    s.train_epoch()
+    s.select("train", 3)
+    report = s.gradient_check()
+    assert report["verdict"] == "good" and report["relative_error"] < 1e-6
+    assert report["parameters"] == s.net.theta.size
+
+    class Wrong(type(s.net)):
+        def backprop(self, X, Y, sample_weight=None):
+            trace = super().backprop(X, Y, sample_weight)
+            trace.dW[0] *= 1.01  # 1% off in one layer
+            return trace
+
+    wrong = s.net.copy()
+    wrong.__class__ = Wrong
+    report = derivation.gradient_check(wrong, s.inputs(s.data.X_train[3:4])[0], s.data.y_train[3])
+    assert report["verdict"] == "wrong" and report["relative_error"] > 1e-3
+
+
+@pytest.mark.parametrize("solver", ["momentum", "adam"])
+def test_the_update_line_carries_the_optimizers_state(solver):
+    """Momentum: v <- mu v - eta g, W <- W + v. Adam: t, 1 - b1^t, 1 - b2^t, m, v and
+    eta_t = eta sqrt(1 - b2^t) / (1 - b1^t), each by hand from the state before the step."""
+    s = Session()
+    s.configure({"solver": solver})
+    for _ in range(2):
+        s.train_epoch()
+    s.select("train", 0)
+    view = s.derivation()
+    layer = view["layers"][0]
+    state = layer["optimizer_state"]
+    g, eta = np.array(layer["dW"]), view["learning_rate"]
+    if solver == "momentum":
+        v = 0.9 * np.array(state["velocity_before"]["W"]) - eta * g
+        np.testing.assert_allclose(state["velocity"]["W"], v, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(layer["W_step"], v, rtol=1e-9, atol=1e-15)
+    else:
+        rule = view["optimizer"]
+        t = s.optimizer.t + 1
+        assert rule["t"] == t and rule["correction_1"] == pytest.approx(1 - 0.9**t, rel=1e-14)
+        m = 0.9 * np.array(state["m_before"]["W"]) + 0.1 * g
+        v = 0.999 * np.array(state["v_before"]["W"]) + 0.001 * g**2
+        np.testing.assert_allclose(state["m"]["W"], m, rtol=1e-12, atol=1e-18)
+        np.testing.assert_allclose(state["v"]["W"], v, rtol=1e-12, atol=1e-18)
+        eta_t = eta * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        assert rule["step_size"] == pytest.approx(eta_t, rel=1e-14)
+        np.testing.assert_allclose(layer["W_step"], -eta_t * m / (np.sqrt(v) + 1e-8), rtol=1e-9)

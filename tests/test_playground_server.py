@@ -408,3 +408,52 @@ def test_the_derivation_follows_every_change_without_asking_again(client, app):
             assert view["learning_rate"] == session.config["learning_rate"]
             assert view["solver"] == session.config["solver"]
         assert (view["learning_rate"], view["solver"], view["alpha"]) == (0.3, "adam", 0.01)
+
+
+def test_after_an_upload_points_and_noise_change_nothing(client):
+    rows = "".join(f"{i},{(i * 7) % 11},{'yes' if i % 3 else 'no'}\n" for i in range(30))
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "upload", "name": "buys.csv", "csv": "a,b,buys\n" + rows})
+        assert until(ws, "data")["classes"] == ["no", "yes"]
+        assert until(ws, "state")["epoch"] == 0
+        ws.send_json({"type": "step"})
+        assert until(ws, "state")["epoch"] == 1
+        ws.send_json({"type": "config", "config": {"n_samples": 500, "noise": 0.3}})
+        assert until(ws, "state")["epoch"] == 1  # no restart, no new points
+
+
+def test_a_refused_setting_is_followed_by_the_settings_in_force(client):
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "config", "config": {"batch_size": 0}})
+        state = ws.receive_json()
+        assert state["type"] == "state" and state["config"]["batch_size"] == 10
+        assert "batch_size must be" in until(ws, "error")["message"]
+
+
+def test_minibatch_steps_gradient_check_and_a_slow_speed(client):
+    with connect(client) as ws:
+        state = until(ws, "state")
+        assert state["accuracy"] is not None and "minibatch1" in until_init_options(client)
+        ws.send_json({"type": "minibatch"})
+        state = until(ws, "state")
+        assert (state["epoch"], state["minibatch"], state["minibatches"]) == (0, 1, 10)
+        ws.send_json({"type": "gradcheck"})
+        assert "pick a sample first" in until(ws, "error")["message"]
+        ws.send_json({"type": "inspect", "subset": "test", "index": 5})
+        until(ws, "derivation")
+        ws.send_json({"type": "gradcheck"})
+        report = until(ws, "gradcheck")
+        assert report["verdict"] == "good" and (report["subset"], report["index"]) == ("test", 5)
+        ws.send_json({"type": "config", "config": {"speed": "minibatch5"}})
+        until(ws, "state")
+        ws.send_json({"type": "play"})
+        states = [until(ws, "state") for _ in range(3)]  # one minibatch a frame
+        assert [s["minibatch"] for s in states] == [2, 3, 4]
+        ws.send_json({"type": "pause"})
+
+
+def until_init_options(client) -> list:
+    with connect(client) as ws:
+        return ws.receive_json()["options"]["speeds"]

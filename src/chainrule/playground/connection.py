@@ -10,7 +10,9 @@ page sends      fields
 ==============  =================================================================
 ``play``        (none): train epoch after epoch, streaming ``state``
 ``pause``       (none)
-``step``        (none): one epoch
+``step``        (none): one epoch (or the rest of the one under way)
+``minibatch``   (none): one minibatch
+``gradcheck``   (none): backprop against central differences for the picked sample
 ``reset``       (none): new initial weights
 ``regenerate``  (none): new random points
 ``config``      ``config``: settings to change (see :mod:`chainrule.playground.config`)
@@ -40,6 +42,7 @@ from chainrule.playground.config import (
     MAX_LAYERS,
     MAX_UNITS,
     SOLVERS,
+    SPEEDS,
 )
 from chainrule.playground.data import (
     CLASSIFICATION_SETS,
@@ -47,7 +50,7 @@ from chainrule.playground.data import (
     MAX_CSV_BYTES,
     MAX_CSV_ROWS,
     REGRESSION_SETS,
-    parse_csv,
+    parse_csv_classes,
 )
 from chainrule.playground.session import Diverged, Session
 
@@ -72,6 +75,7 @@ OPTIONS = {
     "features": list(FEATURES),
     "activations": ACTIVATIONS,
     "solvers": SOLVERS,
+    "speeds": list(SPEEDS),
     "costs": COSTS,
     "max_layers": MAX_LAYERS,
     "max_units": MAX_UNITS,
@@ -236,16 +240,32 @@ class Connection:
         while self.session.playing and time.monotonic() - start < seconds:
             self.session.train_epoch()
 
+    def _frame(self) -> float:
+        """One frame of play: train, and return how long to wait before the next one. At the
+        speed "max" epochs for :data:`FRAME_TRAINING` seconds; otherwise one epoch or one
+        minibatch, then the rest of its share of a second."""
+        speed = SPEEDS[self.session.config["speed"]]
+        if speed is None:
+            self._train_for(FRAME_TRAINING)
+            return FRAME_PAUSE
+        unit, per_second = speed
+        start = time.monotonic()
+        if unit == "epoch":
+            self.session.train_epoch()
+        else:
+            self.session.train_minibatch()
+        return max(0.0, 1 / per_second - (time.monotonic() - start))
+
     async def _play(self) -> None:
         """Train frame after frame while playing, with a state after each; whoever stops the
         play (pause, step, a change) sends the state that follows, and a failure here its own."""
         try:
             while self.session.playing:
-                failure = None
+                failure, pause = None, FRAME_PAUSE
                 try:
                     async with self.lock:
                         if self.session.playing:
-                            await asyncio.to_thread(self._train_for, FRAME_TRAINING)
+                            pause = await asyncio.to_thread(self._frame)
                 except Diverged as e:
                     failure = str(e)
                 except Exception as e:  # a failure stops this page's training, nothing else
@@ -257,9 +277,15 @@ class Connection:
                     await self.send_state()
                     return
                 await self.send_state(while_playing=True)
-                await asyncio.sleep(FRAME_PAUSE)
+                await self._sleep(pause)
         except WebSocketDisconnect:  # the page went while it played
             self.session.playing = False
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait between frames, waking early when the play stops."""
+        end = time.monotonic() + seconds
+        while self.session.playing and (left := end - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, FRAME_PAUSE))
 
     async def on_play(self, message: dict[str, Any]) -> None:
         self.session.playing = True
@@ -278,6 +304,19 @@ class Connection:
             await asyncio.to_thread(self.session.train_epoch)
         await self.send_state()
 
+    async def on_minibatch(self, message: dict[str, Any]) -> None:
+        self.session.playing = False
+        async with self.lock:
+            await asyncio.to_thread(self.session.train_minibatch)
+        await self.send_state()
+
+    async def on_gradcheck(self, message: dict[str, Any]) -> None:
+        async with self.lock:
+            report = self.session.gradient_check()
+        if report is None:
+            raise ProtocolError("pick a sample first: the check compares its own gradient")
+        await self.send({"type": "gradcheck", **report})
+
     async def on_reset(self, message: dict[str, Any]) -> None:
         self.session.playing = False
         async with self.lock:
@@ -292,7 +331,11 @@ class Connection:
         await self.send_state()
 
     async def on_config(self, message: dict[str, Any]) -> None:
-        await self._configure(message.get("config"))
+        try:
+            await self._configure(message.get("config"))
+        except ValueError:
+            await self.send_state()  # the page shows the settings in force again
+            raise
 
     async def on_regenerate(self, message: dict[str, Any]) -> None:
         await self._configure({"data_seed": (self.session.config["data_seed"] + 1) % 2**31})
@@ -313,10 +356,10 @@ class Connection:
         name, text = message.get("name", "upload.csv"), message.get("csv")
         if not isinstance(text, str) or not isinstance(name, str):
             raise ProtocolError('an upload needs "name" and "csv" strings')
-        X, y, task = await asyncio.to_thread(parse_csv, text)  # up to 1 MB: off the loop
+        X, y, task, classes = await asyncio.to_thread(parse_csv_classes, text)  # off the loop
         self.session.playing = False
         async with self.lock:
-            self.session.use_upload(name[:200], X, y, task)
+            self.session.use_upload(name[:200], X, y, task, classes)
         await self.send_data()
         await self.send_state()
 

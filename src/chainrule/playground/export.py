@@ -97,9 +97,12 @@ def _optimizer_lines(optimizer: Any, solver: str) -> list[str]:
 _TRAINING = '''
 
 def train_epoch():
-    """One pass over the shuffled training set in minibatches, as the playground trains."""
-    order = rng.permutation(len(data.y_train))
-    size = min(batch_size, len(order))
+    """One pass over the shuffled training set in minibatches, as the playground trains (the
+    first finishes the epoch that was under way at export, if one was)."""
+    global rest
+    order = np.array(rest, dtype=int) if rest else rng.permutation(len(data.y_train))
+    rest = []
+    size = min(batch_size, len(data.y_train))
     for start in range(0, len(order), size):
         batch = order[start : start + size]
         dW, db = net.gradients(X_train[batch], data.y_train[batch])  # dC/dW^m, dC/db^m
@@ -161,6 +164,8 @@ def script(session: Any) -> str:
             "# the shuffling's random generator, where the page left it",
             "rng = np.random.default_rng()",
             f"rng.bit_generator.state = {state!r}",
+            "# the points the epoch under way at export has still to visit (none: between epochs)",
+            f"rest = {session.rest_of_epoch()!r}",
             f"EPOCH = {session.epoch}",
             _TRAINING,
         ]

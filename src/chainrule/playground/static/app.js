@@ -21,12 +21,14 @@ const send = (msg) => socket.readyState === WebSocket.OPEN && socket.send(JSON.s
 const configure = (changes) => send({ type: "config", config: changes });
 let network = null;
 
-function say(text, error = false) {
+function say(text, error = false, stay = false) {
   const box = $("message");
+  if (box.dataset.stay) return; // the server has gone: that message stays
   box.textContent = text;
   box.className = error ? "error" : text ? "info" : "";
   clearTimeout(say.timer);
-  if (text) say.timer = setTimeout(() => say(""), error ? 9000 : 4000);
+  if (stay) box.dataset.stay = "1";
+  else if (text) say.timer = setTimeout(() => say(""), error ? 9000 : 4000);
 }
 
 function showWarnings(list) {
@@ -52,7 +54,8 @@ const handlers = {
       $("upload-group").hidden = false;
       $("upload-option").textContent = `uploaded: ${msg.name}`;
       if (!ui.data || ui.data.name !== msg.name) {
-        say(`Loaded ${msg.name}: ${msg.train.length + msg.test.length} points, ${msg.task}`);
+        const classes = msg.classes.length ? ` (class 0: ${msg.classes[0]}, class 1: ${msg.classes[1]})` : "";
+        say(`Loaded ${msg.name}: ${msg.train.length + msg.test.length} points, ${msg.task}${classes}`);
       }
     }
     ui.data = msg;
@@ -110,6 +113,7 @@ const handlers = {
   },
   error(msg) {
     say(msg.message, true);
+    if (ui.state) showSettings(ui.state.config, ui.state.task, true); // the settings in force
   },
 };
 
@@ -118,7 +122,13 @@ socket.addEventListener("message", (e) => {
   handlers[msg.type]?.(msg);
 });
 socket.addEventListener("open", () => sendCurves());
-socket.addEventListener("close", () => say("The connection to the playground server closed; restart it and reload.", true));
+// the server is gone: say so until the page is reloaded, and stop every control
+socket.addEventListener("close", () => {
+  document.body.classList.add("offline");
+  document.querySelectorAll("button, select, input").forEach((e) => (e.disabled = true));
+  setPlaying(false);
+  say("The playground server stopped: nothing here works until it runs again (chainrule playground) and this page is reloaded.", true, true);
+});
 
 // -- drawing ---------------------------------------------------------------------------------
 
@@ -181,12 +191,15 @@ function showDerivation() {
 
 // -- settings --------------------------------------------------------------------------------
 
+let forceSettings = false;
 function setValue(id, value) {
   const el = $(id);
-  if (document.activeElement !== el) el.value = value;
+  if (forceSettings || document.activeElement !== el) el.value = value;
 }
 
-function showSettings(c, task) {
+// the controls show the settings in force; force: even the one being edited (after an error)
+function showSettings(c, task, force = false) {
+  forceSettings = force;
   setValue("dataset", c.dataset);
   setValue("learning_rate", String(c.learning_rate));
   if ($("learning_rate").value !== String(c.learning_rate)) {
@@ -211,6 +224,14 @@ function showSettings(c, task) {
     $(`${id}_out`).textContent = shown;
   }
   $("n-hidden").textContent = String(c.layers.length);
+  const upload = c.dataset === "upload";
+  for (const id of ["noise", "n_samples"]) {
+    $(id).disabled = upload;
+    $(id).title = upload ? "an uploaded file has its own points" : "";
+  }
+  $("l2-note").hidden = !c.alpha;
+  $("l2-note").textContent = `C includes the L2 term \u03b1/(2n) \u03a3 \u2016W\u2016\u00b2, \u03b1 = ${c.alpha}`;
+  forceSettings = false;
 }
 
 function setPlaying(on) {
@@ -299,7 +320,13 @@ function wire() {
   $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
   $("dataset").addEventListener("change", (e) => configure({ dataset: e.target.value }));
   for (const id of ["learning_rate", "alpha"]) $(id).addEventListener("change", (e) => configure({ [id]: Number(e.target.value) }));
-  $("batch_size").addEventListener("change", (e) => configure({ batch_size: Number(e.target.value) }));
+  $("batch_size").addEventListener("change", (e) => {
+    const size = Number(e.target.value);
+    if (Number.isInteger(size) && size >= 1 && size <= 1000) return configure({ batch_size: size });
+    const kept = ui.state ? ui.state.config.batch_size : 10;
+    e.target.value = String(kept);
+    say(`The batch size must be a whole number from 1 to 1000; training goes on with ${kept}.`, true);
+  });
   for (const id of ["solver", "cost"]) $(id).addEventListener("change", (e) => configure({ [id]: e.target.value }));
   $("train_ratio").addEventListener("change", (e) => configure({ train_ratio: Number(e.target.value) / 100 }));
   $("noise").addEventListener("change", (e) => configure({ noise: Number(e.target.value) / 100 }));
