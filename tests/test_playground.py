@@ -300,7 +300,7 @@ def test_the_snapshot_carries_exact_weights_and_tiny_gradients():
 
 
 def test_csv_labels_such_as_yes_and_no_classify_and_a_constant_target_is_refused():
-    X, y, task, classes = pg_data.parse_csv_classes("a,b,buys\n1,2,yes\n3,4,no\n5,6,yes\n")
+    _, y, task, classes = pg_data.parse_csv_classes("a,b,buys\n1,2,yes\n3,4,no\n5,6,yes\n")
     assert (task, classes) == ("classification", ["no", "yes"])
     np.testing.assert_array_equal(y, [1, 0, 1])
     with pytest.raises(ValueError, match="'3' in every row: there is nothing to learn"):
