@@ -271,8 +271,12 @@ def test_gradient_edges_scale_to_tiny_gradients_with_exact_values(page, server):
 def test_narrow_screens_and_the_keyboard(browser, server):
     """From 360 px up nothing leaves the screen sideways; Tab reaches the feature tiles, Upload
     and the output, Enter toggles a feature and an arrow key picks a point."""
-    context = browser.new_context(viewport={"width": 360, "height": 800})
-    page = context.new_page()
+    with browser.new_context(viewport={"width": 360, "height": 800}) as context:
+        errors = narrow_and_keyboard(context.new_page(), server)
+    assert errors == [], errors
+
+
+def narrow_and_keyboard(page, server) -> list[str]:
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server[0])
@@ -295,9 +299,110 @@ def test_narrow_screens_and_the_keyboard(browser, server):
     page.focus("[data-feature='x1^2']")
     page.keyboard.press("Enter")
     eventually(lambda: session.config["features"] == ["x1", "x2", "x1^2"])
+    page.wait_for_selector("[data-feature='x1^2'][aria-pressed=true]")
     page.focus("[data-testid=boundary]")
     page.keyboard.press("ArrowRight")
     page.wait_for_selector("[data-testid=inspect] .line")
     assert session.selected is not None
+    return errors
+
+
+def test_for_a_class_seed_minibatch_accuracy_and_a_link_that_restores_it(page, server, browser):
+    session = the_session(server[1])
+    page.fill("[data-testid=seed]", "7")
+    page.press("[data-testid=seed]", "Enter")
+    page.select_option(".col[data-layer='1'] select.act", "relu")
+    page.select_option("[data-testid=speed]", "minibatch1")
+    eventually(lambda: (session.config["seed"], session.config["speed"]) == (7, "minibatch1"))
+    page.click("[data-testid=step-minibatch]")
+    eventually(lambda: page.text_content("[data-testid=minibatch]") == "minibatch 1 of 10")
+    train, test = session.accuracies()
+    assert float(page.text_content("[data-testid=train-accuracy]")) == pytest.approx(
+        train, abs=5e-4
+    )
+    assert float(page.text_content("[data-testid=test-accuracy]")) == pytest.approx(test, abs=5e-4)
+    eventually(lambda: "%22seed%22%3A7" in page.url)
+    link = page.url + "&hide=data,export"
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other.goto(link)
+    eventually(lambda: len(server[1].state.sessions) == 2)
+    restored = next(s for s in server[1].state.sessions.values() if s is not session)
+    eventually(lambda: restored.config == session.config)
+    assert not other.is_visible("[data-testid=dataset]") and not other.is_visible(
+        "[data-testid=export]"
+    )
+    assert other.is_visible("[data-testid=play]")
+    other.context.close()
+
+
+def test_chain_rule_gradient_check_and_the_optimizers_state(page, server):
+    session = the_session(server[1])
+    page.select_option("#solver", "adam")
+    page.click("[data-testid=step]")
+    eventually(lambda: epoch(page) == 1)
+    page.fill("[data-testid=inspect-index]", "2")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    page.select_option("[data-testid=inspect-layer]", "1")
+    page.click("[data-testid=inspect] [data-result=dW] td[data-row='1'][data-col='0']")
+    page.wait_for_selector("[data-testid=chain] [data-chain=result]")
+    trace = session.net.backprop(
+        session.inputs(session.data.X_train[2:3]), session.data.y_train[2:3]
+    )
+    result = float(page.get_attribute("[data-testid=chain] [data-chain=result]", "data-value"))
+    assert result == trace.dW[0][1, 0]
+    # delta^1_2 = (sum over the 2 units of layer 2 of W^2_i2 delta^2_i) sigma'(z^1_2)
+    assert len(page.query_selector_all("[data-testid=chain] [data-chain=W_next]")) == 2
+    t = session.optimizer.t + 1  # the update line shows the next step's bias corrections
+    shown = page.text_content("[data-testid=inspect] [data-line=update]")
+    assert f"t = {t}" in shown and "1\u2212\u03b2\u2081" in shown
+    check(
+        page, "[data-line=update] [data-result=W_new]", session.derivation()["layers"][0]["W_new"]
+    )
+    page.click("[data-testid=gradcheck]")
+    page.wait_for_selector("[data-testid=gradcheck-result].good")
+    error = float(page.get_attribute("[data-testid=gradcheck-result]", "data-relative-error"))
+    assert error < 1e-6 and "Good is below 1e-6" in page.text_content(
+        "[data-testid=gradcheck-result]"
+    )
+
+
+def test_the_smaller_points(page, server, tmp_path):
+    rows = "".join(f"{i},{(i * 7) % 11},{'yes' if i % 3 else 'no'}\n" for i in range(40))
+    (tmp_path / "buys.csv").write_text("a,b,buys\n" + rows)
+    page.set_input_files("[data-testid=upload]", str(tmp_path / "buys.csv"))
+    eventually(lambda: "class 1: yes" in page.text_content("[data-testid=message]"))
+    eventually(lambda: page.is_disabled("#noise") and page.is_disabled("#n_samples"))
+    page.fill("#batch_size", "0")
+    page.press("#batch_size", "Enter")
+    eventually(lambda: page.input_value("#batch_size") == "10")
+    assert "from 1 to 1000" in page.text_content("[data-testid=message]")
+    page.select_option("#alpha", "0.01")
+    eventually(lambda: page.is_visible("[data-testid=l2-note]"))
+    assert "L2" in page.text_content("[data-testid=l2-note]")
+    page.fill("#theta", "25")
+    page.dispatch_event("#theta", "input")
+    eventually(lambda: '"dg":[0,25]' in (page.get_attribute("#tanh-plot", "data-scales") or ""))
+    assert '"g":[-1,1]' in page.get_attribute("#tanh-plot", "data-scales")
+
+
+@pytest.mark.slow
+def test_a_stopped_server_is_shown_as_stopped(browser):
+    from chainrule.playground.server import make_server
+
+    uvicorn_server, sock, _ = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    eventually(lambda: uvicorn_server.started)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/")
+    eventually(lambda: page.text_content("[data-testid=train-loss]") != "\u2013")
+    uvicorn_server.should_exit = True
+    thread.join(10)
+    sock.close()
+    eventually(lambda: "server stopped" in page.text_content("[data-testid=message]"))
+    assert page.is_disabled("[data-testid=play]")
+    time.sleep(10)  # the message does not go away as a passing one does (after 9 s)
+    assert "server stopped" in page.text_content("[data-testid=message]")
     context.close()
-    assert errors == [], errors

@@ -2,7 +2,8 @@
 // that draw what the server's chainrule session reports.
 
 import { curvePlot, fmt, heatmap, lossChart, outputScale, points, RADIUS } from "./draw.js";
-import { render, stepHighlight, walkSteps } from "./derivation.js";
+import { chainRule, render, stepHighlight, walkSteps } from "./derivation.js";
+import { applyLink, linkFor } from "./link.js";
 import { NetworkView } from "./network.js";
 
 const $ = (id) => document.getElementById(id);
@@ -14,6 +15,8 @@ const ui = {
   derivation: null,
   step: null, // the walk's current [m, kind]
   selected: null, // {subset, index}
+  chain: null, // the weight whose chain rule is shown: {m, j, k}
+  link: null, // settings from the page's address, sent once the server has greeted
 };
 
 const socket = new WebSocket(`ws://${location.host}/ws`);
@@ -47,6 +50,8 @@ const handlers = {
   init(msg) {
     ui.options = msg.options;
     network = new NetworkView($("net"), $("edges-svg"), msg.options, configure);
+    network.mode = $("edges").value;
+    network.scale = $("edge-scale").value;
   },
   data(msg) {
     const up = msg.name && !["xor", "circles", "moons", "spiral", "gauss", "plane", "sine"].includes(msg.name);
@@ -69,6 +74,12 @@ const handlers = {
     $("epoch").textContent = String(msg.epoch);
     $("train-loss").textContent = fmt(msg.train_loss);
     $("test-loss").textContent = fmt(msg.test_loss);
+    $("accuracy").hidden = !msg.accuracy;
+    if (msg.accuracy) {
+      $("train-accuracy").textContent = fmt(msg.accuracy[0]);
+      $("test-accuracy").textContent = fmt(msg.accuracy[1]);
+    }
+    $("minibatch").textContent = msg.minibatch ? `minibatch ${msg.minibatch} of ${msg.minibatches}` : "";
     setPlaying(msg.playing);
     showWarnings(msg.warnings);
     network.update(msg, msg.task);
@@ -76,6 +87,12 @@ const handlers = {
     if (!msg.selected && ui.derivation) clearDerivation();
     drawOutput();
     markStale();
+    if (ui.link) {
+      configure(ui.link); // the settings of a shared link, once
+      ui.link = null;
+    } else {
+      history.replaceState(null, "", linkFor(msg.config, viewOptions()));
+    }
   },
   // the server sends the picked sample's derivation after every change that affects it
   derivation(msg) {
@@ -93,6 +110,16 @@ const handlers = {
     }
     showDerivation();
     drawOutput();
+  },
+  gradcheck(msg) {
+    const box = $("gradcheck-result");
+    box.hidden = false;
+    box.className = `gradcheck ${msg.verdict}`;
+    box.dataset.relativeError = String(msg.relative_error);
+    box.textContent = `Backpropagation against central differences (C(w + h) \u2212 C(w \u2212 h)) / 2h, h = ${msg.step}, `
+      + `over all ${msg.parameters} weights and biases, for ${msg.subset} sample ${msg.index}: relative error `
+      + `${fmt(msg.relative_error)} \u2014 ${msg.verdict}. Good is below 1e-6 (about 1e-7 or less in float64); `
+      + "above 1e-3 the gradient is wrong; a ReLU kink near a weight can raise it for that weight alone.";
   },
   curves(msg) {
     curvePlot($("sigmoid-plot"), msg.h, msg.sigmoid, msg.sigmoid_prime);
@@ -157,6 +184,9 @@ function clearDerivation() {
   ui.derivation = null;
   ui.selected = null;
   ui.step = null;
+  ui.chain = null;
+  $("chain").hidden = true;
+  $("gradcheck-result").hidden = true;
   $("derivation").innerHTML = HINT;
   network.setHighlight(null);
 }
@@ -170,11 +200,20 @@ function markStale() {
   if (stale) $("stale-note").textContent = `numbers of epoch ${d.epoch}; training is at ${ui.state.epoch}, they follow a few times a second`;
 }
 
+function showChain() {
+  const d = ui.derivation;
+  const c = ui.chain;
+  const ok = d && c && c.m <= d.layers.length && c.j < d.layers[c.m - 1].dW.length && c.k < d.layers[c.m - 1].dW[0].length;
+  $("chain").hidden = !ok;
+  if (ok) $("chain").innerHTML = chainRule(d, c.m, c.j, c.k);
+}
+
 function showDerivation() {
   const d = ui.derivation;
   if (!d) return;
   const m = ui.step ? ui.step[0] : Number($("inspect-layer").value) || d.layers.length;
   render($("derivation"), d, m, ui.step);
+  showChain();
   $("inspect").dataset.epoch = String(d.epoch);
   markStale();
   $("inspect").dataset.layer = String(m);
@@ -209,6 +248,9 @@ function showSettings(c, task, force = false) {
   setValue("alpha", String(c.alpha));
   setValue("batch_size", c.batch_size);
   setValue("solver", c.solver);
+  setValue("seed", String(c.seed));
+  setValue("data_seed", String(c.data_seed));
+  setValue("speed", c.speed);
   const costs = ui.options.costs[task];
   if ($("cost").dataset.task !== task) {
     $("cost").innerHTML = costs.map((k) => `<option value="${k}">${k.replaceAll("_", " ")}</option>`).join("");
@@ -316,6 +358,44 @@ function pointTowards(key) {
 function wire() {
   $("play").addEventListener("click", () => send({ type: ui.state && ui.state.playing ? "pause" : "play" }));
   $("step").addEventListener("click", () => send({ type: "step" }));
+  $("step-minibatch").addEventListener("click", () => send({ type: "minibatch" }));
+  $("speed").addEventListener("change", (e) => configure({ speed: e.target.value }));
+  for (const id of ["seed", "data_seed"]) {
+    $(id).addEventListener("change", (e) => {
+      const v = Number(e.target.value);
+      if (Number.isInteger(v) && v >= 0 && v < 2 ** 31) configure({ [id]: v });
+      else say(`The ${id.replace("_", " ")} must be a whole number from 0 to 2147483647.`, true);
+    });
+  }
+  $("gradcheck").addEventListener("click", () => {
+    if (!ui.selected) inspect();
+    send({ type: "gradcheck" });
+  });
+  $("permalink").addEventListener("click", async () => {
+    const url = location.href;
+    try {
+      await navigator.clipboard.writeText(url);
+      say("Copied a link to these settings: whoever opens it gets the same data, network, seed and options.");
+    } catch {
+      say(`A link to these settings: ${url}`);
+    }
+  });
+  $("derivation").addEventListener("click", (e) => {
+    const cell = e.target.closest("[data-result=dW] td");
+    if (!cell || !ui.derivation) return;
+    const m = Number($("inspect").dataset.layer);
+    ui.chain = { m, j: Number(cell.dataset.row), k: Number(cell.dataset.col) };
+    showChain();
+  });
+  $("edges-svg").addEventListener("click", (e) => {
+    const edge = e.target.closest("path.edge");
+    if (!edge) return;
+    ui.chain = { m: Number(edge.dataset.m), j: Number(edge.dataset.i), k: Number(edge.dataset.j) };
+    ui.step = null;
+    $("inspect-layer").value = edge.dataset.m;
+    if (ui.derivation) showDerivation();
+    else inspect();
+  });
   $("reset").addEventListener("click", () => send({ type: "reset" }));
   $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
   $("dataset").addEventListener("change", (e) => configure({ dataset: e.target.value }));
@@ -342,6 +422,9 @@ function wire() {
     if (ui.state) network.update(ui.state, ui.state.task);
   });
   for (const id of ["show-test", "discretize"]) $(id).addEventListener("change", drawOutput);
+  for (const id of ["edges", "edge-scale", "show-test", "discretize"]) {
+    $(id).addEventListener("change", () => ui.state && history.replaceState(null, "", linkFor(ui.state.config, viewOptions())));
+  }
   $("beta").addEventListener("input", sendCurves);
   $("theta").addEventListener("input", sendCurves);
   $("export").addEventListener("click", () => send({ type: "export", format: "crm" }));
@@ -381,4 +464,32 @@ function wire() {
   });
 }
 
+// the page's own options that a link carries too
+function viewOptions() {
+  return {
+    edges: $("edges").value,
+    scale: $("edge-scale").value,
+    test: $("show-test").checked,
+    discretize: $("discretize").checked,
+    hide: [...document.body.classList].filter((c) => c.startsWith("hide-")).map((c) => c.slice(5)),
+  };
+}
+
+function restoreLink() {
+  const link = applyLink(location.hash);
+  if (!link) return;
+  ui.link = link.config;
+  const v = link.view;
+  if (v.edges) $("edges").value = network_mode(v.edges);
+  if (v.scale) $("edge-scale").value = v.scale;
+  $("show-test").checked = !!v.test;
+  $("discretize").checked = !!v.discretize;
+  for (const area of v.hide || []) document.body.classList.add(`hide-${area}`);
+}
+
+function network_mode(mode) {
+  return ["weights", "gradients"].includes(mode) ? mode : "weights";
+}
+
+restoreLink();
 wire();

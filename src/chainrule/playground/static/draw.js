@@ -152,16 +152,20 @@ export function lossChart(canvas, history) {
   }
 }
 
-// the seed's slider plots: g(h) solid, dg/dh dashed
+// the slope plots: g(h) solid on the left scale, dg/dh dashed on its own right scale (so that
+// a steep theta = 25, whose derivative peaks at 25, does not squash g into a flat line)
 export function curvePlot(canvas, h, g, dg) {
   const ctx = canvas.getContext("2d");
   const w = canvas.width;
   const ht = canvas.height;
   axes(ctx, w, ht);
-  const lo = Math.min(-1, ...g, ...dg);
-  const hi = Math.max(1, ...g, ...dg);
+  const lo = Math.min(-1, ...g);
+  const hi = Math.max(1, ...g);
+  const dlo = Math.min(0, ...dg);
+  const dhi = Math.max(0, ...dg) > dlo ? Math.max(0, ...dg) : dlo + 1;
   const X = (v) => ((v + 2) / 4) * (w - 8) + 4;
   const Y = (v) => ht - 4 - ((v - lo) / (hi - lo)) * (ht - 8);
+  const DY = (v) => ht - 4 - ((v - dlo) / (dhi - dlo)) * (ht - 8);
   ctx.strokeStyle = "#e3e6e8";
   ctx.beginPath();
   ctx.moveTo(X(0), 0);
@@ -171,10 +175,16 @@ export function curvePlot(canvas, h, g, dg) {
   ctx.stroke();
   polyline(ctx, h.map(X), g.map(Y), css(POS), 2);
   ctx.setLineDash([4, 3]);
-  polyline(ctx, h.map(X), dg.map(Y), css(NEG), 1.5);
+  polyline(ctx, h.map(X), dg.map(DY), css(NEG), 1.5);
   ctx.setLineDash([]);
-  ctx.fillStyle = "#5f6b73";
   ctx.font = "10px sans-serif";
-  ctx.fillText(hi.toPrecision(3), 4, 11);
-  ctx.fillText(lo.toPrecision(3), 4, ht - 5);
+  ctx.fillStyle = css(POS);
+  ctx.fillText(fmt(hi), 4, 11);
+  ctx.fillText(fmt(lo), 4, ht - 5);
+  ctx.fillStyle = css(NEG);
+  ctx.textAlign = "right";
+  ctx.fillText(fmt(dhi), w - 4, 11);
+  ctx.fillText(fmt(dlo), w - 4, ht - 5);
+  ctx.textAlign = "left";
+  canvas.dataset.scales = JSON.stringify({ g: [lo, hi], dg: [dlo, dhi] });
 }

@@ -68,7 +68,10 @@ export class NetworkView {
           e.preventDefault();
           this.toggleFeature(f);
         });
-        if (this.focusFeature === f) setTimeout(() => node.focus(), 0);
+        // the toggled tile was rebuilt: give it the focus back, unless the focus moved on
+        if (this.focusFeature === f) {
+          setTimeout(() => (document.activeElement === document.body || !document.activeElement) && node.focus(), 0);
+        }
         return node;
       }),
     );
@@ -203,7 +206,7 @@ export class NetworkView {
           // the exact double on hover (JavaScript prints the shortest string that reads back)
           const label = grad ? `|dC/dW^${m + 1}[${i + 1},${j + 1}]| = ${w}` : `W^${m + 1}[${i + 1},${j + 1}] = ${w}`;
           paths.push(
-            `<path class="edge${hot}" data-m="${m + 1}" d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}" stroke="${stroke}" stroke-width="${(0.6 + 5 * s).toFixed(3)}"><title>${label}</title></path>`,
+            `<path class="edge${hot}" data-m="${m + 1}" data-i="${i}" data-j="${j}" d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}" stroke="${stroke}" stroke-width="${(0.6 + 5 * s).toFixed(3)}"><title>${label}</title></path>`,
           );
         }),
       );
