@@ -12,6 +12,7 @@ import runpy
 import shutil
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -172,15 +173,21 @@ def test_step_mode_walks_forward_then_backward(page, server):
     assert seen == [*forward, (L, "delta"), (L, "dW")]
 
 
+def download(page, testid: str, folder) -> Path:
+    """Click the export button ``testid`` and save what it downloads into ``folder``."""
+    with page.expect_download() as started:
+        page.click(f"[data-testid={testid}]")
+    path = folder / started.value.suggested_filename
+    started.value.save_as(path)
+    return path
+
+
 def test_step_reset_and_export(page, server, tmp_path):
     page.click("[data-testid=reset]")
     eventually(lambda: epoch(page) == 0)
     page.click("[data-testid=step]")
     eventually(lambda: epoch(page) == 1)
-    with page.expect_download() as download:
-        page.click("[data-testid=export]")
-    path = tmp_path / download.value.suggested_filename
-    download.value.save_as(path)
+    path = download(page, "export", tmp_path)
     assert path.name == "playground-xor.crm"
     session = the_session(server[1])
     np.testing.assert_array_equal(cr.load(path).theta, session.net.theta)
@@ -188,10 +195,7 @@ def test_step_reset_and_export(page, server, tmp_path):
     eventually(lambda: session.config["learning_rate"] == 0.1)
     page.click("[data-testid=step]")
     eventually(lambda: epoch(page) == 2)
-    with page.expect_download() as download:
-        page.click("[data-testid=export-script]")
-    path = tmp_path / download.value.suggested_filename
-    download.value.save_as(path)
+    path = download(page, "export-script", tmp_path)
     module = runpy.run_path(str(path), run_name="exported")  # builds the network, trains nothing
     np.testing.assert_array_equal(module["net"].theta, session.net.theta)
 
