@@ -8,6 +8,7 @@ downloaded browser).
 from __future__ import annotations
 
 import os
+import re
 import runpy
 import shutil
 import threading
@@ -227,7 +228,8 @@ def test_the_derivation_panel_follows_changes_without_show(page, server):
     eventually(lambda: len(page.query_selector_all("[data-testid=inspect-layer] option")) == 4)
     assert "layer 1 of 4" in page.text_content("[data-testid=inspect] .sample")
     page.select_option("#learning_rate", "0.3")
-    eventually(lambda: "0.3" in page.text_content("[data-testid=inspect] [data-line=update]"))
+    rate = re.compile(r"\u03b7 = 0\.3(?![0-9])")  # the update line's learning rate
+    eventually(lambda: rate.search(page.text_content("[data-testid=inspect] [data-line=update]")))
     session = the_session(server[1])
     assert session.config["learning_rate"] == 0.3
     trace = session.net.backprop(

@@ -68,6 +68,9 @@ def test_page_and_its_files_are_served_with_security_headers(client):
     for name in ("app.js", "draw.js", "network.js", "derivation.js", "playground.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert "http://" not in page.text and "https://" not in page.text  # nothing from the web
+    assert "The seed's sliders" not in page.text  # read like the random seed's
+    for testid in ("seed", "data-seed", "speed", "step-minibatch", "permalink", "gradcheck"):
+        assert f'data-testid="{testid}"' in page.text
 
 
 @pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8000", "127.0.0.1:x", ""])

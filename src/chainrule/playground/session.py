@@ -187,7 +187,7 @@ class Session:
             dW, db = self.net.gradients(A0[batch], y[batch])  # dC/dW^m, dC/db^m
             self.optimizer.update(self.net, dW, db)  # W^m <- W^m - eta dC/dW^m, ...
         self.cursor += len(batch)
-        self.last_grads = (dW, db)
+        self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])
         ended = self.cursor >= len(y)
         costs = self.losses() if ended else (0.0, 0.0)
         if not (np.all(np.isfinite(costs)) and np.all(np.isfinite(self.net.theta))):

@@ -480,15 +480,11 @@ function restoreLink() {
   if (!link) return;
   ui.link = link.config;
   const v = link.view;
-  if (v.edges) $("edges").value = network_mode(v.edges);
-  if (v.scale) $("edge-scale").value = v.scale;
+  if (["weights", "gradients"].includes(v.edges)) $("edges").value = v.edges;
+  if (["relative", "log"].includes(v.scale)) $("edge-scale").value = v.scale;
   $("show-test").checked = !!v.test;
   $("discretize").checked = !!v.discretize;
   for (const area of v.hide || []) document.body.classList.add(`hide-${area}`);
-}
-
-function network_mode(mode) {
-  return ["weights", "gradients"].includes(mode) ? mode : "weights";
 }
 
 restoreLink();
