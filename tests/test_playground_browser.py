@@ -371,6 +371,8 @@ def test_chain_rule_gradient_check_and_the_optimizers_state(page, server):
     assert error < 1e-6 and "Good is below 1e-6" in page.text_content(
         "[data-testid=gradcheck-result]"
     )
+    page.click("[data-testid=step]")  # a new network: the check's result says it is old
+    page.wait_for_selector("[data-testid=gradcheck-result][data-stale=true]")
 
 
 def test_the_smaller_points(page, server, tmp_path):

@@ -85,6 +85,7 @@ const handlers = {
     network.update(msg, msg.task);
     lossChart($("loss-chart"), ui.history);
     if (!msg.selected && ui.derivation) clearDerivation();
+    markCheckStale();
     drawOutput();
     markStale();
     if (ui.link) {
@@ -116,6 +117,8 @@ const handlers = {
     box.hidden = false;
     box.className = `gradcheck ${msg.verdict}`;
     box.dataset.relativeError = String(msg.relative_error);
+    box.dataset.of = networkKey(ui.state);
+    box.dataset.stale = "false";
     box.textContent = `Backpropagation against central differences (C(w + h) \u2212 C(w \u2212 h)) / 2h, h = ${msg.step}, `
       + `over all ${msg.parameters} weights and biases, for ${msg.subset} sample ${msg.index}: relative error `
       + `${fmt(msg.relative_error)} \u2014 ${msg.verdict}. Good is below 1e-6 (about 1e-7 or less in float64); `
@@ -178,6 +181,20 @@ function drawOutput() {
 // while playing, the derivation follows the training a few times a second: between two of its
 // updates it shows an older epoch, and says so
 const HINT = document.getElementById("derivation").innerHTML;
+
+// what a gradient check's result depends on: the network (epoch, minibatch, settings)
+function networkKey(s) {
+  return s ? JSON.stringify([s.epoch, s.minibatch, s.config, s.selected]) : "";
+}
+
+// a gradient check of an older network stays readable but says that it is old
+function markCheckStale() {
+  const box = $("gradcheck-result");
+  if (box.hidden || box.dataset.stale === "true" || box.dataset.of === networkKey(ui.state)) return;
+  box.dataset.stale = "true";
+  box.classList.add("stale");
+  box.textContent = `(Of an earlier network: press Check the gradient again.) ${box.textContent}`;
+}
 
 // the picked sample is gone (the data changed and has fewer points)
 function clearDerivation() {
