@@ -3,7 +3,10 @@
 
 import { curvePlot, fmt, heatmap, lossChart, outputScale, points, RADIUS } from "./draw.js";
 import { chainRule, render, stepHighlight, walkSteps } from "./derivation.js";
-import { applyLink, linkFor } from "./link.js";
+import { linkFor, restoreLink, viewOptions } from "./link.js";
+import { nearest, towards } from "./pick.js";
+import { setValue, showSettings as showSettingsOf } from "./settings.js";
+import { say, setPlaying, showWarnings } from "./status.js";
 import { NetworkView } from "./network.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,26 +26,6 @@ const socket = new WebSocket(`ws://${location.host}/ws`);
 const send = (msg) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify(msg));
 const configure = (changes) => send({ type: "config", config: changes });
 let network = null;
-
-function say(text, error = false, stay = false) {
-  const box = $("message");
-  if (box.dataset.stay) return; // the server has gone: that message stays
-  box.textContent = text;
-  box.className = error ? "error" : text ? "info" : "";
-  clearTimeout(say.timer);
-  if (stay) box.dataset.stay = "1";
-  else if (text) say.timer = setTimeout(() => say(""), error ? 9000 : 4000);
-}
-
-function showWarnings(list) {
-  $("warnings").innerHTML = "";
-  for (const w of list) {
-    const li = document.createElement("li");
-    li.className = w.kind;
-    li.textContent = w.text;
-    $("warnings").append(li);
-  }
-}
 
 // -- messages from the server ----------------------------------------------------------------
 
@@ -245,60 +228,7 @@ function showDerivation() {
   }
 }
 
-// -- settings --------------------------------------------------------------------------------
-
-let forceSettings = false;
-function setValue(id, value) {
-  const el = $(id);
-  if (forceSettings || document.activeElement !== el) el.value = value;
-}
-
-// the controls show the settings in force; force: even the one being edited (after an error)
-function showSettings(c, task, force = false) {
-  forceSettings = force;
-  setValue("dataset", c.dataset);
-  setValue("learning_rate", String(c.learning_rate));
-  if ($("learning_rate").value !== String(c.learning_rate)) {
-    $("learning_rate").insertAdjacentHTML("beforeend", `<option>${c.learning_rate}</option>`);
-    $("learning_rate").value = String(c.learning_rate);
-  }
-  setValue("alpha", String(c.alpha));
-  setValue("batch_size", c.batch_size);
-  setValue("solver", c.solver);
-  setValue("seed", String(c.seed));
-  setValue("data_seed", String(c.data_seed));
-  setValue("speed", c.speed);
-  const costs = ui.options.costs[task];
-  if ($("cost").dataset.task !== task) {
-    $("cost").innerHTML = costs.map((k) => `<option value="${k}">${k.replaceAll("_", " ")}</option>`).join("");
-    $("cost").dataset.task = task;
-  }
-  setValue("cost", c.cost);
-  for (const [id, v, shown] of [
-    ["train_ratio", c.train_ratio * 100, `${Math.round(c.train_ratio * 100)}%`],
-    ["noise", c.noise * 100, String(c.noise)],
-    ["n_samples", c.n_samples, String(c.n_samples)],
-  ]) {
-    setValue(id, v);
-    $(`${id}_out`).textContent = shown;
-  }
-  $("n-hidden").textContent = String(c.layers.length);
-  const upload = c.dataset === "upload";
-  for (const id of ["noise", "n_samples"]) {
-    $(id).disabled = upload;
-    $(id).title = upload ? "an uploaded file has its own points" : "";
-  }
-  $("l2-note").hidden = !c.alpha;
-  $("l2-note").textContent = `C includes the L2 term \u03b1/(2n) \u03a3 \u2016W\u2016\u00b2, \u03b1 = ${c.alpha}`;
-  forceSettings = false;
-}
-
-function setPlaying(on) {
-  const b = $("play");
-  b.innerHTML = on ? "&#x275a;&#x275a;" : "&#x25b6;";
-  b.classList.toggle("playing", on);
-  b.setAttribute("aria-label", on ? "pause" : "play");
-}
+const showSettings = (c, task, force = false) => showSettingsOf(ui.options, c, task, force);
 
 function inspect() {
   const index = Number($("inspect-index").value);
@@ -325,52 +255,13 @@ function walk(d) {
   showDerivation();
 }
 
-function nearestPoint(ev) {
-  const d = ui.data;
-  const canvas = $("boundary");
-  const r = canvas.getBoundingClientRect();
-  const x1 = ((ev.clientX - r.left) / r.width) * 2 * RADIUS - RADIUS;
-  const x2 = RADIUS - ((ev.clientY - r.top) / r.height) * 2 * RADIUS;
-  let best = null;
-  for (const subset of $("show-test").checked ? ["train", "test"] : ["train"]) {
-    d[subset].forEach((p, i) => {
-      const dist = (p[0] - x1) ** 2 + (p[1] - x2) ** 2;
-      if (!best || dist < best.dist) best = { subset, index: i, dist };
-    });
-  }
-  return best;
-}
-
 function pick(p) {
   $("inspect-subset").value = p.subset;
   $("inspect-index").value = String(p.index);
   inspect();
 }
 
-// the keyboard's way to pick a point on the output: an arrow key moves to the nearest point
-// in its direction (from the picked one, or the centre); Enter or Space picks the centre's
-const ARROWS = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
-function pointTowards(key) {
-  const dir = ARROWS[key];
-  if (!dir && key !== "Enter" && key !== " ") return null;
-  const d = ui.data;
-  const subsets = $("show-test").checked ? ["train", "test"] : ["train"];
-  const sel = ui.selected && d[ui.selected.subset][ui.selected.index];
-  const from = sel && dir ? sel : [0, 0];
-  let best = null;
-  for (const subset of subsets) {
-    d[subset].forEach((p, i) => {
-      const dx = p[0] - from[0];
-      const dy = p[1] - from[1];
-      const along = dir ? dx * dir[0] + dy * dir[1] : 1;
-      if (along <= 1e-9) return;
-      const across = dir ? Math.abs(dx * dir[1] - dy * dir[0]) : 0;
-      const score = Math.hypot(dx, dy) + 2 * across;
-      if (!best || score < best.score) best = { subset, index: i, score };
-    });
-  }
-  return best;
-}
+const subsets = () => ($("show-test").checked ? ["train", "test"] : ["train"]);
 
 function wire() {
   $("play").addEventListener("click", () => send({ type: ui.state && ui.state.playing ? "pause" : "play" }));
@@ -457,11 +348,14 @@ function wire() {
   $("walk-next").addEventListener("click", () => walk(1));
   $("walk-prev").addEventListener("click", () => walk(-1));
   $("boundary").addEventListener("click", (ev) => {
-    const p = ui.data && nearestPoint(ev);
-    if (p) pick(p);
+    if (!ui.data) return;
+    const r = $("boundary").getBoundingClientRect();
+    const x1 = ((ev.clientX - r.left) / r.width) * 2 * RADIUS - RADIUS;
+    const x2 = RADIUS - ((ev.clientY - r.top) / r.height) * 2 * RADIUS;
+    pick(nearest(ui.data, subsets(), x1, x2));
   });
   $("boundary").addEventListener("keydown", (ev) => {
-    const p = ui.data && pointTowards(ev.key);
+    const p = ui.data && towards(ui.data, subsets(), ui.selected, ev.key);
     if (!p) return;
     ev.preventDefault();
     pick(p);
@@ -481,28 +375,5 @@ function wire() {
   });
 }
 
-// the page's own options that a link carries too
-function viewOptions() {
-  return {
-    edges: $("edges").value,
-    scale: $("edge-scale").value,
-    test: $("show-test").checked,
-    discretize: $("discretize").checked,
-    hide: [...document.body.classList].filter((c) => c.startsWith("hide-")).map((c) => c.slice(5)),
-  };
-}
-
-function restoreLink() {
-  const link = applyLink(location.hash);
-  if (!link) return;
-  ui.link = link.config;
-  const v = link.view;
-  if (["weights", "gradients"].includes(v.edges)) $("edges").value = v.edges;
-  if (["relative", "log"].includes(v.scale)) $("edge-scale").value = v.scale;
-  $("show-test").checked = !!v.test;
-  $("discretize").checked = !!v.discretize;
-  for (const area of v.hide || []) document.body.classList.add(`hide-${area}`);
-}
-
-restoreLink();
+ui.link = restoreLink();
 wire();

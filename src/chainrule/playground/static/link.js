@@ -38,3 +38,29 @@ export function applyLink(hash) {
     view: { edges: p.get("edges"), scale: p.get("scale"), test: p.get("test") === "1", discretize: p.get("discretize") === "1", hide },
   };
 }
+
+const $ = (id) => document.getElementById(id);
+
+// the page's own options that a link carries too
+export function viewOptions() {
+  return {
+    edges: $("edges").value,
+    scale: $("edge-scale").value,
+    test: $("show-test").checked,
+    discretize: $("discretize").checked,
+    hide: [...document.body.classList].filter((c) => c.startsWith("hide-")).map((c) => c.slice(5)),
+  };
+}
+
+// set the page's options from its address; returns the settings for the server (or null)
+export function restoreLink() {
+  const link = applyLink(location.hash);
+  if (!link) return null;
+  const v = link.view;
+  if (["weights", "gradients"].includes(v.edges)) $("edges").value = v.edges;
+  if (["relative", "log"].includes(v.scale)) $("edge-scale").value = v.scale;
+  $("show-test").checked = v.test;
+  $("discretize").checked = v.discretize;
+  for (const area of v.hide) document.body.classList.add(`hide-${area}`);
+  return link.config;
+}
