@@ -414,3 +414,16 @@ def test_a_stopped_server_is_shown_as_stopped(browser):
     time.sleep(10)  # the message does not go away as a passing one does (after 9 s)
     assert "server stopped" in page.text_content("[data-testid=message]")
     context.close()
+
+
+def test_dead_units_are_named_and_outlined(page, server):
+    session = the_session(server[1])
+    page.select_option(".col[data-layer='1'] select.act", "relu")
+    eventually(lambda: session.config["layers"][0]["activation"] == "relu")
+    session.net.b[0][...] = [-100.0, 0.0, 0.0, 0.0]  # unit 1: z < 0 on every point
+    session.net.W[0][0] = 0.0
+    page.fill("#batch_size", "12")
+    page.press("#batch_size", "Enter")  # a new state of these weights
+    page.wait_for_selector("[data-testid=warnings] li.dead")
+    assert "layer 1: unit 1 dead" in page.text_content("[data-testid=warnings]")
+    assert "dead" in page.get_attribute(".col[data-layer='1'] .node", "class")
