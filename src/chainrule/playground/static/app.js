@@ -263,7 +263,8 @@ function pick(p) {
 
 const subsets = () => ($("show-test").checked ? ["train", "test"] : ["train"]);
 
-function wire() {
+// the header: training, settings, seeds, link and export
+function wireTraining() {
   $("play").addEventListener("click", () => send({ type: ui.state && ui.state.playing ? "pause" : "play" }));
   $("step").addEventListener("click", () => send({ type: "step" }));
   $("step-minibatch").addEventListener("click", () => send({ type: "minibatch" }));
@@ -275,10 +276,6 @@ function wire() {
       else say(`The ${id.replace("_", " ")} must be a whole number from 0 to 2147483647.`, true);
     });
   }
-  $("gradcheck").addEventListener("click", () => {
-    if (!ui.selected) inspect();
-    send({ type: "gradcheck" });
-  });
   $("permalink").addEventListener("click", async () => {
     const url = location.href;
     try {
@@ -288,25 +285,7 @@ function wire() {
       say(`A link to these settings: ${url}`);
     }
   });
-  $("derivation").addEventListener("click", (e) => {
-    const cell = e.target.closest("[data-result=dW] td");
-    if (!cell || !ui.derivation) return;
-    const m = Number($("inspect").dataset.layer);
-    ui.chain = { m, j: Number(cell.dataset.row), k: Number(cell.dataset.col) };
-    showChain();
-  });
-  $("edges-svg").addEventListener("click", (e) => {
-    const edge = e.target.closest("path.edge");
-    if (!edge) return;
-    ui.chain = { m: Number(edge.dataset.m), j: Number(edge.dataset.i), k: Number(edge.dataset.j) };
-    ui.step = null;
-    $("inspect-layer").value = edge.dataset.m;
-    if (ui.derivation) showDerivation();
-    else inspect();
-  });
   $("reset").addEventListener("click", () => send({ type: "reset" }));
-  $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
-  $("dataset").addEventListener("change", (e) => configure({ dataset: e.target.value }));
   for (const id of ["learning_rate", "alpha"]) $(id).addEventListener("change", (e) => configure({ [id]: Number(e.target.value) }));
   $("batch_size").addEventListener("change", (e) => {
     const size = Number(e.target.value);
@@ -316,9 +295,44 @@ function wire() {
     say(`The batch size must be a whole number from 1 to 1000; training goes on with ${kept}.`, true);
   });
   for (const id of ["solver", "cost"]) $(id).addEventListener("change", (e) => configure({ [id]: e.target.value }));
+  $("export").addEventListener("click", () => send({ type: "export", format: "crm" }));
+  $("export-script").addEventListener("click", () => send({ type: "export", format: "python" }));
+}
+
+// the data column: data sets, points, upload, the slope plots
+function wireData() {
+  $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
+  $("dataset").addEventListener("change", (e) => configure({ dataset: e.target.value }));
   $("train_ratio").addEventListener("change", (e) => configure({ train_ratio: Number(e.target.value) / 100 }));
   $("noise").addEventListener("change", (e) => configure({ noise: Number(e.target.value) / 100 }));
   $("n_samples").addEventListener("change", (e) => configure({ n_samples: Number(e.target.value) }));
+  $("beta").addEventListener("input", sendCurves);
+  $("theta").addEventListener("input", sendCurves);
+  $("upload-button").addEventListener("click", () => $("csv").click());
+  $("csv").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    if (!file) return;
+    const max = ui.options.max_csv_bytes;
+    if (file.size > max) {
+      say(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the playground takes CSV files up to ${max / 1e6} MB`, true);
+    } else {
+      send({ type: "upload", name: file.name, csv: await file.text() });
+    }
+    e.target.value = "";
+  });
+}
+
+// the network and output views
+function wireNetwork() {
+  $("edges-svg").addEventListener("click", (e) => {
+    const edge = e.target.closest("path.edge");
+    if (!edge) return;
+    ui.chain = { m: Number(edge.dataset.m), j: Number(edge.dataset.i), k: Number(edge.dataset.j) };
+    ui.step = null;
+    $("inspect-layer").value = edge.dataset.m;
+    if (ui.derivation) showDerivation();
+    else inspect();
+  });
   $("add-layer").addEventListener("click", () => network.addLayer(1));
   $("remove-layer").addEventListener("click", () => network.addLayer(-1));
   $("edges").addEventListener("change", (e) => {
@@ -333,10 +347,22 @@ function wire() {
   for (const id of ["edges", "edge-scale", "show-test", "discretize"]) {
     $(id).addEventListener("change", () => ui.state && history.replaceState(null, "", linkFor(ui.state.config, viewOptions())));
   }
-  $("beta").addEventListener("input", sendCurves);
-  $("theta").addEventListener("input", sendCurves);
-  $("export").addEventListener("click", () => send({ type: "export", format: "crm" }));
-  $("export-script").addEventListener("click", () => send({ type: "export", format: "python" }));
+  window.addEventListener("resize", () => network && network.relayout());
+}
+
+// the derivation panel: picking a sample, the walk, the chain rule, the gradient check
+function wireDerivation() {
+  $("gradcheck").addEventListener("click", () => {
+    if (!ui.selected) inspect();
+    send({ type: "gradcheck" });
+  });
+  $("derivation").addEventListener("click", (e) => {
+    const cell = e.target.closest("[data-result=dW] td");
+    if (!cell || !ui.derivation) return;
+    const m = Number($("inspect").dataset.layer);
+    ui.chain = { m, j: Number(cell.dataset.row), k: Number(cell.dataset.col) };
+    showChain();
+  });
   $("inspect-go").addEventListener("click", () => {
     ui.step = null;
     inspect();
@@ -360,20 +386,10 @@ function wire() {
     ev.preventDefault();
     pick(p);
   });
-  $("upload-button").addEventListener("click", () => $("csv").click());
-  window.addEventListener("resize", () => network && network.relayout());
-  $("csv").addEventListener("change", async (e) => {
-    const file = e.target.files[0];
-    if (!file) return;
-    const max = ui.options.max_csv_bytes;
-    if (file.size > max) {
-      say(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the playground takes CSV files up to ${max / 1e6} MB`, true);
-    } else {
-      send({ type: "upload", name: file.name, csv: await file.text() });
-    }
-    e.target.value = "";
-  });
 }
 
 ui.link = restoreLink();
-wire();
+wireTraining();
+wireData();
+wireNetwork();
+wireDerivation();
