@@ -461,3 +461,23 @@ def test_minibatch_steps_gradient_check_and_a_slow_speed(client):
 def until_init_options(client) -> list:
     with connect(client) as ws:
         return ws.receive_json()["options"]["speeds"]
+
+
+def test_while_playing_the_derivation_follows_with_the_states_network(client):
+    """During play the picked sample's derivation keeps coming, each one of the network of the
+    state just before it (never of an older one)."""
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "inspect", "subset": "train", "index": 0})
+        until(ws, "derivation")
+        ws.send_json({"type": "play"})
+        epoch, views = None, []
+        while len(views) < 3:
+            message = ws.receive_json()
+            if message["type"] == "state":
+                epoch = message["epoch"]
+            elif message["type"] == "derivation":
+                assert message["epoch"] == epoch
+                views.append(epoch)
+        ws.send_json({"type": "pause"})
+    assert views == sorted(views) and views[-1] > 0
