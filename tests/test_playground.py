@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import runpy
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 import chainrule as cr
 from chainrule.playground import config as pg_config
@@ -198,40 +196,52 @@ def test_exported_model_file_loads_as_the_trained_network(tmp_path):
 @pytest.mark.parametrize(
     "changes",
     [
+        {"solver": "sgd"},
         {"solver": "nesterov", "layers": [pg_config.layer(3, "sigmoid", 2.0)]},
+        {"solver": "adam", "alpha": 0.01},
         {"dataset": "sine", "cost": "huber", "features": ["x1", "sin(x2)"], "layers": []},
     ],
 )
-def test_exported_script_retrains_with_the_estimators(tmp_path, monkeypatch, capsys, changes):
+def test_exported_script_rebuilds_the_network_and_trains_on_as_the_page(tmp_path, changes):
+    """The script holds the weights at export (so a learning rate changed during the run is in
+    them), the optimizer's state and the shuffling's: its network is the page's bit for bit,
+    and so are the next epochs (the same operations on the same numbers)."""
     s = Session()
     s.configure(changes | {"n_samples": 60})
-    source = script(s.config, s.task, 3)
-    assert ("MLPClassifier" in source) == (s.task == "classification")
-    run_script(tmp_path, monkeypatch, source)
-    assert "test score:" in capsys.readouterr().out
-    model = cr.load(tmp_path / "playground-model.crm")
-    assert model.n_iter_ == 3
-    assert [a.name for a in model.network_.activations[:-1]] == [
-        spec["activation"] for spec in s.config["layers"]
-    ]
+    for _ in range(3):
+        s.train_epoch()
+    s.configure({"learning_rate": 0.1, "batch_size": 7})
+    s.train_epoch()
+    source = script(s)
+    module = run_script(tmp_path, source, run_name="exported")
+    np.testing.assert_array_equal(module["net"].theta, s.net.theta)
+    for _ in range(2):
+        s.train_epoch()
+        module["train_epoch"]()
+    np.testing.assert_array_equal(module["net"].theta, s.net.theta)
 
 
-def run_script(tmp_path, monkeypatch, source: str) -> None:
-    """Run an exported script as ``python retrain.py`` would, in ``tmp_path``."""
+def run_script(tmp_path, source: str, run_name: str = "__main__", argv=("retrain.py",)) -> dict:
+    """Run an exported script as ``python retrain.py ARGS`` would, in ``tmp_path``."""
     (tmp_path / "retrain.py").write_text(source)
-    monkeypatch.chdir(tmp_path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the epoch count
-        runpy.run_path(str(tmp_path / "retrain.py"), run_name="__main__")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        patch.setattr("sys.argv", list(argv))
+        return runpy.run_path(str(tmp_path / "retrain.py"), run_name=run_name)
 
 
-def test_exported_script_of_an_upload_reads_the_csv(tmp_path, monkeypatch):
+def test_exported_script_of_an_upload_reads_the_csv_and_trains_on(tmp_path, capsys):
     rows = "".join(f"{i},{i % 7},{i % 2}\n" for i in range(40))
     (tmp_path / "mine.csv").write_text("x,y,t\n" + rows)
     s = Session()
     s.use_upload("mine.csv", *pg_data.parse_csv((tmp_path / "mine.csv").read_text()))
-    run_script(tmp_path, monkeypatch, script(s.config, s.task, 2, "mine.csv"))
-    assert cr.load(tmp_path / "playground-model.crm").n_iter_ == 2
+    s.train_epoch()
+    run_script(tmp_path, script(s), argv=("retrain.py", "2"))
+    out = capsys.readouterr().out
+    assert f"epoch 1: training cost {s.losses()[0]:.4g}" in out and "epoch 3:" in out
+    for _ in range(2):
+        s.train_epoch()
+    np.testing.assert_array_equal(cr.load(tmp_path / "playground-model.crm").theta, s.net.theta)
 
 
 def _command():
@@ -252,3 +262,129 @@ def test_command_parses_its_options_and_calls_serve(monkeypatch):
     assert calls == [(("::1", 0), {"open_browser": False})]
     with pytest.raises(ValueError, match="--port must be in"):
         cmd.run(parser.parse_args(["--port", "70000"]))
+
+
+def test_dead_and_saturated_units_are_named():
+    """A ReLU unit with sigma'(z) = 0 on every training point is dead; a steep sigmoid unit
+    with sigma'(z) under 1% of its peak on 95% of the points is saturated."""
+    from chainrule.playground.views import unit_warnings
+
+    s = Session()
+    s.configure({"layers": [pg_config.layer(2, "relu")]})
+    A0 = s.inputs(s.data.X_train)
+    s.net.W[0][...] = [[1.0, 0.0], [0.0, 0.0]]
+    s.net.b[0][...] = [0.5, -1.0]  # unit 2: z = -1 on every point
+    (dead,) = unit_warnings(s.net, A0)
+    assert (dead["kind"], dead["layer"], dead["units"]) == ("dead", 1, [1])
+    assert "layer 1: unit 2 dead" in dead["text"]
+    s.configure({"layers": [pg_config.layer(2, "sigmoid", beta=25.0)]})
+    s.net.W[0][...] = [[5.0, 0.0], [0.0, 0.01]]
+    s.net.b[0][...] = 0.0
+    (flat,) = unit_warnings(s.net, A0)
+    # unit 1: beta z = 125 x1, flat wherever |x1| > 0.06; unit 2: beta z = 0.25 x2, never flat
+    assert np.mean(np.abs(A0[:, 0]) > 0.06) > 0.95
+    assert (flat["kind"], flat["layer"], flat["units"]) == ("saturated", 1, [0])
+    assert unit_warnings(s.net, A0, (0.5, np.inf))[0]["kind"] == "overflow"
+
+
+def test_the_snapshot_carries_exact_weights_and_tiny_gradients():
+    """A converged network's |dC/dW| of 1e-11 are sent as they are, not rounded to 0."""
+    s = Session()
+    s.train_epoch()
+    dW = [g * 1e-9 for g in s.last_grads[0]]
+    s.last_grads = (dW, s.last_grads[1])
+    snap = s.snapshot()
+    for m in range(s.net.L):
+        np.testing.assert_array_equal(snap["dW"][m], np.abs(dW[m]))
+        np.testing.assert_array_equal(snap["W"][m], s.net.W[m])
+
+
+def test_csv_labels_such_as_yes_and_no_classify_and_a_constant_target_is_refused():
+    _, y, task, classes = pg_data.parse_csv_classes("a,b,buys\n1,2,yes\n3,4,no\n5,6,yes\n")
+    assert (task, classes) == ("classification", ["no", "yes"])
+    np.testing.assert_array_equal(y, [1, 0, 1])
+    with pytest.raises(ValueError, match="'3' in every row: there is nothing to learn"):
+        pg_data.parse_csv("1,2,3\n3,4,3\n5,6,3\n")
+    with pytest.raises(ValueError, match="3 different labels"):
+        pg_data.parse_csv("1,2,a\n3,4,b\n5,6,c\n")
+
+
+def test_minibatch_steps_make_up_the_epoch_and_the_export_finishes_it(tmp_path):
+    """Minibatch by minibatch is the epoch (the same weights, bit for bit); a script exported
+    in the middle of an epoch finishes it as the page would."""
+    a, b = Session(), Session()
+    a.train_epoch()
+    steps = 0
+    while not b.train_minibatch():
+        steps += 1
+        assert b.epoch == 0 and b.snapshot()["minibatch"] == steps
+    assert steps + 1 == b.snapshot()["minibatches"] == 10  # 100 points, 10 a minibatch
+    np.testing.assert_array_equal(a.net.theta, b.net.theta)
+    for _ in range(3):
+        b.train_minibatch()
+    module = run_script(tmp_path, script(b), run_name="exported")
+    b.train_epoch()
+    module["train_epoch"]()
+    assert b.epoch == 2
+    np.testing.assert_array_equal(module["net"].theta, b.net.theta)
+
+
+def test_accuracy_is_the_share_classified_right():
+    s = Session()
+    train, test = s.accuracies()
+    out = s.net.forward(s.inputs(s.data.X_test))[:, 0]
+    assert test == np.mean((out >= 0.5) == s.data.y_test) and 0 <= train <= 1
+    s.configure({"dataset": "sine"})
+    assert s.accuracies() is None
+
+
+def test_the_gradient_check_says_good_for_backprop_and_wrong_for_a_wrong_gradient():
+    from chainrule.playground import derivation
+
+    s = Session()
+    s.train_epoch()
+    s.select("train", 3)
+    report = s.gradient_check()
+    assert report["verdict"] == "good" and report["relative_error"] < 1e-6
+    assert report["parameters"] == s.net.theta.size
+
+    class Wrong(type(s.net)):
+        def backprop(self, X, Y, sample_weight=None):
+            trace = super().backprop(X, Y, sample_weight)
+            trace.dW[0] *= 1.01  # 1% off in one layer
+            return trace
+
+    wrong = s.net.copy()
+    wrong.__class__ = Wrong
+    report = derivation.gradient_check(wrong, s.inputs(s.data.X_train[3:4])[0], s.data.y_train[3])
+    assert report["verdict"] == "wrong" and report["relative_error"] > 1e-3
+
+
+@pytest.mark.parametrize("solver", ["momentum", "adam"])
+def test_the_update_line_carries_the_optimizers_state(solver):
+    """Momentum: v <- mu v - eta g, W <- W + v. Adam: t, 1 - b1^t, 1 - b2^t, m, v and
+    eta_t = eta sqrt(1 - b2^t) / (1 - b1^t), each by hand from the state before the step."""
+    s = Session()
+    s.configure({"solver": solver})
+    for _ in range(2):
+        s.train_epoch()
+    s.select("train", 0)
+    view = s.derivation()
+    layer = view["layers"][0]
+    state = layer["optimizer_state"]
+    g, eta = np.array(layer["dW"]), view["learning_rate"]
+    if solver == "momentum":
+        v = 0.9 * np.array(state["velocity_before"]["W"]) - eta * g
+        np.testing.assert_allclose(state["velocity"]["W"], v, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(layer["W_step"], v, rtol=1e-9, atol=1e-15)
+    else:
+        rule = view["optimizer"]
+        t = s.optimizer.t + 1
+        assert rule["t"] == t and rule["correction_1"] == pytest.approx(1 - 0.9**t, rel=1e-14)
+        m = 0.9 * np.array(state["m_before"]["W"]) + 0.1 * g
+        v = 0.999 * np.array(state["v_before"]["W"]) + 0.001 * g**2
+        np.testing.assert_allclose(state["m"]["W"], m, rtol=1e-12, atol=1e-18)
+        np.testing.assert_allclose(state["v"]["W"], v, rtol=1e-12, atol=1e-18)
+        eta_t = eta * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        assert rule["step_size"] == pytest.approx(eta_t, rel=1e-14)
+        np.testing.assert_allclose(layer["W_step"], -eta_t * m / (np.sqrt(v) + 1e-8), rtol=1e-9)

@@ -8,9 +8,12 @@ downloaded browser).
 from __future__ import annotations
 
 import os
+import re
+import runpy
 import shutil
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,17 +174,31 @@ def test_step_mode_walks_forward_then_backward(page, server):
     assert seen == [*forward, (L, "delta"), (L, "dW")]
 
 
+def download(page, testid: str, folder) -> Path:
+    """Click the export button ``testid`` and save what it downloads into ``folder``."""
+    with page.expect_download() as started:
+        page.click(f"[data-testid={testid}]")
+    path = folder / started.value.suggested_filename
+    started.value.save_as(path)
+    return path
+
+
 def test_step_reset_and_export(page, server, tmp_path):
     page.click("[data-testid=reset]")
     eventually(lambda: epoch(page) == 0)
     page.click("[data-testid=step]")
     eventually(lambda: epoch(page) == 1)
-    with page.expect_download() as download:
-        page.click("[data-testid=export]")
-    path = tmp_path / download.value.suggested_filename
-    download.value.save_as(path)
+    path = download(page, "export", tmp_path)
     assert path.name == "playground-xor.crm"
-    np.testing.assert_array_equal(cr.load(path).theta, the_session(server[1]).net.theta)
+    session = the_session(server[1])
+    np.testing.assert_array_equal(cr.load(path).theta, session.net.theta)
+    page.select_option("#learning_rate", "0.1")  # a change during the run
+    eventually(lambda: session.config["learning_rate"] == 0.1)
+    page.click("[data-testid=step]")
+    eventually(lambda: epoch(page) == 2)
+    path = download(page, "export-script", tmp_path)
+    module = runpy.run_path(str(path), run_name="exported")  # builds the network, trains nothing
+    np.testing.assert_array_equal(module["net"].theta, session.net.theta)
 
 
 def test_csv_upload_and_its_size_limit(page, server, tmp_path):
@@ -196,3 +213,217 @@ def test_csv_upload_and_its_size_limit(page, server, tmp_path):
     assert "Loaded mine.csv: 50 points" in page.text_content("[data-testid=message]")
     session = the_session(server[1])
     assert len(session.data.y_train) + len(session.data.y_test) == 50
+
+
+def test_the_derivation_panel_follows_changes_without_show(page, server):
+    """Pick a sample once; an activation change, a new layer and a new learning rate redraw
+    the panel with the changed network's numbers (no Show pressed again)."""
+    page.fill("[data-testid=inspect-index]", "1")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    page.select_option("[data-testid=inspect-layer]", "1")
+    page.select_option(".col[data-layer='1'] select.act", "elu")
+    eventually(lambda: "elu" in page.text_content("[data-testid=inspect] [data-line=a]"))
+    page.click("#add-layer")
+    eventually(lambda: len(page.query_selector_all("[data-testid=inspect-layer] option")) == 4)
+    assert "layer 1 of 4" in page.text_content("[data-testid=inspect] .sample")
+    page.select_option("#learning_rate", "0.3")
+    rate = re.compile(r"\u03b7 = 0\.3(?![0-9])")  # the update line's learning rate
+    eventually(lambda: rate.search(page.text_content("[data-testid=inspect] [data-line=update]")))
+    session = the_session(server[1])
+    assert session.config["learning_rate"] == 0.3
+    trace = session.net.backprop(
+        session.inputs(session.data.X_train[1:2]), session.data.y_train[1:2]
+    )
+    check(page, "[data-line=dW] [data-result=dW]", trace.dW[0])
+    W_new = session.net.W[0] - 0.3 * trace.dW[0]
+    check(page, "[data-line=update] [data-result=W_new]", W_new)
+
+
+def edges(page) -> list[tuple[float, float]]:
+    """(width, the exact number in its title) of every edge drawn."""
+    found = []
+    for path in page.query_selector_all("#edges-svg path.edge"):
+        title = path.query_selector("title").text_content()
+        found.append((float(path.get_attribute("stroke-width")), float(title.split("= ")[1])))
+    return found
+
+
+def test_gradient_edges_scale_to_tiny_gradients_with_exact_values(page, server):
+    """|dC/dW| of 3e-11 to 2e-7 (a converged network) are drawn to scale, relative or
+    logarithmic, each edge's title carrying the exact double."""
+    session = the_session(server[1])
+    dW = [np.full_like(W, 3e-11) for W in session.net.W]
+    dW[0][0, 0], dW[1][0, 0] = 2e-7, 5e-9
+    session.last_grads = (dW, [np.zeros_like(b) for b in session.net.b])
+    page.select_option("[data-testid=edges]", "gradients")
+    page.fill("#batch_size", "11")
+    page.press("#batch_size", "Enter")  # a new state, with the gradients set above
+    eventually(lambda: max(w for w, _ in edges(page)) > 5)
+    drawn = edges(page)
+    assert sorted(v for _, v in drawn) == sorted(np.concatenate([g.ravel() for g in dW]))
+    width = {v: w for w, v in drawn}  # width = 0.6 + 5 size, size = |v| / 2e-7
+    assert width[2e-7] == pytest.approx(5.6, abs=1e-3)
+    assert width[5e-9] == pytest.approx(0.6 + 5 * 5e-9 / 2e-7, abs=1e-3)
+    page.select_option("[data-testid=edge-scale]", "log")
+    width = {v: w for w, v in edges(page)}  # size = log(|v| / 3e-11) / log(2e-7 / 3e-11)
+    assert width[3e-11] == pytest.approx(0.6, abs=1e-3)
+    assert width[5e-9] == pytest.approx(
+        0.6 + 5 * np.log(5e-9 / 3e-11) / np.log(2e-7 / 3e-11), abs=1e-3
+    )
+    assert "3.000e-11" in page.text_content("[data-testid=edge-scale-note]")
+
+
+def test_narrow_screens_and_the_keyboard(browser, server):
+    """From 360 px up nothing leaves the screen sideways; Tab reaches the feature tiles, Upload
+    and the output, Enter toggles a feature and an arrow key picks a point."""
+    with browser.new_context(viewport={"width": 360, "height": 800}) as context:
+        errors = narrow_and_keyboard(context.new_page(), server)
+    assert errors == [], errors
+
+
+def narrow_and_keyboard(page, server) -> list[str]:
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server[0])
+    eventually(lambda: page.text_content("[data-testid=train-loss]") != "\u2013")
+    for width in (360, 800, 1400):
+        page.set_viewport_size({"width": width, "height": 800})
+        eventually(lambda w=width: page.evaluate("document.documentElement.scrollWidth") <= w)
+        box = page.query_selector("[data-testid=boundary]").bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= width
+    page.set_viewport_size({"width": 360, "height": 800})
+    seen = set()
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        focused = page.query_selector(":focus")
+        seen.add(focused.get_attribute("data-feature") or focused.get_attribute("data-testid"))
+        if {"x1^2", "upload-button", "boundary"} <= seen:
+            break
+    assert {"x1^2", "upload-button", "boundary"} <= seen, seen
+    session = the_session(server[1])
+    page.focus("[data-feature='x1^2']")
+    page.keyboard.press("Enter")
+    eventually(lambda: session.config["features"] == ["x1", "x2", "x1^2"])
+    page.wait_for_selector("[data-feature='x1^2'][aria-pressed=true]")
+    page.focus("[data-testid=boundary]")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    assert session.selected is not None
+    return errors
+
+
+def test_for_a_class_seed_minibatch_accuracy_and_a_link_that_restores_it(page, server, browser):
+    session = the_session(server[1])
+    page.fill("[data-testid=seed]", "7")
+    page.press("[data-testid=seed]", "Enter")
+    page.select_option(".col[data-layer='1'] select.act", "relu")
+    page.select_option("[data-testid=speed]", "minibatch1")
+    eventually(lambda: (session.config["seed"], session.config["speed"]) == (7, "minibatch1"))
+    page.click("[data-testid=step-minibatch]")
+    eventually(lambda: page.text_content("[data-testid=minibatch]") == "minibatch 1 of 10")
+    train, test = session.accuracies()
+    assert float(page.text_content("[data-testid=train-accuracy]")) == pytest.approx(
+        train, abs=5e-4
+    )
+    assert float(page.text_content("[data-testid=test-accuracy]")) == pytest.approx(test, abs=5e-4)
+    eventually(lambda: "%22seed%22%3A7" in page.url)
+    link = page.url + "&hide=data,export"
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other.goto(link)
+    eventually(lambda: len(server[1].state.sessions) == 2)
+    restored = next(s for s in server[1].state.sessions.values() if s is not session)
+    eventually(lambda: restored.config == session.config)
+    assert not other.is_visible("[data-testid=dataset]") and not other.is_visible(
+        "[data-testid=export]"
+    )
+    assert other.is_visible("[data-testid=play]")
+    other.context.close()
+
+
+def test_chain_rule_gradient_check_and_the_optimizers_state(page, server):
+    session = the_session(server[1])
+    page.select_option("#solver", "adam")
+    page.click("[data-testid=step]")
+    eventually(lambda: epoch(page) == 1)
+    page.fill("[data-testid=inspect-index]", "2")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    page.select_option("[data-testid=inspect-layer]", "1")
+    page.click("[data-testid=inspect] [data-result=dW] td[data-row='1'][data-col='0']")
+    page.wait_for_selector("[data-testid=chain] [data-chain=result]")
+    trace = session.net.backprop(
+        session.inputs(session.data.X_train[2:3]), session.data.y_train[2:3]
+    )
+    result = float(page.get_attribute("[data-testid=chain] [data-chain=result]", "data-value"))
+    assert result == trace.dW[0][1, 0]
+    # delta^1_2 = (sum over the 2 units of layer 2 of W^2_i2 delta^2_i) sigma'(z^1_2)
+    assert len(page.query_selector_all("[data-testid=chain] [data-chain=W_next]")) == 2
+    t = session.optimizer.t + 1  # the update line shows the next step's bias corrections
+    shown = page.text_content("[data-testid=inspect] [data-line=update]")
+    assert f"t = {t}" in shown and "1\u2212\u03b2\u2081" in shown
+    check(
+        page, "[data-line=update] [data-result=W_new]", session.derivation()["layers"][0]["W_new"]
+    )
+    page.click("[data-testid=gradcheck]")
+    page.wait_for_selector("[data-testid=gradcheck-result].good")
+    error = float(page.get_attribute("[data-testid=gradcheck-result]", "data-relative-error"))
+    assert error < 1e-6 and "Good is below 1e-6" in page.text_content(
+        "[data-testid=gradcheck-result]"
+    )
+    page.click("[data-testid=step]")  # a new network: the check's result says it is old
+    page.wait_for_selector("[data-testid=gradcheck-result][data-stale=true]")
+
+
+def test_the_smaller_points(page, server, tmp_path):
+    rows = "".join(f"{i},{(i * 7) % 11},{'yes' if i % 3 else 'no'}\n" for i in range(40))
+    (tmp_path / "buys.csv").write_text("a,b,buys\n" + rows)
+    page.set_input_files("[data-testid=upload]", str(tmp_path / "buys.csv"))
+    eventually(lambda: "class 1: yes" in page.text_content("[data-testid=message]"))
+    eventually(lambda: page.is_disabled("#noise") and page.is_disabled("#n_samples"))
+    page.fill("#batch_size", "0")
+    page.press("#batch_size", "Enter")
+    eventually(lambda: page.input_value("#batch_size") == "10")
+    assert "from 1 to 1000" in page.text_content("[data-testid=message]")
+    page.select_option("#alpha", "0.01")
+    eventually(lambda: page.is_visible("[data-testid=l2-note]"))
+    assert "L2" in page.text_content("[data-testid=l2-note]")
+    page.fill("#theta", "25")
+    page.dispatch_event("#theta", "input")
+    eventually(lambda: '"dg":[0,25]' in (page.get_attribute("#tanh-plot", "data-scales") or ""))
+    assert '"g":[-1,1]' in page.get_attribute("#tanh-plot", "data-scales")
+
+
+@pytest.mark.slow
+def test_a_stopped_server_is_shown_as_stopped(browser):
+    from chainrule.playground.server import make_server
+
+    uvicorn_server, sock, _ = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    eventually(lambda: uvicorn_server.started)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/")
+    eventually(lambda: page.text_content("[data-testid=train-loss]") != "\u2013")
+    uvicorn_server.should_exit = True
+    thread.join(10)
+    sock.close()
+    eventually(lambda: "server stopped" in page.text_content("[data-testid=message]"))
+    assert page.is_disabled("[data-testid=play]")
+    time.sleep(10)  # the message does not go away as a passing one does (after 9 s)
+    assert "server stopped" in page.text_content("[data-testid=message]")
+    context.close()
+
+
+def test_dead_units_are_named_and_outlined(page, server):
+    session = the_session(server[1])
+    page.select_option(".col[data-layer='1'] select.act", "relu")
+    eventually(lambda: session.config["layers"][0]["activation"] == "relu")
+    session.net.b[0][...] = [-100.0, 0.0, 0.0, 0.0]  # unit 1: z < 0 on every point
+    session.net.W[0][0] = 0.0
+    page.fill("#batch_size", "12")
+    page.press("#batch_size", "Enter")  # a new state of these weights
+    page.wait_for_selector("[data-testid=warnings] li.dead")
+    assert "layer 1: unit 1 dead" in page.text_content("[data-testid=warnings]")
+    assert "dead" in page.get_attribute(".col[data-layer='1'] .node", "class")

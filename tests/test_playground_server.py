@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import subprocess
 import sys
@@ -46,7 +47,7 @@ def until(ws, kind: str) -> dict:
         message = ws.receive_json()
         if message["type"] == kind:
             return message
-        assert message["type"] in ("init", "state", "data"), message
+        assert message["type"] in ("init", "state", "data", "derivation"), message
     raise AssertionError(f"no {kind} message")
 
 
@@ -64,9 +65,13 @@ def test_page_and_its_files_are_served_with_security_headers(client):
         assert f'<option value="{name}">' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
-    for name in ("app.js", "draw.js", "network.js", "derivation.js", "playground.css"):
+    modules = ("app", "draw", "network", "derivation", "link", "pick", "settings", "status")
+    for name in (*(f"{m}.js" for m in modules), "playground.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert "http://" not in page.text and "https://" not in page.text  # nothing from the web
+    assert "The seed's sliders" not in page.text  # read like the random seed's
+    for testid in ("seed", "data-seed", "speed", "step-minibatch", "permalink", "gradcheck"):
+        assert f'data-testid="{testid}"' in page.text
 
 
 @pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8000", "127.0.0.1:x", ""])
@@ -247,7 +252,7 @@ def test_export_model_file_and_script(client, app):
         ws.send_json({"type": "export", "format": "python"})
         reply = until(ws, "export")
         assert reply["filename"] == "playground-xor.py"
-        assert "cr.MLPClassifier(" in reply["text"] and "max_iter=1" in reply["text"]
+        assert "net = cr.Network(" in reply["text"] and "EPOCH = 1" in reply["text"]
         compile(reply["text"], "exported", "exec")
 
 
@@ -265,3 +270,214 @@ def test_serve_prints_its_address_and_refuses_foreign_hosts():
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_an_overflowing_network_gets_null_numbers_a_warning_and_recovers(client):
+    """Six exponential layers overflow float64: the replies stay JSON (null for the numbers
+    that overflowed) and say why, no numpy warning leaks, and the page can go on."""
+    six = [{"units": 4, "activation": "exponential", "beta": 1}] * 6
+    with warnings.catch_warnings(record=True) as caught, connect(client) as ws:
+        warnings.simplefilter("always")
+        until(ws, "state")
+        ws.send_json({"type": "config", "config": {"dataset": "plane", "layers": six}})
+        state = until(ws, "state")
+        assert state["train_loss"] is None and state["test_loss"] is None
+        assert [w["kind"] for w in state["warnings"]] == ["overflow"]
+        ws.send_json({"type": "inspect", "subset": "train", "index": 0})
+        view = until(ws, "derivation")
+        assert None in view["layers"][-1]["dW"][0] or view["cost"] is None
+        ws.send_json({"type": "step"})
+        assert "diverged" in until(ws, "error")["message"]
+        ws.send_json({"type": "config", "config": {"layers": [{"units": 4}]}})
+        state = until(ws, "state")
+        assert state["warnings"] == [] and np.isfinite(state["train_loss"])
+        ws.send_json({"type": "step"})
+        assert until(ws, "state")["epoch"] == 1
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_page_that_goes_during_the_greeting_ends_quietly():
+    """The greeting is inside the connection's try: a page closing then is no server error."""
+    import asyncio
+
+    from chainrule.playground.connection import Connection
+    from chainrule.playground.session import Session
+
+    class GoneSocket:
+        async def send_text(self, text):
+            raise WebSocketDisconnect(code=1006)
+
+        async def receive(self):
+            return {"type": "websocket.disconnect", "code": 1006}
+
+    asyncio.run(Connection(GoneSocket(), Session()).run())  # returns, raises nothing
+
+
+@pytest.fixture
+def live_server():
+    """A real uvicorn playground in a thread on 127.0.0.1 whose keepalive pings every 0.2 s
+    and gives up after 0.2 s more; yields its port."""
+    import threading
+    import time
+
+    from chainrule.playground.server import make_server
+
+    server, sock, _ = make_server("127.0.0.1", 0, ping_interval=0.2)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield sock.getsockname()[1]
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.mark.slow
+def test_a_busy_connection_outlives_the_keepalive(live_server):
+    """300 messages queued behind a 10,000-row upload take far longer than the keepalive's
+    0.4 s to answer: the socket is still read meanwhile (pongs included), so every one is
+    answered on the same connection."""
+    import asyncio
+
+    from websockets.asyncio.client import connect as ws_connect
+
+    base = f"127.0.0.1:{live_server}"
+    rows = "".join(f"{i % 97},{(i * 7) % 89},{i % 2}\n" for i in range(10_000))
+
+    async def talk() -> list[str]:
+        async with ws_connect(
+            f"ws://{base}/ws", origin=f"http://{base}", ping_interval=None, max_queue=None
+        ) as ws:
+            kinds = []
+            for _ in range(3):  # init, data, state
+                kinds.append(json.loads(await ws.recv())["type"])
+            await ws.send(json.dumps({"type": "upload", "name": "big.csv", "csv": rows}))
+            for _ in range(300):
+                await ws.send(json.dumps({"type": "pause"}))
+            for _ in range(302):  # the upload's data and state, then 300 states
+                kinds.append(json.loads(await ws.recv())["type"])
+            return kinds
+
+    kinds = asyncio.run(asyncio.wait_for(talk(), 300))
+    assert kinds[:4] == ["init", "data", "state", "data"]
+    assert kinds[4:] == ["state"] * 301
+
+
+def test_listening_beyond_loopback_warns_and_names_the_real_addresses(monkeypatch):
+    from chainrule.playground import server
+
+    assert server.announce("127.0.0.1", 8000) == [
+        "chainrule playground: http://127.0.0.1:8000/  (Ctrl-C stops it)"
+    ]
+    monkeypatch.setattr(server, "own_addresses", lambda: ["192.168.1.20", "fd00::2"])
+    first, warning = server.announce("0.0.0.0", 8000)
+    assert first.startswith("chainrule playground: http://127.0.0.1:8000/")
+    assert warning.startswith("warning:") and "other machines" in warning
+    assert "http://192.168.1.20:8000/" in warning and "fd00" not in warning  # IPv4 only
+    assert "http://[fd00::2]:8000/" in server.announce("::", 8000)[1]
+    assert "http://10.1.2.3:80/" in server.announce("10.1.2.3", 80)[1]
+    assert all(not a.startswith("127.") for a in server.own_addresses())
+
+
+def test_the_derivation_follows_every_change_without_asking_again(client, app):
+    """After a sample is picked, every change that affects its numbers (activation, layers,
+    learning rate, solver, alpha, Regenerate, a step) sends its derivation again, computed with
+    the changed network."""
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "inspect", "subset": "train", "index": 2})
+        until(ws, "derivation")
+        (session,) = app.state.sessions.values()
+        layers = [{"units": 3, "activation": "elu"}, {"units": 2}, {"units": 2}]
+        changes = [
+            {"config": {"layers": layers}},
+            {"config": {"learning_rate": 0.3}},
+            {"config": {"solver": "adam"}},
+            {"config": {"alpha": 0.01}},
+            {"type": "regenerate"},
+            {"type": "step"},
+        ]
+        for change in changes:
+            ws.send_json({"type": "config", **change})
+            state = until(ws, "state")
+            view = until(ws, "derivation")
+            assert (view["epoch"], view["subset"], view["index"]) == (state["epoch"], "train", 2)
+            a0 = session.inputs(session.data.X_train[2:3])
+            trace = session.net.backprop(a0, session.data.y_train[2:3])
+            assert len(view["layers"]) == 4 and view["layers"][0]["activation"] == "elu"
+            for m, layer in enumerate(view["layers"]):
+                np.testing.assert_allclose(layer["dW"], trace.dW[m], rtol=1e-12)
+            assert view["learning_rate"] == session.config["learning_rate"]
+            assert view["solver"] == session.config["solver"]
+        assert (view["learning_rate"], view["solver"], view["alpha"]) == (0.3, "adam", 0.01)
+
+
+def test_after_an_upload_points_and_noise_change_nothing(client):
+    rows = "".join(f"{i},{(i * 7) % 11},{'yes' if i % 3 else 'no'}\n" for i in range(30))
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "upload", "name": "buys.csv", "csv": "a,b,buys\n" + rows})
+        assert until(ws, "data")["classes"] == ["no", "yes"]
+        assert until(ws, "state")["epoch"] == 0
+        ws.send_json({"type": "step"})
+        assert until(ws, "state")["epoch"] == 1
+        ws.send_json({"type": "config", "config": {"n_samples": 500, "noise": 0.3}})
+        assert until(ws, "state")["epoch"] == 1  # no restart, no new points
+
+
+def test_a_refused_setting_is_followed_by_the_settings_in_force(client):
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "config", "config": {"batch_size": 0}})
+        state = ws.receive_json()
+        assert state["type"] == "state" and state["config"]["batch_size"] == 10
+        assert "batch_size must be" in until(ws, "error")["message"]
+
+
+def test_minibatch_steps_gradient_check_and_a_slow_speed(client):
+    with connect(client) as ws:
+        state = until(ws, "state")
+        assert state["accuracy"] is not None and "minibatch1" in until_init_options(client)
+        ws.send_json({"type": "minibatch"})
+        state = until(ws, "state")
+        assert (state["epoch"], state["minibatch"], state["minibatches"]) == (0, 1, 10)
+        ws.send_json({"type": "gradcheck"})
+        assert "pick a sample first" in until(ws, "error")["message"]
+        ws.send_json({"type": "inspect", "subset": "test", "index": 5})
+        until(ws, "derivation")
+        ws.send_json({"type": "gradcheck"})
+        report = until(ws, "gradcheck")
+        assert report["verdict"] == "good" and (report["subset"], report["index"]) == ("test", 5)
+        ws.send_json({"type": "config", "config": {"speed": "minibatch5"}})
+        until(ws, "state")
+        ws.send_json({"type": "play"})
+        states = [until(ws, "state") for _ in range(3)]  # one minibatch a frame
+        assert [s["minibatch"] for s in states] == [2, 3, 4]
+        ws.send_json({"type": "pause"})
+
+
+def until_init_options(client) -> list:
+    with connect(client) as ws:
+        return ws.receive_json()["options"]["speeds"]
+
+
+def test_while_playing_the_derivation_follows_with_the_states_network(client):
+    """During play the picked sample's derivation keeps coming, each one of the network of the
+    state just before it (never of an older one)."""
+    with connect(client) as ws:
+        until(ws, "state")
+        ws.send_json({"type": "inspect", "subset": "train", "index": 0})
+        until(ws, "derivation")
+        ws.send_json({"type": "play"})
+        epoch, views = None, []
+        while len(views) < 3:
+            message = ws.receive_json()
+            if message["type"] == "state":
+                epoch = message["epoch"]
+            elif message["type"] == "derivation":
+                assert message["epoch"] == epoch
+                views.append(epoch)
+        ws.send_json({"type": "pause"})
+    assert views == sorted(views) and views[-1] > 0

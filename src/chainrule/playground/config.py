@@ -30,6 +30,14 @@ COSTS = {
     "classification": ("binary_cross_entropy", "squared_error"),
     "regression": ("squared_error", "absolute_error", "huber"),
 }
+#: how fast Play trains: as fast as it can, or so many epochs or minibatches a second
+SPEEDS = {
+    "max": None,
+    "epoch10": ("epoch", 10.0),
+    "epoch2": ("epoch", 2.0),
+    "minibatch5": ("minibatch", 5.0),
+    "minibatch1": ("minibatch", 1.0),
+}
 MAX_LAYERS = 6
 MAX_UNITS = 8
 #: the sigmoid slopes ``beta`` a layer (and the seed's sliders) may take
@@ -82,6 +90,7 @@ def default_config() -> dict[str, Any]:
         "solver": "sgd",
         "cost": "binary_cross_entropy",
         "seed": 0,
+        "speed": "max",
     }
 
 
@@ -158,6 +167,8 @@ def update_config(
             new[key] = _layers(value)
         elif key == "solver":
             new[key] = _choice(key, value, SOLVERS)
+        elif key == "speed":
+            new[key] = _choice(key, value, SPEEDS)
         elif key == "cost":
             new[key] = _choice(key, value, (*COSTS["classification"], *COSTS["regression"]))
         else:

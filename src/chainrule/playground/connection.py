@@ -10,7 +10,9 @@ page sends      fields
 ==============  =================================================================
 ``play``        (none): train epoch after epoch, streaming ``state``
 ``pause``       (none)
-``step``        (none): one epoch
+``step``        (none): one epoch (or the rest of the one under way)
+``minibatch``   (none): one minibatch
+``gradcheck``   (none): backprop against central differences for the picked sample
 ``reset``       (none): new initial weights
 ``regenerate``  (none): new random points
 ``config``      ``config``: settings to change (see :mod:`chainrule.playground.config`)
@@ -30,6 +32,7 @@ import logging
 import time
 from typing import Any
 
+import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chainrule.playground import export, views
@@ -39,7 +42,7 @@ from chainrule.playground.config import (
     MAX_LAYERS,
     MAX_UNITS,
     SOLVERS,
-    number_in_range,
+    SPEEDS,
 )
 from chainrule.playground.data import (
     CLASSIFICATION_SETS,
@@ -47,9 +50,8 @@ from chainrule.playground.data import (
     MAX_CSV_BYTES,
     MAX_CSV_ROWS,
     REGRESSION_SETS,
-    parse_csv,
+    parse_csv_classes,
 )
-from chainrule.playground.derivation import derive
 from chainrule.playground.session import Diverged, Session
 
 log = logging.getLogger("chainrule.playground")
@@ -59,14 +61,21 @@ MAX_MESSAGE_CHARS = 2 * MAX_CSV_BYTES
 #: seconds of training between two frames while playing, and the pause after each frame
 FRAME_TRAINING = 0.05
 FRAME_PAUSE = 0.02
+#: while playing, the derivation view follows the training at most this often (seconds)
+DERIVATION_EVERY = 0.25
 #: the longest error text sent back (a message may echo a value the page sent)
 MAX_ERROR_CHARS = 300
+#: the most characters of messages read but not yet handled; more are dropped with an error
+MAX_PENDING_CHARS = 8 * MAX_MESSAGE_CHARS
+#: what the reader queues when the page has gone
+_CLOSED = object()
 
 OPTIONS = {
     "datasets": {"classification": CLASSIFICATION_SETS, "regression": REGRESSION_SETS},
     "features": list(FEATURES),
     "activations": ACTIVATIONS,
     "solvers": SOLVERS,
+    "speeds": list(SPEEDS),
     "costs": COSTS,
     "max_layers": MAX_LAYERS,
     "max_units": MAX_UNITS,
@@ -96,6 +105,30 @@ def parse_message(text: Any) -> dict[str, Any]:
     return message
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every float that is not finite (an overflow, NaN) replaced by None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+def to_json(message: dict[str, Any]) -> str:
+    """The JSON text of ``message``; a number that overflowed (inf, NaN) becomes ``null``, which
+    JSON can carry and the page shows as "overflow".
+
+    >>> to_json({"cost": float("inf"), "W": [[1.5, float("nan")]]})
+    '{"cost": null, "W": [[1.5, null]]}'
+    """
+    try:
+        return json.dumps(message, allow_nan=False, default=float)
+    except ValueError:
+        return json.dumps(_finite(message), allow_nan=False, default=float)
+
+
 class Connection:
     """One page: its session, the training loop that plays it, and the replies."""
 
@@ -106,39 +139,76 @@ class Connection:
         self.send_lock = asyncio.Lock()
         self.player: asyncio.Task | None = None
         self.sent = (-1, 0)  # (generation, length) of the loss history the page holds
+        self.pending = 0  # characters read from the socket and not yet handled
+        self.derived_at = 0.0  # when the last derivation view went out
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self.send_lock:
-            await self.ws.send_text(json.dumps(message, allow_nan=False, default=float))
+            await self.ws.send_text(to_json(message))
 
-    async def send_state(self) -> None:
+    async def send_state(self, while_playing: bool = False) -> None:
+        """The state, then (when a sample is picked) its derivation with the same network: every
+        change is followed by both, so the page never shows numbers of an older network; while
+        playing, the derivation follows at most every :data:`DERIVATION_EVERY` seconds.
+        ``while_playing``: only if still playing (the player's frames)."""
         async with self.lock:
             s = self.session
+            playing = s.playing  # a pause may come while the snapshot is taken
+            if while_playing and not playing:
+                return
             snap = await asyncio.to_thread(s.snapshot, self.sent)
             self.sent = (s.generation, len(s.history))
-            snap.update(config=s.config, task=s.task)
+            snap.update(config=s.config, task=s.task, selected=s.selected, playing=playing)
+            now = time.monotonic()
+            view = None
+            if s.selected and (not playing or now - self.derived_at >= DERIVATION_EVERY):
+                view, self.derived_at = s.derivation(), now
         await self.send({"type": "state", **snap})
+        if view is not None:
+            await self.send({"type": "derivation", **view})
 
     async def send_data(self) -> None:
         await self.send({"type": "data", **self.session.points()})
 
     async def run(self) -> None:
-        """Greet the page, then answer its messages until it goes."""
-        await self.send({"type": "init", "options": OPTIONS})
-        await self.send_data()
-        await self.send_state()
+        """Greet the page, then answer its messages until it goes.
+
+        A reader task takes every message off the socket as soon as it arrives and queues it
+        here, so that the socket keeps being read (and the keepalive's pongs answered) while a
+        long message, an upload, is being handled.
+        """
+        inbox: asyncio.Queue[Any] = asyncio.Queue()
+        reader = asyncio.create_task(self._read(inbox))
         try:
-            while True:
-                message = await self.ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    return
-                await self.handle(message.get("text", message.get("bytes")))
+            await self.send({"type": "init", "options": OPTIONS})
+            await self.send_data()
+            await self.send_state()
+            while (raw := await inbox.get()) is not _CLOSED:
+                self.pending -= len(raw)
+                await self.handle(raw)
         except WebSocketDisconnect:
             return
         finally:
+            reader.cancel()
             self.session.playing = False
             if self.player is not None:
                 self.player.cancel()
+
+    async def _read(self, inbox: asyncio.Queue[Any]) -> None:
+        """Move the page's messages into ``inbox`` until it goes (then queue ``_CLOSED``)."""
+        try:
+            while (message := await self.ws.receive())["type"] != "websocket.disconnect":
+                raw = message.get("text")
+                raw = message.get("bytes") or "" if raw is None else raw
+                if self.pending + len(raw) > MAX_PENDING_CHARS:
+                    await self.send_error("too many messages are waiting; this one was dropped")
+                    continue
+                self.pending += len(raw)
+                inbox.put_nowait(raw)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            inbox.put_nowait(_CLOSED)
 
     async def handle(self, raw: Any) -> None:
         """Act on one message; any failure becomes an ``error`` reply."""
@@ -170,21 +240,52 @@ class Connection:
         while self.session.playing and time.monotonic() - start < seconds:
             self.session.train_epoch()
 
+    def _frame(self) -> float:
+        """One frame of play: train, and return how long to wait before the next one. At the
+        speed "max" epochs for :data:`FRAME_TRAINING` seconds; otherwise one epoch or one
+        minibatch, then the rest of its share of a second."""
+        speed = SPEEDS[self.session.config["speed"]]
+        if speed is None:
+            self._train_for(FRAME_TRAINING)
+            return FRAME_PAUSE
+        unit, per_second = speed
+        start = time.monotonic()
+        if unit == "epoch":
+            self.session.train_epoch()
+        else:
+            self.session.train_minibatch()
+        return max(0.0, 1 / per_second - (time.monotonic() - start))
+
     async def _play(self) -> None:
-        while self.session.playing:
-            try:
-                async with self.lock:
-                    if self.session.playing:
-                        await asyncio.to_thread(self._train_for, FRAME_TRAINING)
-            except Diverged as e:
-                self.session.playing = False
-                await self.send_error(str(e))
-            except Exception as e:  # a failure stops this page's training, nothing else
-                log.exception("playground training failed")
-                self.session.playing = False
-                await self.send_error(f"training stopped: {e}")
-            await self.send_state()
-            await asyncio.sleep(FRAME_PAUSE)
+        """Train frame after frame while playing, with a state after each; whoever stops the
+        play (pause, step, a change) sends the state that follows, and a failure here its own."""
+        try:
+            while self.session.playing:
+                failure, pause = None, FRAME_PAUSE
+                try:
+                    async with self.lock:
+                        if self.session.playing:
+                            pause = await asyncio.to_thread(self._frame)
+                except Diverged as e:
+                    failure = str(e)
+                except Exception as e:  # a failure stops this page's training, nothing else
+                    log.exception("playground training failed")
+                    failure = f"training stopped: {e}"
+                if failure is not None:
+                    self.session.playing = False
+                    await self.send_error(failure)
+                    await self.send_state()
+                    return
+                await self.send_state(while_playing=True)
+                await self._sleep(pause)
+        except WebSocketDisconnect:  # the page went while it played
+            self.session.playing = False
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait between frames, waking early when the play stops."""
+        end = time.monotonic() + seconds
+        while self.session.playing and (left := end - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, FRAME_PAUSE))
 
     async def on_play(self, message: dict[str, Any]) -> None:
         self.session.playing = True
@@ -193,6 +294,8 @@ class Connection:
 
     async def on_pause(self, message: dict[str, Any]) -> None:
         self.session.playing = False
+        if self.player is not None:
+            await self.player  # it ends its frame, so that this is the last state
         await self.send_state()
 
     async def on_step(self, message: dict[str, Any]) -> None:
@@ -200,6 +303,19 @@ class Connection:
         async with self.lock:
             await asyncio.to_thread(self.session.train_epoch)
         await self.send_state()
+
+    async def on_minibatch(self, message: dict[str, Any]) -> None:
+        self.session.playing = False
+        async with self.lock:
+            await asyncio.to_thread(self.session.train_minibatch)
+        await self.send_state()
+
+    async def on_gradcheck(self, message: dict[str, Any]) -> None:
+        async with self.lock:
+            report = self.session.gradient_check()
+        if report is None:
+            raise ProtocolError("pick a sample first: the check compares its own gradient")
+        await self.send({"type": "gradcheck", **report})
 
     async def on_reset(self, message: dict[str, Any]) -> None:
         self.session.playing = False
@@ -215,7 +331,11 @@ class Connection:
         await self.send_state()
 
     async def on_config(self, message: dict[str, Any]) -> None:
-        await self._configure(message.get("config"))
+        try:
+            await self._configure(message.get("config"))
+        except ValueError:
+            await self.send_state()  # the page shows the settings in force again
+            raise
 
     async def on_regenerate(self, message: dict[str, Any]) -> None:
         await self._configure({"data_seed": (self.session.config["data_seed"] + 1) % 2**31})
@@ -223,18 +343,10 @@ class Connection:
     # -- views -------------------------------------------------------------------------------
 
     async def on_inspect(self, message: dict[str, Any]) -> None:
-        subset, index = message.get("subset", "train"), message.get("index")
-        if subset not in ("train", "test"):
-            raise ProtocolError(f'subset must be "train" or "test", got {subset!r}')
         async with self.lock:
-            s = self.session
-            d = s.data
-            X, y = (d.X_train, d.y_train) if subset == "train" else (d.X_test, d.y_test)
-            index = number_in_range("index", index, 0, len(y) - 1, integer=True)
-            a0 = s.inputs(X[index : index + 1])[0]
-            view = derive(s.net, s.optimizer, s.config["solver"], a0, float(y[index]))
-            view.update(epoch=s.epoch, point=X[index].tolist())
-        await self.send({"type": "derivation", "subset": subset, "index": index, **view})
+            self.session.select(message.get("subset", "train"), message.get("index"))
+            view = self.session.derivation()
+        await self.send({"type": "derivation", **view})
 
     async def on_curves(self, message: dict[str, Any]) -> None:
         beta, theta = message.get("beta", 5), message.get("theta", 5)
@@ -244,10 +356,10 @@ class Connection:
         name, text = message.get("name", "upload.csv"), message.get("csv")
         if not isinstance(text, str) or not isinstance(name, str):
             raise ProtocolError('an upload needs "name" and "csv" strings')
-        X, y, task = await asyncio.to_thread(parse_csv, text)  # up to 1 MB: off the loop
+        X, y, task, classes = await asyncio.to_thread(parse_csv_classes, text)  # off the loop
         self.session.playing = False
         async with self.lock:
-            self.session.use_upload(name[:200], X, y, task)
+            self.session.use_upload(name[:200], X, y, task, classes)
         await self.send_data()
         await self.send_state()
 
@@ -260,8 +372,7 @@ class Connection:
                 data = base64.b64encode(export.model_bytes(s.net)).decode()
                 reply = {"filename": stem + ".crm", "base64": data}
             elif fmt == "python":
-                upload = s.upload[0] if s.upload else None
-                text = export.script(s.config, s.task, s.epoch, upload)
+                text = export.script(s)
                 reply = {"filename": stem + ".py", "text": text}
             else:
                 raise ProtocolError(f'format must be "crm" or "python", got {fmt!r}')

@@ -159,9 +159,9 @@ def _rows(text: str) -> list[list[str]]:
         raise ValueError(f"the CSV file cannot be read: {e}") from None
     if rows:
         try:
-            [float(cell) for cell in rows[0]]
+            [float(cell) for cell in rows[0][:2]]
         except ValueError:
-            rows = rows[1:]  # a header
+            rows = rows[1:]  # a header (the features are numbers; a target may be a label)
     if len(rows) < 2:
         raise ValueError("the CSV file holds fewer than 2 rows of data")
     if len(rows) > MAX_CSV_ROWS:
@@ -172,13 +172,41 @@ def _rows(text: str) -> list[list[str]]:
     return rows
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def scale_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """``[x1, x2, y]`` rows scaled as :func:`parse_csv` describes: ``(X, y, task)``."""
+    X, y = table[:, :2], table[:, 2]
+    # centre and half-span from halves, so that 1e308 - (-1e308) does not overflow
+    mid, half = X.max(axis=0) / 2 + X.min(axis=0) / 2, X.max(axis=0) / 2 - X.min(axis=0) / 2
+    scaled = (X - mid) / np.where(half > 0, half, 1.0) * RADIUS
+    X = np.where(half > 0, scaled, -RADIUS)  # x -> [-6, 6]; a constant column at -6
+    values = np.unique(y)
+    if len(values) <= 2:
+        return X, (y == values[-1]).astype(float), "classification"
+    centre, half = y.max() / 2 + y.min() / 2, y.max() / 2 - y.min() / 2
+    return X, (y - centre) / half, "regression"  # y -> [-1, 1]
+
+
 def parse_csv(content: bytes | str) -> tuple[np.ndarray, np.ndarray, str]:
     """Two feature columns and a target column from CSV text: ``(X, y, task)``.
 
-    The features are scaled linearly onto ``[-6, 6]``. A target of only two distinct values
-    makes a classification problem (the smaller value becomes 0, the larger 1); any other target
-    a regression problem, scaled onto ``[-1, 1]``.
+    The features are scaled linearly onto ``[-6, 6]``. A target of two distinct values makes a
+    classification problem: numbers (the smaller becomes 0, the larger 1) or labels such as
+    yes/no (in alphabetical order: "no" 0, "yes" 1). A target of more numbers makes a
+    regression problem, scaled onto ``[-1, 1]``. A target with one value is refused.
     """
+    return parse_csv_classes(content)[:3]
+
+
+def parse_csv_classes(content: bytes | str) -> tuple[np.ndarray, np.ndarray, str, list[str]]:
+    """:func:`parse_csv` and the names of classes 0 and 1 (``[]`` for a regression)."""
     size = len(content.encode() if isinstance(content, str) else content)
     if size > MAX_CSV_BYTES:
         raise ValueError(
@@ -197,24 +225,26 @@ def parse_csv(content: bytes | str) -> tuple[np.ndarray, np.ndarray, str]:
                 f"data row {i} has {len(row)} columns; the playground takes exactly 3 "
                 f"(two features, then the target)"
             )
-    table = np.array(
-        [[_parse_number(c, i, j) for j, c in enumerate(r, 1)] for i, r in enumerate(rows, 1)]
-    )
-    return scale_table(table)
-
-
-def scale_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    """``[x1, x2, y]`` rows scaled as :func:`parse_csv` describes: ``(X, y, task)``."""
-    X, y = table[:, :2], table[:, 2]
-    # centre and half-span from halves, so that 1e308 - (-1e308) does not overflow
-    mid, half = X.max(axis=0) / 2 + X.min(axis=0) / 2, X.max(axis=0) / 2 - X.min(axis=0) / 2
-    scaled = (X - mid) / np.where(half > 0, half, 1.0) * RADIUS
-    X = np.where(half > 0, scaled, -RADIUS)  # x -> [-6, 6]; a constant column at -6
+    X = np.array([[_parse_number(r[j], i, j + 1) for j in (0, 1)] for i, r in enumerate(rows, 1)])
+    targets = [r[2].strip() for r in rows]
+    labels = sorted(set(targets))
+    if len(labels) == 1:
+        raise ValueError(
+            f"the target column is {labels[0]!r} in every row: there is nothing to learn (it "
+            "needs two classes, or numbers that vary)"
+        )
+    if not any(_is_number(t) for t in targets):  # labels, such as yes / no
+        if len(labels) != 2:
+            raise ValueError(
+                f"the target column holds {len(labels)} different labels; the playground "
+                "classifies two (or give numbers for a regression)"
+            )
+        y = np.array([float(t == labels[1]) for t in targets])
+        return *scale_table(np.column_stack([X, y])), labels
+    y = np.array([_parse_number(t, i, 3) for i, t in enumerate(targets, 1)])
     values = np.unique(y)
-    if len(values) <= 2:
-        return X, (y == values[-1]).astype(float), "classification"
-    centre, half = y.max() / 2 + y.min() / 2, y.max() / 2 - y.min() / 2
-    return X, (y - centre) / half, "regression"  # y -> [-1, 1]
+    X, y, task = scale_table(np.column_stack([X, y]))
+    return X, y, task, [f"{v:g}" for v in values] if task == "classification" else []
 
 
 def load_csv(path: str, *, train_ratio: float = 0.5, seed: int = 0) -> PlaygroundData:

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.engine.reference import penalty
 from chainrule.network import Network
-from chainrule.optimizers import Optimizer
+from chainrule.optimizers import Adam, Momentum, Optimizer
 
 
 def _list(a: np.ndarray) -> list:
@@ -37,52 +38,157 @@ def _prime(net: Network, m: int, z: np.ndarray, a: np.ndarray) -> np.ndarray | N
         return None
 
 
+def _layer(net: Network, trace: Any, updated: Network, m: int, Y: np.ndarray) -> dict[str, Any]:
+    """The numbers of layer ``m`` (1-based) in the sample's trace."""
+    z, a = trace.z[m - 1][0], trace.a[m][0]
+    entry = {
+        "m": m,
+        "activation": net.activations[m - 1].name,
+        "beta": getattr(net.activations[m - 1], "beta", None),
+        "a_prev": _list(trace.a[m - 1][0]),
+        "W": _list(net.W[m - 1]),
+        "b": _list(net.b[m - 1]),
+        "z": _list(z),
+        "a": _list(a),
+        "sigma_prime": None if (p := _prime(net, m, z, a)) is None else _list(p),
+        "delta": _list(trace.delta[m - 1][0]),
+        "dW": _list(trace.dW[m - 1]),
+        "db": _list(trace.db[m - 1]),
+        "W_new": _list(updated.W[m - 1]),
+        "b_new": _list(updated.b[m - 1]),
+        # the change itself: what the update adds to W^m and b^m
+        "W_step": _list(updated.W[m - 1] - net.W[m - 1]),
+        "b_step": _list(updated.b[m - 1] - net.b[m - 1]),
+    }
+    if m < net.L:
+        # W^(m+1)T delta^(m+1): what layer m + 1 sends back
+        entry["W_next"] = _list(net.W[m])
+        entry["delta_next"] = _list(trace.delta[m][0])
+        entry["backsum"] = _list(trace.delta[m][0] @ net.W[m])
+    else:
+        entry["dC_da"] = _list(net.cost_function.derivative(Y, trace.a[m])[0])
+    return entry
+
+
+def _state_of(net: Network, state: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer's flat state arrays split per layer: ``{name: [(W part, b part), ...]}``
+    (None for an array not yet allocated), and its scalars as they are."""
+    split: dict[str, Any] = {}
+    for name, value in state.items():
+        if isinstance(value, np.ndarray):
+            W, b = net.unflatten(value)
+            split[name] = [(_list(W_m), _list(b_m)) for W_m, b_m in zip(W, b, strict=True)]
+        else:
+            split[name] = value
+    return split
+
+
+def optimizer_view(
+    net: Network, before: Optimizer, after: Optimizer, solver: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The update rule's constants and its state for each layer, before and after the step:
+    momentum's velocity ``v`` (``Delta w^t = mu v - eta dC/dw``); Adam's moments ``m``, ``v``,
+    step ``t``, bias corrections ``1 - b1^t``, ``1 - b2^t`` and step size
+    ``eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)``."""
+    rule: dict[str, Any] = {"solver": solver, "learning_rate": after.learning_rate}
+    if isinstance(after, Momentum):
+        rule.update(momentum=after.momentum, nesterov=after.nesterov)
+    if isinstance(after, Adam):
+        t = after.t
+        rule.update(
+            beta_1=after.beta_1,
+            beta_2=after.beta_2,
+            epsilon=after.epsilon,
+            t=t,
+            correction_1=1 - after.beta_1**t,  # 1 - b1^t
+            correction_2=1 - after.beta_2**t,  # 1 - b2^t
+            step_size=after.step_size(t),  # eta sqrt(1 - b2^t) / (1 - b1^t)
+        )
+    old, new = _state_of(net, before.state()), _state_of(net, after.state())
+    layers = []
+    for m in range(net.L):
+        entry = {}
+        for name, parts in new.items():
+            if isinstance(parts, list):
+                prev = old.get(name)
+                entry[name] = {"W": parts[m][0], "b": parts[m][1]}
+                entry[name + "_before"] = (
+                    {"W": prev[m][0], "b": prev[m][1]} if isinstance(prev, list) else None
+                )
+        layers.append(entry)
+    return rule, layers
+
+
 def derive(
     net: Network, optimizer: Optimizer, solver: str, a0: np.ndarray, y: float
 ) -> dict[str, Any]:
     """Every quantity of the seed's equations for the sample ``a0`` with target ``y``;
-    ``optimizer`` (of kind ``solver``) is copied, never stepped."""
+    ``optimizer`` (of kind ``solver``) is copied, never stepped. Numbers that overflow stay
+    ``inf`` or NaN (the page shows them as such), without a warning."""
     X, Y = a0.reshape(1, -1), np.array([[y]], dtype=float)
     with np.errstate(all="ignore"):
         trace = net.backprop(X, Y)
-        updated = net.copy()
-        copy.deepcopy(optimizer).update(updated, trace.dW, trace.db)
-    canonical = net.cost_function.canonical_link == net.activations[-1].name
-    layers = []
-    for m in range(1, net.L + 1):
-        z, a = trace.z[m - 1][0], trace.a[m][0]
-        entry = {
-            "m": m,
-            "activation": net.activations[m - 1].name,
-            "beta": getattr(net.activations[m - 1], "beta", None),
-            "a_prev": _list(trace.a[m - 1][0]),
-            "W": _list(net.W[m - 1]),
-            "b": _list(net.b[m - 1]),
-            "z": _list(z),
-            "a": _list(a),
-            "sigma_prime": None if (p := _prime(net, m, z, a)) is None else _list(p),
-            "delta": _list(trace.delta[m - 1][0]),
-            "dW": _list(trace.dW[m - 1]),
-            "db": _list(trace.db[m - 1]),
-            "W_new": _list(updated.W[m - 1]),
-            "b_new": _list(updated.b[m - 1]),
-        }
-        if m < net.L:
-            # W^(m+1)T delta^(m+1): what layer m + 1 sends back
-            entry["W_next"] = _list(net.W[m])
-            entry["delta_next"] = _list(trace.delta[m][0])
-            entry["backsum"] = _list(trace.delta[m][0] @ net.W[m])
-        else:
-            entry["dC_da"] = _list(net.cost_function.derivative(Y, trace.a[m])[0])
-        layers.append(entry)
+        updated, stepped = net.copy(), copy.deepcopy(optimizer)
+        stepped.update(updated, trace.dW, trace.db)
+        layers = [_layer(net, trace, updated, m, Y) for m in range(1, net.L + 1)]
+        rule, states = optimizer_view(net, optimizer, stepped, solver)
+    for entry, state in zip(layers, states, strict=True):
+        entry["optimizer_state"] = state
     return {
         "x": _list(a0),
         "y": float(y),
         "cost": trace.cost,
+        # C = the sample's own cost + the L2 term alpha / (2 n) sum_m ||W^m||^2, n = 1
+        "cost_l2": penalty(net.W, net.alpha, 1),
         "cost_name": net.cost_function.name,
-        "canonical": canonical,
+        "canonical": net.cost_function.canonical_link == net.activations[-1].name,
         "alpha": net.alpha,
         "solver": solver,
         "learning_rate": optimizer.learning_rate,
+        "optimizer": rule,
         "layers": layers,
+    }
+
+
+#: the step of the central differences: about the cube root of float64's epsilon, where the
+#: truncation error (h^2) and the rounding error (eps / h) of (C(w + h) - C(w - h)) / 2h meet
+GRADCHECK_STEP = 1e-5
+
+
+def gradient_check(net: Network, a0: np.ndarray, y: float) -> dict[str, Any]:
+    """Backpropagation's ``dC/dw`` of the sample against central differences
+    ``(C(w + h) - C(w - h)) / 2h`` for every weight and bias, and their relative error
+    ``||g_bp - g_fd|| / (||g_bp|| + ||g_fd||)``: about 1e-7 or less when backpropagation is
+    right (float64, h = 1e-5), above 1e-3 when it is wrong; a ReLU's kink between ``w - h``
+    and ``w + h`` can raise it for that weight alone."""
+    X, Y = a0.reshape(1, -1), np.array([[y]], dtype=float)
+    probe = net  # each weight is put back exactly as it was
+    with np.errstate(all="ignore"):
+        trace = probe.backprop(X, Y)
+        backprop = np.concatenate(
+            [np.concatenate([dW.ravel(), db]) for dW, db in zip(trace.dW, trace.db, strict=True)]
+        )
+        numeric = np.empty_like(probe.theta)
+        h = GRADCHECK_STEP
+        for i in range(len(probe.theta)):
+            w = probe.theta[i]
+            probe.theta[i] = w + h
+            up = probe.cost(X, Y)
+            probe.theta[i] = w - h
+            down = probe.cost(X, Y)
+            probe.theta[i] = w
+            numeric[i] = (up - down) / (2 * h)  # central difference
+        scale = np.linalg.norm(backprop) + np.linalg.norm(numeric)
+        error = float(np.linalg.norm(backprop - numeric) / scale) if scale > 0 else 0.0
+        worst = int(np.argmax(np.abs(backprop - numeric)))
+    return {
+        "step": h,
+        "parameters": len(backprop),
+        "relative_error": error,
+        "verdict": "good" if error < 1e-6 else "suspect" if error < 1e-3 else "wrong",
+        "worst": {
+            "index": worst,
+            "backprop": float(backprop[worst]),
+            "numeric": float(numeric[worst]),
+        },
     }

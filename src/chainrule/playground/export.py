@@ -1,6 +1,8 @@
 """Export a session: the trained network as a ``.crm`` model file (:func:`chainrule.save`), and a
-short Python script that rebuilds the data and retrains the same architecture with
-:class:`chainrule.MLPClassifier` or :class:`chainrule.MLPRegressor`.
+Python script that rebuilds it exactly: the same data and features, the weights as they are at
+export (so every change made during the run, a new learning rate or solver included, is in
+them), the optimizer's state and the shuffling's random state, and the training loop the page
+runs, so that the script's next epochs are the page's next epochs.
 """
 
 from __future__ import annotations
@@ -9,15 +11,11 @@ import os
 import tempfile
 from typing import Any
 
-from chainrule.network import Network
-from chainrule.persistence import save
+import numpy as np
 
-_SOLVER_ARGS = {
-    "sgd": 'solver="sgd", momentum=0.0',
-    "momentum": 'solver="sgd", momentum=0.9, nesterovs_momentum=False',
-    "nesterov": 'solver="sgd", momentum=0.9, nesterovs_momentum=True',
-    "adam": 'solver="adam"',
-}
+from chainrule.network import Network
+from chainrule.optimizers import Adam, Momentum
+from chainrule.persistence import save
 
 
 def model_bytes(net: Network) -> bytes:
@@ -27,6 +25,11 @@ def model_bytes(net: Network) -> bytes:
         save(net, path)
         with open(path, "rb") as f:
             return f.read()
+
+
+def _numbers(a: np.ndarray) -> str:
+    """``a`` as Python literals that read back bit for bit (``repr`` of each float)."""
+    return repr(np.asarray(a, dtype=float).tolist())
 
 
 def _activation(spec: dict[str, Any]) -> str:
@@ -43,56 +46,127 @@ def _data_lines(config: dict[str, Any], upload_name: str | None) -> list[str]:
             f"train_ratio={config['train_ratio']!r}, seed={config['data_seed']!r})",
         ]
     return [
-        "data = make_dataset(",
-        f"    {config['dataset']!r}, n_samples={config['n_samples']!r}, noise={config['noise']!r},",
-        f"    train_ratio={config['train_ratio']!r}, seed={config['data_seed']!r},",
+        f"data = make_dataset({config['dataset']!r}, n_samples={config['n_samples']!r}, "
+        f"noise={config['noise']!r},",
+        f"                    train_ratio={config['train_ratio']!r}, seed={config['data_seed']!r})",
+    ]
+
+
+def _network_lines(config: dict[str, Any], net: Network, epoch: int) -> list[str]:
+    activations = ", ".join(_activation(spec) for spec in config["layers"])
+    lines = [
+        "net = cr.Network(",
+        f"    {list(net.layer_sizes)!r},",
+        f"    activation=[{activations}],",
+        f"    output_activation={net.activations[-1].name!r},",
+        f"    cost={config['cost']!r},",
+        f"    alpha={config['alpha']!r},",
         ")",
+        f"# the weights at epoch {epoch}, exactly; W^m has shape (N^m, N^(m-1))",
     ]
+    for m in range(net.L):
+        lines.append(f"net.W[{m}][...] = {_numbers(net.W[m])}")
+        lines.append(f"net.b[{m}][...] = {_numbers(net.b[m])}")
+    return lines
 
 
-def _model_args(config: dict[str, Any], classifier: bool, epochs: int) -> list[str]:
-    sizes = tuple(spec["units"] for spec in config["layers"])
-    args = [] if classifier else [f"loss={config['cost']!r}"]
-    args.append(f"hidden_layer_sizes={sizes!r}")
-    if sizes:
-        args.append(f"activation=[{', '.join(_activation(s) for s in config['layers'])}]")
-    return [
-        *args,
-        _SOLVER_ARGS[config["solver"]],
-        f"learning_rate_init={config['learning_rate']!r}",
-        f"batch_size={config['batch_size']!r}",
-        f"alpha={config['alpha']!r}",
-        f"max_iter={max(epochs, 1)}",
-        "tol=0.0",
-        f"random_state={config['seed']!r}",
-    ]
+def _optimizer_lines(optimizer: Any, solver: str) -> list[str]:
+    eta = optimizer.learning_rate
+    if isinstance(optimizer, Adam):
+        lines = [f"optimizer = cr.Adam({eta!r})"]
+        if optimizer.m is not None:
+            lines += [
+                "optimizer.load_state({",
+                f"    't': {optimizer.t!r},",
+                f"    'm': np.array({_numbers(optimizer.m)}),",
+                f"    'v': np.array({_numbers(optimizer.v)}),",
+                "})",
+            ]
+        return lines
+    if isinstance(optimizer, Momentum):
+        nesterov = solver == "nesterov"
+        lines = [f"optimizer = cr.Momentum({eta!r}, momentum=0.9, nesterov={nesterov!r})"]
+        if optimizer.velocity is not None:
+            lines.append(
+                f"optimizer.load_state({{'velocity': np.array({_numbers(optimizer.velocity)})}})"
+            )
+        return lines
+    return [f"optimizer = cr.GradientDescent({eta!r})"]
 
 
-def script(config: dict[str, Any], task: str, epochs: int, upload_name: str | None = None) -> str:
-    """Python source that retrains the session's network for ``epochs`` epochs (at least 1)."""
-    classifier = task == "classification"
-    estimator = "MLPClassifier" if classifier else "MLPRegressor"
-    note = []
-    if classifier and config["cost"] != "binary_cross_entropy":
-        note = ["# MLPClassifier trains on cross-entropy; the playground used squared error"]
+_TRAINING = '''
+
+def train_epoch():
+    """One pass over the shuffled training set in minibatches, as the playground trains (the
+    first finishes the epoch that was under way at export, if one was)."""
+    global rest
+    order = np.array(rest, dtype=int) if rest else rng.permutation(len(data.y_train))
+    rest = []
+    size = min(batch_size, len(data.y_train))
+    for start in range(0, len(order), size):
+        batch = order[start : start + size]
+        dW, db = net.gradients(X_train[batch], data.y_train[batch])  # dC/dW^m, dC/db^m
+        optimizer.update(net, dW, db)  # the solver's rule, e.g. W^m <- W^m - eta dC/dW^m
+
+
+def report(epoch):
+    """The costs the playground shows (with the L2 term), and the accuracy of a classifier."""
+    line = f"epoch {epoch}: training cost {net.cost(X_train, data.y_train):.4g}"
+    line += f", test cost {net.cost(X_test, data.y_test):.4g}"
+    if data.task == "classification":
+        right = (net.forward(X_test)[:, 0] >= 0.5) == data.y_test
+        line += f", test accuracy {right.mean():.3f}"
+    print(line)
+
+
+if __name__ == "__main__":
+    import sys
+
+    more = int(sys.argv[1]) if len(sys.argv) > 1 else 100  # epochs to train on
+    report(EPOCH)
+    for _ in range(more):
+        train_epoch()
+    report(EPOCH + more)
+    cr.save(net, "playground-model.crm")
+'''
+
+
+def script(session: Any) -> str:
+    """Python source that rebuilds ``session``'s network exactly as it is now (a
+    :class:`chainrule.playground.session.Session`) and trains it on as the page would:
+    ``python script.py 50`` runs 50 more epochs (default 100) and saves the model."""
+    c, net = session.config, session.net
+    upload = session.upload[0] if c["dataset"] == "upload" and session.upload else None
+    state = session.rng.bit_generator.state
     return "\n".join(
         [
-            '"""Retrain the network built in the chainrule playground."""',
+            f'"""The chainrule playground network at epoch {session.epoch}, exactly: its data, '
+            "weights, optimizer",
+            'state and shuffling, and the training loop the page runs."""',
+            "",
+            "import numpy as np",
             "",
             "import chainrule as cr",
-            "from chainrule.playground.data import load_csv, make_dataset, make_features",
+            "from chainrule.playground.data import "
+            + ("load_csv" if upload else "make_dataset")
+            + ", make_features",
             "",
-            *_data_lines(config, upload_name),
-            f"features = {config['features']!r}",
+            *_data_lines(c, upload),
+            f"features = {c['features']!r}",
             "X_train = make_features(data.X_train, features)",
             "X_test = make_features(data.X_test, features)",
-            *note,
-            f"model = cr.{estimator}(",
-            *(f"    {arg}," for arg in _model_args(config, classifier, epochs)),
-            ")",
-            "model.fit(X_train, data.y_train)",
-            'print("test score:", model.score(X_test, data.y_test))',
-            'cr.save(model, "playground-model.crm")',
             "",
+            *_network_lines(c, net, session.epoch),
+            "",
+            f"# the update rule as it is now ({c['solver']}), with its state",
+            *_optimizer_lines(session.optimizer, c["solver"]),
+            f"batch_size = {c['batch_size']!r}",
+            "# the shuffling's random generator, where the page left it",
+            "rng = np.random.default_rng()",
+            f"rng.bit_generator.state = {state!r}",
+            "# the points the epoch under way at export has still to visit (none: between epochs)",
+            f"rest = {session.rest_of_epoch()!r}",
+            f"EPOCH = {session.epoch}",
+            _TRAINING,
         ]
     )

@@ -164,14 +164,68 @@ def url_of(host: str, port: int) -> str:
     return f"http://[{shown}]:{port}/" if ":" in shown else f"http://{shown}:{port}/"
 
 
-def make_server(host: str = "127.0.0.1", port: int = 8000):
-    """``(server, socket, app)``: a uvicorn server for :func:`create_app`, not yet running."""
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
+def own_addresses() -> list[str]:
+    """This machine's IP addresses that other machines may reach (loopback left out): the
+    addresses of its host name, and the one it would use for outside traffic (found by a UDP
+    ``connect``, which sends nothing)."""
+    found = set()
+    try:
+        found.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        pass
+    for family, target in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as probe:
+                probe.connect((target, 9))
+                found.add(probe.getsockname()[0])
+        except OSError:
+            pass
+    return sorted(a for a in found if not _is_loopback(a))
+
+
+def announce(host: str, port: int) -> list[str]:
+    """The lines :func:`serve` prints: the address to open, and where the server listens beyond
+    this machine (a warning: other machines can reach it)."""
+    lines = [f"chainrule playground: {url_of(host, port)}  (Ctrl-C stops it)"]
+    if _is_loopback(host):
+        return lines
+    if host in WILDCARDS:
+        ipv4_only = ":" not in host  # 0.0.0.0 listens on IPv4 alone
+        urls = [url_of(a, port) for a in own_addresses() if not (ipv4_only and ":" in a)]
+        where = "every network interface"
+    else:
+        urls, where = [url_of(host, port)], host
+    lines.append(
+        f"warning: listening on {where}: other machines on the network can reach this "
+        "playground (and run training on this machine)"
+        + ("; they would open " + ", ".join(urls) if urls else "")
+        + ". Use --host 127.0.0.1 to keep it to this machine."
+    )
+    return lines
+
+
+def make_server(host: str = "127.0.0.1", port: int = 8000, ping_interval: float = 20.0):
+    """``(server, socket, app)``: a uvicorn server for :func:`create_app`, not yet running.
+    Each WebSocket is pinged every ``ping_interval`` seconds and closed when a pong does not
+    come within as long again."""
     import uvicorn
 
     sock = bind(host, port)
     app = create_app(host)
     config = uvicorn.Config(
-        app, log_level="warning", ws_max_size=MAX_MESSAGE_CHARS + 4096, lifespan="off"
+        app,
+        log_level="warning",
+        ws_max_size=MAX_MESSAGE_CHARS + 4096,
+        ws_ping_interval=ping_interval,
+        ws_ping_timeout=ping_interval,
+        lifespan="off",
     )
     return uvicorn.Server(config), sock, app
 
@@ -179,8 +233,10 @@ def make_server(host: str = "127.0.0.1", port: int = 8000):
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> None:
     """Run the playground until Ctrl-C; prints its address and opens it in the browser."""
     server, sock, _ = make_server(host, port)
-    url = url_of(host, sock.getsockname()[1])
-    print(f"chainrule playground: {url}  (Ctrl-C stops it)", flush=True)
+    port = sock.getsockname()[1]
+    lines = announce(host, port)
+    print("\n".join(lines), flush=True)
+    url = url_of(host, port)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
     server.run(sockets=[sock])

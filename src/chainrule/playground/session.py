@@ -26,10 +26,12 @@ from chainrule.playground.config import (
     DATA_KEYS,
     RESTART_KEYS,
     default_config,
+    number_in_range,
     task_of,
     update_config,
 )
 from chainrule.playground.data import PlaygroundData, make_dataset, make_features, split
+from chainrule.playground.derivation import derive, gradient_check
 
 #: the longest loss history kept (older epochs are thinned out)
 MAX_HISTORY = 2000
@@ -54,8 +56,12 @@ class Session:
     def __init__(self) -> None:
         self.config = default_config()
         self.upload: tuple[str, np.ndarray, np.ndarray, str] | None = None  # name, X, y, task
+        #: the names of an uploaded file's classes 0 and 1 (e.g. ``["no", "yes"]``)
+        self.classes: list[str] = []
         self.playing = False
         self.generation = 0
+        #: the derivation view's sample, ``(subset, index)``, once the page picked one
+        self.selected: tuple[str, int] | None = None
         self._make_data()
         self.restart()
 
@@ -78,6 +84,8 @@ class Session:
                 train_ratio=c["train_ratio"],
                 seed=c["data_seed"],
             )
+        if self.selected and self.selected[1] >= len(self._subset(self.selected[0])[1]):
+            self.selected = None  # fewer points now: that sample is gone
 
     def _make_network(self, theta: np.ndarray | None = None) -> Network:
         c = self.config
@@ -109,6 +117,9 @@ class Session:
         self.generation += 1  # the page's copy of the history is stale
         self.last_grads: tuple[list[np.ndarray], list[np.ndarray]] | None = None
         self.rng = np.random.default_rng(self.config["seed"])
+        #: the epoch under way: its shuffled order and how far it got (None between epochs)
+        self.order: np.ndarray | None = None
+        self.cursor = 0
 
     def reset(self) -> None:
         """Start again from fresh random weights (the next seed)."""
@@ -120,6 +131,8 @@ class Session:
         old = self.config
         self.config = update_config(old, changes, self.upload[3] if self.upload else None)
         changed = {k for k in self.config if self.config[k] != old[k]}
+        if self.config["dataset"] == "upload":
+            changed -= {"n_samples", "noise"}  # an uploaded file has its own points
         if changed & DATA_KEYS:
             self._make_data()
         if changed & RESTART_KEYS:
@@ -132,9 +145,13 @@ class Session:
             self.optimizer.learning_rate = self.config["learning_rate"]
         return bool(changed & DATA_KEYS)
 
-    def use_upload(self, name: str, X: np.ndarray, y: np.ndarray, task: str) -> None:
-        """Train on uploaded points, scaled by :func:`chainrule.playground.data.parse_csv`."""
+    def use_upload(
+        self, name: str, X: np.ndarray, y: np.ndarray, task: str, classes: list[str] | None = None
+    ) -> None:
+        """Train on uploaded points, scaled by :func:`chainrule.playground.data.parse_csv`;
+        ``classes`` names classes 0 and 1."""
         self.upload = (name, X, y, task)
+        self.classes = list(classes or [])
         self.config = update_config(self.config, {"dataset": "upload"}, task)
         self._make_data()
         self.restart()
@@ -153,37 +170,108 @@ class Session:
             test = self.net.cost(self.inputs(d.X_test), d.y_test)
         return train, test
 
-    def train_epoch(self) -> None:
-        """One pass over the shuffled training set in minibatches.
+    def train_minibatch(self) -> bool:
+        """One minibatch of the epoch under way (a new epoch shuffles the training set);
+        returns whether it ended the epoch.
 
         Raises :class:`Diverged` when the cost stops being finite, with the weights put back
         where the epoch began (and a fresh optimizer), so that a lower rate can go on from there.
         """
         A0, y = self.inputs(self.data.X_train), self.data.y_train
-        theta = self.net.theta.copy()
-        order = self.rng.permutation(len(y))
+        if self.order is None:  # a new epoch
+            self.order, self.cursor = self.rng.permutation(len(y)), 0
+            self.epoch_start = self.net.theta.copy()
         size = min(self.config["batch_size"], len(y))
+        batch = self.order[self.cursor : self.cursor + size]
         with np.errstate(all="ignore"):
-            for start in range(0, len(y), size):
-                batch = order[start : start + size]
-                dW, db = self.net.gradients(A0[batch], y[batch])  # dC/dW^m, dC/db^m
-                self.optimizer.update(self.net, dW, db)  # W^m <- W^m - eta dC/dW^m, ...
-        train, test = self.losses()
-        if not (np.isfinite(train) and np.isfinite(test) and np.all(np.isfinite(self.net.theta))):
-            self.net.theta[...] = theta
+            dW, db = self.net.gradients(A0[batch], y[batch])  # dC/dW^m, dC/db^m
+            self.optimizer.update(self.net, dW, db)  # W^m <- W^m - eta dC/dW^m, ...
+        self.cursor += len(batch)
+        self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])
+        ended = self.cursor >= len(y)
+        costs = self.losses() if ended else (0.0, 0.0)
+        if not (np.all(np.isfinite(costs)) and np.all(np.isfinite(self.net.theta))):
+            self.net.theta[...] = self.epoch_start
+            self.order = None
             self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
             raise Diverged(
-                f"training diverged in epoch {self.epoch + 1} (the cost became {train}): lower "
-                f"the learning rate; the weights are back where that epoch began"
+                f"training diverged in epoch {self.epoch + 1} (the cost became {costs[0]}): "
+                "lower the learning rate; the weights are back where that epoch began"
             )
-        self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])
-        self.epoch += 1
-        self.history.append((self.epoch, train, test))
-        if len(self.history) > MAX_HISTORY:
-            self.history = self.history[:1] + self.history[2::2]
-            self.generation += 1
+        if ended:
+            self.order = None
+            self.epoch += 1
+            self.history.append((self.epoch, *costs))
+            if len(self.history) > MAX_HISTORY:
+                self.history = self.history[:1] + self.history[2::2]
+                self.generation += 1
+        return ended
+
+    def train_epoch(self) -> None:
+        """The rest of the epoch under way, or one whole pass over the shuffled training set in
+        minibatches (see :meth:`train_minibatch`)."""
+        while not self.train_minibatch():
+            pass
+
+    def rest_of_epoch(self) -> list[int]:
+        """The training points the epoch under way has still to visit, in order (none between
+        epochs)."""
+        return [] if self.order is None else self.order[self.cursor :].tolist()
+
+    def accuracies(self) -> tuple[float, float] | None:
+        """The share of training and test points classified right (output >= 0.5 is class 1),
+        or None for a regression."""
+        if self.task != "classification":
+            return None
+        d = self.data
+        with np.errstate(all="ignore"):
+            right = [
+                np.mean((self.net.forward(self.inputs(X))[:, 0] >= 0.5) == y)
+                for X, y in ((d.X_train, d.y_train), (d.X_test, d.y_test))
+            ]
+        return float(right[0]), float(right[1])
 
     # -- what the page draws -----------------------------------------------------------------
+
+    def _subset(self, subset: str) -> tuple[np.ndarray, np.ndarray]:
+        d = self.data
+        return (d.X_train, d.y_train) if subset == "train" else (d.X_test, d.y_test)
+
+    def select(self, subset: Any, index: Any) -> None:
+        """Choose the derivation view's sample: point ``index`` of ``"train"`` or ``"test"``."""
+        if subset not in ("train", "test"):
+            raise ValueError(f'subset must be "train" or "test", got {subset!r}')
+        n = len(self._subset(subset)[1])
+        self.selected = (subset, number_in_range("index", index, 0, n - 1, integer=True))
+
+    def _sample(self) -> tuple[str, int, np.ndarray, float]:
+        subset, index = self.selected
+        X, y = self._subset(subset)
+        return subset, index, self.inputs(X[index : index + 1])[0], float(y[index])
+
+    def gradient_check(self) -> dict[str, Any] | None:
+        """:func:`chainrule.playground.derivation.gradient_check` of the selected sample, or
+        None before one is picked."""
+        if self.selected is None:
+            return None
+        subset, index, a0, y = self._sample()
+        return {
+            "subset": subset,
+            "index": index,
+            "epoch": self.epoch,
+            **gradient_check(self.net, a0, y),
+        }
+
+    def derivation(self) -> dict[str, Any] | None:
+        """The derivation view of the selected sample with the current network, optimizer and
+        settings (:func:`chainrule.playground.derivation.derive`), or None before one is picked."""
+        if self.selected is None:
+            return None
+        subset, index, a0, y = self._sample()
+        view = derive(self.net, self.optimizer, self.config["solver"], a0, y)
+        point = self._subset(subset)[0][index].tolist()
+        view.update(subset=subset, index=index, epoch=self.epoch, point=point)
+        return view
 
     def points(self) -> dict[str, Any]:
         """The data set's points for the page: coordinates, targets, task."""
@@ -191,6 +279,7 @@ class Session:
         return {
             "task": d.task,
             "name": d.name,
+            "classes": self.classes if self.config["dataset"] == "upload" else [],
             "train": views.rounded(np.column_stack([d.X_train, d.y_train])),
             "test": views.rounded(np.column_stack([d.X_test, d.y_test])),
         }
@@ -200,12 +289,20 @@ class Session:
         ``since`` is the ``(generation, length)`` of the history it holds."""
         train, test = self.history[-1][1:]
         start = since[1] if since[0] == self.generation else 0
+        size = min(self.config["batch_size"], len(self.data.y_train))
         return {
             "epoch": self.epoch,
             "train_loss": train,
             "test_loss": test,
+            "accuracy": self.accuracies(),
+            # minibatches done of the epoch under way, and in a whole epoch
+            "minibatch": -(-self.cursor // size) if self.order is not None else 0,
+            "minibatches": -(-len(self.data.y_train) // size),
             "playing": self.playing,
             "history": [list(h) for h in self.history[start:]],
             "history_from": start,
+            "warnings": views.unit_warnings(
+                self.net, self.inputs(self.data.X_train), (train, test)
+            ),
             **views.network_view(self.net, self.inputs, self.last_grads),
         }

@@ -20,6 +20,10 @@ from chainrule.playground.data import FEATURES, RADIUS, make_features
 #: points per side of the output heat map, and of each neuron's small one
 OUTPUT_RESOLUTION = 80
 NEURON_RESOLUTION = 24
+#: activations that flatten out on both sides, and when one of their units counts as saturated:
+#: ``|sigma'(z)|`` below FLAT_SLOPE of its steepest slope on SATURATED_SHARE of the points
+SATURATING = ("sigmoid", "tanh")
+FLAT_SLOPE, SATURATED_SHARE = 0.01, 0.95
 
 
 def rounded(a: np.ndarray, digits: int = 4) -> list:
@@ -58,10 +62,11 @@ def network_view(
         },
         # every feature over the grid, chosen or not (the page's feature tiles)
         "features": rounded(make_features(grid(NEURON_RESOLUTION), list(FEATURES)).T, 3),
-        "W": [rounded(W) for W in net.W],
-        "b": [rounded(b) for b in net.b],
-        "dW": [rounded(np.abs(g), 6) for g in dW],
-        "db": [rounded(np.abs(g), 6) for g in db],
+        # exact (the page scales edges to them, and shows each on hover)
+        "W": [W.tolist() for W in net.W],
+        "b": [b.tolist() for b in net.b],
+        "dW": [np.abs(g).tolist() for g in dW],
+        "db": [np.abs(g).tolist() for g in db],
     }
 
 
@@ -84,3 +89,67 @@ def seed_curves(beta: float, theta: float) -> dict[str, Any]:
         "tanh": rounded(t),
         "tanh_prime": rounded(theta * tanh.prime(theta * h, t)),  # chain rule: d(theta h)/dh
     }
+
+
+def _units(js: np.ndarray) -> str:
+    names = ", ".join(str(j + 1) for j in np.flatnonzero(js))
+    return f"unit {names}" if js.sum() == 1 else f"units {names}"
+
+
+def unit_warnings(
+    net: Network, A0: np.ndarray, costs: tuple[float, ...] = ()
+) -> list[dict[str, Any]]:
+    """Hidden units that cannot learn on the inputs ``A0`` (the training set's ``a^0``):
+    **dead** ones, whose ``sigma'(z)`` is 0 on every point (no gradient reaches their weights:
+    ``dC/dW^m = delta^m a^(m-1)T`` with ``delta^m = (...) o sigma'(z^m)``), and **saturated**
+    ones of a sigmoid or tanh layer, flat on nearly every point. And an overflow anywhere (in
+    ``a^m`` or the ``costs``).
+    Each warning: ``{"kind", "layer", "units" (0-based), "text"}``."""
+    with np.errstate(all="ignore"):
+        trace = net.backprop(A0, np.zeros((len(A0), net.layer_sizes[-1])))
+        found = []
+        if not all(np.all(np.isfinite(a)) for a in [*trace.a, np.asarray(costs)]):
+            text = (
+                "the network's numbers overflow float64 (shown as \u201coverflow\u201d): each "
+                "exponential layer raises e to the last one's output; use fewer of them, smaller "
+                "weights (Reset) or another activation"
+            )
+            return [{"kind": "overflow", "layer": None, "units": [], "text": text}]
+        for m in range(1, net.L):  # hidden layers
+            act = net.activations[m - 1]
+            slope = np.abs(act.prime(trace.z[m - 1], trace.a[m]))
+            dead = np.all(slope == 0, axis=0)
+            flat = np.zeros_like(dead)
+            if act.name in SATURATING:
+                zero = np.zeros(1)
+                steepest = abs(float(act.prime(zero, act(zero))[0]))
+                flat = (np.mean(slope < FLAT_SLOPE * steepest, axis=0) >= SATURATED_SHARE) & ~dead
+            if dead.any():
+                text = (
+                    f"layer {m}: {_units(dead)} dead: \u03c3\u2032(z) = 0 on every training "
+                    "point, so no gradient reaches the weights into it"
+                    + ("" if dead.sum() == 1 else " (each)")
+                )
+                found.append(
+                    {
+                        "kind": "dead",
+                        "layer": m,
+                        "units": np.flatnonzero(dead).tolist(),
+                        "text": text,
+                    }
+                )
+            if flat.any():
+                text = (
+                    f"layer {m}: {_units(flat)} saturated: \u03c3\u2032(z) is under "
+                    f"{FLAT_SLOPE:.0%} of its peak on {SATURATED_SHARE:.0%} of the training "
+                    "points, so its weights barely move (smaller weights or inputs help)"
+                )
+                found.append(
+                    {
+                        "kind": "saturated",
+                        "layer": m,
+                        "units": np.flatnonzero(flat).tolist(),
+                        "text": text,
+                    }
+                )
+    return found

@@ -1,8 +1,12 @@
 // The page: one WebSocket to the server, controls that send settings and commands, and views
 // that draw what the server's chainrule session reports.
 
-import { curvePlot, heatmap, lossChart, outputScale, points, RADIUS } from "./draw.js";
-import { render, stepHighlight, walkSteps } from "./derivation.js";
+import { curvePlot, fmt, heatmap, lossChart, outputScale, points, RADIUS } from "./draw.js";
+import { chainRule, render, stepHighlight, walkSteps } from "./derivation.js";
+import { linkFor, restoreLink, viewOptions } from "./link.js";
+import { nearest, towards } from "./pick.js";
+import { setValue, showSettings as showSettingsOf } from "./settings.js";
+import { say, setPlaying, showWarnings } from "./status.js";
 import { NetworkView } from "./network.js";
 
 const $ = (id) => document.getElementById(id);
@@ -14,6 +18,8 @@ const ui = {
   derivation: null,
   step: null, // the walk's current [m, kind]
   selected: null, // {subset, index}
+  chain: null, // the weight whose chain rule is shown: {m, j, k}
+  link: null, // settings from the page's address, sent once the server has greeted
 };
 
 const socket = new WebSocket(`ws://${location.host}/ws`);
@@ -21,24 +27,14 @@ const send = (msg) => socket.readyState === WebSocket.OPEN && socket.send(JSON.s
 const configure = (changes) => send({ type: "config", config: changes });
 let network = null;
 
-function say(text, error = false) {
-  const box = $("message");
-  box.textContent = text;
-  box.className = error ? "error" : text ? "info" : "";
-  clearTimeout(say.timer);
-  if (text) say.timer = setTimeout(() => say(""), error ? 9000 : 4000);
-}
-
-function number(v) {
-  return Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v);
-}
-
 // -- messages from the server ----------------------------------------------------------------
 
 const handlers = {
   init(msg) {
     ui.options = msg.options;
     network = new NetworkView($("net"), $("edges-svg"), msg.options, configure);
+    network.mode = $("edges").value;
+    network.scale = $("edge-scale").value;
   },
   data(msg) {
     const up = msg.name && !["xor", "circles", "moons", "spiral", "gauss", "plane", "sine"].includes(msg.name);
@@ -46,40 +42,70 @@ const handlers = {
       $("upload-group").hidden = false;
       $("upload-option").textContent = `uploaded: ${msg.name}`;
       if (!ui.data || ui.data.name !== msg.name) {
-        say(`Loaded ${msg.name}: ${msg.train.length + msg.test.length} points, ${msg.task}`);
+        const classes = msg.classes.length ? ` (class 0: ${msg.classes[0]}, class 1: ${msg.classes[1]})` : "";
+        say(`Loaded ${msg.name}: ${msg.train.length + msg.test.length} points, ${msg.task}${classes}`);
       }
     }
     ui.data = msg;
-    ui.selected = null;
-    ui.derivation = null;
     drawOutput();
   },
   state(msg) {
     if (msg.history_from === 0) ui.history = [];
     ui.history.push(...msg.history);
-    const before = ui.state;
     ui.state = msg;
     showSettings(msg.config, msg.task);
     $("epoch").textContent = String(msg.epoch);
-    $("train-loss").textContent = number(msg.train_loss);
-    $("test-loss").textContent = number(msg.test_loss);
+    $("train-loss").textContent = fmt(msg.train_loss);
+    $("test-loss").textContent = fmt(msg.test_loss);
+    $("accuracy").hidden = !msg.accuracy;
+    if (msg.accuracy) {
+      $("train-accuracy").textContent = fmt(msg.accuracy[0]);
+      $("test-accuracy").textContent = fmt(msg.accuracy[1]);
+    }
+    $("minibatch").textContent = msg.minibatch ? `minibatch ${msg.minibatch} of ${msg.minibatches}` : "";
     setPlaying(msg.playing);
+    showWarnings(msg.warnings);
     network.update(msg, msg.task);
     lossChart($("loss-chart"), ui.history);
+    if (!msg.selected && ui.derivation) clearDerivation();
+    markCheckStale();
     drawOutput();
-    const stale = ui.derivation && ui.derivation.epoch !== msg.epoch;
-    if (ui.selected && !msg.playing && (stale || (before && before.config.seed !== msg.config.seed))) inspect();
+    markStale();
+    if (ui.link) {
+      configure(ui.link); // the settings of a shared link, once
+      ui.link = null;
+    } else {
+      history.replaceState(null, "", linkFor(msg.config, viewOptions()));
+    }
   },
+  // the server sends the picked sample's derivation after every change that affects it
   derivation(msg) {
     ui.derivation = msg;
+    ui.selected = { subset: msg.subset, index: msg.index };
+    setValue("inspect-subset", msg.subset);
+    setValue("inspect-index", String(msg.index));
     const sel = $("inspect-layer");
     const L = msg.layers.length;
     if (sel.options.length !== L) {
+      const keep = Math.min(Number(sel.value) || L, L);
       sel.innerHTML = msg.layers.map((l) => `<option value="${l.m}">${l.m === L ? `${l.m} (output)` : l.m}</option>`).join("");
-      sel.value = String(L);
+      sel.value = String(keep);
+      if (ui.step && ui.step[0] > L) ui.step = null;
     }
     showDerivation();
     drawOutput();
+  },
+  gradcheck(msg) {
+    const box = $("gradcheck-result");
+    box.hidden = false;
+    box.className = `gradcheck ${msg.verdict}`;
+    box.dataset.relativeError = String(msg.relative_error);
+    box.dataset.of = networkKey(ui.state);
+    box.dataset.stale = "false";
+    box.textContent = `Backpropagation against central differences (C(w + h) \u2212 C(w \u2212 h)) / 2h, h = ${msg.step}, `
+      + `over all ${msg.parameters} weights and biases, for ${msg.subset} sample ${msg.index}: relative error `
+      + `${fmt(msg.relative_error)} \u2014 ${msg.verdict}. Good is below 1e-6 (about 1e-7 or less in float64); `
+      + "above 1e-3 the gradient is wrong; a ReLU kink near a weight can raise it for that weight alone.";
   },
   curves(msg) {
     curvePlot($("sigmoid-plot"), msg.h, msg.sigmoid, msg.sigmoid_prime);
@@ -100,6 +126,7 @@ const handlers = {
   },
   error(msg) {
     say(msg.message, true);
+    if (ui.state) showSettings(ui.state.config, ui.state.task, true); // the settings in force
   },
 };
 
@@ -108,7 +135,13 @@ socket.addEventListener("message", (e) => {
   handlers[msg.type]?.(msg);
 });
 socket.addEventListener("open", () => sendCurves());
-socket.addEventListener("close", () => say("The connection to the playground server closed; restart it and reload.", true));
+// the server is gone: say so until the page is reloaded, and stop every control
+socket.addEventListener("close", () => {
+  document.body.classList.add("offline");
+  document.querySelectorAll("button, select, input").forEach((e) => (e.disabled = true));
+  setPlaying(false);
+  say("The playground server stopped: nothing here works until it runs again (chainrule playground) and this page is reloaded.", true, true);
+});
 
 // -- drawing ---------------------------------------------------------------------------------
 
@@ -128,12 +161,61 @@ function drawOutput() {
   document.querySelector(".scale").lastElementChild.textContent = hi;
 }
 
+// while playing, the derivation follows the training a few times a second: between two of its
+// updates it shows an older epoch, and says so
+const HINT = document.getElementById("derivation").innerHTML;
+
+// what a gradient check's result depends on: the network (epoch, minibatch, settings)
+function networkKey(s) {
+  return s ? JSON.stringify([s.epoch, s.minibatch, s.config, s.selected]) : "";
+}
+
+// a gradient check of an older network stays readable but says that it is old
+function markCheckStale() {
+  const box = $("gradcheck-result");
+  if (box.hidden || box.dataset.stale === "true" || box.dataset.of === networkKey(ui.state)) return;
+  box.dataset.stale = "true";
+  box.classList.add("stale");
+  box.textContent = `(Of an earlier network: press Check the gradient again.) ${box.textContent}`;
+}
+
+// the picked sample is gone (the data changed and has fewer points)
+function clearDerivation() {
+  ui.derivation = null;
+  ui.selected = null;
+  ui.step = null;
+  ui.chain = null;
+  $("chain").hidden = true;
+  $("gradcheck-result").hidden = true;
+  $("derivation").innerHTML = HINT;
+  network.setHighlight(null);
+}
+
+function markStale() {
+  const d = ui.derivation;
+  const stale = !!(d && ui.state && d.epoch !== ui.state.epoch);
+  $("inspect").classList.toggle("stale", stale);
+  $("inspect").dataset.stale = String(stale);
+  $("stale-note").hidden = !stale;
+  if (stale) $("stale-note").textContent = `numbers of epoch ${d.epoch}; training is at ${ui.state.epoch}, they follow a few times a second`;
+}
+
+function showChain() {
+  const d = ui.derivation;
+  const c = ui.chain;
+  const ok = d && c && c.m <= d.layers.length && c.j < d.layers[c.m - 1].dW.length && c.k < d.layers[c.m - 1].dW[0].length;
+  $("chain").hidden = !ok;
+  if (ok) $("chain").innerHTML = chainRule(d, c.m, c.j, c.k);
+}
+
 function showDerivation() {
   const d = ui.derivation;
   if (!d) return;
   const m = ui.step ? ui.step[0] : Number($("inspect-layer").value) || d.layers.length;
   render($("derivation"), d, m, ui.step);
+  showChain();
   $("inspect").dataset.epoch = String(d.epoch);
+  markStale();
   $("inspect").dataset.layer = String(m);
   if (ui.step) {
     const [sm, kind] = ui.step;
@@ -146,46 +228,7 @@ function showDerivation() {
   }
 }
 
-// -- settings --------------------------------------------------------------------------------
-
-function setValue(id, value) {
-  const el = $(id);
-  if (document.activeElement !== el) el.value = value;
-}
-
-function showSettings(c, task) {
-  setValue("dataset", c.dataset);
-  setValue("learning_rate", String(c.learning_rate));
-  if ($("learning_rate").value !== String(c.learning_rate)) {
-    $("learning_rate").insertAdjacentHTML("beforeend", `<option>${c.learning_rate}</option>`);
-    $("learning_rate").value = String(c.learning_rate);
-  }
-  setValue("alpha", String(c.alpha));
-  setValue("batch_size", c.batch_size);
-  setValue("solver", c.solver);
-  const costs = ui.options.costs[task];
-  if ($("cost").dataset.task !== task) {
-    $("cost").innerHTML = costs.map((k) => `<option value="${k}">${k.replaceAll("_", " ")}</option>`).join("");
-    $("cost").dataset.task = task;
-  }
-  setValue("cost", c.cost);
-  for (const [id, v, shown] of [
-    ["train_ratio", c.train_ratio * 100, `${Math.round(c.train_ratio * 100)}%`],
-    ["noise", c.noise * 100, String(c.noise)],
-    ["n_samples", c.n_samples, String(c.n_samples)],
-  ]) {
-    setValue(id, v);
-    $(`${id}_out`).textContent = shown;
-  }
-  $("n-hidden").textContent = String(c.layers.length);
-}
-
-function setPlaying(on) {
-  const b = $("play");
-  b.innerHTML = on ? "&#x275a;&#x275a;" : "&#x25b6;";
-  b.classList.toggle("playing", on);
-  b.setAttribute("aria-label", on ? "pause" : "play");
-}
+const showSettings = (c, task, force = false) => showSettingsOf(ui.options, c, task, force);
 
 function inspect() {
   const index = Number($("inspect-index").value);
@@ -212,62 +255,60 @@ function walk(d) {
   showDerivation();
 }
 
-function nearestPoint(ev) {
-  const d = ui.data;
-  const canvas = $("boundary");
-  const r = canvas.getBoundingClientRect();
-  const x1 = ((ev.clientX - r.left) / r.width) * 2 * RADIUS - RADIUS;
-  const x2 = RADIUS - ((ev.clientY - r.top) / r.height) * 2 * RADIUS;
-  let best = null;
-  for (const subset of $("show-test").checked ? ["train", "test"] : ["train"]) {
-    d[subset].forEach((p, i) => {
-      const dist = (p[0] - x1) ** 2 + (p[1] - x2) ** 2;
-      if (!best || dist < best.dist) best = { subset, index: i, dist };
-    });
-  }
-  return best;
+function pick(p) {
+  $("inspect-subset").value = p.subset;
+  $("inspect-index").value = String(p.index);
+  inspect();
 }
 
-function wire() {
+const subsets = () => ($("show-test").checked ? ["train", "test"] : ["train"]);
+
+// the header: training, settings, seeds, link and export
+function wireTraining() {
   $("play").addEventListener("click", () => send({ type: ui.state && ui.state.playing ? "pause" : "play" }));
   $("step").addEventListener("click", () => send({ type: "step" }));
+  $("step-minibatch").addEventListener("click", () => send({ type: "minibatch" }));
+  $("speed").addEventListener("change", (e) => configure({ speed: e.target.value }));
+  for (const id of ["seed", "data_seed"]) {
+    $(id).addEventListener("change", (e) => {
+      const v = Number(e.target.value);
+      if (Number.isInteger(v) && v >= 0 && v < 2 ** 31) configure({ [id]: v });
+      else say(`The ${id.replace("_", " ")} must be a whole number from 0 to 2147483647.`, true);
+    });
+  }
+  $("permalink").addEventListener("click", async () => {
+    const url = location.href;
+    try {
+      await navigator.clipboard.writeText(url);
+      say("Copied a link to these settings: whoever opens it gets the same data, network, seed and options.");
+    } catch {
+      say(`A link to these settings: ${url}`);
+    }
+  });
   $("reset").addEventListener("click", () => send({ type: "reset" }));
+  for (const id of ["learning_rate", "alpha"]) $(id).addEventListener("change", (e) => configure({ [id]: Number(e.target.value) }));
+  $("batch_size").addEventListener("change", (e) => {
+    const size = Number(e.target.value);
+    if (Number.isInteger(size) && size >= 1 && size <= 1000) return configure({ batch_size: size });
+    const kept = ui.state ? ui.state.config.batch_size : 10;
+    e.target.value = String(kept);
+    say(`The batch size must be a whole number from 1 to 1000; training goes on with ${kept}.`, true);
+  });
+  for (const id of ["solver", "cost"]) $(id).addEventListener("change", (e) => configure({ [id]: e.target.value }));
+  $("export").addEventListener("click", () => send({ type: "export", format: "crm" }));
+  $("export-script").addEventListener("click", () => send({ type: "export", format: "python" }));
+}
+
+// the data column: data sets, points, upload, the slope plots
+function wireData() {
   $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
   $("dataset").addEventListener("change", (e) => configure({ dataset: e.target.value }));
-  for (const id of ["learning_rate", "alpha"]) $(id).addEventListener("change", (e) => configure({ [id]: Number(e.target.value) }));
-  $("batch_size").addEventListener("change", (e) => configure({ batch_size: Number(e.target.value) }));
-  for (const id of ["solver", "cost"]) $(id).addEventListener("change", (e) => configure({ [id]: e.target.value }));
   $("train_ratio").addEventListener("change", (e) => configure({ train_ratio: Number(e.target.value) / 100 }));
   $("noise").addEventListener("change", (e) => configure({ noise: Number(e.target.value) / 100 }));
   $("n_samples").addEventListener("change", (e) => configure({ n_samples: Number(e.target.value) }));
-  $("add-layer").addEventListener("click", () => network.addLayer(1));
-  $("remove-layer").addEventListener("click", () => network.addLayer(-1));
-  $("edges").addEventListener("change", (e) => {
-    network.mode = e.target.value;
-    if (ui.state) network.update(ui.state, ui.state.task);
-  });
-  for (const id of ["show-test", "discretize"]) $(id).addEventListener("change", drawOutput);
   $("beta").addEventListener("input", sendCurves);
   $("theta").addEventListener("input", sendCurves);
-  $("export").addEventListener("click", () => send({ type: "export", format: "crm" }));
-  $("export-script").addEventListener("click", () => send({ type: "export", format: "python" }));
-  $("inspect-go").addEventListener("click", () => {
-    ui.step = null;
-    inspect();
-  });
-  $("inspect-layer").addEventListener("change", () => {
-    ui.step = null;
-    showDerivation();
-  });
-  $("walk-next").addEventListener("click", () => walk(1));
-  $("walk-prev").addEventListener("click", () => walk(-1));
-  $("boundary").addEventListener("click", (ev) => {
-    const p = ui.data && nearestPoint(ev);
-    if (!p) return;
-    $("inspect-subset").value = p.subset;
-    $("inspect-index").value = String(p.index);
-    inspect();
-  });
+  $("upload-button").addEventListener("click", () => $("csv").click());
   $("csv").addEventListener("change", async (e) => {
     const file = e.target.files[0];
     if (!file) return;
@@ -281,4 +322,74 @@ function wire() {
   });
 }
 
-wire();
+// the network and output views
+function wireNetwork() {
+  $("edges-svg").addEventListener("click", (e) => {
+    const edge = e.target.closest("path.edge");
+    if (!edge) return;
+    ui.chain = { m: Number(edge.dataset.m), j: Number(edge.dataset.i), k: Number(edge.dataset.j) };
+    ui.step = null;
+    $("inspect-layer").value = edge.dataset.m;
+    if (ui.derivation) showDerivation();
+    else inspect();
+  });
+  $("add-layer").addEventListener("click", () => network.addLayer(1));
+  $("remove-layer").addEventListener("click", () => network.addLayer(-1));
+  $("edges").addEventListener("change", (e) => {
+    network.mode = e.target.value;
+    if (ui.state) network.update(ui.state, ui.state.task);
+  });
+  $("edge-scale").addEventListener("change", (e) => {
+    network.scale = e.target.value;
+    if (ui.state) network.update(ui.state, ui.state.task);
+  });
+  for (const id of ["show-test", "discretize"]) $(id).addEventListener("change", drawOutput);
+  for (const id of ["edges", "edge-scale", "show-test", "discretize"]) {
+    $(id).addEventListener("change", () => ui.state && history.replaceState(null, "", linkFor(ui.state.config, viewOptions())));
+  }
+  window.addEventListener("resize", () => network && network.relayout());
+}
+
+// the derivation panel: picking a sample, the walk, the chain rule, the gradient check
+function wireDerivation() {
+  $("gradcheck").addEventListener("click", () => {
+    if (!ui.selected) inspect();
+    send({ type: "gradcheck" });
+  });
+  $("derivation").addEventListener("click", (e) => {
+    const cell = e.target.closest("[data-result=dW] td");
+    if (!cell || !ui.derivation) return;
+    const m = Number($("inspect").dataset.layer);
+    ui.chain = { m, j: Number(cell.dataset.row), k: Number(cell.dataset.col) };
+    showChain();
+  });
+  $("inspect-go").addEventListener("click", () => {
+    ui.step = null;
+    inspect();
+  });
+  $("inspect-layer").addEventListener("change", () => {
+    ui.step = null;
+    showDerivation();
+  });
+  $("walk-next").addEventListener("click", () => walk(1));
+  $("walk-prev").addEventListener("click", () => walk(-1));
+  $("boundary").addEventListener("click", (ev) => {
+    if (!ui.data) return;
+    const r = $("boundary").getBoundingClientRect();
+    const x1 = ((ev.clientX - r.left) / r.width) * 2 * RADIUS - RADIUS;
+    const x2 = RADIUS - ((ev.clientY - r.top) / r.height) * 2 * RADIUS;
+    pick(nearest(ui.data, subsets(), x1, x2));
+  });
+  $("boundary").addEventListener("keydown", (ev) => {
+    const p = ui.data && towards(ui.data, subsets(), ui.selected, ev.key);
+    if (!p) return;
+    ev.preventDefault();
+    pick(p);
+  });
+}
+
+ui.link = restoreLink();
+wireTraining();
+wireData();
+wireNetwork();
+wireDerivation();

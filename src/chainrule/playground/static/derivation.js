@@ -1,14 +1,10 @@
 // The derivation view: one sample's equations for one layer, with the server's numbers plugged
 // in, and a step mode that walks the forward pass then the backward pass layer by layer.
 
+import { fmt } from "./draw.js";
+
 const SUP = (s) => `<sup>${s}</sup>`;
 
-export function fmt(v) {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(3);
-  return Number(v.toPrecision(4)).toString();
-}
 
 function column(v) {
   return v.map((x) => [x]);
@@ -18,7 +14,7 @@ function column(v) {
 function mat(M, role, name, transpose = false) {
   const rows = transpose ? M[0].map((_, j) => M.map((r) => r[j])) : M;
   const body = rows
-    .map((r) => `<tr>${r.map((v) => `<td class="num" data-value="${v}">${fmt(v)}</td>`).join("")}</tr>`)
+    .map((r, i) => `<tr>${r.map((v, j) => `<td class="num" data-row="${i}" data-col="${j}" data-value="${v}">${fmt(v)}</td>`).join("")}</tr>`)
     .join("");
   return `<span class="mat" data-${role}="${name}"><table>${body}</table></span>`;
 }
@@ -60,15 +56,75 @@ function lines(d, L) {
     `${vec(L.delta, "operand", "delta")} ${rowvec(L.a_prev, "operand", "a_prev")}${l2n} = ${mat(L.dW, "result", "dW")}`,
     [`&delta;${SUP(m)}`, `a${SUP(p)}`]]);
   out.push(["db", `&part;C/&part;b${SUP(m)} = &delta;${SUP(m)}`, `${vec(L.db, "result", "db")}`, [`&delta;${SUP(m)}`]]);
-  const eta = d.learning_rate;
-  const sgd = d.solver === "sgd";
-  out.push(["update",
-    sgd ? `W${SUP(m)} &larr; W${SUP(m)} &minus; &eta; &part;C/&part;W${SUP(m)}, b${SUP(m)} &larr; b${SUP(m)} &minus; &eta; &part;C/&part;b${SUP(m)}, &eta; = ${eta}`
-      : `W${SUP(m)}, b${SUP(m)} &larr; the ${d.solver} rule from &part;C/&part;W${SUP(m)}, &part;C/&part;b${SUP(m)} (&eta; = ${eta}, with its state)`,
-    sgd ? `${mat(L.W, "operand", "W")} &minus; ${eta} ${mat(L.dW, "operand", "dW")} = ${mat(L.W_new, "result", "W_new")}, &nbsp; ${vec(L.b, "operand", "b")} &minus; ${eta} ${vec(L.db, "operand", "db")} = ${vec(L.b_new, "result", "b_new")}`
-      : `${mat(L.W, "operand", "W")} &rarr; ${mat(L.W_new, "result", "W_new")}, &nbsp; ${vec(L.b, "operand", "b")} &rarr; ${vec(L.b_new, "result", "b_new")}`,
-    [`&part;C/&part;W${SUP(m)}`, `&part;C/&part;b${SUP(m)}`]]);
+  out.push(updateLine(d, L, m));
   return out;
+}
+
+const zerosLike = (M) => M.map((r) => r.map(() => 0));
+
+// the update of layer m by the session's rule, with the rule's state before and after, and the
+// change it makes: [id, formula, numbers, uses]
+function updateLine(d, L, m) {
+  const o = d.optimizer;
+  const st = L.optimizer_state;
+  const W = `W${SUP(m)}`;
+  const g = `&part;C/&part;W${SUP(m)}`;
+  const eta = fmt(o.learning_rate);
+  const dWop = mat(L.dW, "operand", "dW");
+  const step = mat(L.W_step, "result", "W_step");
+  const after = `${W} + &Delta;${W} = ${mat(L.W, "operand", "W")} + ${mat(L.W_step, "operand", "W_step")} = ${mat(L.W_new, "result", "W_new")}`;
+  const bias = `b${SUP(m)}: ${vec(L.b, "operand", "b")} &rarr; ${vec(L.b_new, "result", "b_new")} (the same rule)`;
+  let formula;
+  let numbers;
+  if (o.solver === "sgd") {
+    formula = `${W} &larr; ${W} + &Delta;${W}, &Delta;${W} = &minus;&eta; ${g}, &eta; = ${eta}`;
+    numbers = `&Delta;${W} = &minus;${eta} ${dWop} = ${step}; &nbsp; ${after}`;
+  } else if (o.solver === "adam") {
+    const mOld = st.m_before ? st.m_before.W : zerosLike(L.W);
+    const vOld = st.v_before ? st.v_before.W : zerosLike(L.W);
+    formula = `m &larr; &beta;&#x2081;m + (1&minus;&beta;&#x2081;)g, v &larr; &beta;&#x2082;v + (1&minus;&beta;&#x2082;)g&sup2;,
+      &Delta;${W} = &minus;&eta;&#x209c; m / (&radic;v + &epsilon;), &eta;&#x209c; = &eta; &radic;(1&minus;&beta;&#x2082;${SUP("t")}) / (1&minus;&beta;&#x2081;${SUP("t")})`;
+    numbers = `t = ${o.t}, 1&minus;&beta;&#x2081;${SUP("t")} = ${fmt(o.correction_1)}, 1&minus;&beta;&#x2082;${SUP("t")} = ${fmt(o.correction_2)},
+      &eta;&#x209c; = ${eta} &middot; &radic;${fmt(o.correction_2)} / ${fmt(o.correction_1)} = <span class="num" data-value="${o.step_size}">${fmt(o.step_size)}</span>;
+      m = ${o.beta_1} ${mat(mOld, "operand", "m_before")} + ${fmt(1 - o.beta_1)} ${dWop} = ${mat(st.m.W, "result", "m")};
+      v = ${o.beta_2} ${mat(vOld, "operand", "v_before")} + ${fmt(1 - o.beta_2)} g&sup2; = ${mat(st.v.W, "result", "v")};
+      &Delta;${W} = ${step}; &nbsp; ${after}`;
+  } else {
+    const vOld = st.velocity_before ? st.velocity_before.W : zerosLike(L.W);
+    const nesterov = o.solver === "nesterov";
+    formula = `v &larr; &mu;v &minus; &eta; ${g}, ` + (nesterov ? `&Delta;${W} = &mu;v &minus; &eta; ${g} (Nesterov)` : `&Delta;${W} = v`) + `, &mu; = ${o.momentum}, &eta; = ${eta}`;
+    numbers = `v = ${o.momentum} ${mat(vOld, "operand", "velocity_before")} &minus; ${eta} ${dWop} = ${mat(st.velocity.W, "result", "velocity")};
+      &Delta;${W} = ${step}; &nbsp; ${after}`;
+  }
+  return ["update", formula, `${numbers}; &nbsp; ${bias}`, [g, `&part;C/&part;b${SUP(m)}`, "the rule's state"]];
+}
+
+// the chain rule of one weight W^m[j, k], written out with the sample's numbers:
+// dC/dW^m_jk = delta^m_j a^(m-1)_k (+ alpha W^m_jk), delta^m_j expanded over layer m + 1
+export function chainRule(d, m, j, k) {
+  const L = d.layers[m - 1];
+  const last = m === d.layers.length;
+  const n = (v, role) => `<span class="num" data-chain="${role}" data-value="${v}">${fmt(v)}</span>`;
+  const sub = (s) => `<sub>${s}</sub>`;
+  const w = `W${SUP(m)}${sub(`${j + 1}${k + 1}`)}`;
+  let delta;
+  if (last && d.canonical) {
+    delta = `&delta;${SUP(m)}${sub(j + 1)} = a${SUP(m)}${sub(j + 1)} &minus; y = ${n(L.a[j], "a")} &minus; ${n(d.y, "y")} = ${n(L.delta[j], "delta")}`;
+  } else if (last) {
+    delta = `&delta;${SUP(m)}${sub(j + 1)} = &part;C/&part;a &middot; &sigma;&prime;(z) = ${n(L.dC_da[j], "dC_da")} &middot; ${n(L.sigma_prime[j], "sigma_prime")} = ${n(L.delta[j], "delta")}`;
+  } else {
+    const terms = L.W_next.map((row, i) => `W${SUP(m + 1)}${sub(`${i + 1}${j + 1}`)}&delta;${SUP(m + 1)}${sub(i + 1)}`).join(" + ");
+    const nums = L.W_next.map((row, i) => `${n(row[j], "W_next")}&middot;${n(L.delta_next[i], "delta_next")}`).join(" + ");
+    delta = `&delta;${SUP(m)}${sub(j + 1)} = (${terms}) &middot; &sigma;&prime;(z${SUP(m)}${sub(j + 1)})
+      = (${nums}) &middot; ${n(L.sigma_prime[j], "sigma_prime")} = ${n(L.backsum[j], "backsum")} &middot; ${n(L.sigma_prime[j], "sigma_prime")} = ${n(L.delta[j], "delta")}`;
+  }
+  const l2 = d.alpha ? ` + &alpha; ${w}` : "";
+  const l2n = d.alpha ? ` + ${fmt(d.alpha)} &middot; ${n(L.W[j][k], "W")}` : "";
+  return `<h3>The chain rule of ${w}, for this sample</h3>
+    <p>&part;C/&part;${w} = &delta;${SUP(m)}${sub(j + 1)} a${SUP(m - 1)}${sub(k + 1)}${l2}: the error of unit ${j + 1} of layer ${m}
+      times what unit ${k + 1} of layer ${m - 1} fed it</p>
+    <p>${delta}</p>
+    <p>&part;C/&part;${w} = ${n(L.delta[j], "delta")} &middot; ${n(L.a_prev[k], "a_prev")}${l2n} = ${n(L.dW[j][k], "result")}</p>`;
 }
 
 // the walk: forward z, a for m = 1..L, then backward delta, dW, db, update for m = L..1
@@ -90,7 +146,10 @@ export function render(root, d, m, step) {
   const L = d.layers[m - 1];
   const all = walkSteps(d.layers.length);
   const at = step ? all.findIndex((s) => s[0] === step[0] && s[1] === step[1]) : -1;
-  const head = `<p class="sample">Sample: x = (${d.point.map(fmt).join(", ")}), target y = ${fmt(d.y)}, cost C = ${fmt(d.cost)}
+  const cost = d.cost_l2
+    ? `cost C = its own cost + L2 term &alpha;/2 &Sigma;&#x2016;W&#x2016;&sup2; = ${fmt(d.cost - d.cost_l2)} + ${fmt(d.cost_l2)} = ${fmt(d.cost)}`
+    : `cost C = ${fmt(d.cost)}`;
+  const head = `<p class="sample">Sample: x = (${d.point.map(fmt).join(", ")}), target y = ${fmt(d.y)}, ${cost}
     &nbsp;&middot;&nbsp; a${SUP(0)} = (${d.x.map(fmt).join(", ")}) &nbsp;&middot;&nbsp; epoch ${d.epoch}, layer ${m} of ${d.layers.length}</p>`;
   const body = lines(d, L)
     .map(([id, formula, numbers, uses]) => {

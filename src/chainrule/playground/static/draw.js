@@ -1,6 +1,16 @@
 // Drawing only: colour scales, heat maps, points, the loss chart and the seed's curves.
 // Every number drawn here was computed by chainrule on the server.
 
+// every number the page shows: four significant digits, in scientific notation outside
+// [0.001, 10000); null is what the server sends for a number that overflowed
+export function fmt(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "overflow";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e4 || a < 1e-3) return v.toExponential(3);
+  return Number(v.toPrecision(4)).toString();
+}
+
 export const NEG = [245, 147, 34]; // orange: negative / class 0
 export const POS = [8, 119, 189]; // blue: positive / class 1
 const MID = [232, 234, 235];
@@ -45,6 +55,38 @@ export function unitScale(values) {
   for (const v of values) m = Math.max(m, Math.abs(v));
   const s = m > 1 ? m : 1;
   return (v) => v / s;
+}
+
+// edge widths scaled to the numbers shown (every layer's matrix): size(v) in [0, 1].
+// relative: |v| / the largest |v|; logarithmic: where log10 |v| lies between the smallest
+// nonzero |v| (at most LOG_DECADES decades below the largest) and the largest
+const LOG_DECADES = 8;
+export function edgeScale(matrices, kind) {
+  let top = 0;
+  let low = Infinity;
+  for (const M of matrices) for (const row of M) for (const v of row) {
+    const a = Math.abs(v);
+    if (!Number.isFinite(a)) continue;
+    top = Math.max(top, a);
+    if (a > 0) low = Math.min(low, a);
+  }
+  const log = kind === "log" && top > 0;
+  const floor = log ? Math.max(low, top * 10 ** -LOG_DECADES) : 0;
+  const span = log ? Math.log10(top / floor) : 0;
+  const size = (v) => {
+    const a = Math.abs(v);
+    if (!Number.isFinite(a)) return 1;
+    if (!top || !a) return 0;
+    if (!log) return a / top;
+    return span > 0 ? Math.max(0, Math.log10(a / floor) / span) : 1;
+  };
+  size.note = (name) => {
+    if (!top) return `${name}: all 0`;
+    return log
+      ? `logarithmic: thin ${name} = ${fmt(floor)}, thick = ${fmt(top)}`
+      : `relative: width \u221d ${name}, thickest = ${fmt(top)}`;
+  };
+  return size;
 }
 
 export const RADIUS = 6;
@@ -110,16 +152,20 @@ export function lossChart(canvas, history) {
   }
 }
 
-// the seed's slider plots: g(h) solid, dg/dh dashed
+// the slope plots: g(h) solid on the left scale, dg/dh dashed on its own right scale (so that
+// a steep theta = 25, whose derivative peaks at 25, does not squash g into a flat line)
 export function curvePlot(canvas, h, g, dg) {
   const ctx = canvas.getContext("2d");
   const w = canvas.width;
   const ht = canvas.height;
   axes(ctx, w, ht);
-  const lo = Math.min(-1, ...g, ...dg);
-  const hi = Math.max(1, ...g, ...dg);
+  const lo = Math.min(-1, ...g);
+  const hi = Math.max(1, ...g);
+  const dlo = Math.min(0, ...dg);
+  const dhi = Math.max(0, ...dg) > dlo ? Math.max(0, ...dg) : dlo + 1;
   const X = (v) => ((v + 2) / 4) * (w - 8) + 4;
   const Y = (v) => ht - 4 - ((v - lo) / (hi - lo)) * (ht - 8);
+  const DY = (v) => ht - 4 - ((v - dlo) / (dhi - dlo)) * (ht - 8);
   ctx.strokeStyle = "#e3e6e8";
   ctx.beginPath();
   ctx.moveTo(X(0), 0);
@@ -129,10 +175,16 @@ export function curvePlot(canvas, h, g, dg) {
   ctx.stroke();
   polyline(ctx, h.map(X), g.map(Y), css(POS), 2);
   ctx.setLineDash([4, 3]);
-  polyline(ctx, h.map(X), dg.map(Y), css(NEG), 1.5);
+  polyline(ctx, h.map(X), dg.map(DY), css(NEG), 1.5);
   ctx.setLineDash([]);
-  ctx.fillStyle = "#5f6b73";
   ctx.font = "10px sans-serif";
-  ctx.fillText(hi.toPrecision(3), 4, 11);
-  ctx.fillText(lo.toPrecision(3), 4, ht - 5);
+  ctx.fillStyle = css(POS);
+  ctx.fillText(fmt(hi), 4, 11);
+  ctx.fillText(fmt(lo), 4, ht - 5);
+  ctx.fillStyle = css(NEG);
+  ctx.textAlign = "right";
+  ctx.fillText(fmt(dhi), w - 4, 11);
+  ctx.fillText(fmt(dlo), w - 4, ht - 5);
+  ctx.textAlign = "left";
+  canvas.dataset.scales = JSON.stringify({ g: [lo, hi], dg: [dlo, dhi] });
 }

@@ -1,7 +1,7 @@
 // The network diagram: feature tiles, hidden layers with their neurons' heat maps, the output,
 // and the edges (weights or gradient magnitudes). Layer controls send new settings.
 
-import { css, heatmap, NEG, outputScale, POS, unitScale } from "./draw.js";
+import { css, edgeScale, heatmap, NEG, outputScale, POS, unitScale } from "./draw.js";
 
 const NODE = 38;
 const GAP = 12;
@@ -17,6 +17,7 @@ export class NetworkView {
     this.send = send; // (changes) => void
     this.key = "";
     this.mode = "weights";
+    this.scale = "relative";
     this.highlight = null;
   }
 
@@ -44,16 +45,33 @@ export class NetworkView {
     this.root.querySelectorAll(".col").forEach((e) => e.remove());
     const cols = this.columns(config);
     const n = cols.length;
+    // as wide as the panel, or (on a narrow screen) as the columns need: the panel scrolls
+    this.root.style.width = `${Math.max(this.root.parentElement.clientWidth, LEFT + n * 74)}px`;
     this.nodes = [];
     // inputs: every feature, chosen or not
     const inputs = this.column(0, n, "Features");
     this.nodes.push(
       this.options.features.map((f, j) => {
         const on = config.features.includes(f);
-        const node = this.node(inputs, j, on ? `input ${f}` : `${f} (off: click to use)`);
+        const node = this.node(inputs, j, on ? `input ${f} (click or Enter: leave it out)` : `${f} (off: click or Enter to use)`);
         node.classList.toggle("off", !on);
         node.insertAdjacentHTML("beforeend", `<span class="label">${LABELS[f] ?? f}</span>`);
+        // a feature tile is a toggle button, by mouse or by keyboard
+        node.tabIndex = 0;
+        node.setAttribute("role", "button");
+        node.setAttribute("aria-pressed", String(on));
+        node.setAttribute("aria-label", `feature ${f}`);
+        node.dataset.feature = f;
         node.addEventListener("click", () => this.toggleFeature(f));
+        node.addEventListener("keydown", (e) => {
+          if (e.key !== "Enter" && e.key !== " ") return;
+          e.preventDefault();
+          this.toggleFeature(f);
+        });
+        // the toggled tile was rebuilt: give it the focus back, unless the focus moved on
+        if (this.focusFeature === f) {
+          setTimeout(() => (document.activeElement === document.body || !document.activeElement) && node.focus(), 0);
+        }
         return node;
       }),
     );
@@ -130,9 +148,16 @@ export class NetworkView {
   }
 
   toggleFeature(f) {
+    this.focusFeature = document.activeElement?.dataset?.feature === f ? f : null;
     const on = this.config.features.includes(f);
     const features = on ? this.config.features.filter((g) => g !== f) : [...this.config.features, f];
     if (features.length) this.send({ features });
+  }
+
+  // the layout depends on the panel's width: rebuild it on the next update
+  relayout() {
+    this.key = "";
+    if (this.lastState) this.update(this.lastState, this.lastState.task);
   }
 
   update(state, task) {
@@ -150,6 +175,10 @@ export class NetworkView {
         heatmap(node.querySelector("canvas"), vals, res, scale);
       });
     });
+    for (const col of this.nodes.slice(1)) for (const node of col) node.classList.remove("dead", "saturated");
+    for (const w of state.warnings) {
+      for (const j of w.units) this.nodes[w.layer]?.[j]?.classList.add(w.kind);
+    }
     this.lastState = state;
     this.drawEdges(state, rows);
   }
@@ -158,11 +187,12 @@ export class NetworkView {
     const n = state.layer_sizes.length;
     const paths = [];
     const grad = this.mode === "gradients";
+    const shown = grad ? state.dW : state.W;
+    const size = edgeScale(shown, this.scale);
+    const note = document.getElementById("edge-scale-note");
+    if (note) note.textContent = size.note(grad ? "|dC/dW|" : "|W|");
     for (let m = 0; m < n - 1; m++) {
-      const W = grad ? state.dW[m] : state.W[m];
-      let top = 0;
-      for (const row of W) for (const v of row) top = Math.max(top, Math.abs(v));
-      W.forEach((row, i) =>
+      shown[m].forEach((row, i) =>
         row.forEach((w, j) => {
           const from = m === 0 ? rows[j] : j;
           const x1 = this.x(m, n) + NODE;
@@ -170,12 +200,13 @@ export class NetworkView {
           const x2 = this.x(m + 1, n);
           const y2 = this.y(i) + NODE / 2;
           const mid = (x1 + x2) / 2;
-          const size = grad ? (top ? Math.abs(w) / top : 0) : Math.min(Math.abs(w), 4) / 4;
-          const stroke = grad ? css([123, 31, 162], 0.25 + 0.75 * size) : css(w < 0 ? NEG : POS, 0.35 + 0.65 * size);
+          const s = size(w);
+          const stroke = grad ? css([123, 31, 162], 0.25 + 0.75 * s) : css(w < 0 ? NEG : POS, 0.35 + 0.65 * s);
           const hot = this.highlight && this.highlight.edges.includes(m + 1) ? " hot" : "";
+          // the exact double on hover (JavaScript prints the shortest string that reads back)
           const label = grad ? `|dC/dW^${m + 1}[${i + 1},${j + 1}]| = ${w}` : `W^${m + 1}[${i + 1},${j + 1}] = ${w}`;
           paths.push(
-            `<path class="edge${hot}" d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}" stroke="${stroke}" stroke-width="${(0.6 + 5 * size).toFixed(2)}"><title>${label}</title></path>`,
+            `<path class="edge${hot}" data-m="${m + 1}" data-i="${i}" data-j="${j}" d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}" stroke="${stroke}" stroke-width="${(0.6 + 5 * s).toFixed(3)}"><title>${label}</title></path>`,
           );
         }),
       );
