@@ -2,7 +2,7 @@
 view's numbers are ``net.backprop`` of the chosen sample, walk the step mode, export.
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``) and Playwright's Python package (no
-downloaded browser).
+downloaded chromium).
 """
 
 from __future__ import annotations
@@ -20,23 +20,14 @@ import pytest
 
 import chainrule as cr
 
+from conftest import CHROMIUM
+
 sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("uvicorn")
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
     reason="the end-to-end test needs Debian's chromium at /usr/bin/chromium",
 )
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: the derivation view carries each number's full double in data-value, its text to 4 digits
 EXACT, SHOWN = 1e-12, 6e-4
 
@@ -59,17 +50,9 @@ def server():
     sock.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+def page(chromium, server):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -274,10 +257,10 @@ def test_gradient_edges_scale_to_tiny_gradients_with_exact_values(page, server):
     assert "3.000e-11" in page.text_content("[data-testid=edge-scale-note]")
 
 
-def test_narrow_screens_and_the_keyboard(browser, server):
+def test_narrow_screens_and_the_keyboard(chromium, server):
     """From 360 px up nothing leaves the screen sideways; Tab reaches the feature tiles, Upload
     and the output, Enter toggles a feature and an arrow key picks a point."""
-    with browser.new_context(viewport={"width": 360, "height": 800}) as context:
+    with chromium.new_context(viewport={"width": 360, "height": 800}) as context:
         errors = narrow_and_keyboard(context.new_page(), server)
     assert errors == [], errors
 
@@ -313,7 +296,7 @@ def narrow_and_keyboard(page, server) -> list[str]:
     return errors
 
 
-def test_for_a_class_seed_minibatch_accuracy_and_a_link_that_restores_it(page, server, browser):
+def test_for_a_class_seed_minibatch_accuracy_and_a_link_that_restores_it(page, server, chromium):
     session = the_session(server[1])
     page.fill("[data-testid=seed]", "7")
     page.press("[data-testid=seed]", "Enter")
@@ -329,7 +312,7 @@ def test_for_a_class_seed_minibatch_accuracy_and_a_link_that_restores_it(page, s
     assert float(page.text_content("[data-testid=test-accuracy]")) == pytest.approx(test, abs=5e-4)
     eventually(lambda: "%22seed%22%3A7" in page.url)
     link = page.url + "&hide=data,export"
-    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     other.goto(link)
     eventually(lambda: len(server[1].state.sessions) == 2)
     restored = next(s for s in server[1].state.sessions.values() if s is not session)
@@ -395,14 +378,14 @@ def test_the_smaller_points(page, server, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_stopped_server_is_shown_as_stopped(browser):
+def test_a_stopped_server_is_shown_as_stopped(chromium):
     from chainrule.playground.server import make_server
 
     uvicorn_server, sock, _ = make_server("127.0.0.1", 0)
     thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     eventually(lambda: uvicorn_server.started)
-    context = browser.new_context()
+    context = chromium.new_context()
     page = context.new_page()
     page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/")
     eventually(lambda: page.text_content("[data-testid=train-loss]") != "\u2013")
