@@ -184,6 +184,10 @@ def test_a_target_in_the_first_column_gets_a_hint(capsys, tmp_path):
     status, _, err = call(capsys, "train", "--data", labels, "--quiet", "--out", tmp_path / "r")
     assert status == 1
     assert "column 'species'" in err and "if it is the first column, pass --target species" in err
+    missing = tmp_path / "missing.csv"  # an error about a first column of numbers: no hint
+    missing.write_text("a,b,y\n" + "nan,1,0\n2,3,1\n" * 12)
+    status, _, err = call(capsys, "train", "--data", missing, "--quiet", "--out", tmp_path / "m")
+    assert status == 1 and "column 'a' holds a missing value" in err and "--target" not in err
     numbers = tmp_path / "numbers.csv"  # a numeric target first: it trains, with a note
     numbers.write_text("label,a,b\n" + "0,1,2.5\n1,3,4.5\n" * 12)
     status, _, err = call(capsys, "train", "--data", numbers, "--quiet", "--out", tmp_path / "n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import shlex
 import sys
@@ -51,37 +52,50 @@ def run_folder(args) -> tuple[Path, Path]:
 
 
 def load_data(args, load):
-    """``load(args.data, target=args.target)``; where a CSV file fails and ``--target`` was
-    not given, the error says how to name the target when its first column looks like one."""
+    """``load(args.data, target=args.target)``. Without ``--target``, a CSV file whose first
+    column holds labels (its error names that column) or has a target's name (``label``, ...)
+    gets a hint to name the target, which is otherwise the last column."""
     try:
         data = load(args.data, target=args.target)
     except ValueError as e:
-        first = _first_column(args)
-        if first is not None and f"'{first}'" in str(e):
-            raise ValueError(f"{e}; {_target_hint(first)}") from e
+        name, cell = _first_column(args)
+        if name is not None and f"'{name}'" in str(e) and not _is_number(cell):
+            raise ValueError(f"{e}; {_target_hint(name)}") from e
         raise
-    first = _first_column(args, data)
-    if first is not None and first.lower() in TARGET_NAMES:
-        print(f"chainrule train: note: {_target_hint(first)}", file=sys.stderr)
+    if _untargeted_csv(args) and data.feature_names[0].lower() in TARGET_NAMES:
+        print(f"chainrule train: note: {_target_hint(data.feature_names[0])}", file=sys.stderr)
     return data
 
 
-def _first_column(args, data=None) -> str | None:
-    """The first column of a CSV file trained on without ``--target``, else None. Only a
-    regular file is opened, and only its first :data:`HEADER_BYTES` bytes are read."""
-    if args.target is not None or args.data in datasets.BUILTIN or Path(args.data).is_dir():
-        return None
-    if data is not None:
-        return data.feature_names[0]
-    if args.data == datasets.STDIN or not Path(args.data).is_file():
-        return None
+def _untargeted_csv(args) -> bool:
+    """Whether ``train`` reads a CSV file (or standard input) without ``--target``."""
+    builtin_or_folder = args.data in datasets.BUILTIN or Path(args.data).is_dir()
+    return args.target is None and not builtin_or_folder
+
+
+def _first_column(args) -> tuple[str | None, str]:
+    """The name and the first cell of the first column of a CSV file read without
+    ``--target`` (None where there is none). Only a regular file is opened, and only its first
+    :data:`HEADER_BYTES` bytes are read."""
+    if not _untargeted_csv(args) or not Path(args.data).is_file():
+        return None, ""
     try:
         with open(args.data, "rb") as f:
             start = f.read(HEADER_BYTES).decode("utf-8-sig", errors="replace")
-        header = next(csv.reader(io.StringIO(start, newline="")), None)
+        rows = list(itertools.islice(csv.reader(io.StringIO(start, newline="")), 2))
     except (OSError, csv.Error):
-        return None
-    return header[0].strip() if header else None
+        return None, ""
+    if not rows or not rows[0]:
+        return None, ""
+    return rows[0][0].strip(), rows[1][0] if len(rows) > 1 and rows[1] else ""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _target_hint(first: str) -> str:
