@@ -12,6 +12,7 @@ import argparse
 import difflib
 import importlib
 import os
+import re
 import sys
 import warnings
 
@@ -54,7 +55,7 @@ class CommandParser(argparse.ArgumentParser):
 def unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
     """The error for arguments ``parser`` does not know, with the nearest of its flags."""
     message = f"unrecognized arguments: {' '.join(extras)}"
-    flags = [flag for action in parser._actions for flag in action.option_strings]
+    flags = re.findall(r"(?<![\w-])--?\w[\w-]*", parser.format_help())
     for extra in extras:
         if extra.startswith("-"):
             near = difflib.get_close_matches(extra.split("=")[0], flags, n=1)
