@@ -37,8 +37,10 @@ def files(run_dir, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "model.crm").write_bytes((run_dir / "model.crm").read_bytes())
+    moons = cr.datasets.load("moons")
+    rows = [",".join(map(str, [*x, y])) for x, y in zip(moons.X, moons.y, strict=True)]
     data = tmp_path / "d.csv"
-    assert main(["data", "moons", "-o", str(data)]) == 0
+    data.write_text("\n".join(["x1,x2,target", *rows]) + "\n")
     return run, run / "model.crm", data
 
 
