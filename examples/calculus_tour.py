@@ -1,4 +1,5 @@
-"""A tour of the seed's "Some derivation of necessary mathematics" and "Gradient Descent".
+"""A tour of the seed's "Some derivation of necessary mathematics" and "Gradient Descent"
+======================================================================================
 
 Every worked example of the seed, run: vectors, the power and product rules, partial
 derivatives, the gradient, maxima and minima in one and two variables, and gradient descent
@@ -102,6 +103,6 @@ def main(plots: Path | None = None) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="the seed's calculus, every worked example run")
     parser.add_argument("--plots", type=Path, default=None, help="folder for the figures")
     main(parser.parse_args().plots)

@@ -1,4 +1,5 @@
-"""The seed's toy run: a [2, 2, 1] sigmoid network learns XOR.
+"""The seed's toy run: a [2, 2, 1] sigmoid network learns XOR
+==========================================================
 
 Cross-entropy cost, full-batch gradient descent, learning rate 1, 1000 epochs, weights drawn
 from the standard normal as in the seed's ``np.random.randn``. A 2-2-1 network sometimes lands

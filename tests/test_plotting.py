@@ -19,10 +19,13 @@ from matplotlib.figure import Figure
 from matplotlib.image import imread
 from sklearn.linear_model import LogisticRegression
 
+from chainrule import calculus as calc
 from chainrule.plotting import (
     plot_activations,
     plot_decision_boundary,
     plot_loss,
+    plot_network,
+    plot_slopes,
     plot_weights,
     save_figure,
 )
@@ -86,6 +89,15 @@ def test_plot_loss_draws_on_given_axes():
     left, right = fig.subplots(1, 2)
     assert plot_loss([1.0, 0.5], ax=right) is fig
     assert len(right.lines) == 1 and len(left.lines) == 0
+
+
+def test_plot_loss_at_given_epochs():
+    fig = plot_loss([3.0, 2.0, 1.5], validation_loss=[3.1, 2.2, 1.9], epochs=[0, 10, 30])
+    (ax,) = fig.axes
+    for line in ax.lines:
+        assert np.array_equal(line.get_xdata(), [0, 10, 30])
+    with pytest.raises(ValueError, match="epochs has 2 values for a curve of 3"):
+        plot_loss([3.0, 2.0, 1.5], epochs=[0, 1])
 
 
 @pytest.mark.parametrize("bad", [[], [[1.0, 2.0]]])
@@ -255,6 +267,90 @@ def test_plot_activations_options():
         plot_activations("softmax")
     with pytest.raises(ValueError, match="unknown activation"):
         plot_activations("nope")
+
+
+# -- plot_slopes: the seed's beta and theta sliders ---------------------------------------------
+
+
+def test_plot_slopes_draws_the_seeds_curves_and_their_derivatives(tmp_path):
+    fig = plot_slopes(beta=5, theta=2)
+    sigmoid, tanh, sigmoid_slope, tanh_slope = fig.axes  # the two panels, then their twins
+    h = sigmoid.lines[0].get_xdata()
+    assert np.array_equal(h, np.linspace(-2, 2, 401))
+    g = 1 / (1 + np.exp(-5 * h))  # the seed's logistic(h, beta)
+    assert np.allclose(sigmoid.lines[0].get_ydata(), g)
+    assert np.allclose(sigmoid_slope.lines[0].get_ydata(), 5 * g * (1 - g))  # beta g (1 - g)
+    t = np.tanh(2 * h)  # the seed's hyperbolic_tangent(h * theta)
+    assert np.allclose(tanh.lines[0].get_ydata(), t)
+    assert np.allclose(tanh_slope.lines[0].get_ydata(), 2 * (1 - t**2))  # theta (1 - tanh^2)
+    assert "5" in sigmoid.get_title() and "2" in tanh.get_title()
+    saved_png(fig, tmp_path / "slopes.png")
+
+
+def test_a_steep_slope_does_not_squash_the_curve():
+    """At theta = 25 the derivative peaks at 25 (the issue's squashed tanh): it has its own
+    axis, and the curve's axis still spans [-1, 1] with a margin, not [-1, 25]."""
+    fig = plot_slopes(beta=25, theta=25)
+    sigmoid, tanh, sigmoid_slope, tanh_slope = fig.axes
+    assert tanh.get_ylim() == (-1.1, 1.1) and sigmoid.get_ylim() == (-0.05, 1.05)
+    assert tanh_slope.get_ylim()[1] >= 25 and sigmoid_slope.get_ylim()[1] >= 25 / 4
+    assert tanh_slope.lines[0].get_ydata().max() == pytest.approx(25)
+    assert not tanh.lines[0].get_ydata().max() > 1  # the curve is on its own axis
+
+
+# -- plot_network ------------------------------------------------------------------------------
+
+
+def test_plot_network_draws_every_weight(tmp_path):
+    net = cr.Network([2, 3, 1], activation="tanh", random_state=0)
+    fig = plot_network(net)
+    (ax,) = fig.axes
+    assert ax.get_title() == "Network 2 - 3 - 1"
+    assert len(ax.lines) == 2 * 3 + 3 * 1
+    weights = np.concatenate([W.ravel() for W in net.W])  # layer by layer, row by row
+    widths = np.array([line.get_linewidth() for line in ax.lines])
+    biggest = np.abs(weights).max()
+    assert np.allclose(widths, 0.5 + 3.5 * np.abs(weights) / biggest)  # as wide as |W_ij|
+    reds = np.array([line.get_color()[0] > line.get_color()[2] for line in ax.lines])
+    assert np.array_equal(reds, weights > 0)  # red positive, blue negative
+    # W^1_ij joins unit j of the input to unit i of layer 1: the line of W^1_01 starts at the
+    # second input unit (the lower one) and ends at the first unit of layer 1 (the top one)
+    x, y = ax.lines[1].get_data()
+    assert list(x) == [0, 1] and y[0] < 0 < y[1]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["input", "tanh", "identity"]
+    saved_png(fig, tmp_path / "network.png")
+
+
+# -- figures show in a notebook ----------------------------------------------------------------
+
+
+FIGURES = {
+    "plot_loss": lambda: plot_loss([3.0, 2.0, 1.0]),
+    "plot_decision_boundary": lambda: plot_decision_boundary(
+        lambda G: (G[:, 0] > 0).astype(int), np.array([[-1.0, 0.0], [1.0, 1.0]]), np.array([0, 1])
+    ),
+    "plot_weights": lambda: plot_weights([np.eye(2)]),
+    "plot_activations": lambda: plot_activations("tanh"),
+    "plot_slopes": lambda: plot_slopes(),
+    "plot_network": lambda: plot_network([np.eye(2)]),
+    "calculus.plot_derivatives": lambda: calc.plot_derivatives("x**2", critical=False),
+    "calculus.plot_contour": lambda: calc.plot_contour("x**2 + y**2", critical=False),
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_is_a_png_as_a_cells_value(name):
+    """What IPython shows for a cell's value: a PNG, not ``<Figure size ...>`` text (the figures
+    are made without pyplot, so the inline backend does not know them)."""
+    formatters = pytest.importorskip("IPython.core.formatters")
+    fig = FIGURES[name]()
+    data, _ = formatters.DisplayFormatter().format(fig)
+    assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+    from io import BytesIO
+
+    image = imread(BytesIO(data["image/png"]))
+    assert image.std() > 0  # something drawn
 
 
 # -- save_figure -------------------------------------------------------------------------------

@@ -167,6 +167,20 @@ def test_cluster_holds_only_the_current_and_prefetched_blocks(cluster_client):
     assert cluster_empty()  # nothing left behind once the epoch is over
 
 
+def test_a_stream_closed_early_leaves_another_streams_blocks_alone(cluster_client):
+    # two fits on the same arrays compute the same keys; the first one stopping (an error
+    # in its epoch) must not cancel the blocks the second one is waiting for
+    X = da.random.default_rng(0).normal(size=(600, 3), chunks=(100, 3))
+    blocks = Blocks.from_dask(X, da.zeros(600, chunks=100))
+    with cluster_client.as_current():
+        first, second = iter_blocks(blocks, prefetch=5), iter_blocks(blocks, prefetch=5)
+        next(first)
+        next(second)  # both hold futures of blocks 1-5 now
+        first.close()
+        rest = [Xk for Xk, _, _ in second]
+    np.testing.assert_array_equal(np.concatenate(rest), X[100:].compute())
+
+
 # -- the model visits the blocks ---------------------------------------------------------------
 
 

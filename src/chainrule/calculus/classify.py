@@ -25,11 +25,15 @@ import numpy as np
 import sympy as sp
 
 from chainrule.calculus.functions import Fn
-from chainrule.calculus.limits import Deadline
 from chainrule.calculus.points import to_float
 from chainrule.calculus.records import show
 
 __all__ = ["classify_exact", "classify_numeric", "compare", "sign"]
+
+_UNDEFINED = (
+    "the derivatives the test needs are undefined at this point: f is not differentiable "
+    "there (a kink, as abs(x) has at x = 0), so neither test applies"
+)
 
 
 def sign(v: Any) -> int:
@@ -59,12 +63,9 @@ def compare(s: int) -> str:
     return "> 0" if s > 0 else ("< 0" if s < 0 else "= 0")
 
 
-def _one_variable(
-    expr: sp.Expr, x: sp.Symbol, c: sp.Expr, max_order: int, deadline: Deadline
-) -> tuple[str, str]:
+def _one_variable(expr: sp.Expr, x: sp.Symbol, c: sp.Expr, max_order: int) -> tuple[str, str]:
     d = expr
     for k in range(1, max_order + 1):
-        deadline.check("classifying the critical points")
         d = sp.diff(d, x)
         if k == 1:
             continue
@@ -113,12 +114,12 @@ def classify_exact(
     syms: Sequence[sp.Symbol],
     point: Sequence[sp.Expr],
     max_order: int,
-    deadline: Deadline,
 ) -> tuple[str, str]:
-    """Classify an exact critical point exactly (``deadline`` checked between steps)."""
+    """Classify an exact critical point exactly (in the child process of
+    :mod:`chainrule.calculus.bounded`, which the time budget stops)."""
     try:
         if len(syms) == 1:
-            return _one_variable(expr, syms[0], point[0], max_order, deadline)
+            return _one_variable(expr, syms[0], point[0], max_order)
         H = sp.hessian(expr, syms).xreplace(dict(zip(syms, point, strict=True)))
         if len(syms) == 2:
             r, s, t = (sp.simplify(H[0, 0]), sp.simplify(H[0, 1]), sp.simplify(H[1, 1]))
@@ -128,11 +129,13 @@ def classify_exact(
         return _by_eigenvalues(Hf, 0.0)
     except (TypeError, ValueError, ArithmeticError):
         # e.g. abs(x) at 0: f' = sign(x) is 0 there, but f'' is not a number
-        return "inconclusive", "the derivatives the test needs are undefined at this point"
+        return "inconclusive", _UNDEFINED
 
 
 def _numeric_one_variable(fn: Fn, c: np.ndarray) -> tuple[str, str]:
     d2 = fn.derivative_1d(float(c[0]), 2)
+    if not math.isfinite(d2):
+        return "inconclusive", _UNDEFINED
     tol = 10 * d2.error + 1e-10
     if abs(d2) > tol:
         s = 1 if d2 > 0 else -1
@@ -158,6 +161,8 @@ def classify_numeric(fn: Fn, c: np.ndarray) -> tuple[str, str]:
     if fn.n == 1:
         return _numeric_one_variable(fn, c)
     H, err = fn.hess_with_error(c)
+    if not np.all(np.isfinite(H)):
+        return "inconclusive", _UNDEFINED
     if fn.n == 2:
         r, s, t = H[0, 0], H[0, 1], H[1, 1]
         D = r * t - s * s

@@ -2,16 +2,16 @@ r"""Critical points: where :math:`f' = 0` (or :math:`\nabla f = 0`), found and c
 
 Strings and sympy expressions are solved exactly (sympy ``solveset`` / ``solve``) when
 they have at most ``MAX_SOLVE_VARIABLES`` variables, and the exact phase (solving and
-classifying at most ``MAX_SOLUTIONS`` points) stays within ``time_budget`` seconds
-(checked between steps).  Otherwise -- no closed form, too many variables or solutions,
-the budget spent -- and always for callables, a numeric search runs inside ``bounds``:
-``scipy.optimize.root`` on the gradient from several starts (plus, for one variable, sign
-changes of ``f'`` on a grid); its records say ``method="numeric"`` and the list's
-``note`` says why.  With ``method="symbolic"`` those cases raise a ``ValueError`` instead.
-For a non-polynomial system in two or more variables, whose solutions sympy may miss, the
-exact solutions are completed by that numeric search (the list then says
-``method="mixed"`` if it added any).  The classification is that of
-:mod:`chainrule.calculus.classify`.
+classifying at most ``MAX_SOLUTIONS`` points) runs in a child process that is killed when
+``EXACT_SHARE`` of the wall-clock ``time_budget`` is spent.  Otherwise -- no closed
+form, too many variables or solutions, the budget spent -- and always for callables, a
+numeric search runs inside ``bounds``: ``scipy.optimize.root`` on the gradient from
+several starts (plus, for one variable, sign changes of ``f'`` on a grid); its records
+say ``method="numeric"`` and the list's ``note`` says why.  With ``method="symbolic"``
+those cases raise a ``ValueError`` instead.  For a non-polynomial system in two or more
+variables, whose solutions sympy may miss, the exact solutions are completed by that
+numeric search (the list then says ``method="mixed"`` if it added any).  The
+classification is that of :mod:`chainrule.calculus.classify`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from chainrule.calculus import bounded
 from chainrule.calculus.classify import classify_exact, classify_numeric
-from chainrule.calculus.extrema import CriticalPoints
+from chainrule.calculus.extrema import CriticalPoints, ray_limits
 from chainrule.calculus.functions import (
     Fn,
     FunctionLike,
@@ -33,7 +34,6 @@ from chainrule.calculus.functions import (
 )
 from chainrule.calculus.limits import (
     MAX_SOLVE_VARIABLES,
-    TIME_BUDGET,
     Deadline,
     OverBudget,
     check_count,
@@ -43,7 +43,11 @@ from chainrule.calculus.points import subs, to_float
 from chainrule.calculus.records import CriticalPoint
 from chainrule.calculus.solve import AllCritical, NoClosedForm, as_box, exact_solutions, search
 
-__all__ = ["critical_points"]
+__all__ = ["EXACT_SHARE", "critical_points"]
+
+#: The part of the time budget exact solving may use; the rest is left for the numeric
+#: search that replaces or completes it.
+EXACT_SHARE = 0.75
 
 
 def critical_points(
@@ -55,7 +59,7 @@ def critical_points(
     n_starts: int | None = None,
     seed: int = 0,
     max_order: int = 12,
-    time_budget: float = TIME_BUDGET,
+    time_budget: float | None = None,
 ) -> CriticalPoints:
     r"""Find and classify the points where :math:`f' = 0` (or :math:`\nabla f = 0`).
 
@@ -75,8 +79,10 @@ def critical_points(
         choice.
     max_order : int
         Highest derivative tried in the one-variable test (at most ``MAX_ORDER``).
-    time_budget : float
-        Seconds for the exact phase (default ``TIME_BUDGET``, 10).
+    time_budget : float, optional
+        Wall-clock seconds for the whole call (default ``TIME_BUDGET``, 10): exact solving
+        may use ``EXACT_SHARE`` of it, in a child process killed when that is spent; the
+        numeric search, the classification and the limits along rays use the rest.
 
     Returns
     -------
@@ -103,32 +109,92 @@ def critical_points(
         n_starts = check_count(n_starts, "n_starts", 1, "MAX_STARTS")
     deadline = Deadline(time_budget)
     fn = _function(f, variables, bounds, method)
-    names = fn.names
-    box = as_box(bounds, names)
+    box = as_box(bounds, fn.names)
+    search = _Search(fn, box, n_starts, seed, deadline)
     if fn.n == 0:
-        return CriticalPoints([], variables=names, note="f is constant: every point is critical")
+        return CriticalPoints([], variables=fn.names, note="f is constant: every point is critical")
     if fn.expr is None or method == "numeric":
-        return _searched(fn, box, n_starts, seed, "")
+        return search.found("")
     try:
-        exact = _exact(fn, box, bounds, max_order, deadline)
+        if fn.n > MAX_SOLVE_VARIABLES:
+            raise NoClosedForm(f"exact solving is tried for up to {MAX_SOLVE_VARIABLES} variables")
+        args = (fn.expr, fn.symbols, box, bounds is not None, max_order)
+        exact = bounded.run(deadline.share(EXACT_SHARE), "solving grad f = 0", _exact, *args)
     except AllCritical:
-        note = "f' is identically zero: every point is critical"
-        return CriticalPoints([], variables=names, note=note, fn=fn)
+        return search.result([], "symbolic", "f' is identically zero: every point is critical")
     except (NoClosedForm, OverBudget) as exc:
         reason = str(exc) or "no closed form found"
         if isinstance(exc, OverBudget):
             reason = f"gave up exact solving: {reason}"
         if method == "symbolic":
             raise ValueError(f"{reason}; try method='numeric'") from None
-        return _searched(fn, box, n_starts, seed, f"{reason}; ")
-    return _completed(fn, exact, box, n_starts, seed, method)
+        return search.found(f"{reason}; ")
+    return search.completed(exact, method)
 
 
-def _searched(fn: Fn, box: np.ndarray, n_starts: int | None, seed: int, why: str) -> CriticalPoints:
-    """The numeric search's points, with a note saying why and where."""
-    records = _numeric_records(fn, box, n_starts, seed)
-    note = f"{why}numeric search (scipy.optimize from several starts) in {_where_box(box)}"
-    return CriticalPoints(records, variables=fn.names, method="numeric", note=note, fn=fn)
+class _Search:
+    """The numeric search, and the list it makes, all within one deadline."""
+
+    def __init__(
+        self, fn: Fn, box: np.ndarray, n_starts: int | None, seed: int, deadline: Deadline
+    ) -> None:
+        self.fn, self.box, self.n_starts, self.seed = fn, box, n_starts, seed
+        self.deadline = deadline
+
+    def result(self, records: list[CriticalPoint], method: str, note: str) -> CriticalPoints:
+        limits = ray_limits(self.fn, self.deadline)
+        return CriticalPoints(
+            records, variables=self.fn.names, method=method, note=note, fn=self.fn, limits=limits
+        )
+
+    def found(self, why: str) -> CriticalPoints:
+        """The numeric search's points, with a note saying why and where."""
+        records, stopped = self.records()
+        note = f"{why}numeric search (scipy.optimize from several starts) in {self.where()}"
+        return self.result(records, "numeric", note + stopped)
+
+    def completed(
+        self, exact: tuple[list[CriticalPoint], str, bool], method: str
+    ) -> CriticalPoints:
+        """The exact points, completed by a numeric search when sympy may have missed some."""
+        records, note, polynomial = exact
+        if self.fn.n == 1 or polynomial or method == "symbolic":
+            return self.result(records, "symbolic", note)
+        # sympy's solve can miss solutions of non-polynomial systems: search too.
+        found, stopped = self.records()
+        merge = 1e-4 * max(1.0, float(np.max(self.box[:, 1] - self.box[:, 0])))
+        known = [p.coordinates() for p in records]
+        added = [
+            p for p in found if all(np.max(np.abs(p.coordinates() - k)) > merge for k in known)
+        ]
+        merged = sorted(records + added, key=lambda p: tuple(p.coordinates()))
+        note = (
+            f"sympy's solve may miss solutions of non-polynomial equations; a numeric "
+            f"search in {self.where()} found {len(added)} more{stopped}"
+        )
+        return self.result(merged, "mixed" if added else "symbolic", note)
+
+    def where(self) -> str:
+        return " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in self.box)
+
+    def records(self) -> tuple[list[CriticalPoint], str]:
+        """The classified points of the numeric search, and a note on what the time budget
+        cut short (``""`` if nothing)."""
+        fn = self.fn
+        notes = [fn.prepare(self.deadline)]
+        points, stopped = search(fn, self.box, self.n_starts, self.seed, self.deadline)
+        notes.append(stopped)
+        records = []
+        for c in points:
+            with np.errstate(all="ignore"):
+                if self.deadline.remaining() > 0:
+                    kind, test = classify_numeric(fn, c)
+                else:
+                    kind, test = "inconclusive", "not classified: the time budget was spent"
+                point = {name: float(v) for name, v in zip(fn.names, c, strict=True)}
+                records.append(CriticalPoint(point, fn.value(c), kind, "numeric", test))
+        records.sort(key=lambda p: tuple(p.point.values()))
+        return records, "".join(f"; {n}" for n in notes if n)
 
 
 def _function(f: Any, variables: Any, bounds: Any, method: str) -> Fn:
@@ -146,63 +212,25 @@ def _function(f: Any, variables: Any, bounds: Any, method: str) -> Fn:
 
 
 def _exact(
-    fn: Fn, box: np.ndarray, bounds: Any, max_order: int, deadline: Deadline
-) -> tuple[list[CriticalPoint], str]:
-    """The exact critical points, classified, and a note (raises NoClosedForm, OverBudget)."""
-    if fn.n > MAX_SOLVE_VARIABLES:
-        raise NoClosedForm(f"exact solving is tried for up to {MAX_SOLVE_VARIABLES} variables")
-    solutions, note = exact_solutions(
-        fn.expr, fn.symbols, box, clip=bounds is not None, deadline=deadline
-    )
+    expr: sp.Expr, symbols: tuple[sp.Symbol, ...], box: np.ndarray, clip: bool, max_order: int
+) -> tuple[list[CriticalPoint], str, bool]:
+    """The exact critical points, classified, a note, and whether ``grad f`` is polynomial
+    (raises NoClosedForm, AllCritical; runs in the child process of
+    :mod:`chainrule.calculus.bounded`)."""
+    solutions, note = exact_solutions(expr, symbols, box, clip)
     exact = []
     for coords, extra in solutions:
-        kind, test = classify_exact(fn.expr, fn.symbols, coords, max_order, deadline)
-        value = sp.simplify(subs(fn.expr, fn.symbols, coords))
-        point = {name: sp.simplify(c) for name, c in zip(fn.names, coords, strict=True)}
+        kind, test = classify_exact(expr, symbols, coords, max_order)
+        value = sp.simplify(subs(expr, symbols, coords))
+        point = {s.name: sp.simplify(c) for s, c in zip(symbols, coords, strict=True)}
         exact.append(CriticalPoint(point, value, kind, "symbolic", test, extra))
-        deadline.check("classifying the critical points")
     exact.sort(key=lambda p: tuple(to_float(v) for v in p.point.values()))
-    return exact, note
+    polynomial = all(sp.diff(expr, s).is_polynomial(*symbols) for s in symbols)
+    return exact, note, polynomial
 
 
-def _completed(
-    fn: Fn,
-    exact: tuple[list[CriticalPoint], str],
-    box: np.ndarray,
-    n_starts: int | None,
-    seed: int,
-    method: str,
-) -> CriticalPoints:
-    """The exact points, completed by a numeric search when sympy may have missed some."""
-    records, note = exact
-    polynomial = all(sp.diff(fn.expr, s).is_polynomial(*fn.symbols) for s in fn.symbols)
-    if fn.n == 1 or polynomial or method == "symbolic":
-        return CriticalPoints(records, variables=fn.names, method="symbolic", note=note, fn=fn)
-    # sympy's solve can miss solutions of non-polynomial systems: search too.
-    found = _numeric_records(fn, box, n_starts, seed)
-    merge = 1e-4 * max(1.0, float(np.max(box[:, 1] - box[:, 0])))
-    known = [p.coordinates() for p in records]
-    added = [p for p in found if all(np.max(np.abs(p.coordinates() - k)) > merge for k in known)]
-    merged = sorted(records + added, key=lambda p: tuple(p.coordinates()))
-    note = (
-        f"sympy's solve may miss solutions of non-polynomial equations; a numeric "
-        f"search in {_where_box(box)} found {len(added)} more"
-    )
-    method_used = "mixed" if added else "symbolic"
-    return CriticalPoints(merged, variables=fn.names, method=method_used, note=note, fn=fn)
-
-
-def _where_box(box: np.ndarray) -> str:
-    return " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in box)
-
-
-def _numeric_records(
-    fn: Fn, box: np.ndarray, n_starts: int | None, seed: int
-) -> list[CriticalPoint]:
-    records = []
-    for c in search(fn, box, n_starts, seed):
-        kind, test = classify_numeric(fn, c)
-        point = {name: float(v) for name, v in zip(fn.names, c, strict=True)}
-        records.append(CriticalPoint(point, fn.value(c), kind, "numeric", test))
-    records.sort(key=lambda p: tuple(p.point.values()))
-    return records
+_x, _y = sp.symbols("x y", real=True)
+_BOX = np.array([[-10.0, 10.0]] * 2)
+bounded.warm_with(_exact, _x**3 - 3 * _x, (_x,), _BOX[:1], False, 12)
+# the solve of two variables imports sympy.physics.units (0.35 s) the first time it runs
+bounded.warm_with(_exact, _x**3 + _y**3 - 3 * _x * _y, (_x, _y), _BOX, False, 12)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from chainrule.calculus.functions import FunctionLike, as_function
-from chainrule.calculus.limits import check_count
+from chainrule.calculus.limits import Deadline, check_count
 from chainrule.calculus.points import PointLike, coords, to_float
 from chainrule.calculus.records import CONVERGED, DIVERGED, MAX_STEPS, DescentResult
 from chainrule.optimizers import GradientDescent, Momentum, Optimizer
@@ -66,11 +66,13 @@ def gradient_descent(
     max_steps: int = 10_000,
     variables: Sequence[str] | None = None,
     divergence: float = 1e12,
+    time_budget: float | None = None,
 ) -> DescentResult:
     r"""Minimise ``f`` by gradient descent (optionally with momentum); see the module.
 
-    Strings and sympy use the exact gradient (lambdified with numpy); callables use
-    :func:`~chainrule.differences.numeric_gradient`.
+    Strings and sympy use the exact gradient (lambdified with numpy) when sympy builds it
+    within ``time_budget`` wall-clock seconds (default ``TIME_BUDGET``); callables, and
+    gradients not built in time, use :func:`~chainrule.differences.numeric_gradient`.
 
     Returns
     -------
@@ -85,8 +87,10 @@ def gradient_descent(
     >>> gradient_descent("x**2", start=1.0, learning_rate=1.5).reason
     'diverged'
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     rule = _update_rule(learning_rate, momentum, tol, max_steps, divergence)
     fn = as_function(f, variables, start)
+    note = fn.prepare(deadline)
     x = np.array([to_float(v) for v in coords(start, fn.names)], dtype=float)
     limit_x = divergence * (1.0 + float(np.linalg.norm(x)))
     path = [x.copy()]
@@ -126,4 +130,5 @@ def gradient_descent(
         values=np.array(values),
         gradient_norm=gnorm,
         variables=fn.names,
+        note=note,
     )

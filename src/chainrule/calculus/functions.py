@@ -11,16 +11,16 @@ from __future__ import annotations
 import inspect
 import numbers
 from collections.abc import Callable, Sequence
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from chainrule.calculus.limits import check_size
+from chainrule.calculus import bounded
+from chainrule.calculus.limits import MAX_NODES, Deadline, check_size
 from chainrule.calculus.numeric import numeric_derivative, numeric_hessian
 from chainrule.calculus.parsing import ExpressionError, parse
-from chainrule.calculus.points import point_hint
+from chainrule.calculus.points import lambdified, point_hint
 from chainrule.calculus.records import Estimate
 from chainrule.differences import as_scalar, numeric_gradient
 
@@ -109,11 +109,31 @@ def ordered_symbols(expr: sp.Expr, variables: Any = None) -> tuple[sp.Symbol, ..
     return syms
 
 
+def _derivative_job(item: tuple[str, sp.Expr, tuple[sp.Symbol, ...]]) -> Any:
+    """The gradient (a list) or the Hessian (a list of rows) of ``expr``, or ``None`` when
+    sympy cannot build it or it has more than ``MAX_NODES`` nodes in all (then central
+    differences are cheaper)."""
+    kind, expr, syms = item
+    try:
+        if kind == "gradient":
+            result = [sp.diff(expr, s) for s in syms]
+        else:
+            result = sp.hessian(expr, syms).tolist()
+    except (TypeError, ValueError, ArithmeticError, NotImplementedError):
+        return None  # sympy cannot: central differences can
+    size = sum(1 for e in sp.flatten(result) for _ in sp.preorder_traversal(e))
+    return result if size <= MAX_NODES else None
+
+
+_x, _y = sp.symbols("x y", real=True)
+bounded.warm_with(_derivative_job, ("hessian", _x * sp.sin(_y), (_x, _y)))
+
+
 class Fn:
     """A function of a vector: ``value(x)``, ``grad(x)``, ``hess(x)`` on float arrays.
 
-    Symbolic functions get exact derivatives (lambdified with numpy); callables get
-    central differences.
+    Symbolic functions get exact derivatives (lambdified with numpy) when sympy builds them
+    within the time budget (:meth:`prepare`); callables, and the rest, central differences.
     """
 
     def __init__(
@@ -127,47 +147,65 @@ class Fn:
         self.value = value
         self.expr = expr
         self.symbols = tuple(symbols)
+        self.exact_gradient: Callable[..., Any] | None = None
+        self.exact_hessian: Callable[..., Any] | None = None
+        self.note = ""
+        self._prepared = expr is None
 
     @property
     def n(self) -> int:
         return len(self.names)
 
-    @cached_property
-    def exact_gradient(self) -> Callable[..., Any]:
-        """``grad f``, lambdified."""
-        g = [sp.diff(self.expr, s) for s in self.symbols]
-        return sp.lambdify(self.symbols, g, modules="numpy", dummify=True)
-
-    @cached_property
-    def exact_hessian(self) -> Callable[..., Any]:
-        """The Hessian, lambdified."""
-        h = sp.hessian(self.expr, self.symbols).tolist()
-        return sp.lambdify(self.symbols, h, modules="numpy", dummify=True)
+    def prepare(self, deadline: Deadline | None = None) -> str:
+        """Build the exact gradient and Hessian within ``deadline`` (each one that is not
+        built in time stays central differences); returns a note, ``""`` when both were."""
+        if self._prepared:
+            return self.note
+        self._prepared = True
+        items = [(kind, self.expr, self.symbols) for kind in ("gradient", "hessian")]
+        gradient, hessian = bounded.stream(
+            deadline or Deadline(), "differentiating f", _derivative_job, items
+        )
+        if gradient is not None:
+            self.exact_gradient = lambdified(self.symbols, gradient)
+        if hessian is not None:
+            self.exact_hessian = lambdified(self.symbols, hessian)
+        if gradient is None or hessian is None:
+            self.note = (
+                "central differences for the derivatives sympy did not build within the "
+                "time budget (or within MAX_NODES nodes)"
+            )
+        return self.note
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        if self.expr is None:
+        self.prepare()
+        if self.exact_gradient is None:
             return numeric_gradient(self.value, x.copy())[0]
         return np.array(self.exact_gradient(*x), dtype=float).reshape(self.n)
 
     def hess(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        if self.expr is None:
+        self.prepare()
+        if self.exact_hessian is None:
             return numeric_hessian(self.value, x)[0]
-        return np.array(self.exact_hessian(*x), dtype=float).reshape(self.n, self.n)
+        return self.hess_with_error(x)[0]
 
     def hess_with_error(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.expr is None:
-            return numeric_hessian(self.value, np.asarray(x, dtype=float), error=True)
-        H = self.hess(x)
+        x = np.asarray(x, dtype=float)
+        self.prepare()
+        if self.exact_hessian is None:
+            return numeric_hessian(self.value, x, error=True)
+        H = np.array(self.exact_hessian(*x), dtype=float).reshape(self.n, self.n)
         return H, 1e-12 * (1.0 + np.abs(H))
 
     def derivative_1d(self, c: float, order: int) -> Estimate:
-        """``f^(order)(c)`` for a function of one variable."""
-        if self.expr is not None:
-            d = sp.diff(self.expr, self.symbols[0], order)
-            value = float(sp.lambdify(self.symbols, d, modules="numpy", dummify=True)(c))
-            return Estimate(value, 1e-12 * (1.0 + abs(value)))
+        """``f^(order)(c)`` for a function of one variable (exact for ``order`` 2 when the
+        Hessian was built)."""
+        self.prepare()
+        if order == 2 and self.exact_hessian is not None:
+            H, err = self.hess_with_error(np.array([c]))
+            return Estimate(H[0, 0], err[0, 0])
         return numeric_derivative(lambda t: self.value(np.array([t])), c, order=order)
 
 
@@ -182,7 +220,7 @@ def symbolic_function(expr: sp.Expr, variables: Any = None) -> Fn:
     others = sorted(s.name for s in expr.free_symbols - set(syms))
     if others:
         raise ValueError(f"f also depends on {others}: give them values first, or list them")
-    lam = sp.lambdify(syms, expr, modules="numpy", dummify=True)
+    lam = lambdified(syms, expr)
 
     def value(x: np.ndarray) -> float:
         return as_scalar(lam(*np.asarray(x, dtype=float)))

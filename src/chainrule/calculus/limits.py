@@ -18,8 +18,9 @@ limit                    value        what it bounds
                                       solving (more: the numeric search)
 ``MAX_SOLUTIONS``        100          exact solutions ``critical_points`` classifies (more:
                                       the numeric search)
-``TIME_BUDGET``          10.0         seconds of ``critical_points``' exact phase, by
-                                      default (then the numeric search, or a clear error)
+``TIME_BUDGET``          10.0         wall-clock seconds of a call's symbolic work, by
+                                      default (``time_budget=``; then the numeric search,
+                                      or a clear error)
 ``MAX_DESCENT_STEPS``    1000000      ``max_steps`` of ``gradient_descent`` (each step is
                                       kept in ``path``)
 ``MAX_STARTS``           1000         ``n_starts`` of ``critical_points``' numeric search
@@ -79,7 +80,7 @@ MAX_ORDER = 50
 MAX_SOLVE_VARIABLES = 4
 #: Most exact solutions ``critical_points`` classifies (more: the numeric search).
 MAX_SOLUTIONS = 100
-#: Default seconds for ``critical_points``' exact phase.
+#: Default wall-clock seconds for one call (``time_budget=None`` reads it at call time).
 TIME_BUDGET = 10.0
 #: Most steps ``gradient_descent`` takes (its ``path`` keeps every one).
 MAX_DESCENT_STEPS = 1_000_000
@@ -89,31 +90,50 @@ MAX_STARTS = 1000
 MAX_PLOT_NUM = 2000
 
 
-class OverBudget(Exception):
-    """Raised by :meth:`Deadline.check` when the time budget is spent."""
+class OverBudget(TimeoutError):
+    """The time budget was spent before the work finished."""
 
 
 class Deadline:
-    """A time budget, checked between steps (a single sympy call is not interrupted).
+    """A wall-clock budget: ``seconds`` from now (``None``: ``TIME_BUDGET``).
+
+    Symbolic work runs in a child process killed at the deadline
+    (:mod:`chainrule.calculus.bounded`); :meth:`check` is for steps in between.
 
     >>> Deadline(60.0).check("solving")
     >>> try:
     ...     Deadline(0.0).check("solving")
     ... except OverBudget as error:
     ...     print(error)
-    solving went over the time budget of 0 s
+    solving went over the time budget of 0 s (time_budget= sets it)
     """
 
-    def __init__(self, seconds: float) -> None:
-        if not seconds >= 0:
-            raise ValueError(f"time_budget must be >= 0 seconds, got {seconds}")
+    def __init__(self, seconds: float | None = None) -> None:
+        if seconds is None:
+            seconds = TIME_BUDGET
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not seconds >= 0:
+            raise ValueError(f"time_budget must be a number of seconds >= 0, got {seconds!r}")
         self.seconds = float(seconds)
         self.end = time.monotonic() + self.seconds
 
+    def remaining(self) -> float:
+        """Seconds left (negative once spent)."""
+        return self.end - time.monotonic()
+
+    def spent(self, what: str) -> str:
+        """The message for ``what`` going over the budget."""
+        return f"{what} went over the time budget of {self.seconds:g} s (time_budget= sets it)"
+
+    def share(self, fraction: float) -> Deadline:
+        """A deadline ``fraction`` of the remaining time from now (for a first phase)."""
+        part = Deadline(max(self.remaining(), 0.0) * fraction)
+        part.seconds = self.seconds
+        return part
+
     def check(self, what: str) -> None:
         """Raise :class:`OverBudget` naming ``what`` once the budget is spent."""
-        if time.monotonic() >= self.end:
-            raise OverBudget(f"{what} went over the time budget of {self.seconds:g} s")
+        if self.remaining() <= 0:
+            raise OverBudget(self.spent(what))
 
 
 def check_order(order: object, name: str = "order") -> int:

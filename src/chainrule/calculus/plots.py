@@ -1,6 +1,7 @@
 """Pictures: ``f``, ``f'``, ``f''`` stacked, and contours with a descent path.
 
-matplotlib is an optional extra: ``pip install "chainrule[plot]"``.
+matplotlib (a dependency of chainrule) is imported when a picture is drawn; a figure is made
+without pyplot and shows as a PNG as a notebook cell's value.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sympy as sp
 from chainrule.calculus.critical import critical_points
 from chainrule.calculus.functions import Fn, FunctionLike, as_function
 from chainrule.calculus.limits import check_count
-from chainrule.calculus.points import to_float
+from chainrule.calculus.points import lambdified, to_float
 from chainrule.calculus.records import KINDS, CriticalPoint, DescentResult
 from chainrule.calculus.solve import as_box
 
@@ -31,14 +32,6 @@ _COLORS = {
 }
 
 
-def _figure(**kwargs: Any) -> Any:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("plotting needs matplotlib: pip install 'chainrule[plot]'") from exc
-    return Figure(**kwargs)
-
-
 def _on_grid(func: Callable[[np.ndarray], Any], grid: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -52,7 +45,7 @@ def _curves(fn: Fn, grid: np.ndarray) -> list[np.ndarray]:
     if fn.expr is not None:
         x = fn.symbols[0]
         for k in (1, 2):
-            lam = sp.lambdify([x], sp.diff(fn.expr, x, k), modules="numpy", dummify=True)
+            lam = lambdified([x], sp.diff(fn.expr, x, k))
             curves.append(_on_grid(lambda v, lam=lam: float(lam(v[0])), grid))
     else:
         for k in (1, 2):
@@ -94,6 +87,8 @@ def plot_derivatives(
         Axes ``f``, ``f'``, ``f''``; each holds one curve labelled ``"f"``, ``"f'"``,
         ``"f''"`` (``f'`` and ``f''`` also a zero line).
     """
+    from chainrule._figures import new_figure
+
     num = check_count(num, "num", 2, "MAX_PLOT_NUM")
     lo, hi = float(domain[0]), float(domain[1])
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
@@ -102,7 +97,7 @@ def plot_derivatives(
     fn = as_function(f, None if variable is None else [variable], None, 1)
     if fn.n != 1:
         raise ValueError(f"plot_derivatives takes a function of one variable, not {fn.names}")
-    fig = _figure(figsize=(6, 7), layout="constrained")
+    fig = new_figure(figsize=(6, 7))
     axes = fig.subplots(3, 1, sharex=True)
     name = fn.names[0]
     labels = ["f", "f'", "f''"]
@@ -148,7 +143,7 @@ def _heights(fn: Fn, box: np.ndarray, num: int) -> tuple[np.ndarray, ...]:
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if fn.expr is not None:
-            lam = sp.lambdify(fn.symbols, fn.expr, modules="numpy", dummify=True)
+            lam = lambdified(fn.symbols, fn.expr)
             Z = np.broadcast_to(np.asarray(lam(X, Y), dtype=float), X.shape)
         else:
             Z = np.array([[fn.value(np.array([a, b])) for a in xs] for b in ys])
@@ -189,6 +184,8 @@ def plot_contour(
         One axes: the contour set, the path (a line labelled ``"gradient descent"``), and
         one scatter per kind of critical point (labelled by kind).
     """
+    from chainrule._figures import new_figure
+
     num = check_count(num, "num", 2, "MAX_PLOT_NUM")
     fn = as_function(f, variables, None, 2)
     if fn.n != 2:
@@ -199,7 +196,7 @@ def plot_contour(
     else:
         cps = [] if critical is False else list(critical)
     box = _contour_box(fn, cps, descent, bounds)
-    fig = _figure(figsize=(6, 5), layout="constrained")
+    fig = new_figure(figsize=(6, 5))
     ax = fig.subplots()
     contours = ax.contour(*_heights(fn, box, num), levels=levels, cmap="viridis")
     ax.clabel(contours, fontsize=7)

@@ -32,6 +32,7 @@ __all__ = [
     "PointLike",
     "check_number",
     "coords",
+    "lambdified",
     "point_array",
     "point_hint",
     "subs",
@@ -140,6 +141,21 @@ def subs(expr: sp.Expr, symbols: Sequence[sp.Symbol], values: Sequence[Any]) -> 
     return expr.xreplace(mapping)
 
 
+def _dirac_delta(t: Any, *k: Any) -> Any:
+    """``DiracDelta`` (the derivative of ``sign``, at a kink of ``abs``) in floating point:
+    0 away from the kink, NaN (undefined) on it."""
+    return np.where(np.asarray(t) == 0, np.nan, 0.0)
+
+
+#: What ``lambdify`` uses for functions numpy lacks.
+_NUMERIC = [{"DiracDelta": _dirac_delta}, "numpy"]
+
+
+def lambdified(syms: Sequence[sp.Symbol], expr: Any) -> Callable[..., Any]:
+    """``expr`` as a numpy function of ``syms`` (``DiracDelta`` included)."""
+    return sp.lambdify(list(syms), expr, modules=_NUMERIC, dummify=True)
+
+
 def _rough(expr: sp.Basic, env: dict[sp.Basic, complex]) -> complex:
     """``expr`` in complex floating point; OverflowError if any value leaves the float range.
 
@@ -174,7 +190,7 @@ def _ieee(expr: sp.Expr, symbols: Sequence[sp.Symbol], values: Sequence[Any]) ->
             floats.append(np.float64(float(v)))
         except OverflowError:
             floats.append(np.float64(math.inf if v > 0 else -math.inf))
-    lam = sp.lambdify(list(symbols), expr, modules="numpy", dummify=True)
+    lam = lambdified(symbols, expr)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = np.asarray(lam(*floats))
@@ -190,7 +206,8 @@ def value_at(expr: sp.Expr, symbols: Sequence[sp.Symbol], values: Sequence[Any])
     """``expr`` at a point, as a real float: exact evaluation when every intermediate value
     fits a float, the IEEE float result (``inf``, ``0.0``) when one overflows.
 
-    Raises ``ValueError`` when the value is not real, or undefined in floating point.
+    Raises ``ValueError`` when the value is not real, not finite (``log(x)`` at 0, ``1/x``
+    at 0: outside the domain or a pole), or undefined in floating point.
     """
     try:
         env = {
@@ -204,7 +221,11 @@ def value_at(expr: sp.Expr, symbols: Sequence[sp.Symbol], values: Sequence[Any])
         pass  # a pole or an unknown function: no verdict, and no overflow seen
     exact = subs(expr, symbols, values)
     if exact.has(sp.zoo, sp.nan):
-        return math.nan
+        where = ", ".join(f"{s}={v}" for s, v in zip(symbols, values, strict=True))
+        raise ValueError(
+            f"{expr} is not finite at {where or 'this point'} (sympy gives "
+            f"{sp.simplify(exact)}): the point is outside its domain, or a pole"
+        )
     c = complex(sp.N(exact, 30))
     if c.imag != 0 and abs(c.imag) > 1e-12 * max(1.0, abs(c.real)):
         raise ValueError(f"the value {exact} is not real")

@@ -155,6 +155,9 @@ class DescentResult:
         ``||grad f||`` at the last point where it was computed.
     variables : tuple of str
         The names, in the column order of ``path``.
+    note : str
+        ``""``, or why the gradient was central differences for an expression (sympy did
+        not build it within the time budget).
     """
 
     point: dict[str, float]
@@ -165,6 +168,7 @@ class DescentResult:
     values: np.ndarray = field(repr=False)
     gradient_norm: float = math.nan
     variables: tuple[str, ...] = ()
+    note: str = ""
 
     @property
     def converged(self) -> bool:

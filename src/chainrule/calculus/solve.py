@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ import sympy as sp
 from scipy import optimize
 
 from chainrule.calculus.functions import Fn
-from chainrule.calculus.limits import MAX_SOLUTIONS, Deadline
+from chainrule.calculus.limits import MAX_SOLUTIONS, Deadline, OverBudget
 from chainrule.calculus.points import to_float
 
 __all__ = ["DEFAULT_BOX", "AllCritical", "NoClosedForm", "as_box", "exact_solutions", "search"]
@@ -77,17 +77,22 @@ def _several_variables(g: list[sp.Expr], rs: list[sp.Symbol], back: dict) -> lis
         free = set().union(*(v.free_symbols for v in sol.values())) | {
             r for r in rs if r not in sol
         }
+        point = [sol.get(r, r) for r in rs]
         extra = ""
-        if free:
+        if free:  # a representative point: free variables 0, or 1 where 0 is not allowed
             rel = ", ".join(f"{back.get(k, k)} = {v.xreplace(back)}" for k, v in sol.items())
-            extra = f"one point of a set of critical points ({rel}), free variables set to 0"
-        zero = {r: sp.Integer(0) for r in free}
-        found.append(([sol.get(r, r).xreplace(zero) for r in rs], extra))
+            for value in (0, 1):
+                at = [c.xreplace(dict.fromkeys(free, sp.Integer(value))) for c in point]
+                if not any(c.has(sp.zoo, sp.nan) for c in at):
+                    break
+            extra = f"one point of a set of critical points ({rel}), free variables set to {value}"
+            point = at
+        found.append((point, extra))
     return found
 
 
 def exact_solutions(
-    expr: sp.Expr, syms: tuple[sp.Symbol, ...], box: np.ndarray, clip: bool, deadline: Deadline
+    expr: sp.Expr, syms: tuple[sp.Symbol, ...], box: np.ndarray, clip: bool
 ) -> tuple[list[tuple[list[sp.Expr], str]], str]:
     """Real solutions of grad f = 0 as exact coordinates, with per-point notes."""
     real = {s: sp.Dummy(s.name, real=True) for s in syms}
@@ -98,17 +103,15 @@ def exact_solutions(
         found, note = _one_variable(g[0], rs[0], box)
     else:
         found, note = _several_variables(g, rs, back), ""
-    deadline.check("solving grad f = 0")
     if len(found) > MAX_SOLUTIONS:
         raise NoClosedForm(f"more than {MAX_SOLUTIONS} exact solutions")
     kept: list[tuple[list[sp.Expr], str, np.ndarray]] = []
     for coords, extra in found:
-        deadline.check("checking the exact solutions")
         try:
             floats = np.array([to_float(c) for c in coords])
+            residual = [to_float(gi.xreplace(dict(zip(rs, coords, strict=True)))) for gi in g]
         except (ValueError, TypeError):
-            continue  # complex
-        residual = [to_float(gi.xreplace(dict(zip(rs, coords, strict=True)))) for gi in g]
+            continue  # complex, or not a point where f is defined
         scale = 1e-8 * (1 + float(np.max(np.abs(floats))))
         if not all(math.isfinite(r) and abs(r) < scale for r in residual):
             continue
@@ -134,33 +137,47 @@ def _starts(fn: Fn, box: np.ndarray, n_starts: int | None, seed: int) -> np.ndar
     return np.vstack([(lo + hi) / 2, lo + (hi - lo) * rng.random((count - 1, fn.n))])
 
 
-def _candidates(fn: Fn, box: np.ndarray, n_starts: int | None, seed: int) -> list[np.ndarray]:
-    candidates = []
+def _candidates(
+    fn: Fn, box: np.ndarray, n_starts: int | None, seed: int, deadline: Deadline
+) -> Iterator[np.ndarray]:
+    """Roots of ``grad f`` from each start, until ``deadline`` passes."""
     if fn.n == 1:  # bracket sign changes of f' on a grid, then refine with brentq
         grid = np.linspace(box[0, 0], box[0, 1], 801)
         d = np.array([fn.grad(np.array([t]))[0] for t in grid])
         for a, b, da, db in zip(grid[:-1], grid[1:], d[:-1], d[1:], strict=True):
             if np.isfinite(da) and np.isfinite(db) and da * db < 0:
                 root = optimize.brentq(lambda t: fn.grad(np.array([t]))[0], a, b)
-                candidates.append(np.array([root]))
+                yield np.array([root])
     for x0 in _starts(fn, box, n_starts, seed):
+        deadline.check("the numeric search")
         try:
             sol = optimize.root(fn.grad, x0, jac=fn.hess, method="hybr")
         except (ValueError, ArithmeticError, np.linalg.LinAlgError):
             continue
-        candidates.append(np.asarray(sol.x, dtype=float))
-    return candidates
+        yield np.asarray(sol.x, dtype=float)
 
 
-def search(fn: Fn, box: np.ndarray, n_starts: int | None, seed: int) -> list[np.ndarray]:
+def search(
+    fn: Fn, box: np.ndarray, n_starts: int | None, seed: int, deadline: Deadline
+) -> tuple[list[np.ndarray], str]:
     """Points in ``box`` where ``grad f = 0``, by ``scipy.optimize.root`` from several
-    starts (plus, for one variable, sign changes of ``f'`` on a grid), merged."""
+    starts (plus, for one variable, sign changes of ``f'`` on a grid), merged; and a note,
+    ``""`` unless the deadline stopped the search before its last start."""
     lo, hi = box[:, 0], box[:, 1]
     width = float(np.max(hi - lo))
     accepted = []
+    note = ""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for x in _candidates(fn, box, n_starts, seed):
+        candidates = _candidates(fn, box, n_starts, seed, deadline)
+        while True:
+            try:
+                x = next(candidates)
+            except StopIteration:
+                break
+            except OverBudget as exc:
+                note = str(exc)
+                break
             if not np.all(np.isfinite(x)):
                 continue
             if np.any(x < lo - 1e-9 * width) or np.any(x > hi + 1e-9 * width):
@@ -175,4 +192,4 @@ def search(fn: Fn, box: np.ndarray, n_starts: int | None, seed: int) -> list[np.
     for _, x in accepted:
         if all(np.max(np.abs(x - p)) > merge for p in points):
             points.append(x)
-    return points
+    return points, note

@@ -4,7 +4,11 @@ Strings and sympy expressions get exact answers, in the user's own symbols; call
 numbers from central differences with an error estimate (they need ``at=``).  Orders are
 limited to ``MAX_ORDER`` and expressions, derivatives included, to ``MAX_NODES``
 (:mod:`chainrule.calculus.limits`); values at a point never spin
-(:func:`chainrule.calculus.points.value_at`).
+(:func:`chainrule.calculus.points.value_at`).  Every function takes ``time_budget``, the
+wall-clock seconds its symbolic work may use (default ``TIME_BUDGET``, read at call time):
+that work runs in a child process (:mod:`chainrule.calculus.bounded`), killed when the
+budget is spent, and the call raises :class:`~chainrule.calculus.limits.OverBudget` (a
+``TimeoutError``) naming what it was computing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from chainrule.calculus import bounded
 from chainrule.calculus.functions import (
     Fn,
     FunctionLike,
@@ -26,7 +31,7 @@ from chainrule.calculus.functions import (
     real_form,
     to_expr,
 )
-from chainrule.calculus.limits import check_order, check_size
+from chainrule.calculus.limits import Deadline, check_order, check_size
 from chainrule.calculus.numeric import numeric_derivative, numeric_hessian, numeric_jacobian
 from chainrule.calculus.points import PointLike, coords, point_array, point_hint, value_at
 from chainrule.calculus.records import Estimate, EstimateArray
@@ -46,8 +51,61 @@ def differentiate(expr: sp.Expr, sym: sp.Symbol, order: int) -> sp.Expr:
     return expr
 
 
-def _at(expr: sp.Expr, syms: Sequence[sp.Symbol], at: PointLike) -> float:
-    return value_at(expr, syms, coords(at, [s.name for s in syms]))
+def _build(kind: str, expr: Any, syms: Sequence[sp.Symbol], steps: Sequence[tuple]) -> Any:
+    """The exact ``kind`` of ``expr``: a derivative (``steps`` of ``(symbol, order)``), the
+    gradient, Hessian or Jacobian in ``syms``, or ``expr`` itself (``"value"``)."""
+    if kind == "derivative":
+        for sym, order in steps:
+            expr = differentiate(expr, sym, order)
+        return expr
+    if kind == "gradient":
+        return [sp.diff(expr, s) for s in syms]
+    if kind == "hessian":
+        return sp.hessian(expr, syms) if syms else sp.Matrix(0, 0, [])
+    if kind == "jacobian":
+        return expr.jacobian(syms)
+    return expr
+
+
+def _exact_job(
+    kind: str,
+    expr: Any,
+    syms: Sequence[sp.Symbol],
+    steps: Sequence[tuple],
+    back: dict,
+    values: Sequence[Any] | None,
+) -> Any:
+    """``_build``'s result in the user's symbols, or its float value(s) at ``values``
+    (runs in the child process of :mod:`chainrule.calculus.bounded`)."""
+    result = _build(kind, expr, syms, steps)
+    if values is None:
+        return plain_form(result, back)
+    if isinstance(result, list):
+        return np.array([value_at(r, syms, values) for r in result])
+    if isinstance(result, sp.MatrixBase):
+        return np.array([[value_at(e, syms, values) for e in row] for row in result.tolist()])
+    return value_at(result, syms, values)
+
+
+_x = sp.Symbol("x", real=True)
+bounded.warm_with(_exact_job, "derivative", sp.sin(_x) * sp.log(_x), [_x], [(_x, 2)], {}, [2])
+
+
+def _exact(
+    kind: str,
+    expr: Any,
+    syms: Sequence[sp.Symbol],
+    at: PointLike | None,
+    deadline: Deadline,
+    *,
+    steps: Sequence[tuple] = (),
+    back: dict | None = None,
+) -> Any:
+    """:func:`_exact_job` within ``deadline`` (the point is read here, so that a bad one is
+    named at once)."""
+    values = None if at is None else coords(at, [s.name for s in syms])
+    what = "evaluating f" if kind == "value" else f"computing the {kind}"
+    return bounded.run(deadline, what, _exact_job, kind, expr, syms, steps, back or {}, values)
 
 
 def _numeric_point(f: Callable[..., Any], variables: Any, at: Any) -> tuple[Fn, np.ndarray]:
@@ -65,22 +123,27 @@ def derivative(
     order: int = 1,
     at: PointLike | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""The derivative :math:`d^k f / dx^k`, e.g. the power rule :math:`(x^n)' = n x^{n-1}`
     and the product rule :math:`(fg)' = f'g + fg'`.
 
     ``var`` is needed only when ``f`` has several variables (then this is a partial);
     ``order`` is at most ``MAX_ORDER`` (50); ``at`` evaluates there (required for callables,
-    which get numeric answers with ``step`` as the finite-difference step).
+    which get numeric answers with ``step`` as the finite-difference step).  Symbolic work
+    stops after ``time_budget`` wall-clock seconds (default ``TIME_BUDGET``) with an
+    :class:`~chainrule.calculus.limits.OverBudget` (a ``TimeoutError``).
 
     Returns a sympy expression (symbolic, no ``at``), a float (symbolic, ``at``; ``inf``
-    where the value overflows the float range) or an :class:`Estimate` (callables).
+    where the value overflows the float range; a ``ValueError`` says why where it is not
+    finite) or an :class:`Estimate` (callables).
 
     >>> derivative("x**5"), derivative("x**5", order=2)
     (5*x**4, 20*x**3)
     >>> derivative("x**5", at=2)
     80.0
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         if var is not None:
@@ -101,10 +164,9 @@ def derivative(
         sym = syms[0] if syms else sp.Symbol("x", real=True)
     else:
         sym = find_symbol(expr, var)
-    d = differentiate(expr, sym, order)
-    if at is None:
-        return plain_form(d, back)
-    return _at(d, sorted(set(ordered_symbols(expr)) | {sym}, key=lambda s: s.name), at)
+    syms = sorted(set(ordered_symbols(expr)) | {sym}, key=lambda s: s.name)
+    steps = [(sym, order)]
+    return _exact("derivative", expr, syms, at, deadline, steps=steps, back=back)
 
 
 def partial(
@@ -115,6 +177,7 @@ def partial(
     at: PointLike | None = None,
     variables: Sequence[str] | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""A partial derivative: differentiate in ``var``, holding the other variables fixed.
 
@@ -131,21 +194,18 @@ def partial(
     if many and order != 1:
         raise ValueError("give order=1 with a sequence of variables (repeat a name instead)")
     check_order(order * len(seq))
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         return _numeric_partial(f, seq, order, at, variables, step)
     expr, back = real_form(expr)
-    d = expr
-    for v in seq:
-        d = differentiate(d, find_symbol(expr, v), order)
-    if at is None:
-        return plain_form(d, back)
-    syms = set(ordered_symbols(expr, variables)) | {find_symbol(expr, v) for v in seq}
+    steps = [(find_symbol(expr, v), order) for v in seq]
+    syms = set(ordered_symbols(expr, variables)) | {sym for sym, _ in steps}
     if variables is None:
         syms_sorted = sorted(syms, key=lambda s: s.name)
     else:
         syms_sorted = list(ordered_symbols(expr, variables))
-    return _at(d, syms_sorted, at)
+    return _exact("derivative", expr, syms_sorted, at, deadline, steps=steps, back=back)
 
 
 def _numeric_partial(
@@ -185,6 +245,7 @@ def gradient(
     at: PointLike | None = None,
     variables: Sequence[str] | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""The gradient, the vector of partial derivatives
     :math:`\nabla f = [\partial f/\partial x_1, \dots, \partial f/\partial x_n]^T`.
@@ -201,6 +262,7 @@ def gradient(
     >>> g.round(6), bool(np.all(g.error < 1e-6))
     (array([4., 4.]), True)
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         fn, x = _numeric_point(f, variables, at)
@@ -208,11 +270,7 @@ def gradient(
         return EstimateArray(g, err)
     expr, back = real_form(expr)
     syms = ordered_symbols(expr, variables)
-    grads = [sp.diff(expr, s) for s in syms]
-    if at is None:
-        return plain_form(grads, back)
-    values = coords(at, [s.name for s in syms])
-    return np.array([value_at(g, syms, values) for g in grads])
+    return _exact("gradient", expr, syms, at, deadline, back=back)
 
 
 def hessian(
@@ -221,6 +279,7 @@ def hessian(
     at: PointLike | None = None,
     variables: Sequence[str] | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""The Hessian, the matrix of second partials :math:`H_{ij} = \partial^2 f /
     \partial x_i \partial x_j`.  For two variables it holds the derivation's
@@ -234,6 +293,7 @@ def hessian(
     array([[ 6., -3.],
            [-3.,  6.]])
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         fn, x = _numeric_point(f, variables, at)
@@ -241,11 +301,7 @@ def hessian(
         return EstimateArray(H, err)
     expr, back = real_form(expr)
     syms = ordered_symbols(expr, variables)
-    H = sp.hessian(expr, syms) if syms else sp.Matrix(0, 0, [])
-    if at is None:
-        return plain_form(H, back)
-    values = coords(at, [s.name for s in syms])
-    return np.array([[value_at(h, syms, values) for h in row] for row in H.tolist()])
+    return _exact("hessian", expr, syms, at, deadline, back=back)
 
 
 def _numeric_jacobian(
@@ -270,6 +326,7 @@ def jacobian(
     at: PointLike | None = None,
     variables: Sequence[str] | None = None,
     step: float | None = None,
+    time_budget: float | None = None,
 ) -> Any:
     r"""The Jacobian of a vector function, :math:`J_{ij} = \partial f_i / \partial x_j`.
 
@@ -284,6 +341,7 @@ def jacobian(
     array([[3., 2.],
            [1., 6.]])
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     if callable(fs) and not isinstance(fs, (sp.Basic, str)):
         return _numeric_jacobian(fs, at, variables, step)
     if isinstance(fs, sp.MatrixBase):
@@ -299,15 +357,18 @@ def jacobian(
         syms = tuple(sorted(vector.free_symbols, key=lambda s: s.name))
     else:
         syms = tuple(find_symbol(vector, v) for v in variables)
-    J = vector.jacobian(syms)
-    if at is None:
-        return plain_form(J, back)
-    values = coords(at, [s.name for s in syms])
-    return np.array([[value_at(e, syms, values) for e in row] for row in J.tolist()])
+    return _exact("jacobian", vector, syms, at, deadline, back=back)
 
 
-def evaluate(f: FunctionLike, at: PointLike, *, variables: Sequence[str] | None = None) -> float:
-    """``f`` at a point, as a float (``inf`` where it overflows the float range).
+def evaluate(
+    f: FunctionLike,
+    at: PointLike,
+    *,
+    variables: Sequence[str] | None = None,
+    time_budget: float | None = None,
+) -> float:
+    """``f`` at a point, as a float (``inf`` where it overflows the float range; a
+    ``ValueError`` where it is not a finite real number there).
 
     >>> evaluate("x**4*y", {"x": 2, "y": 3})
     48.0
@@ -316,9 +377,10 @@ def evaluate(f: FunctionLike, at: PointLike, *, variables: Sequence[str] | None 
     >>> evaluate("exp(exp(exp(exp(x))))", {"x": 5})
     inf
     """
+    deadline = Deadline(time_budget)  # the wall-clock budget starts now
     expr = to_expr(f)
     if expr is None:
         fn = callable_function(f, variables, at)
         return fn.value(np.array(coords(at, fn.names), dtype=float))
     expr, _ = real_form(expr)
-    return _at(expr, ordered_symbols(expr, variables), at)
+    return _exact("value", expr, ordered_symbols(expr, variables), at, deadline)

@@ -18,6 +18,14 @@ HELP = "derivatives, critical points, descent"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     common = debug_parent()
+    common.add_argument(
+        "--time-budget",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="wall-clock seconds for the symbolic work (default 10, "
+        "chainrule.calculus.limits.TIME_BUDGET)",
+    )
     sub = parser.add_subparsers(dest="calc", required=True, metavar="WHAT")
     d = sub.add_parser("derivative", parents=[common], help="f'(x), symbolically")
     d.add_argument("expr")
@@ -54,15 +62,26 @@ def assignments(text: str | None) -> dict[str, float] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chainrule.calculus.limits import OverBudget
+
+    try:
+        return _run(args)
+    except OverBudget as error:
+        raise OverBudget(f"{error}; --time-budget SECONDS gives it more") from None
+
+
+def _run(args: argparse.Namespace) -> int:
     from chainrule import calculus
 
     at = assignments(getattr(args, "at", None))
+    budget = args.time_budget
     if args.calc == "derivative":
-        print(calculus.derivative(args.expr, args.var, order=args.order, at=at))
+        d = calculus.derivative(args.expr, args.var, order=args.order, at=at, time_budget=budget)
+        print(d)
     elif args.calc == "gradient":
-        print(calculus.gradient(args.expr, at=at))
+        print(calculus.gradient(args.expr, at=at, time_budget=budget))
     elif args.calc == "critical":
-        print(calculus.critical_points(args.expr).summary())
+        print(calculus.critical_points(args.expr, time_budget=budget).summary())
     else:
         result = calculus.gradient_descent(
             args.expr,
@@ -70,10 +89,13 @@ def run(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             momentum=args.momentum,
             max_steps=args.max_steps,
+            time_budget=budget,
         )
         point = ", ".join(f"{k} = {v:.6g}" for k, v in result.point.items())
         print(
             f"stopped after {result.steps} steps ({result.reason}) at {point}; "
             f"f = {result.value:.6g}"
         )
+        if result.note:
+            print(f"note: {result.note}")
     return 0

@@ -70,7 +70,7 @@ class BaseMLP(
     _parameter_constraints: dict = PARAMETER_CONSTRAINTS
     # the HTML repr links to chainrule's documentation (scikit-learn's mechanism)
     _doc_link_module = "chainrule"
-    _doc_link_template = DOCS_URL + "#{estimator_name}"
+    _doc_link_template = DOCS_URL + "api/chainrule.{estimator_name}.html"
 
     def __init__(self, **params):
         for name, value in params.items():

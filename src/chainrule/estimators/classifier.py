@@ -24,20 +24,21 @@ from chainrule._arrays import (
 from chainrule.estimators.base import BaseMLP, output, scaled_logits, stochastic_solver
 from chainrule.estimators.distributed import dask_input
 from chainrule.estimators.inputs import check_same_classes
-from chainrule.estimators.params import PARAMETER_CONSTRAINTS
+from chainrule.estimators.params import PARAMETER_CONSTRAINTS, documented
 from chainrule.persistence import ModelFormatError
 
 #: the smallest normal number of each dtype: a probability below it loses digits in its log
 TINY = {t.char: t.type(np.finfo(t).tiny) for t in (np.dtype(np.float32), np.dtype(np.float64))}
 
 
+@documented
 class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier trained by backpropagation.
 
     Binary targets use one sigmoid output and the binary cross-entropy; several classes a
     softmax output and the categorical cross-entropy; multilabel targets one sigmoid per label.
     Parameters are scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`'s, with the
-    same defaults, plus:
+    same defaults, and chainrule's own (``output_activation`` to ``resume``):
 
     Parameters
     ----------

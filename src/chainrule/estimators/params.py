@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
+import textwrap
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,9 +14,10 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from chainrule.activations import Activation
 from chainrule.initializers import INITS
 
-#: where the HTML repr's "?" links to (the estimators' page of chainrule's documentation, in
-#: the repository; ``[project.urls]`` of pyproject.toml names the same place)
-DOCS_URL = "https://github.com/chainrule/chainrule/blob/main/docs/migrating.md"
+#: chainrule's documentation site (built from docs/; ``[project.urls]`` of pyproject.toml names
+#: the same address): the HTML repr links each estimator to its page there, each parameter to its
+#: entry on that page
+DOCS_URL = "https://chainrule.readthedocs.io/en/latest/"
 
 #: the parameters both estimators take, with scikit-learn's constraints
 PARAMETER_CONSTRAINTS: dict = {
@@ -50,3 +54,109 @@ PARAMETER_CONSTRAINTS: dict = {
     "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
     "resume": ["boolean"],
 }
+
+#: the numpydoc entries of the parameters both estimators take, scikit-learn's meaning first;
+#: a class's docstring documents its own parameters (and may say more of these), and
+#: :func:`documented` completes its "Parameters" section with the rest. No "-" in a type: the
+#: HTML repr puts the type in a text fragment unescaped, where "-" is syntax (1e-08 would break
+#: the link)
+SHARED_PARAMETERS = """
+hidden_layer_sizes : sequence of int, default=(100,)
+    ``N^1, ..., N^(L-1)``: the number of units of each hidden layer.
+activation : str, Activation or list, default="relu"
+    The hidden layers' activation ``sigma^m``: a name (``"logistic"`` is the sigmoid), a
+    :class:`chainrule.Activation`, or one per hidden layer.
+solver : {"adam", "sgd", "lbfgs"}, default="adam"
+    The optimizer: Adam, minibatch gradient descent ``W^m <- W^m - eta dC/dW^m`` (with
+    ``momentum``), or L-BFGS on the whole data set.
+alpha : float, default=0.0001
+    The L2 penalty: ``alpha / (2 n) sum_m ||W^m||^2`` added to the cost.
+batch_size : int or "auto", default="auto"
+    Rows per minibatch (``"auto"``: ``min(200, n_samples)``); unused by L-BFGS.
+learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+    The schedule of ``eta`` for ``solver="sgd"``: constant, ``eta_t = eta_0 / t^power_t``, or
+    divided by 5 each time the loss stops improving.
+learning_rate_init : float, default=0.001
+    ``eta_0``, the first step size of ``"sgd"`` and ``"adam"``.
+power_t : float, default=0.5
+    The exponent of the ``"invscaling"`` schedule.
+max_iter : int, default=200
+    Epochs of ``"sgd"`` and ``"adam"``; iterations of L-BFGS.
+shuffle : bool, default=True
+    Shuffle the rows every epoch (``"sgd"``, ``"adam"``).
+random_state : int, RandomState, Generator or None, default=None
+    The seed of the initial weights, the early-stopping split and the shuffles.
+tol : float, default=0.0001
+    Training stops when the loss (or validation score) improves by less than ``tol`` for
+    ``n_iter_no_change`` epochs in a row.
+verbose : bool, default=False
+    Print the loss of every epoch.
+warm_start : bool, default=False
+    Start ``fit`` from the weights of the last fit.
+momentum : float, default=0.9
+    The momentum of ``"sgd"``: ``v <- momentum v - eta dC/dW``, ``W <- W + v``.
+nesterovs_momentum : bool, default=True
+    Nesterov's momentum for ``"sgd"``.
+early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the rows and stop when the validation score stops
+    improving; keep the best weights.
+validation_fraction : float, default=0.1
+    The held-out share of the rows for early stopping.
+beta_1 : float, default=0.9
+    Adam's decay of the first moment.
+beta_2 : float, default=0.999
+    Adam's decay of the second moment.
+epsilon : float
+    Adam's term that keeps its division finite; by default ``1e-08``.
+n_iter_no_change : int, default=10
+    Epochs without an improvement of ``tol`` before training stops.
+max_fun : int, default=15000
+    L-BFGS's most evaluations of the loss.
+output_activation : str or Activation, optional
+    The output layer's ``sigma^L``; by default the one the target and cost call for (sigmoid or
+    softmax for a classifier, the identity for a regressor, the exponential for Poisson).
+n_init : int, default=1
+    Train from this many initial weights and keep the best run.
+init : {"sklearn", "glorot_uniform", "he_normal", "normal"}, optional
+    Weight initialisation; by default scikit-learn's, from the same ``random_state``.
+scoring : str, callable or None, default=None
+    What early stopping watches: ``None`` for the estimator's ``score``, ``"loss"`` for the
+    validation loss, or any scikit-learn scorer.
+dtype : {"float32", "float64"} or None, default=None
+    The precision; by default float32 input stays float32 and anything else is float64.
+max_grad_norm : float or None, default=None
+    Scale each minibatch gradient to at most this norm.
+checkpoint : path or None, default=None
+    Write the training state to this file every ``checkpoint_every`` epochs, atomically.
+checkpoint_every : int, default=1
+    Epochs between checkpoints.
+resume : bool, default=False
+    Continue from ``checkpoint`` when it exists: the model an uninterrupted fit makes.
+"""
+
+
+def _entries(section: str) -> dict[str, str]:
+    """The numpydoc entries of a dedented "Parameters" section, by parameter name."""
+    entries: dict[str, str] = {}
+    for block in re.split(r"\n(?=\S)", section.strip("\n")):
+        entries[block.split(" : ", 1)[0]] = block
+    return entries
+
+
+def documented(cls: type) -> type:
+    """``cls`` with a docstring whose "Parameters" section holds every parameter of its
+    ``__init__``: the docstring's own entries, the others from :data:`SHARED_PARAMETERS`. The
+    HTML repr links each parameter to its entry on the class's page by the text of the first
+    ``"name : "`` in the docstring, so a name comes before the names that end with it
+    (``init`` before ``n_init``)."""
+    names = list(inspect.signature(cls.__init__).parameters)[1:]
+    head, _, rest = cls.__doc__.partition("Parameters\n    ----------\n")
+    section, _, tail = rest.partition("\n\n")
+    entries = {**_entries(SHARED_PARAMETERS), **_entries(textwrap.dedent(section))}
+    place = {name: i for i, name in enumerate(names)}
+    order = sorted(
+        names, key=lambda n: (min(place[m] for m in names if m == n or m.endswith("_" + n)), len(n))
+    )
+    body = textwrap.indent("\n".join(entries[name] for name in order), "    ")
+    cls.__doc__ = f"{head}Parameters\n    ----------\n{body}\n\n{tail}"
+    return cls

@@ -14,7 +14,7 @@ from chainrule._checks import as_float_array, check_finite, nonfinite_message
 from chainrule.costs import Cost
 from chainrule.estimators.base import BaseMLP, output, stochastic_solver
 from chainrule.estimators.distributed import dask_input
-from chainrule.estimators.params import PARAMETER_CONSTRAINTS
+from chainrule.estimators.params import PARAMETER_CONSTRAINTS, documented
 from chainrule.persistence import ModelFormatError
 
 
@@ -28,12 +28,12 @@ def check_target_columns(y: np.ndarray, n_outputs: int) -> None:
         )
 
 
+@documented
 class MLPRegressor(RegressorMixin, BaseMLP):
     """Multi-layer perceptron regressor trained by backpropagation.
 
     Parameters are scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`'s, with the same
-    defaults, plus ``output_activation``, ``n_init``, ``init``, ``scoring`` and ``dtype`` (see
-    :class:`MLPClassifier`), and:
+    defaults, and chainrule's own (``output_activation`` to ``resume``; ``loss`` takes more):
 
     Parameters
     ----------

@@ -1,19 +1,22 @@
 """What an ONNX graph needs to know about a fitted chainrule model, read from public attributes.
 
-:func:`describe` turns a fitted :class:`~chainrule.MLPClassifier`, :class:`~chainrule.MLPRegressor`
-or :class:`~chainrule.estimators.Standardized` into an :class:`MLPSpec`: the weights
-``W^m`` (as ``coefs_``, shape ``(N^(m-1), N^m)``), the biases ``b^m``, each layer's activation
-config, the kind of output and the class labels.
+:func:`describe` turns a fitted :class:`~chainrule.MLPClassifier` or
+:class:`~chainrule.MLPRegressor` into an :class:`MLPSpec`: the weights ``W^m`` (as ``coefs_``,
+shape ``(N^(m-1), N^m)``), the biases ``b^m``, each layer's activation config, the kind of output
+and the class labels, all NumPy arrays on the host whatever arrays (torch, CuPy) the model was
+fitted on.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from chainrule._arrays import is_numpy
 from chainrule.activations import get_activation
 from chainrule.estimators import MLPClassifier, MLPRegressor, Standardized
 
@@ -36,8 +39,7 @@ class MLPSpec:
     """A fitted network as the converter sees it.
 
     ``kind`` is ``"regressor"``, ``"binary"`` (one sigmoid output unit, two classes),
-    ``"multiclass"`` or ``"multilabel"``. ``mean`` and ``scale`` are the feature scaling
-    ``x' = (x - mean) / scale`` of a :class:`~chainrule.estimators.Standardized` model.
+    ``"multiclass"`` or ``"multilabel"``.
     """
 
     coefs: list[np.ndarray]
@@ -45,8 +47,6 @@ class MLPSpec:
     activations: list[dict]
     kind: str
     classes: np.ndarray | None = None
-    mean: np.ndarray | None = None
-    scale: np.ndarray | None = None
 
     @property
     def dtype(self) -> np.dtype:
@@ -65,23 +65,46 @@ class MLPSpec:
         return self.coefs[-1].shape[1]
 
 
-def describe(model) -> MLPSpec:
-    """The :class:`MLPSpec` of a fitted chainrule model, or an error naming what is missing."""
+def n_features(model) -> int:
+    """The number of input features of a fitted chainrule model (checked: an error names what is
+    missing)."""
     if isinstance(model, Standardized):
-        inner = describe(model.model)
-        mean, scale = np.asarray(model.mean, np.float64), np.asarray(model.scale, np.float64)
-        return MLPSpec(**{**vars(inner), "mean": mean, "scale": scale})
+        check_model(model.model)
+        return len(model.mean)
+    check_model(model)
+    return model.n_features_in_
+
+
+def check_model(model) -> None:
+    """A TypeError unless ``model`` is a chainrule MLP; scikit-learn's NotFittedError unless it
+    is fitted."""
     if not isinstance(model, MLPClassifier | MLPRegressor):
         raise TypeError(
             f"to_onnx converts chainrule's MLPClassifier, MLPRegressor and Standardized models; "
             f"got {type(model).__name__}"
         )
     check_is_fitted(model)
+
+
+def describe(model) -> MLPSpec:
+    """The :class:`MLPSpec` of a fitted chainrule MLP, or an error naming what is missing."""
+    check_model(model)
+    model = on_host(model)
     activations = _layer_activations(model)
     coefs, intercepts = list(model.coefs_), list(model.intercepts_)
     if isinstance(model, MLPRegressor):
         return MLPSpec(coefs, intercepts, activations, "regressor")
     return MLPSpec(coefs, intercepts, activations, _classifier_kind(model), model.classes_)
+
+
+def on_host(model):
+    """``model`` itself when its network holds NumPy arrays, else a copy whose network does (a
+    model fitted on torch or CuPy tensors); the model itself is left as it is."""
+    if is_numpy(model.network_.theta):
+        return model
+    host = copy.copy(model)
+    host.network_ = model.network_.to(np)
+    return host
 
 
 def _layer_activations(model) -> list[dict]:

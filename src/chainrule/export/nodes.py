@@ -3,8 +3,8 @@
 Each layer computes ``z^m = a^(m-1) W^m + b^m`` (rows are samples, ``W^m`` as ``coefs_``) and
 ``a^m = sigma^m(z^m)``; a classifier then turns ``a^L`` into probabilities and a label as
 :meth:`~chainrule.MLPClassifier.predict_proba` and :meth:`~chainrule.MLPClassifier.predict` do.
-The same function writes the standalone graph of :func:`~chainrule.export.to_onnx` and the
-skl2onnx converter's nodes, through a :class:`GraphWriter`.
+:func:`write_mlp` writes the nodes through a :class:`GraphWriter`; skl2onnx's container is the one
+:func:`~chainrule.export.to_onnx` and ``skl2onnx.to_onnx`` use.
 """
 
 from __future__ import annotations
@@ -34,60 +34,71 @@ class GraphWriter(Protocol):
     ) -> str: ...
 
 
-def label_dtype(classes: np.ndarray) -> np.dtype:
-    """The dtype of the ``label`` output: int64 for integer labels, float64 for float labels,
-    str for anything else (strings, objects)."""
-    kind = np.asarray(classes).dtype.kind
-    if kind in "biu":
+def label_dtype(classes: np.ndarray, nocl: bool = False) -> np.dtype:
+    """The dtype of the ``label`` output, as skl2onnx's MLP converter gives it: int64 for
+    integer, bool and float labels (a classifier's float labels are integers) and for the class
+    indices that ``nocl`` gives, str for strings and objects."""
+    if nocl or np.asarray(classes).dtype.kind in "biuf":
         return np.dtype(np.int64)
-    if kind == "f":
-        return np.dtype(np.float64)
     return np.dtype(str)
 
 
+def compute_dtype(spec: MLPSpec, input_dtype: np.dtype) -> np.dtype:
+    """The precision the graph computes in: the input's when it is float32 or float64 (as
+    skl2onnx's MLP converter: a float64 model given float32 input computes and answers in
+    float32), the model's for any other input."""
+    input_dtype = np.dtype(input_dtype)
+    return input_dtype if input_dtype in (np.float32, np.float64) else spec.dtype
+
+
 def write_mlp(
-    spec: MLPSpec, g: GraphWriter, X: str, input_dtype: np.dtype, outputs: list[str]
+    spec: MLPSpec,
+    g: GraphWriter,
+    X: str,
+    input_dtype: np.dtype,
+    outputs: list[str],
+    values_dtype: np.dtype | None = None,
+    nocl: bool = False,
 ) -> None:
     """Write the nodes from the input ``X`` (of ``input_dtype``) to ``outputs``: the predictions
-    of a regressor, or the label and the probabilities of a classifier."""
-    a = _scaled_input(spec, g, X, np.dtype(input_dtype))
+    of a regressor; the label, the probabilities (in ``values_dtype``, by default the computing
+    precision) and optionally the class labels of a classifier (the class indices with
+    ``nocl``)."""
+    dtype = compute_dtype(spec, input_dtype)
+    a = _cast(g, X, np.dtype(input_dtype), dtype, "a0")
     n_layers = len(spec.coefs)
     for m, (W, b) in enumerate(zip(spec.coefs, spec.intercepts, strict=True), start=1):
         # z^m = a^(m-1) W^m + b^m
-        zW = g.node("MatMul", [a, g.constant(f"W{m}", W)], f"zW{m}")
-        z = g.node("Add", [zW, g.constant(f"b{m}", b)], f"z{m}")
+        zW = g.node("MatMul", [a, g.constant(f"W{m}", W.astype(dtype))], f"zW{m}")
+        z = g.node("Add", [zW, g.constant(f"b{m}", b.astype(dtype))], f"z{m}")
         if m == n_layers:
             break
-        a = _activation(spec.activations[m - 1], g, z, spec.dtype, f"a{m}")  # a^m = sigma^m(z^m)
+        a = _activation(spec.activations[m - 1], g, z, dtype, f"a{m}")  # a^m = sigma^m(z^m)
     output = spec.activations[-1]
     if spec.kind == "regressor":
-        _activation(output, g, z, spec.dtype, "aL", outputs[0])
+        _activation(output, g, z, dtype, "aL", outputs[0])
         return
-    label, probabilities = outputs
-    aL = _activation(output, g, z, spec.dtype, "aL")
+    label, probabilities, *class_labels = outputs
+    aL = _activation(output, g, z, dtype, "aL")
+    values_dtype = dtype if values_dtype is None else np.dtype(values_dtype)
+    proba = probabilities if values_dtype == dtype else None
     if spec.kind == "binary":
         # [1 - a, a]; a sigmoid's first column is sigmoid(-beta z), which keeps its digits
         if output["name"] == "sigmoid":
-            minus_z = g.node("Neg", [_scaled_logits(output, g, z, spec.dtype)], "minus_z")
+            minus_z = g.node("Neg", [_scaled_logits(output, g, z, dtype)], "minus_z")
             first = g.node("Sigmoid", [minus_z], "p0")
         else:
-            first = g.node("Sub", [g.constant("one", np.ones(1, spec.dtype)), aL], "p0")
-        g.node("Concat", [first, aL], "proba", probabilities, axis=1)
+            first = g.node("Sub", [g.constant("one", np.ones(1, dtype)), aL], "p0")
+        proba = g.node("Concat", [first, aL], "proba", proba, axis=1)
     else:
-        g.node("Identity", [aL], "proba", probabilities)
-    _label(spec, g, aL, label)
-
-
-def _scaled_input(spec: MLPSpec, g: GraphWriter, X: str, input_dtype: np.dtype) -> str:
-    """``X`` in the network's dtype, after ``x' = (x - mean) / scale`` if the model has one."""
-    a = X
-    if spec.mean is not None:
-        # Standardized scales in float64, then casts to the model's dtype
-        a = _cast(g, a, input_dtype, np.dtype(np.float64), "X64")
-        centred = g.node("Sub", [a, g.constant("mean", spec.mean)], "centred")
-        a = g.node("Div", [centred, g.constant("scale", spec.scale)], "scaled")
-        input_dtype = np.dtype(np.float64)
-    return _cast(g, a, input_dtype, spec.dtype, "a0")
+        proba = g.node("Identity", [aL], "proba", proba)
+    if proba != probabilities:  # ZipMap takes float32 only
+        g.node("Cast", [proba], "proba32", probabilities, to=np_dtype_to_tensor_dtype(values_dtype))
+    classes = np.arange(len(spec.classes)) if nocl else spec.classes
+    classes = np.asarray(classes).astype(label_dtype(classes))
+    _label(spec, g, aL, label, classes, dtype)
+    for name in class_labels:
+        g.node("Identity", [g.constant("classes", classes)], "class_labels", name)
 
 
 def _cast(g: GraphWriter, x: str, dtype: np.dtype, to: np.dtype, hint: str) -> str:
@@ -141,16 +152,17 @@ def _activation(
     return g.node(ops[name], [z], hint, output)
 
 
-def _label(spec: MLPSpec, g: GraphWriter, aL: str, label: str) -> None:
+def _label(
+    spec: MLPSpec, g: GraphWriter, aL: str, label: str, classes: np.ndarray, dtype: np.dtype
+) -> None:
     """``predict``: the most probable class, or (binary, multilabel) each output above 0.5."""
     if spec.kind == "multiclass":
         index = g.node("ArgMax", [aL], "index", axis=1, keepdims=0)
     else:
-        above = g.node("Greater", [aL, g.constant("half", np.array([0.5], spec.dtype))], "above")
+        above = g.node("Greater", [aL, g.constant("half", np.array([0.5], dtype))], "above")
         if spec.kind == "multilabel":  # the 0/1 indicator matrix
             g.node("Cast", [above], "label", label, to=TensorProto.INT64)
             return
         flat = g.node("Reshape", [above, g.constant("flat", np.array([-1], np.int64))], "flat")
         index = g.node("Cast", [flat], "index", to=TensorProto.INT64)
-    classes = np.asarray(spec.classes).astype(label_dtype(spec.classes))
     g.node("Gather", [g.constant("classes", classes), index], "label", label, axis=0)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_activations", "plot_loss"]
+__all__ = ["plot_activations", "plot_loss", "plot_slopes"]
 
 
 def _curve(values: ArrayLike, what: str) -> np.ndarray:
@@ -22,6 +22,16 @@ def _curve(values: ArrayLike, what: str) -> np.ndarray:
     if curve.ndim != 1 or curve.size == 0:
         raise ValueError(f"{what} must be a non-empty 1-D sequence, got shape {curve.shape}")
     return curve
+
+
+def _epochs(curve: np.ndarray, epochs: ArrayLike | None) -> np.ndarray:
+    """The x values of ``curve``: ``epochs``, or ``1, 2, ...`` when there are none."""
+    if epochs is None:
+        return np.arange(1, curve.size + 1)
+    x = _curve(epochs, "epochs")
+    if x.size != curve.size:
+        raise ValueError(f"epochs has {x.size} values for a curve of {curve.size}")
+    return x
 
 
 # -- training curves ---------------------------------------------------------------------------
@@ -32,6 +42,7 @@ def plot_loss(
     validation_scores: ArrayLike | None = None,
     validation_loss: ArrayLike | None = None,
     ax: Axes | None = None,
+    epochs: ArrayLike | None = None,
 ) -> Figure:
     """The training loss per epoch, with the validation curves.
 
@@ -46,6 +57,8 @@ def plot_loss(
         The validation loss per epoch, drawn on the loss axis (it is in the loss's units).
     ax : matplotlib Axes, optional
         Where to draw; a new figure by default.
+    epochs : sequence of int, optional
+        The epoch of each value (the x axis); ``1, 2, ...`` by default.
 
     Returns
     -------
@@ -60,17 +73,19 @@ def plot_loss(
             validation_loss = getattr(model, "validation_loss_curve_", None)
     loss = _curve(loss_curve, "loss_curve")
     fig, ax = axes_for(ax, (6.4, 4.8))
-    handles = ax.plot(np.arange(1, loss.size + 1), loss, color="C0", label="training loss")
+    handles = ax.plot(_epochs(loss, epochs), loss, color="C0", label="training loss")
     top = ax
     if validation_loss is not None and len(validation_loss):
         curve = _curve(validation_loss, "validation_loss")
-        epochs = np.arange(1, curve.size + 1)
-        handles += ax.plot(epochs, curve, color="C1", ls="--", label="validation loss")
+        handles += ax.plot(
+            _epochs(curve, epochs), curve, color="C1", ls="--", label="validation loss"
+        )
     if validation_scores is not None and len(validation_scores):
         curve = _curve(validation_scores, "validation_scores")
         twin = ax.twinx()
-        epochs = np.arange(1, curve.size + 1)
-        handles += twin.plot(epochs, curve, color="C2", ls=":", label="validation score")
+        handles += twin.plot(
+            _epochs(curve, epochs), curve, color="C2", ls=":", label="validation score"
+        )
         twin.set_ylabel("validation score")
         top = twin
     from matplotlib.ticker import MaxNLocator
@@ -135,4 +150,64 @@ def plot_activations(
         panel.set_xlabel("$z$")
         panel.grid(alpha=0.3)
         panel.legend(fontsize="small", loc="best")
+    return fig
+
+
+def plot_slopes(beta: float = 5.0, theta: float = 5.0, h: ArrayLike | None = None) -> Figure:
+    """The seed's two slider plots: ``g(h) = 1 / (1 + exp(-beta h))`` and ``tanh(theta h)``,
+    each with its derivative ``dg/dh = beta g (1 - g)``, ``theta (1 - tanh^2(theta h))``.
+
+    Each derivative (dashed) has its own y axis on the right, so a steep slope (the peak of
+    ``beta / 4`` or ``theta``) does not squash the curve, which stays on ``[0, 1]`` or
+    ``[-1, 1]`` on the left.
+
+    Parameters
+    ----------
+    beta, theta : float, default=5
+        The slopes (the seed's sliders run from -1 to 25).
+    h : array, default=np.linspace(-2, 2, 401)
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels, sigmoid and tanh; each ``fig.axes[i]`` holds the curve and its twin the
+        derivative.
+    """
+    from chainrule.activations import get_activation
+
+    h = np.linspace(-2.0, 2.0, 401) if h is None else _curve(h, "h")
+    sigmoid = get_activation({"name": "sigmoid", "beta": float(beta)})
+    tanh = get_activation("tanh")
+    g, t = sigmoid(h), tanh(theta * h)
+    curves = [
+        (
+            rf"$g(h) = 1/(1 + e^{{-\beta h}})$, $\beta$ = {beta:g}",
+            g,
+            (-0.05, 1.05),
+            "g",
+            "dg/dh",
+            sigmoid.prime(h, g),
+        ),  # dg/dh = beta g (1 - g)
+        (
+            rf"$\tanh(\theta h)$, $\theta$ = {theta:g}",
+            t,
+            (-1.1, 1.1),
+            "tanh",
+            "d tanh/dh",
+            theta * tanh.prime(theta * h, t),
+        ),  # chain rule: d(theta h)/dh = theta
+    ]
+    fig = new_figure(figsize=(9.0, 3.6))
+    for ax, (title, a, limits, name, slope_name, slope) in zip(
+        fig.subplots(1, 2), curves, strict=True
+    ):
+        ax.plot(h, a, color="C0", label=name)
+        ax.set_ylim(*limits)
+        ax.set_ylabel(name, color="C0")
+        twin = ax.twinx()
+        twin.plot(h, slope, color="C1", ls="--", label=slope_name)
+        twin.set_ylabel(slope_name, color="C1")
+        ax.set_title(title)
+        ax.set_xlabel("$h$")
+        ax.grid(alpha=0.3)
     return fig

@@ -1,4 +1,5 @@
-"""The figures every plot draws on: made without pyplot, saved through the safe writer."""
+"""The figures every plot draws on: made without pyplot (shown in a notebook all the same),
+saved through the safe writer."""
 
 from __future__ import annotations
 
@@ -14,12 +15,10 @@ __all__ = ["axes_for", "new_figure", "root_figure", "save_figure"]
 
 
 def new_figure(**kwargs) -> Figure:
-    """A new figure, not registered with pyplot."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as e:  # pragma: no cover (matplotlib is installed for the tests)
-        raise ImportError("chainrule's plots need matplotlib: pip install 'chainrule[plot]'") from e
-    return Figure(layout="constrained", **kwargs)
+    """A new figure, not registered with pyplot, shown as a PNG as a notebook cell's value."""
+    from chainrule._figures import new_figure as notebook_figure
+
+    return notebook_figure(**kwargs)
 
 
 def root_figure(ax: Axes) -> Figure:

@@ -14,13 +14,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_weights"]
+__all__ = ["plot_weights", "weight_matrices"]
 
 
 # -- weights -----------------------------------------------------------------------------------
 
 
-def _weight_matrices(source: Any) -> list[np.ndarray]:
+def weight_matrices(source: Any) -> list[np.ndarray]:
     """``[W^1, ..., W^L]`` from a list, a Network, a fitted estimator or scikit-learn's MLP."""
     net = getattr(source, "network_", None)
     if net is not None:
@@ -66,7 +66,7 @@ def plot_weights(
     from matplotlib.colors import Normalize
     from matplotlib.ticker import MaxNLocator
 
-    mats = _weight_matrices(W_list)
+    mats = weight_matrices(W_list)
     if ax is None:
         fig = new_figure(figsize=(3.6 * len(mats), 3.4))
         axes = list(fig.subplots(1, len(mats), squeeze=False)[0])

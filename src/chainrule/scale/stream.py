@@ -69,11 +69,14 @@ class _Prefetcher:
         return X, Y, sw[0] if sw else None
 
     def close(self) -> None:
-        """Stops what is in flight: the threads' work is cancelled or waited for, the
-        cluster's futures released."""
+        """Stops what is in flight: the threads' work is cancelled or waited for, this fit's
+        futures on the cluster released."""
         self.pool.shutdown(wait=True, cancel_futures=True)
         for futures in self.futures:
-            self.client.cancel(futures)
+            for future in futures:
+                # this fit's hold only: ``client.cancel`` would cancel the key for every
+                # holder, and a later fit on the same arrays computes the same keys
+                future.release()
         self.futures.clear()
 
 
