@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
+
+from chainrule.datasets import STDIN
 
 #: the folder ``chainrule train`` and ``chainrule plot`` write to by default
 DEFAULT_OUT = "chainrule-out"
@@ -93,6 +96,11 @@ def model_argument(parser: argparse.ArgumentParser, **kwargs) -> None:
 def model_path(path: str | Path) -> Path:
     """``path``, or the model inside it when it is a run directory."""
     path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        raise FileNotFoundError(
+            f"no model file {path}: give a file that `chainrule train` saved, or its run "
+            f"folder (--out, default {DEFAULT_OUT})"
+        )
     if path.is_dir():
         inside = path / MODEL_FILE
         if not inside.is_file():
@@ -132,6 +140,46 @@ def features(info: dict, path, target: str | None = None):
 
     exclude = tuple(t for t in (target, info.get("target")) if t)
     return datasets.read_features(path, info.get("features"), exclude=exclude)
+
+
+# -- outputs -----------------------------------------------------------------------------------
+
+
+def check_outputs(outputs, inputs=()) -> list[Path]:
+    """The files a command writes, each checked before any work: a regular file that may be
+    written (:func:`chainrule.persistence.check_target`), and neither one of the command's
+    ``inputs`` nor another output, so that no command destroys what it reads. "The same file"
+    is the same device and inode (``os.stat``), so a symbolic link, a hard link or a run
+    directory that leads to an input is caught too; ``None`` and ``-`` (standard input) among
+    the inputs are skipped. Returns the files, symbolic links resolved."""
+    from chainrule.persistence import check_target
+
+    taken = {}  # (st_dev, st_ino), or the path of a file yet to be made -> what it is
+    for path in inputs:
+        key = None if path is None or str(path) == STDIN else _identity(path)
+        if key is not None:
+            taken.setdefault(key, f"input {path}")
+    targets = []
+    for path in outputs:
+        target = check_target(path)
+        key = _identity(target) or str(target)
+        if key in taken:
+            raise ValueError(
+                f"the output {path} is the same file as the {taken[key]}: writing it would "
+                "destroy that; give another output"
+            )
+        taken[key] = f"output {path}"
+        targets.append(target)
+    return targets
+
+
+def _identity(path) -> tuple[int, int] | None:
+    """``(st_dev, st_ino)`` of the file ``path`` leads to, or None where there is none."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
 
 
 # -- the report --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from chainrule.cli.common import model_argument, model_path
+from chainrule.cli.common import check_outputs, model_argument, model_path
 
 NAME = "export"
 HELP = "write a saved model as an ONNX file (needs chainrule[onnx])"
@@ -27,19 +27,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from chainrule.persistence import DEFAULT_MAX_BYTES, atomic_write, check_target, load
+    from chainrule.persistence import DEFAULT_MAX_BYTES, atomic_write, load
 
     try:
         from chainrule.export import to_onnx
     except ImportError as e:  # onnx is an optional dependency
         raise ImportError(
-            f"chainrule export needs the onnx package ({e}); pip install 'chainrule[onnx]'"
+            f'chainrule export needs the onnx package ({e}); pip install "chainrule[onnx]"'
         ) from e
     source = model_path(args.model)
     target = Path(args.output) if args.output else source.with_suffix(".onnx")
     if not target.parent.is_dir():
         raise FileNotFoundError(f"the output's folder {target.parent} does not exist")
-    check_target(target)  # before converting
+    check_outputs([target], inputs=[source])  # before converting
     onnx_model = to_onnx(load(source, max_bytes=DEFAULT_MAX_BYTES), target_opset=args.opset)
     data = onnx_model.SerializeToString()
     with atomic_write(target) as f:  # a failed export leaves an old file whole

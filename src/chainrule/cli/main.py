@@ -9,8 +9,10 @@ line too, ``chainrule CMD: warning: ...`` (as Python shows it under ``--debug``)
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
+import re
 import sys
 import warnings
 
@@ -28,6 +30,7 @@ COMMANDS = [
     "calc",
     "export",
     "playground",
+    "data",
 ]
 
 #: exit status after Ctrl-C (128 + SIGINT), as a shell reports it
@@ -35,6 +38,30 @@ INTERRUPTED = 130
 
 # errors whose own message says what went wrong; any other exception is named by its type
 _PLAIN = (ValueError, TypeError, OSError, RuntimeError, ImportError)
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A sub-command's parser: an argument it does not know is an error that shows the
+    sub-command's own usage and names the nearest flag (``--hiden``: did you mean
+    ``--hidden``?), rather than the top-level usage."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(unrecognized(extras, self))
+        return namespace, extras
+
+
+def unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
+    """The error for arguments ``parser`` does not know, with the nearest of its flags."""
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    flags = re.findall(r"(?<![\w-])--?\w[\w-]*", parser.format_help())
+    for extra in extras:
+        if extra.startswith("-"):
+            near = difflib.get_close_matches(extra.split("=")[0], flags, n=1)
+            if near:
+                return f"{message} (did you mean {near[0]}?)"
+    return message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Multi-layer perceptrons trained by backpropagation.",
         parents=[common],
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=CommandParser
+    )
     for name in COMMANDS:
         module = importlib.import_module(f"chainrule.cli.{name}")
         command = sub.add_parser(
@@ -62,6 +91,8 @@ def error_line(error: BaseException) -> str:
     first = text.splitlines()[0] if text else ""
     if isinstance(error, MemoryError):
         return f"not enough memory{': ' + first if first else ''}"
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        return f"{error.filename}: {error.strerror[:1].lower()}{error.strerror[1:]}"
     if isinstance(error, _PLAIN) and first:
         return first
     return f"{type(error).__name__}{': ' + first if first else ''} (--debug shows the traceback)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 
 NAME = "playground"
 HELP = "open the interactive playground in the browser (needs chainrule[playground])"
@@ -35,5 +36,27 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     from chainrule.playground import serve
 
+    check_host(args.host)
     serve(args.host, args.port, open_browser=not args.no_browser)
     return 0
+
+
+def check_host(host: str) -> None:
+    """Refuse a ``--host`` that names no address of this machine, before a port is tried (so
+    that the error is about the host, not the port)."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise ValueError(
+            f"--host {host}: no such address ({reason}); give an address of this machine, "
+            "such as 127.0.0.1 (this machine only)"
+        ) from None
+    with socket.socket(family, kind) as probe:
+        try:
+            probe.bind(address)  # port 0: any free one, so only the address can fail
+        except OSError as e:
+            raise ValueError(
+                f"--host {host}: this machine cannot listen on that address ({e.strerror}); "
+                "give one of its own addresses, such as 127.0.0.1 (this machine only)"
+            ) from None

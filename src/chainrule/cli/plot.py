@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from chainrule.cli.common import DEFAULT_OUT, finite_float, inner_model, load_model, model_argument
+from chainrule.cli.common import (
+    DEFAULT_OUT,
+    check_outputs,
+    finite_float,
+    inner_model,
+    load_model,
+    model_argument,
+    model_path,
+)
 
 NAME = "plot"
 HELP = "draw a model's pictures"
@@ -60,11 +68,11 @@ def _figure(args):
 
 def run(args: argparse.Namespace) -> int:
     from chainrule import plotting
-    from chainrule.persistence import check_target
 
     path = Path(args.output or Path(args.out) / f"{args.what}.png")
-    if path.parent.exists():
-        check_target(path)  # before drawing
+    if path.parent.exists():  # before drawing; the model and the data are not overwritten
+        model = model_path(args.model) if args.model is not None else None
+        check_outputs([path], inputs=[model, args.data])
     figure = _figure(args)
     path.parent.mkdir(parents=True, exist_ok=True)
     plotting.save_figure(figure, path)

@@ -7,7 +7,14 @@ import csv
 import io
 import sys
 
-from chainrule.cli.common import features, inner_model, load_model, model_argument
+from chainrule.cli.common import (
+    check_outputs,
+    features,
+    inner_model,
+    load_model,
+    model_argument,
+    model_path,
+)
 
 NAME = "predict"
 HELP = "predict the rows of a CSV file"
@@ -23,10 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainrule.persistence import atomic_write, check_target
+    from chainrule.persistence import atomic_write
 
-    if args.output:
-        check_target(args.output)  # a regular file (or a new one), checked before any work
+    if args.output:  # a regular file, neither the model nor the data, checked before any work
+        check_outputs([args.output], inputs=[model_path(args.model), args.data])
     model, info = load_model(args.model)
     X = features(info, args.data)
     pred = model.predict(X)

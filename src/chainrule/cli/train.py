@@ -2,14 +2,17 @@
 curve into a run directory.
 
 Everything that can be checked is checked before training: the arguments (by the parser), the
-output folder and files, and the data (a NaN or a value past the float range is an error
-naming file and line). Ctrl-C stops training at the end of the epoch (twice: at once), saves
-the model kept so far and exits 130; a Ctrl-C during that final save waits for it.
+output folder and files (:mod:`chainrule.cli.preflight`: an old run is not replaced without
+``--force``), that the model can be saved, and the data (a NaN or a value past the float range
+is an error naming file and line). A fit that stops before its last epoch says why in the
+report. Ctrl-C stops training at the end of the epoch (twice: at once), saves the model kept
+so far and exits 130; a Ctrl-C during that final save waits for it.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -18,9 +21,9 @@ import warnings
 from pathlib import Path
 
 from chainrule import datasets
+from chainrule.cli import preflight
 from chainrule.cli.common import (
     DEFAULT_OUT,
-    MODEL_FILE,
     open_unit_interval,
     positive_float,
     positive_int,
@@ -32,8 +35,27 @@ NAME = "train"
 HELP = "train a model and report on it"
 #: the fewest samples a test split is taken from; smaller data sets are trained on whole
 MIN_SAMPLES_TO_SPLIT = 10
-#: the fewest training samples early stopping sets a validation split aside from
-MIN_SAMPLES_TO_VALIDATE = 20
+#: the share of the training samples early stopping holds out (the estimators' default)
+VALIDATION_FRACTION = 0.1
+#: the fewest samples that validation split must hold: on fewer (12 for iris) the validation
+#: loss is too noisy to stop on, and training runs its epochs
+MIN_VALIDATION_SAMPLES = 30
+#: the minibatch size unless --batch-size is given: scikit-learn's min(200, n), but for data
+#: in memory small enough for 200 to make fewer updates an epoch than this (iris: 1 before),
+#: n / MIN_UPDATES_PER_EPOCH, so that 10 epochs without progress are some 100 updates
+DEFAULT_BATCH_SIZE, MIN_UPDATES_PER_EPOCH = 200, 10
+#: the hidden activations offered: every built-in one but those made for the output layer
+#: (softmax, exp/exponential); tests hold this list to the registry
+HIDDEN_ACTIVATIONS = [
+    "relu",
+    "tanh",
+    "logistic",
+    "sigmoid",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "identity",
+]
 
 
 def _sizes(text: str) -> list[int]:
@@ -60,11 +82,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the last)",
     )
     parser.add_argument("--hidden", type=_sizes, default=[64], help="hidden sizes, e.g. 64,32")
-    parser.add_argument("--activation", default="relu", help="hidden activation (default: relu)")
+    parser.add_argument(
+        "--activation",
+        default="relu",
+        choices=HIDDEN_ACTIVATIONS,
+        metavar="NAME",
+        help=f"hidden activation: {', '.join(HIDDEN_ACTIVATIONS)} (default: relu)",
+    )
     parser.add_argument("--solver", default="adam", choices=["adam", "sgd", "lbfgs"])
     parser.add_argument("--epochs", type=positive_int, default=200, help="maximum epochs")
     parser.add_argument(
-        "--batch-size", type=positive_int, help="minibatch size (default: min(200, n))"
+        "--batch-size",
+        type=positive_int,
+        help=f"minibatch size (default: min({DEFAULT_BATCH_SIZE}, n / "
+        f"{MIN_UPDATES_PER_EPOCH}), at least {MIN_UPDATES_PER_EPOCH} updates an epoch)",
     )
     parser.add_argument("--learning-rate", type=positive_float, default=0.001)
     parser.add_argument("--momentum", type=unit_interval, default=0.9, help="for --solver sgd")
@@ -84,6 +115,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})"
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace the run that --out holds already"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--device",
@@ -95,22 +129,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="checkpoint every epoch to PATH, and continue from it if it exists",
     )
-
-
-def _outputs(args) -> tuple[Path, Path]:
-    """The model and plot paths, checked (and the folder made) before any training."""
-    from chainrule.persistence import check_target
-
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"--out {out} is a file; give a folder for the run's outputs")
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / MODEL_FILE, out / "loss.png"]
-    if args.resume:
-        check_target(args.resume)
-    for path in paths:
-        check_target(path)
-    return paths[0], paths[1]
 
 
 def _split(data, args):
@@ -142,12 +160,14 @@ def _split(data, args):
 
 
 def _fit(model, X, y, info, lazy: bool = False, device=None):
-    """``Standardized.fit``, its warnings printed one line each. ``lazy``: dask ``X``, ``y``
-    (a folder), streamed; ``device``: a torch device to train on (torch tensors there)."""
+    """``(bundle, diverged)``: ``Standardized.fit``, its warnings printed one line each, and
+    whether training diverged. ``lazy``: dask ``X``, ``y`` (a folder), streamed; ``device``: a
+    torch device to train on (torch tensors there)."""
     from sklearn.exceptions import ConvergenceWarning
 
     from chainrule.cli.folder import standardized_fit
     from chainrule.estimators import Standardized
+    from chainrule.training import TrainingDivergedWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -157,7 +177,47 @@ def _fit(model, X, y, info, lazy: bool = False, device=None):
             bundle = Standardized.fit(model, X, y, info=info, device=device)
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"chainrule train: warning: {message}", file=sys.stderr)
-    return bundle
+    return bundle, any(issubclass(w.category, TrainingDivergedWarning) for w in caught)
+
+
+def _params(args, n_train: int, lazy: bool, validates: bool) -> dict:
+    """The estimator's parameters: the arguments, and the command line's defaults."""
+    params = dict(
+        hidden_layer_sizes=args.hidden,
+        activation=args.activation,
+        solver=args.solver,
+        max_iter=args.epochs,
+        learning_rate_init=args.learning_rate,
+        momentum=args.momentum,
+        random_state=args.seed,
+        early_stopping=args.early_stopping and validates,
+        validation_fraction=VALIDATION_FRACTION,
+        scoring="loss",  # the validation loss is smooth where a small set's accuracy jumps
+    )
+    if args.batch_size or not lazy:
+        few = math.ceil(n_train / MIN_UPDATES_PER_EPOCH)
+        params["batch_size"] = args.batch_size or min(DEFAULT_BATCH_SIZE, few)
+    if args.resume:
+        params.update(checkpoint=args.resume, resume=True)
+    return params
+
+
+def stopping_line(model, epochs: int, diverged: bool = False) -> str | None:
+    """Why a stochastic fit ended before its last epoch, for the report (None otherwise)."""
+    n = model.n_iter_
+    if diverged or model.solver == "lbfgs" or n >= epochs:
+        return None
+    rule = f"by more than tol={model.tol:g} for {model.n_iter_no_change} epochs"
+    if not model.early_stopping:
+        return f"stopped at epoch {n} of {epochs}: the training loss did not improve {rule}"
+    import numpy as np
+
+    curve = np.asarray(model.validation_loss_curve_, dtype=float)
+    best = int(np.nanargmin(curve)) + 1
+    return (
+        f"stopped early at epoch {n} of {epochs}: the validation loss did not improve {rule}; "
+        f"the model keeps the weights of epoch {best} (validation loss {curve[best - 1]:.4g})"
+    )
 
 
 class _DeferredInterrupts:
@@ -198,6 +258,20 @@ def _inside_a_write(frame) -> bool:
     return False
 
 
+def _device(args, lazy: bool):
+    """The torch device to train on (None: NumPy), checked to exist now."""
+    if args.device == "cpu":
+        return None
+    from chainrule._arrays import device_namespace
+
+    if lazy:
+        raise ValueError(f"--device {args.device} trains data in memory, not a folder's blocks")
+    # scikit-learn's array_api_dispatch asks for it; chainrule needs none of scipy's
+    os.environ.setdefault("SCIPY_ARRAY_API", "1")
+    device_namespace(args.device)  # torch and the device exist, or a one-line error now
+    return args.device
+
+
 def run(args: argparse.Namespace) -> int:
     from chainrule.cli import folder
     from chainrule.cli.progress import EpochProgress
@@ -205,52 +279,32 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.plotting import plot_loss, save_figure
 
     lazy = Path(args.data).is_dir()  # a folder of Parquet or .npy files: dask arrays
-    device = None if args.device == "cpu" else args.device
-    if device is not None:
-        from chainrule._arrays import device_namespace
-
-        if lazy:
-            raise ValueError(f"--device {device} trains data in memory, not a folder's blocks")
-        # scikit-learn's array_api_dispatch asks for it; chainrule needs none of scipy's
-        os.environ.setdefault("SCIPY_ARRAY_API", "1")
-        device_namespace(device)  # torch and the device exist, or a one-line error now
-    load = datasets.read_folder if lazy else datasets.load
-    data = load(args.data, target=args.target)
-    model_path, plot_path = _outputs(args)
-    classify = data.task == "classification"
-    if lazy:
-        X_tr, X_te, y_tr, y_te = folder.split_blocks(data, args.test_size, args.seed)
-    else:
-        X_tr, X_te, y_tr, y_te = _split(data, args)
-    # early stopping holds out whole blocks of a folder: it needs at least 2
-    validates = len(y_tr) >= MIN_SAMPLES_TO_VALIDATE and (not lazy or X_tr.numblocks[0] >= 2)
-    params = dict(
-        hidden_layer_sizes=args.hidden,
-        activation=args.activation,
-        solver=args.solver,
-        max_iter=args.epochs,
-        learning_rate_init=args.learning_rate,
-        momentum=args.momentum,
-        random_state=args.seed,
-        early_stopping=args.early_stopping and validates,
-        scoring="loss",  # the validation loss is smooth where a small set's accuracy jumps
-    )
-    if args.batch_size:
-        params["batch_size"] = args.batch_size
-    if args.resume:
-        params.update(checkpoint=args.resume, resume=True)
-    model = (MLPClassifier if classify else MLPRegressor)(**params)
-    progress = EpochProgress(args.epochs, quiet=args.quiet or args.solver == "lbfgs")
-    model.set_callbacks(progress)
+    device = _device(args, lazy)
+    data = preflight.load_data(args, datasets.read_folder if lazy else datasets.load)
     info = {
         "data": args.data,
         "task": data.task,
         "features": data.feature_names,
         "target": data.target_name,
     }
+    preflight.check_savable(info, len(args.hidden) + 1)
+    model_path, plot_path = preflight.run_folder(args)
+    classify = data.task == "classification"
+    if lazy:
+        X_tr, X_te, y_tr, y_te = folder.split_blocks(data, args.test_size, args.seed)
+    else:
+        X_tr, X_te, y_tr, y_te = _split(data, args)
+    # early stopping holds out whole blocks of a folder: it needs at least 2
+    validates = len(y_tr) * VALIDATION_FRACTION >= MIN_VALIDATION_SAMPLES and (
+        not lazy or X_tr.numblocks[0] >= 2
+    )
+    params = _params(args, len(y_tr), lazy, validates)
+    model = (MLPClassifier if classify else MLPRegressor)(**params)
+    progress = EpochProgress(args.epochs, quiet=args.quiet or args.solver == "lbfgs")
+    model.set_callbacks(progress)
     with _DeferredInterrupts(progress) as interrupts:
         started = time.perf_counter()
-        bundle = _fit(model, X_tr, y_tr, info, lazy, device)
+        bundle, diverged = _fit(model, X_tr, y_tr, info, lazy, device)
         seconds = time.perf_counter() - started
         interrupts.saving = True  # a Ctrl-C from here on waits for the model and the plot
         bundle.save(model_path)
@@ -265,6 +319,9 @@ def run(args: argparse.Namespace) -> int:
         splits = [(name, folder.scaled(bundle, X), y) for name, X, y in splits]
     print(report(model if lazy else bundle, splits, classify))
     print(f"epochs: {model.n_iter_}   seconds: {seconds:.2f}")
+    stopped = None if progress.stop_requested else stopping_line(model, args.epochs, diverged)
+    if stopped:
+        print(stopped)
     print(f"saved the model to {model_path}")
     print(f"saved the loss curve to {plot_path}")
     if progress.stop_requested:

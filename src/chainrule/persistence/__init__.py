@@ -53,7 +53,7 @@ from chainrule.persistence.models import (
     save,
 )
 from chainrule.persistence.reader import declared, open_archive, read_archive
-from chainrule.persistence.writer import write_archive
+from chainrule.persistence.writer import check_meta, write_archive
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -61,6 +61,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ModelFormatError",
     "atomic_write",
+    "check_meta",
     "check_target",
     "declared",
     "load",

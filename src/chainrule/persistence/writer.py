@@ -28,7 +28,7 @@ from chainrule.persistence.format import (
 )
 from chainrule.version import VERSION
 
-__all__ = ["write_archive"]
+__all__ = ["check_meta", "write_archive"]
 
 
 def write_archive(
@@ -79,12 +79,24 @@ def write_archive(
             doc["arrays"][name]["sha256"] = _write_npy(zf, f"{name}.npy", a)
         text = json.dumps(doc, indent=1, allow_nan=True, default=_json_default) + "\n"
         raw = text.encode("ascii")
-        if len(raw) > MAX_META_BYTES:
-            raise ValueError(f"meta.json would be {len(raw)} bytes, over {MAX_META_BYTES}")
-        check_breadth(raw, "meta.json")  # never write a file that load would refuse
+        _check_meta_text(raw)  # never write a file that load would refuse
         zf.writestr(_entry(META_ENTRY, zipfile.ZIP_DEFLATED), raw)
         line = f"{hashlib.sha256(raw).hexdigest()}  {META_ENTRY}\n"
         zf.writestr(_entry(CHECKSUM_ENTRY), line.encode("ascii"))
+
+
+def check_meta(meta: Mapping[str, Any], room: int = 0) -> None:
+    """Refuse, before any work, fields that :func:`write_archive` could not store in
+    ``meta.json``: nested too deeply, or (with ``room`` bytes more for what is added later)
+    over :data:`MAX_META_BYTES` or :data:`MAX_META_VALUES` (a ``ValueError``)."""
+    check_depth(meta, "meta")
+    _check_meta_text(json.dumps(dict(meta), indent=1, default=_json_default).encode(), room)
+
+
+def _check_meta_text(raw: bytes, room: int = 0) -> None:
+    if len(raw) + room > MAX_META_BYTES:
+        raise ValueError(f"meta.json would be {len(raw) + room} bytes, over {MAX_META_BYTES}")
+    check_breadth(raw, "meta.json")
 
 
 def _storable(name: object, value: object) -> np.ndarray:
