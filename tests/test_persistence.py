@@ -1355,3 +1355,47 @@ def test_a_valid_file_still_loads_and_predicts_the_same(estimator_files):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert model.predict(X).shape == (10,)
+
+
+# -- format 1: files written by chainrule 5f97d91 (tests/data/format1/make.py) still load -------
+
+FORMAT1 = Path(__file__).parent / "data" / "format1"
+
+
+@pytest.mark.parametrize(
+    "name", ["network", "classifier", "regressor", "standardized", "checkpoint"]
+)
+def test_every_format1_file_loads_and_predicts_as_it_did(name):
+    import chainrule.estimators  # noqa: F401 (the estimators' kinds)
+
+    inputs = np.load(FORMAT1 / "inputs.npy")
+    expected = np.load(FORMAT1 / "expected.npz")[name]
+    model = load(FORMAT1 / f"{name}.crm")
+    if name == "network":
+        found = model.forward(inputs)
+    elif name == "regressor":
+        found = model.predict(inputs)
+    else:
+        found = model.predict_proba(inputs)
+    assert np.array_equal(found, expected)  # bit for bit: the same weights, the same arithmetic
+    with open(FORMAT1 / f"{name}.crm", "rb") as f:  # a binary file object reads the same
+        assert type(load(f)) is type(model)
+
+
+def test_a_format1_checkpoint_resumes(tmp_path):
+    import shutil
+
+    checkpoint = shutil.copy(FORMAT1 / "checkpoint.crm", tmp_path / "checkpoint.crm")
+    X, labels = np.load(FORMAT1 / "train_X.npy"), np.load(FORMAT1 / "train_labels.npy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        model = cr.MLPClassifier(
+            hidden_layer_sizes=5,
+            solver="adam",
+            max_iter=6,
+            random_state=0,
+            checkpoint=str(checkpoint),
+            resume=True,
+        ).fit(X, labels)
+    assert model.n_iter_ == 6
+    assert len(model.loss_curve_) == 6  # the 4 epochs of the file, then 2 more
