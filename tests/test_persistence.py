@@ -78,6 +78,49 @@ def forged_doc(arrays: dict[str, tuple[str, str, list[int], bytes]], **fields) -
     return doc
 
 
+def signed(doc: dict) -> str:
+    """``doc`` as format 2's ``__metadata__["chainrule"]``: its JSON, then its SHA-256."""
+    text = json.dumps(doc)
+    return f'{text[:-1]},"meta_sha256":"{hashlib.sha256(text.encode()).hexdigest()}"}}'
+
+
+def write_tensors(path: Path, metadata: dict, tensors: dict[str, tuple]) -> Path:
+    """A safetensors file, a forger's: ``tensors`` maps a name to ``(dtype, shape, data)``,
+    ``data`` its bytes or a number of zero bytes (written as a hole: a sparse file)."""
+    header, offset = {"__metadata__": metadata}, 0
+    for name, (dtype, shape, data) in tensors.items():
+        n = data if isinstance(data, int) else len(data)
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + n]}
+        offset += n
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)) + raw)
+        for _, _, data in tensors.values():
+            if isinstance(data, int):
+                f.seek(data, os.SEEK_CUR)
+            else:
+                f.write(data)
+        f.truncate()
+    return path
+
+
+def read_tensors(path: Path) -> tuple[dict, dict[str, tuple]]:
+    """A format-2 file's chainrule document and its tensors, as :func:`write_tensors` takes."""
+    from safetensors import safe_open
+
+    with safe_open(path, "np") as f:
+        text = f.metadata()["chainrule"]
+        tensors = {}
+        for name in f.keys():
+            a = f.get_tensor(name)
+            tensors[name] = (ST_DTYPES[a.dtype.str], list(a.shape), a.tobytes())
+    return json.loads(text[: text.rindex(',"meta_sha256"')] + "}"), tensors
+
+
+ST_DTYPES = {"<f8": "F64", "<f4": "F32", "<i8": "I64", "<u4": "U32", "|b1": "BOOL"}
+
+
 @pytest.fixture
 def X():
     return np.random.default_rng(0).normal(size=(7, 3))
@@ -191,7 +234,7 @@ def test_archive_round_trips_meta_and_every_allowed_dtype(tmp_path):
     assert set(meta2) == set(meta)  # the envelope is not handed back
     assert set(arrays2) == set(arrays)
     for name, a in arrays.items():
-        assert arrays2[name].dtype == a.dtype, name
+        assert arrays2[name].dtype == a.dtype.newbyteorder("<"), name  # safetensors' order
         assert np.array_equal(arrays2[name], a), name
 
 
@@ -324,23 +367,42 @@ def test_too_deep_meta_is_refused_at_save(tmp_path):
 # -- atomic saves ------------------------------------------------------------------------------
 
 
+def failing_midway(monkeypatch, error: BaseException) -> list[int]:
+    """Make the writer's safe file write half of what it is given, then raise ``error``;
+    returns the list of bytes written before it did."""
+    from contextlib import contextmanager
+
+    from chainrule.persistence import writer
+
+    real, written = writer.atomic_write, []
+
+    class HalfThenFail:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            written.append(self.f.write(bytes(data)[: len(data) // 2]))
+            self.f.flush()
+            raise error
+
+    @contextmanager
+    def half_then_fail(path):
+        with real(path) as f:
+            yield HalfThenFail(f)
+
+    monkeypatch.setattr(writer, "atomic_write", half_then_fail)
+    return written
+
+
 def test_failure_mid_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     target = tmp_path / "m.crm"
     arrays = {f"a{i}": np.full(1000, float(i)) for i in range(3)}
     write_archive(target, {"kind": "K", "version": "old"}, arrays)
-    real_save, calls = np.save, []
-
-    def failing_save(*args, **kwargs):
-        calls.append(1)
-        if len(calls) > 1:
-            raise OSError("disk full")
-        return real_save(*args, **kwargs)
-
-    monkeypatch.setattr(np, "save", failing_save)
+    written = failing_midway(monkeypatch, OSError("disk full"))
     new = {name: a + 1 for name, a in arrays.items()}
     with pytest.raises(OSError, match="disk full"):
         write_archive(target, {"kind": "K", "version": "new"}, new)
-    assert len(calls) == 2  # it did fail after writing the first array
+    assert written[0] > 12000  # it did fail after writing the first arrays
     meta, loaded = read_archive(target)
     assert meta["version"] == "old"
     assert all(np.array_equal(loaded[n], a) for n, a in arrays.items())
@@ -350,11 +412,7 @@ def test_failure_mid_write_leaves_the_old_file_and_no_temporary(tmp_path, monkey
 def test_interrupted_network_save_keeps_the_old_network(tmp_path, monkeypatch, X):
     old = cr.Network([3, 4, 2], random_state=12)
     save(old, tmp_path / "net.crm")
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(np, "save", interrupted)
+    failing_midway(monkeypatch, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         save(cr.Network([3, 4, 2], random_state=13), tmp_path / "net.crm")
     monkeypatch.undo()
@@ -448,9 +506,9 @@ def test_sigkill_during_save_leaves_a_complete_version(tmp_path):
 
 @pytest.fixture
 def valid(tmp_path):
-    """A valid small model file."""
+    """A valid small model file of format 1 (a zip), written by chainrule 5f97d91."""
     path = tmp_path / "valid.crm"
-    save(cr.Network([3, 4, 2], activation=cr.Sigmoid(2.0), random_state=15), path)
+    path.write_bytes((Path(__file__).parent / "data" / "format1" / "network.crm").read_bytes())
     return path
 
 
@@ -527,10 +585,10 @@ def test_truncated_file_is_refused(valid, fraction):
 def test_random_bytes_and_empty_files_are_refused(tmp_path):
     path = tmp_path / "noise.crm"
     path.write_bytes(np.random.default_rng(0).bytes(5000))
-    with pytest.raises(ModelFormatError, match="not a zip"):
+    with pytest.raises(ModelFormatError, match="not a chainrule model file"):
         load(path)
     path.write_bytes(b"")
-    with pytest.raises(ModelFormatError, match="not a zip"):
+    with pytest.raises(ModelFormatError, match="not a chainrule model file"):
         load(path)
 
 
@@ -596,7 +654,8 @@ def test_newer_format_version_is_refused(tmp_path):
     with pytest.raises(
         ModelFormatError,
         match=r"written by a newer chainrule \(9\.0\): "
-        r"format version 2, this chainrule reads up to 1; upgrade",
+        rf"format version {FORMAT_VERSION + 1}, "
+        rf"this chainrule reads up to {FORMAT_VERSION}; upgrade",
     ):
         load(path)
 
@@ -1014,41 +1073,19 @@ def peak_growth(path: Path) -> tuple[str, int]:
 
 
 def with_zeros(src: Path, dst: Path, zeros: dict[str, int], **changes) -> Path:
-    """``src``'s model file plus float64 arrays of zeros (name -> length), streamed into a
-    well-checksummed ``dst`` without ever holding them in memory; ``changes`` replace fields of
-    meta.json."""
-    with zipfile.ZipFile(src) as zf:
-        entries = {info.filename: zf.read(info) for info in zf.infolist()}
-    doc = json.loads(entries.pop("meta.json"))
-    del entries["checksum.sha256"]
+    """``src``'s model file (format 2) plus float64 arrays of zeros (name -> length) as holes
+    in a sparse, well-checksummed ``dst``, never held in memory; ``changes`` replace fields
+    of the chainrule document."""
+    doc, tensors = read_tensors(src)
     doc.update(changes)
     chunk = bytes(2**20)
-    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-        for name, n in zeros.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array_header_1_0(
-                buf, {"descr": "<f8", "fortran_order": False, "shape": (n,)}
-            )
-            sha = hashlib.sha256(buf.getvalue())
-            with zf.open(f"{name}.npy", "w", force_zip64=True) as stream:
-                stream.write(buf.getvalue())
-                for start in range(0, 8 * n, len(chunk)):
-                    part = chunk[: min(len(chunk), 8 * n - start)]
-                    stream.write(part)
-                    sha.update(part)
-            file, shape = f"{name}.npy", [n]
-            doc["arrays"][name] = {
-                "file": file,
-                "dtype": "<f8",
-                "shape": shape,
-                "sha256": sha.hexdigest(),
-            }
-        raw = json.dumps(doc).encode()
-        zf.writestr("meta.json", raw)
-        zf.writestr("checksum.sha256", f"{hashlib.sha256(raw).hexdigest()}  meta.json\n")
-    return dst
+    for name, n in zeros.items():
+        sha = hashlib.sha256()
+        for start in range(0, 8 * n, len(chunk)):
+            sha.update(chunk[: min(len(chunk), 8 * n - start)])
+        doc["arrays"][name] = {"dtype": "<f8", "shape": [n], "sha256": sha.hexdigest()}
+        tensors[name] = ("F64", [n], 8 * n)
+    return write_tensors(dst, {"chainrule": signed(doc)}, tensors)
 
 
 MB = 2**20
@@ -1067,7 +1104,7 @@ def test_a_393_kb_file_declaring_an_unused_400_mb_array_is_not_read(tmp_path, ki
                 tmp_path / "m.crm"
             )
     path = with_zeros(tmp_path / "m.crm", tmp_path / "padded.crm", {"junk": 50_000_000})
-    assert path.stat().st_size < 400_000  # 400 MB of zeros, deflated
+    assert path.stat().st_blocks * 512 < 400_000  # 400 MB of zeros, a hole in a sparse file
     said, grown = peak_growth(path)
     assert said == "loaded"
     assert grown < 40 * MB, grown  # reading the array would take 400 MB
@@ -1077,10 +1114,9 @@ def test_a_393_kb_file_declaring_an_unused_400_mb_array_is_not_read(tmp_path, ki
 def test_a_used_array_of_the_wrong_shape_is_refused_before_it_is_read(tmp_path):
     save(cr.Network([3, 4, 2], random_state=0), tmp_path / "m.crm")
     # theta declared (and stored) with 50 million entries where [3, 4, 2] has 26
-    with zipfile.ZipFile(tmp_path / "m.crm") as zf:
-        doc = json.loads(zf.read("meta.json"))
+    doc, _ = read_tensors(tmp_path / "m.crm")
     del doc["arrays"]["theta"]
-    src = write_raw(tmp_path / "bare.crm", doc, {})
+    src = write_tensors(tmp_path / "bare.crm", {"chainrule": signed(doc)}, {})
     path = with_zeros(src, tmp_path / "long.crm", {"theta": 50_000_000})
     said, grown = peak_growth(path)
     assert said.startswith("refused:") and "theta must have shape (26,)" in said, said
@@ -1259,7 +1295,7 @@ def test_nan_classes_are_refused_without_a_warning(estimator_files, tmp_path):
 @pytest.mark.parametrize("name", ["junk", "model.junk"])
 def test_a_standardized_file_reads_only_the_arrays_it_uses(estimator_files, tmp_path, name):
     path = with_zeros(estimator_files / "std.crm", tmp_path / "padded.crm", {name: 50_000_000})
-    assert path.stat().st_size < 400_000
+    assert path.stat().st_blocks * 512 < 400_000
     said, grown = peak_growth(path)
     assert said == "loaded"
     assert grown < 40 * MB, grown  # reading the array would take 400 MB
