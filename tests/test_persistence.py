@@ -1435,3 +1435,219 @@ def test_a_format1_checkpoint_resumes(tmp_path):
         ).fit(X, labels)
     assert model.n_iter_ == 6
     assert len(model.loss_curve_) == 6  # the 4 epochs of the file, then 2 more
+
+
+# -- format 2: one safetensors file ------------------------------------------------------------
+
+
+def test_a_model_file_reads_without_chainrule_through_safetensors_and_json(tmp_path):
+    from safetensors.numpy import load_file
+
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    labels = np.where(X[:, 0] > 0, "yes", "no")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        model = cr.MLPClassifier(hidden_layer_sizes=4, max_iter=5, random_state=0).fit(X, labels)
+    model.save(tmp_path / "m.crm")
+    tensors = load_file(tmp_path / "m.crm")  # what docs/model-format.md shows
+    doc, _ = read_tensors(tmp_path / "m.crm")
+    assert doc["format"] == "chainrule" and doc["format_version"] == 2
+    assert doc["kind"] == "MLPClassifier"
+    assert np.array_equal(tensors["theta"], model.network_.theta)
+    classes = tensors["classes_"].view(doc["arrays"]["classes_"]["dtype"])[..., 0]
+    assert classes.tolist() == ["no", "yes"]
+
+
+def test_a_file_that_safetensors_itself_wrote_loads(tmp_path, X):
+    from safetensors.numpy import save_file
+
+    net = cr.Network([3, 4, 2], random_state=3)
+    save(net, tmp_path / "ours.crm")
+    doc, _ = read_tensors(tmp_path / "ours.crm")
+    save_file({"theta": net.theta}, tmp_path / "theirs.crm", metadata={"chainrule": signed(doc)})
+    assert_same_network(net, load(tmp_path / "theirs.crm"), X)
+
+
+def test_save_and_load_take_binary_file_objects(tmp_path, X):
+    net = cr.Network([3, 4, 2], random_state=5)
+    buffer = io.BytesIO()
+    save(net, buffer)
+    buffer.seek(0)
+    assert_same_network(net, load(buffer), X)
+    with open(tmp_path / "net.crm", "wb") as f:
+        save(net, f)
+    with open(tmp_path / "net.crm", "rb") as f:
+        assert_same_network(net, load(f), X)
+
+
+@pytest.fixture
+def tensors_file(tmp_path):
+    """A valid format-2 file: its document and its tensors, to be forged."""
+    save(cr.Network([3, 4, 2], activation=cr.Sigmoid(2.0), random_state=15), tmp_path / "v.crm")
+    return read_tensors(tmp_path / "v.crm")
+
+
+def forged_tensors(tmp_path, tensors_file, doc_change=None, tensor_change=None, sign=True):
+    doc, tensors = json.loads(json.dumps(tensors_file[0])), dict(tensors_file[1])
+    if doc_change:
+        doc_change(doc)
+    if tensor_change:
+        tensor_change(tensors)
+    metadata = {"chainrule": signed(doc) if sign else json.dumps(doc)}
+    return write_tensors(tmp_path / "forged.crm", metadata, tensors)
+
+
+def test_the_forger_makes_loadable_format2_files(tmp_path, tensors_file):
+    assert isinstance(load(forged_tensors(tmp_path, tensors_file)), cr.Network)
+
+
+def _set(mapping, key, value):
+    mapping[key] = value
+
+
+@pytest.mark.parametrize(
+    "doc_change,tensor_change,match",
+    [
+        (None, lambda t: _set(t, "theta", ("F32", [26], bytes(104))), "meta declares dtype"),
+        (None, lambda t: _set(t, "theta", ("F64", [2, 13], t["theta"][2])), "meta declares"),
+        (None, lambda t: _set(t, "extra", ("F64", [1], bytes(8))), "meta declares the arrays"),
+        (None, lambda t: _set(t, "theta", ("F64", [26], bytes(200))), "data offsets"),
+        (lambda d: _set(d["arrays"]["theta"], "dtype", "|O"), None, "only bool, integer"),
+        (lambda d: _set(d["arrays"]["theta"], "sha256", "0" * 64), None, "checksum mismatch"),
+        (lambda d: _set(d, "format_version", 3), None, "newer chainrule"),
+        (lambda d: _set(d, "format", "other"), None, "format tag 'other'"),
+        (lambda d: _set(d, "kind", 7), None, "no 'kind' string"),
+        (lambda d: _set(d, "deep", json.loads("[" * 70 + "]" * 70)), None, "nested deeper"),
+    ],
+)
+def test_a_crafted_format2_file_is_refused(
+    tmp_path, tensors_file, doc_change, tensor_change, match
+):
+    path = forged_tensors(tmp_path, tensors_file, doc_change, tensor_change)
+    with pytest.raises(ModelFormatError, match=match):
+        load(path)
+
+
+def test_a_format2_file_edited_without_its_checksum_is_refused(tmp_path, tensors_file):
+    def edit(doc):
+        doc["config"]["alpha"] = 1.0
+
+    path = forged_tensors(tmp_path, tensors_file, edit, sign=False)
+    with pytest.raises(ModelFormatError, match="does not end with its meta_sha256"):
+        load(path)
+    doc, tensors = tensors_file
+    text = signed(doc).replace('"alpha": 0.0', '"alpha": 1.0')
+    path = write_tensors(tmp_path / "edited.crm", {"chainrule": text}, tensors)
+    with pytest.raises(ModelFormatError, match="checksum mismatch in meta"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "header,match",
+    [
+        (struct.pack("<Q", 2**40), "header would take 1099511627776 bytes, over the limit"),
+        (struct.pack("<Q", 1000) + b"{}", "truncated"),
+        (struct.pack("<Q", 4) + b"[1] ", "not a JSON object"),
+        (struct.pack("<Q", 8) + b"not json", "neither a zip archive"),
+        (struct.pack("<Q", 2) + b"{}", "not a chainrule model file: its header has no"),
+        (b"\x01", "not a chainrule model file: 1 bytes long"),
+    ],
+)
+def test_a_file_that_is_not_a_chainrule_safetensors_file_is_refused(tmp_path, header, match):
+    (tmp_path / "x.crm").write_bytes(header)
+    with pytest.raises(ModelFormatError, match=match):
+        load(tmp_path / "x.crm")
+
+
+def test_a_plain_safetensors_file_is_not_taken_for_a_model(tmp_path):
+    from safetensors.numpy import save_file
+
+    save_file({"weight": np.zeros(3)}, tmp_path / "plain.safetensors")
+    with pytest.raises(ModelFormatError, match="a safetensors file but not a chainrule model"):
+        load(tmp_path / "plain.safetensors")
+
+
+def test_the_format2_header_limits_hold_before_the_tensors_are_read(tmp_path, tensors_file):
+    from chainrule.persistence.format import MAX_ENTRIES, MAX_META_VALUES
+
+    doc, tensors = tensors_file
+    many = {f"t{i}": ("F64", [0], b"") for i in range(MAX_ENTRIES)}  # theta and 4096 more
+    write_tensors(tmp_path / "many.crm", {"chainrule": signed(doc)}, {**tensors, **many})
+    with pytest.raises(ModelFormatError, match=f"holds {MAX_ENTRIES + 1} tensors, over"):
+        load(tmp_path / "many.crm")
+    bomb = {"chainrule": signed(doc), "x": "[" + "0," * MAX_META_VALUES + "0]"}
+    header = json.dumps({"__metadata__": bomb, "junk": [0] * MAX_META_VALUES}).encode()
+    (tmp_path / "bomb.crm").write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(ModelFormatError, match="values, over the limit"):
+        load(tmp_path / "bomb.crm")
+    with pytest.raises(ModelFormatError, match="over the limit of 100 "):
+        load(forged_tensors(tmp_path, tensors_file), max_bytes=100)
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.5, 0.95])
+def test_a_truncated_or_padded_format2_file_is_refused(tmp_path, cut):
+    save(cr.Network([30, 40, 2], random_state=0), tmp_path / "m.crm")
+    data = (tmp_path / "m.crm").read_bytes()
+    (tmp_path / "m.crm").write_bytes(data[: int(len(data) * cut)])
+    with pytest.raises(ModelFormatError, match="truncated"):
+        load(tmp_path / "m.crm")
+    (tmp_path / "m.crm").write_bytes(data + b"\0")
+    with pytest.raises(ModelFormatError, match="bytes appended"):
+        load(tmp_path / "m.crm")
+
+
+def test_overlapping_tensors_are_refused(tmp_path, tensors_file):
+    doc, tensors = tensors_file
+    path = write_tensors(tmp_path / "o.crm", {"chainrule": signed(doc)}, tensors)
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8 : 8 + n])
+    header["theta"]["data_offsets"] = [8, 216]  # 26 float64, 8 bytes in: one gap, one overlap
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n :] + bytes(8))
+    with pytest.raises(ModelFormatError, match="overlap or leave a gap at byte 0"):
+        load(path)
+
+
+# -- numbers from a file are checked for range (issue 21, point 5) -----------------------------
+
+
+@pytest.mark.parametrize("beta", [float("nan"), 1e308, float("inf"), 0.0, -1.0])
+def test_a_sigmoid_beta_out_of_range_is_refused_where_it_is_built(beta):
+    with pytest.raises(ValueError, match="beta must be a positive finite number"):
+        cr.Sigmoid(beta=beta)
+    with pytest.raises(ValueError, match="beta must be a positive finite number"):
+        cr.Network([2, 3, 1], activation={"name": "sigmoid", "beta": beta})
+
+
+@pytest.mark.parametrize("beta", [float("nan"), 1e308])
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_file_whose_sigmoid_beta_is_out_of_range_is_refused(
+    tmp_path, tensors_file, beta, version
+):
+    bad = {"name": "sigmoid", "beta": beta}
+    if version == 1:
+        config = cr.Network([3, 4, 2], random_state=16).get_config()
+        path = forged_network(tmp_path, config={**config, "activation": [bad]})
+    else:
+        path = forged_tensors(
+            tmp_path, tensors_file, lambda d: _set(d["config"], "activation", [bad])
+        )
+    with pytest.raises(ModelFormatError, match="beta must be a positive finite number"):
+        load(path)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("sizes", [[3, 0, 2], [3, -4, 2], [3, 4.0, 2]])
+def test_a_file_whose_layer_sizes_are_not_positive_is_refused(
+    tmp_path, tensors_file, version, sizes
+):
+    if version == 1:
+        config = cr.Network([3, 4, 2], random_state=16).get_config()
+        path = forged_network(tmp_path, config={**config, "layer_sizes": sizes})
+    else:
+        path = forged_tensors(
+            tmp_path, tensors_file, lambda d: _set(d["config"], "layer_sizes", sizes)
+        )
+    with pytest.raises(ModelFormatError, match="invalid layer_sizes"):
+        load(path)
