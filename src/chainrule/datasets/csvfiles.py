@@ -86,11 +86,6 @@ class _Source:
         header = [h.strip() for h in cells]
         if not header:
             raise ValueError(f"{self.where} is empty: a CSV file needs a header row")
-        seen = set()
-        for h in header:
-            if h in seen:
-                raise ValueError(f"{self.where}: the column name {h!r} appears twice in the header")
-            seen.add(h)
         numbered = [str(i) for i in range(len(header))], [str(i + 1) for i in range(len(header))]
         if all(_is_number(h) for h in header) and header not in numbered:
             raise ValueError(
@@ -99,6 +94,11 @@ class _Source:
                 "chainrule reads the first row as the column names: add a header row (for "
                 "example x1,x2,...,target) so that no row is lost"
             )
+        seen = set()
+        for h in header:
+            if h in seen:
+                raise ValueError(f"{self.where}: the column name {h!r} appears twice in the header")
+            seen.add(h)
         return header
 
     def _not_utf8(self) -> ValueError:
@@ -122,24 +122,39 @@ class _Source:
 
         options = {"header": 0, "index_col": False, "keep_default_na": False, "na_values": []}
         first = 0
-        with self.binary() as f, warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)  # a row too long: an error
-            try:
+        with self.binary() as f:
+            with self._parsing():
                 reader = pd.read_csv(
                     f, encoding="utf-8-sig", skipinitialspace=True, chunksize=rows, **options
                 )
-                for frame in [reader] if rows is None else reader:
-                    frame = _without_blank_rows(frame)
-                    if len(frame):
-                        frame.columns = self.header
-                        yield first, frame
-                        first += len(frame)
+            chunks = iter([reader] if rows is None else reader)
+            while True:
+                with self._parsing():
+                    frame = next(chunks, None)
+                if frame is None:
+                    break
+                frame = _without_blank_rows(frame)
+                if len(frame):
+                    frame.columns = self.header
+                    yield first, frame
+                    first += len(frame)
+        if first == 0:
+            raise ValueError(f"{self.where} has a header but no data rows")
+
+    @contextlib.contextmanager
+    def _parsing(self) -> Iterator[None]:
+        """pandas' errors as ours: a row of the wrong length (pandas only warns of a first row
+        that is too long, and drops its last fields) and text that is not UTF-8."""
+        import pandas as pd
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                yield
             except UnicodeDecodeError:
                 raise self._not_utf8() from None
             except (pd.errors.ParserError, pd.errors.ParserWarning) as e:
                 raise self._ragged() or ValueError(f"{self.where}: {e}") from None
-        if first == 0:
-            raise ValueError(f"{self.where} has a header but no data rows")
 
     def _ragged(self) -> ValueError | None:
         """The error for the first row whose number of fields is not the header's."""
