@@ -147,7 +147,10 @@ def open_tensors(
 def _header(raw: bytes, where: str) -> dict[str, Any]:
     """The safetensors header: a JSON object, checked for size before it is parsed."""
     try:
-        check_breadth(raw, "the safetensors header")
+        check_breadth(raw, "its safetensors header")
+    except ValueError as e:
+        raise ModelFormatError(f"{where}: {e}") from e
+    try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=unique_keys)
     except RecursionError as e:
         raise ModelFormatError(f"{where}: its safetensors header is nested too deeply") from e
