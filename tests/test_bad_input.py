@@ -607,6 +607,20 @@ def test_rows_of_blank_cells_and_spaces_are_read_as_before(tmp_path):
     assert data.y.tolist() == ["cat", "dog"]
 
 
+def test_labels_keep_their_text_in_a_file_of_any_length(tmp_path):
+    from chainrule import datasets
+
+    data = datasets.read_csv(csv_file(tmp_path, "a,y\n1,1.50\n2,cat\n3, 007\n"))
+    assert data.y.tolist() == ["1.50", "cat", "007"]
+    # numbers for 300,000 rows, then a label: pandas reads such a column in pieces of
+    # different types (and warns); every label keeps its text, and nothing is printed
+    rows = "".join(f"{i},{i % 3}.0\n" for i in range(300_000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = datasets.read_csv(csv_file(tmp_path, f"a,y\n{rows}7,cat\n", "long.csv"))
+    assert data.y[:3].tolist() == ["0.0", "1.0", "2.0"] and data.y[-1] == "cat"
+
+
 def test_standard_input_is_read_whole(tmp_path, monkeypatch):
     from chainrule import datasets
 

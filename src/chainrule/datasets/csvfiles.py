@@ -115,12 +115,21 @@ class _Source:
             )
         return ValueError(f"{self.where} is not UTF-8 text")
 
-    def frames(self, rows: int | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
+    def frames(
+        self, rows: int | None = None, text: tuple[str, ...] = ()
+    ) -> Iterator[tuple[int, pd.DataFrame]]:
         """The data rows as DataFrames of at most ``rows`` rows (None: one), each with the
-        index of its first row (0: the first data row); a row of blank cells is dropped."""
+        index of its first row (0: the first data row); a row of blank cells is dropped. The
+        columns ``text`` are kept as the file's text."""
         import pandas as pd
 
-        options = {"header": 0, "index_col": False, "keep_default_na": False, "na_values": []}
+        options = {
+            "header": 0,
+            "names": self.header,
+            "index_col": False,
+            "dtype": dict.fromkeys(text, str),
+        }
+        options |= {"keep_default_na": False, "na_values": []}
         first = 0
         with self.binary() as f:
             with self._parsing():
@@ -135,7 +144,6 @@ class _Source:
                     break
                 frame = _without_blank_rows(frame)
                 if len(frame):
-                    frame.columns = self.header
                     yield first, frame
                     first += len(frame)
         if first == 0:
@@ -149,6 +157,7 @@ class _Source:
 
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # each column is checked
             try:
                 yield
             except UnicodeDecodeError:
@@ -221,6 +230,19 @@ def _numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
+def _numbers(cells: pd.Series) -> np.ndarray | None:
+    """A text column's numbers, or None if a cell is not a number (then all are labels)."""
+    import numpy as np
+    import pandas as pd
+
+    values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+    for i in np.flatnonzero(np.isnan(values)):  # NaN, or a number pandas does not read
+        if not _is_number(cells.iloc[i]):
+            return None
+        values[i] = float(cells.iloc[i])
+    return values
+
+
 def _is_number(text: object) -> bool:
     try:
         float(text)
@@ -255,22 +277,23 @@ def read_csv(path: str | Path, *, target: str | None = None) -> Dataset:
     names = [h for h in header if h != target]
     if not names:
         raise ValueError(f"{where} has no feature columns besides the target {target!r}")
-    [(_, frame)] = list(source.frames())
+    [(_, frame)] = list(source.frames(text=(target,)))  # the target as text: labels kept
     X = source.floats(frame, names, 0)
-    cells = frame[target]
-    if not _numeric(cells):
-        cells = cells.astype(str).str.strip()
-        empty = np.flatnonzero((cells == "").to_numpy())
-        if empty.size:
-            line, _ = source.row(int(empty[0]))
-            raise ValueError(f"{where}, line {line}: the target {target!r} is empty")
-    try:
-        y = source.floats(frame, [target], 0)[:, 0]
+    cells = frame[target].fillna("").str.strip()  # NaN: a row too short, found by row()
+    empty = np.flatnonzero((cells == "").to_numpy())
+    if empty.size:
+        line, _ = source.row(int(empty[0]))
+        raise ValueError(f"{where}, line {line}: the target {target!r} is empty")
+    y = _numbers(cells)
+    if y is None:
+        y, task = cells.to_numpy(dtype=str), "classification"  # strings are labels
+    else:
+        bad = np.flatnonzero(~np.isfinite(y))
+        if bad.size:
+            raise source.bad_cell(int(bad[0]), target)
         task = "classification" if np.all(y == np.round(y)) and len(set(y)) <= 20 else "regression"
         if task == "classification":
             y = y.astype(int)
-    except _NotANumber:
-        y, task = cells.to_numpy(dtype=str), "classification"  # strings are labels
     name = "stdin" if where == "<stdin>" else Path(where).stem
     return Dataset(name, X, y, task, names, target)
 
