@@ -29,6 +29,7 @@ __all__ = [
     "SAFE_KINDS",
     "ModelFormatError",
     "array_spec",
+    "bounded_json",
     "check_breadth",
     "check_depth",
     "parse_meta",
@@ -109,25 +110,33 @@ def check_breadth(text: bytes, what: str) -> None:
         raise ValueError(f"{what} holds some {n} values, over the limit of {MAX_META_VALUES}")
 
 
-def parse_meta(raw: bytes, where: str) -> dict[str, Any]:
-    """A model file's ``meta`` JSON (``meta.json`` in format 1), parsed within the limits and
-    checked down to its format tag, version and kind."""
+def bounded_json(raw: bytes, where: str, what: str, invalid: str | None = None) -> dict:
+    """``raw`` parsed as a JSON object within the limits (values, depth, no repeated key);
+    ``what`` names it in messages, ``invalid`` replaces the message for text that is not JSON.
+    """
     try:
-        check_breadth(raw, "meta")
+        check_breadth(raw, what)
     except ValueError as e:
         raise ModelFormatError(f"{where}: {e}") from e
     try:
         doc = json.loads(raw.decode("utf-8"), object_pairs_hook=unique_keys)
     except RecursionError as e:
-        raise ModelFormatError(f"{where}: meta is nested too deeply") from e
+        raise ModelFormatError(f"{where}: {what} is nested too deeply") from e
     except ValueError as e:
-        raise ModelFormatError(f"{where}: meta is not valid JSON: {e}") from e
+        raise ModelFormatError(f"{invalid or f'{where}: {what} is not valid JSON'}: {e}") from e
     if not isinstance(doc, dict):
-        raise ModelFormatError(f"{where}: meta is not a JSON object")
+        raise ModelFormatError(f"{where}: {what} is not a JSON object")
     try:
-        check_depth(doc, "meta")
+        check_depth(doc, what)
     except ValueError as e:
         raise ModelFormatError(f"{where}: {e}") from e
+    return doc
+
+
+def parse_meta(raw: bytes, where: str) -> dict[str, Any]:
+    """A model file's ``meta`` JSON (``meta.json`` in format 1), parsed within the limits and
+    checked down to its format tag, version and kind."""
+    doc = bounded_json(raw, where, "meta")
     if doc.get("format") != FORMAT:
         raise ModelFormatError(
             f"{where} is not a chainrule model file: format tag {doc.get('format')!r}, "

@@ -29,10 +29,10 @@ from chainrule.persistence.format import (
     MAX_META_BYTES,
     ModelFormatError,
     array_spec,
+    bounded_json,
     check_breadth,
     check_depth,
     parse_meta,
-    unique_keys,
 )
 
 __all__ = ["META_KEY", "open_tensors", "tensor_file"]
@@ -146,21 +146,11 @@ def open_tensors(
 
 def _header(raw: bytes, where: str) -> dict[str, Any]:
     """The safetensors header: a JSON object, checked for size before it is parsed."""
-    try:
-        check_breadth(raw, "its safetensors header")
-    except ValueError as e:
-        raise ModelFormatError(f"{where}: {e}") from e
-    try:
-        header = json.loads(raw.decode("utf-8"), object_pairs_hook=unique_keys)
-    except RecursionError as e:
-        raise ModelFormatError(f"{where}: its safetensors header is nested too deeply") from e
-    except ValueError as e:
-        raise ModelFormatError(
-            f"{where} is not a chainrule model file: neither a zip archive (format 1) nor a "
-            f"safetensors file (format 2): {e}"
-        ) from e
-    if not isinstance(header, dict):
-        raise ModelFormatError(f"{where}: its safetensors header is not a JSON object")
+    not_safetensors = (
+        f"{where} is not a chainrule model file: neither a zip archive (format 1) nor a "
+        "safetensors file (format 2)"
+    )
+    header = bounded_json(raw, where, "its safetensors header", not_safetensors)
     if len(header) > MAX_ENTRIES + 1:
         raise ModelFormatError(f"{where} holds {len(header) - 1} tensors, over {MAX_ENTRIES}")
     return header
