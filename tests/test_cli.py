@@ -686,19 +686,3 @@ def test_a_device_or_fifo_is_not_read_as_a_csv_file(trained, tmp_path, command):
         assert result.stderr.count("\n") == 1, result.stderr
         assert f"{source} is not a regular file" in result.stderr, result.stderr
         assert "- for standard input" in result.stderr
-
-
-def test_a_csv_file_over_the_size_limit_is_refused_before_it_is_parsed(monkeypatch, tmp_path):
-    import io
-
-    path = tmp_path / "big.csv"
-    path.write_text("a,b\n" + "1,2\n" * 100)
-    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 100)
-    with pytest.raises(ValueError, match=r"big\.csv is over the limit of 100 bytes"):
-        datasets.read_csv(path)
-    stdin = io.TextIOWrapper(io.BytesIO(path.read_bytes()))
-    monkeypatch.setattr(sys, "stdin", stdin)
-    with pytest.raises(ValueError, match=r"<stdin> is over the limit of 100 bytes"):
-        datasets.read_csv("-")
-    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 404)  # the file's size: allowed
-    assert datasets.read_csv(path).X.shape == (100, 1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 
 import pytest
+import safetensors
 
 import chainrule as cr
 from chainrule.cli.common import check_outputs
@@ -121,14 +121,14 @@ def _csv_with_long_names(path, n_columns: int, width: int) -> None:
 
 
 def test_a_model_that_could_not_be_saved_is_refused_before_training(capsys, monkeypatch, tmp_path):
-    """Column names too long for ``meta.json`` (there 260,000 of them against the 10 MiB cap,
-    here 40 against a lowered cap): an error before training, and no run folder."""
+    """Column names too long for the model file's meta (there 260,000 of them against the 10 MiB
+    cap, here 40 against a lowered cap): an error before training, and no run folder."""
     from chainrule.estimators import Standardized
-    from chainrule.persistence import writer
+    from chainrule.persistence import tensors
 
     data = tmp_path / "wide.csv"
     _csv_with_long_names(data, n_columns=40, width=400)  # 16 KB of names
-    monkeypatch.setattr(writer, "MAX_META_BYTES", 20_000)
+    monkeypatch.setattr(tensors, "MAX_META_BYTES", 20_000)
 
     def no_training(*args, **kwargs):
         raise AssertionError("training started")
@@ -136,7 +136,7 @@ def test_a_model_that_could_not_be_saved_is_refused_before_training(capsys, monk
     monkeypatch.setattr(Standardized, "fit", no_training)
     status, _, err = call(capsys, "train", "--data", data, "--quiet", "--out", tmp_path / "run")
     assert status == 1, err
-    assert "the model could not be saved: meta.json would be" in err
+    assert "the model could not be saved: meta would be" in err
     assert "40 feature names take" in err and "shorten the column names" in err
     assert not (tmp_path / "run").exists()
 
@@ -144,11 +144,11 @@ def test_a_model_that_could_not_be_saved_is_refused_before_training(capsys, monk
 def test_a_model_under_the_cap_trains_and_saves(capsys, monkeypatch, tmp_path):
     """The check leaves room for what the model adds, and no more than a model needs: names
     that fit with that room train and save under the same lowered cap."""
-    from chainrule.persistence import writer
+    from chainrule.persistence import tensors
 
     data = tmp_path / "wide.csv"
     _csv_with_long_names(data, n_columns=10, width=400)  # 4 KB of names
-    monkeypatch.setattr(writer, "MAX_META_BYTES", 20_000)
+    monkeypatch.setattr(tensors, "MAX_META_BYTES", 20_000)
     status, _, err = call(capsys, "train", "--data", data, "--quiet", "--out", tmp_path / "run",
                           "--epochs", "2")  # fmt: skip
     assert status == 0, err
@@ -157,14 +157,14 @@ def test_a_model_under_the_cap_trains_and_saves(capsys, monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("hidden", ["4", "4,4,4,4,4,4,4,4"])
 def test_the_room_left_covers_what_a_saved_model_adds(capsys, tmp_path, hidden):
-    """The measured ``meta.json`` of a saved model, less the data's description that the
-    check sees, fits in the room the check leaves."""
+    """The measured meta of a saved model (safetensors' ``__metadata__``), less the data's
+    description that the check sees, fits in the room the check leaves."""
     status, _, err = call(capsys, "train", "--data", "wine", "--hidden", hidden, "--epochs", "2",
                           "--quiet", "--out", tmp_path)  # fmt: skip
     assert status == 0, err
-    with zipfile.ZipFile(tmp_path / "model.crm") as zf:
-        raw = zf.read("meta.json")
+    with safetensors.safe_open(tmp_path / "model.crm", "np") as f:
+        raw = f.metadata()["chainrule"]
     info = json.loads(raw)["info"]
-    seen = len(json.dumps({"kind": "Standardized", "info": info}, indent=1).encode())
+    seen = len(json.dumps({"kind": "Standardized", "info": info}))
     n_layers = hidden.count(",") + 2
     assert len(raw) - seen <= META_ROOM_BASE + META_ROOM_PER_LAYER * n_layers

@@ -78,6 +78,49 @@ def forged_doc(arrays: dict[str, tuple[str, str, list[int], bytes]], **fields) -
     return doc
 
 
+def signed(doc: dict) -> str:
+    """``doc`` as format 2's ``__metadata__["chainrule"]``: its JSON, then its SHA-256."""
+    text = json.dumps(doc)
+    return f'{text[:-1]},"meta_sha256":"{hashlib.sha256(text.encode()).hexdigest()}"}}'
+
+
+def write_tensors(path: Path, metadata: dict, tensors: dict[str, tuple]) -> Path:
+    """A safetensors file, a forger's: ``tensors`` maps a name to ``(dtype, shape, data)``,
+    ``data`` its bytes or a number of zero bytes (written as a hole: a sparse file)."""
+    header, offset = {"__metadata__": metadata}, 0
+    for name, (dtype, shape, data) in tensors.items():
+        n = data if isinstance(data, int) else len(data)
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + n]}
+        offset += n
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)) + raw)
+        for _, _, data in tensors.values():
+            if isinstance(data, int):
+                f.seek(data, os.SEEK_CUR)
+            else:
+                f.write(data)
+        f.truncate()
+    return path
+
+
+def read_tensors(path: Path) -> tuple[dict, dict[str, tuple]]:
+    """A format-2 file's chainrule document and its tensors, as :func:`write_tensors` takes."""
+    from safetensors import safe_open
+
+    with safe_open(path, "np") as f:
+        text = f.metadata()["chainrule"]
+        tensors = {}
+        for name in f.keys():
+            a = f.get_tensor(name)
+            tensors[name] = (ST_DTYPES[a.dtype.str], list(a.shape), a.tobytes())
+    return json.loads(text[: text.rindex(',"meta_sha256"')] + "}"), tensors
+
+
+ST_DTYPES = {"<f8": "F64", "<f4": "F32", "<i8": "I64", "<u4": "U32", "|b1": "BOOL"}
+
+
 @pytest.fixture
 def X():
     return np.random.default_rng(0).normal(size=(7, 3))
@@ -191,7 +234,7 @@ def test_archive_round_trips_meta_and_every_allowed_dtype(tmp_path):
     assert set(meta2) == set(meta)  # the envelope is not handed back
     assert set(arrays2) == set(arrays)
     for name, a in arrays.items():
-        assert arrays2[name].dtype == a.dtype, name
+        assert arrays2[name].dtype == a.dtype.newbyteorder("<"), name  # safetensors' order
         assert np.array_equal(arrays2[name], a), name
 
 
@@ -324,23 +367,42 @@ def test_too_deep_meta_is_refused_at_save(tmp_path):
 # -- atomic saves ------------------------------------------------------------------------------
 
 
+def failing_midway(monkeypatch, error: BaseException) -> list[int]:
+    """Make the writer's safe file write half of what it is given, then raise ``error``;
+    returns the list of bytes written before it did."""
+    from contextlib import contextmanager
+
+    from chainrule.persistence import writer
+
+    real, written = writer.atomic_write, []
+
+    class HalfThenFail:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            written.append(self.f.write(bytes(data)[: len(data) // 2]))
+            self.f.flush()
+            raise error
+
+    @contextmanager
+    def half_then_fail(path):
+        with real(path) as f:
+            yield HalfThenFail(f)
+
+    monkeypatch.setattr(writer, "atomic_write", half_then_fail)
+    return written
+
+
 def test_failure_mid_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     target = tmp_path / "m.crm"
     arrays = {f"a{i}": np.full(1000, float(i)) for i in range(3)}
     write_archive(target, {"kind": "K", "version": "old"}, arrays)
-    real_save, calls = np.save, []
-
-    def failing_save(*args, **kwargs):
-        calls.append(1)
-        if len(calls) > 1:
-            raise OSError("disk full")
-        return real_save(*args, **kwargs)
-
-    monkeypatch.setattr(np, "save", failing_save)
+    written = failing_midway(monkeypatch, OSError("disk full"))
     new = {name: a + 1 for name, a in arrays.items()}
     with pytest.raises(OSError, match="disk full"):
         write_archive(target, {"kind": "K", "version": "new"}, new)
-    assert len(calls) == 2  # it did fail after writing the first array
+    assert written[0] > 12000  # it did fail after writing the first arrays
     meta, loaded = read_archive(target)
     assert meta["version"] == "old"
     assert all(np.array_equal(loaded[n], a) for n, a in arrays.items())
@@ -350,11 +412,7 @@ def test_failure_mid_write_leaves_the_old_file_and_no_temporary(tmp_path, monkey
 def test_interrupted_network_save_keeps_the_old_network(tmp_path, monkeypatch, X):
     old = cr.Network([3, 4, 2], random_state=12)
     save(old, tmp_path / "net.crm")
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(np, "save", interrupted)
+    failing_midway(monkeypatch, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         save(cr.Network([3, 4, 2], random_state=13), tmp_path / "net.crm")
     monkeypatch.undo()
@@ -418,7 +476,9 @@ def test_sigkill_during_save_leaves_a_complete_version(tmp_path):
     interrupted, previous = 0, 0
     try:
         assert writer.stdout.readline() == "ready\n"
-        for round_ in range(5):
+        for round_ in range(30):  # 5 rounds, and more until a kill has landed mid-save
+            if round_ >= 5 and interrupted:
+                break
             first = 1000 * (round_ + 1)
             writer.stdin.write(f"{first}\n")
             writer.stdin.flush()
@@ -448,9 +508,9 @@ def test_sigkill_during_save_leaves_a_complete_version(tmp_path):
 
 @pytest.fixture
 def valid(tmp_path):
-    """A valid small model file."""
+    """A valid small model file of format 1 (a zip), written by chainrule 5f97d91."""
     path = tmp_path / "valid.crm"
-    save(cr.Network([3, 4, 2], activation=cr.Sigmoid(2.0), random_state=15), path)
+    path.write_bytes((Path(__file__).parent / "data" / "format1" / "network.crm").read_bytes())
     return path
 
 
@@ -527,10 +587,10 @@ def test_truncated_file_is_refused(valid, fraction):
 def test_random_bytes_and_empty_files_are_refused(tmp_path):
     path = tmp_path / "noise.crm"
     path.write_bytes(np.random.default_rng(0).bytes(5000))
-    with pytest.raises(ModelFormatError, match="not a zip"):
+    with pytest.raises(ModelFormatError, match="not a chainrule model file"):
         load(path)
     path.write_bytes(b"")
-    with pytest.raises(ModelFormatError, match="not a zip"):
+    with pytest.raises(ModelFormatError, match="not a chainrule model file"):
         load(path)
 
 
@@ -596,7 +656,8 @@ def test_newer_format_version_is_refused(tmp_path):
     with pytest.raises(
         ModelFormatError,
         match=r"written by a newer chainrule \(9\.0\): "
-        r"format version 2, this chainrule reads up to 1; upgrade",
+        rf"format version {FORMAT_VERSION + 1}, "
+        rf"this chainrule reads up to {FORMAT_VERSION}; upgrade",
     ):
         load(path)
 
@@ -1014,41 +1075,19 @@ def peak_growth(path: Path) -> tuple[str, int]:
 
 
 def with_zeros(src: Path, dst: Path, zeros: dict[str, int], **changes) -> Path:
-    """``src``'s model file plus float64 arrays of zeros (name -> length), streamed into a
-    well-checksummed ``dst`` without ever holding them in memory; ``changes`` replace fields of
-    meta.json."""
-    with zipfile.ZipFile(src) as zf:
-        entries = {info.filename: zf.read(info) for info in zf.infolist()}
-    doc = json.loads(entries.pop("meta.json"))
-    del entries["checksum.sha256"]
+    """``src``'s model file (format 2) plus float64 arrays of zeros (name -> length) as holes
+    in a sparse, well-checksummed ``dst``, never held in memory; ``changes`` replace fields
+    of the chainrule document."""
+    doc, tensors = read_tensors(src)
     doc.update(changes)
     chunk = bytes(2**20)
-    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-        for name, n in zeros.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array_header_1_0(
-                buf, {"descr": "<f8", "fortran_order": False, "shape": (n,)}
-            )
-            sha = hashlib.sha256(buf.getvalue())
-            with zf.open(f"{name}.npy", "w", force_zip64=True) as stream:
-                stream.write(buf.getvalue())
-                for start in range(0, 8 * n, len(chunk)):
-                    part = chunk[: min(len(chunk), 8 * n - start)]
-                    stream.write(part)
-                    sha.update(part)
-            file, shape = f"{name}.npy", [n]
-            doc["arrays"][name] = {
-                "file": file,
-                "dtype": "<f8",
-                "shape": shape,
-                "sha256": sha.hexdigest(),
-            }
-        raw = json.dumps(doc).encode()
-        zf.writestr("meta.json", raw)
-        zf.writestr("checksum.sha256", f"{hashlib.sha256(raw).hexdigest()}  meta.json\n")
-    return dst
+    for name, n in zeros.items():
+        sha = hashlib.sha256()
+        for start in range(0, 8 * n, len(chunk)):
+            sha.update(chunk[: min(len(chunk), 8 * n - start)])
+        doc["arrays"][name] = {"dtype": "<f8", "shape": [n], "sha256": sha.hexdigest()}
+        tensors[name] = ("F64", [n], 8 * n)
+    return write_tensors(dst, {"chainrule": signed(doc)}, tensors)
 
 
 MB = 2**20
@@ -1067,7 +1106,7 @@ def test_a_393_kb_file_declaring_an_unused_400_mb_array_is_not_read(tmp_path, ki
                 tmp_path / "m.crm"
             )
     path = with_zeros(tmp_path / "m.crm", tmp_path / "padded.crm", {"junk": 50_000_000})
-    assert path.stat().st_size < 400_000  # 400 MB of zeros, deflated
+    assert path.stat().st_blocks * 512 < 400_000  # 400 MB of zeros, a hole in a sparse file
     said, grown = peak_growth(path)
     assert said == "loaded"
     assert grown < 40 * MB, grown  # reading the array would take 400 MB
@@ -1077,10 +1116,9 @@ def test_a_393_kb_file_declaring_an_unused_400_mb_array_is_not_read(tmp_path, ki
 def test_a_used_array_of_the_wrong_shape_is_refused_before_it_is_read(tmp_path):
     save(cr.Network([3, 4, 2], random_state=0), tmp_path / "m.crm")
     # theta declared (and stored) with 50 million entries where [3, 4, 2] has 26
-    with zipfile.ZipFile(tmp_path / "m.crm") as zf:
-        doc = json.loads(zf.read("meta.json"))
+    doc, _ = read_tensors(tmp_path / "m.crm")
     del doc["arrays"]["theta"]
-    src = write_raw(tmp_path / "bare.crm", doc, {})
+    src = write_tensors(tmp_path / "bare.crm", {"chainrule": signed(doc)}, {})
     path = with_zeros(src, tmp_path / "long.crm", {"theta": 50_000_000})
     said, grown = peak_growth(path)
     assert said.startswith("refused:") and "theta must have shape (26,)" in said, said
@@ -1259,7 +1297,7 @@ def test_nan_classes_are_refused_without_a_warning(estimator_files, tmp_path):
 @pytest.mark.parametrize("name", ["junk", "model.junk"])
 def test_a_standardized_file_reads_only_the_arrays_it_uses(estimator_files, tmp_path, name):
     path = with_zeros(estimator_files / "std.crm", tmp_path / "padded.crm", {name: 50_000_000})
-    assert path.stat().st_size < 400_000
+    assert path.stat().st_blocks * 512 < 400_000
     said, grown = peak_growth(path)
     assert said == "loaded"
     assert grown < 40 * MB, grown  # reading the array would take 400 MB
@@ -1355,3 +1393,264 @@ def test_a_valid_file_still_loads_and_predicts_the_same(estimator_files):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert model.predict(X).shape == (10,)
+
+
+# -- format 1: files written by chainrule 5f97d91 (tests/data/format1/make.py) still load -------
+
+FORMAT1 = Path(__file__).parent / "data" / "format1"
+
+
+@pytest.mark.parametrize(
+    "name", ["network", "classifier", "regressor", "standardized", "checkpoint"]
+)
+def test_every_format1_file_loads_and_predicts_as_it_did(name):
+    import chainrule.estimators  # noqa: F401 (the estimators' kinds)
+
+    inputs = np.load(FORMAT1 / "inputs.npy")
+    expected = np.load(FORMAT1 / "expected.npz")[name]
+    model = load(FORMAT1 / f"{name}.crm")
+    if name == "network":
+        found = model.forward(inputs)
+    elif name == "regressor":
+        found = model.predict(inputs)
+    else:
+        found = model.predict_proba(inputs)
+    assert np.array_equal(found, expected)  # bit for bit: the same weights, the same arithmetic
+    with open(FORMAT1 / f"{name}.crm", "rb") as f:  # a binary file object reads the same
+        assert type(load(f)) is type(model)
+
+
+def test_a_format1_checkpoint_resumes(tmp_path):
+    import shutil
+
+    checkpoint = shutil.copy(FORMAT1 / "checkpoint.crm", tmp_path / "checkpoint.crm")
+    X, labels = np.load(FORMAT1 / "train_X.npy"), np.load(FORMAT1 / "train_labels.npy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        model = cr.MLPClassifier(
+            hidden_layer_sizes=5,
+            solver="adam",
+            max_iter=6,
+            random_state=0,
+            checkpoint=str(checkpoint),
+            resume=True,
+        ).fit(X, labels)
+    assert model.n_iter_ == 6
+    assert len(model.loss_curve_) == 6  # the 4 epochs of the file, then 2 more
+
+
+# -- format 2: one safetensors file ------------------------------------------------------------
+
+
+def test_a_model_file_reads_without_chainrule_through_safetensors_and_json(tmp_path, monkeypatch):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    labels = np.where(X[:, 0] > 0, "yes", "no")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        model = cr.MLPClassifier(hidden_layer_sizes=4, max_iter=5, random_state=0).fit(X, labels)
+    model.save(tmp_path / "model.crm")
+    # the snippet of docs/model-format.md, as written
+    doc = (Path(__file__).parents[1] / "docs" / "model-format.md").read_text()
+    snippet = doc.split("### Reading a file without chainrule")[1].split("```python")[1]
+    monkeypatch.chdir(tmp_path)
+    names = {}
+    exec(snippet.split("```")[0], names)
+    assert names["meta"]["format"] == "chainrule" and names["meta"]["format_version"] == 2
+    assert names["meta"]["kind"] == "MLPClassifier"
+    assert np.array_equal(names["theta"], model.network_.theta)
+    assert names["arrays"]["classes_"].tolist() == ["no", "yes"]
+
+
+def test_a_file_that_safetensors_itself_wrote_loads(tmp_path, X):
+    from safetensors.numpy import save_file
+
+    net = cr.Network([3, 4, 2], random_state=3)
+    save(net, tmp_path / "ours.crm")
+    doc, _ = read_tensors(tmp_path / "ours.crm")
+    save_file({"theta": net.theta}, tmp_path / "theirs.crm", metadata={"chainrule": signed(doc)})
+    assert_same_network(net, load(tmp_path / "theirs.crm"), X)
+
+
+def test_save_and_load_take_binary_file_objects(tmp_path, X):
+    net = cr.Network([3, 4, 2], random_state=5)
+    buffer = io.BytesIO()
+    save(net, buffer)
+    buffer.seek(0)
+    assert_same_network(net, load(buffer), X)
+    with open(tmp_path / "net.crm", "wb") as f:
+        save(net, f)
+    with open(tmp_path / "net.crm", "rb") as f:
+        assert_same_network(net, load(f), X)
+
+
+@pytest.fixture
+def tensors_file(tmp_path):
+    """A valid format-2 file: its document and its tensors, to be forged."""
+    save(cr.Network([3, 4, 2], activation=cr.Sigmoid(2.0), random_state=15), tmp_path / "v.crm")
+    return read_tensors(tmp_path / "v.crm")
+
+
+def forged_tensors(tmp_path, tensors_file, doc_change=None, tensor_change=None, sign=True):
+    doc, tensors = json.loads(json.dumps(tensors_file[0])), dict(tensors_file[1])
+    if doc_change:
+        doc_change(doc)
+    if tensor_change:
+        tensor_change(tensors)
+    metadata = {"chainrule": signed(doc) if sign else json.dumps(doc)}
+    return write_tensors(tmp_path / "forged.crm", metadata, tensors)
+
+
+def test_the_forger_makes_loadable_format2_files(tmp_path, tensors_file):
+    assert isinstance(load(forged_tensors(tmp_path, tensors_file)), cr.Network)
+
+
+def _set(mapping, key, value):
+    mapping[key] = value
+
+
+@pytest.mark.parametrize(
+    "doc_change,tensor_change,match",
+    [
+        (None, lambda t: _set(t, "theta", ("F32", [26], bytes(104))), "meta declares dtype"),
+        (None, lambda t: _set(t, "theta", ("F64", [2, 13], t["theta"][2])), "meta declares"),
+        (None, lambda t: _set(t, "extra", ("F64", [1], bytes(8))), "meta declares the arrays"),
+        (None, lambda t: _set(t, "theta", ("F64", [26], bytes(200))), "data offsets"),
+        (lambda d: _set(d["arrays"]["theta"], "dtype", "|O"), None, "only bool, integer"),
+        (lambda d: _set(d["arrays"]["theta"], "sha256", "0" * 64), None, "checksum mismatch"),
+        (lambda d: _set(d, "format_version", 3), None, "newer chainrule"),
+        (lambda d: _set(d, "format", "other"), None, "format tag 'other'"),
+        (lambda d: _set(d, "kind", 7), None, "no 'kind' string"),
+        (lambda d: _set(d, "deep", json.loads("[" * 70 + "]" * 70)), None, "nested deeper"),
+    ],
+)
+def test_a_crafted_format2_file_is_refused(
+    tmp_path, tensors_file, doc_change, tensor_change, match
+):
+    path = forged_tensors(tmp_path, tensors_file, doc_change, tensor_change)
+    with pytest.raises(ModelFormatError, match=match):
+        load(path)
+
+
+def test_a_format2_file_edited_without_its_checksum_is_refused(tmp_path, tensors_file):
+    def edit(doc):
+        doc["config"]["alpha"] = 1.0
+
+    path = forged_tensors(tmp_path, tensors_file, edit, sign=False)
+    with pytest.raises(ModelFormatError, match="does not end with its meta_sha256"):
+        load(path)
+    doc, tensors = tensors_file
+    text = signed(doc).replace('"alpha": 0.0', '"alpha": 1.0')
+    path = write_tensors(tmp_path / "edited.crm", {"chainrule": text}, tensors)
+    with pytest.raises(ModelFormatError, match="checksum mismatch in meta"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "header,match",
+    [
+        (struct.pack("<Q", 2**40), "header would take 1099511627776 bytes, over the limit"),
+        (struct.pack("<Q", 1000) + b"{}", "truncated"),
+        (struct.pack("<Q", 4) + b"[1] ", "not a JSON object"),
+        (struct.pack("<Q", 8) + b"not json", "neither a zip archive"),
+        (struct.pack("<Q", 2) + b"{}", "not a chainrule model file: its header has no"),
+        (b"\x01", "not a chainrule model file: 1 bytes long"),
+    ],
+)
+def test_a_file_that_is_not_a_chainrule_safetensors_file_is_refused(tmp_path, header, match):
+    (tmp_path / "x.crm").write_bytes(header)
+    with pytest.raises(ModelFormatError, match=match):
+        load(tmp_path / "x.crm")
+
+
+def test_a_plain_safetensors_file_is_not_taken_for_a_model(tmp_path):
+    from safetensors.numpy import save_file
+
+    save_file({"weight": np.zeros(3)}, tmp_path / "plain.safetensors")
+    with pytest.raises(ModelFormatError, match="a safetensors file but not a chainrule model"):
+        load(tmp_path / "plain.safetensors")
+
+
+def test_the_format2_header_limits_hold_before_the_tensors_are_read(tmp_path, tensors_file):
+    from chainrule.persistence.format import MAX_ENTRIES, MAX_META_VALUES
+
+    doc, tensors = tensors_file
+    many = {f"t{i}": ("F64", [0], b"") for i in range(MAX_ENTRIES)}  # theta and 4096 more
+    write_tensors(tmp_path / "many.crm", {"chainrule": signed(doc)}, {**tensors, **many})
+    with pytest.raises(ModelFormatError, match=f"holds {MAX_ENTRIES + 1} tensors, over"):
+        load(tmp_path / "many.crm")
+    bomb = {"chainrule": signed(doc), "x": "[" + "0," * MAX_META_VALUES + "0]"}
+    header = json.dumps({"__metadata__": bomb, "junk": [0] * MAX_META_VALUES}).encode()
+    (tmp_path / "bomb.crm").write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(ModelFormatError, match="values, over the limit"):
+        load(tmp_path / "bomb.crm")
+    with pytest.raises(ModelFormatError, match="over the limit of 100 "):
+        load(forged_tensors(tmp_path, tensors_file), max_bytes=100)
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.5, 0.95])
+def test_a_truncated_or_padded_format2_file_is_refused(tmp_path, cut):
+    save(cr.Network([30, 40, 2], random_state=0), tmp_path / "m.crm")
+    data = (tmp_path / "m.crm").read_bytes()
+    (tmp_path / "m.crm").write_bytes(data[: int(len(data) * cut)])
+    with pytest.raises(ModelFormatError, match="truncated"):
+        load(tmp_path / "m.crm")
+    (tmp_path / "m.crm").write_bytes(data + b"\0")
+    with pytest.raises(ModelFormatError, match="bytes appended"):
+        load(tmp_path / "m.crm")
+
+
+def test_overlapping_tensors_are_refused(tmp_path, tensors_file):
+    doc, tensors = tensors_file
+    path = write_tensors(tmp_path / "o.crm", {"chainrule": signed(doc)}, tensors)
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8 : 8 + n])
+    header["theta"]["data_offsets"] = [8, 216]  # 26 float64, 8 bytes in: one gap, one overlap
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n :] + bytes(8))
+    with pytest.raises(ModelFormatError, match="overlap or leave a gap at byte 0"):
+        load(path)
+
+
+# -- numbers from a file are checked for range (issue 21, point 5) -----------------------------
+
+
+@pytest.mark.parametrize("beta", [float("nan"), 1e308, float("inf"), 0.0, -1.0])
+def test_a_sigmoid_beta_out_of_range_is_refused_where_it_is_built(beta):
+    with pytest.raises(ValueError, match="beta must be a positive finite number"):
+        cr.Sigmoid(beta=beta)
+    with pytest.raises(ValueError, match="beta must be a positive finite number"):
+        cr.Network([2, 3, 1], activation={"name": "sigmoid", "beta": beta})
+
+
+@pytest.mark.parametrize("beta", [float("nan"), 1e308])
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_file_whose_sigmoid_beta_is_out_of_range_is_refused(
+    tmp_path, tensors_file, beta, version
+):
+    bad = {"name": "sigmoid", "beta": beta}
+    if version == 1:
+        config = cr.Network([3, 4, 2], random_state=16).get_config()
+        path = forged_network(tmp_path, config={**config, "activation": [bad]})
+    else:
+        path = forged_tensors(
+            tmp_path, tensors_file, lambda d: _set(d["config"], "activation", [bad])
+        )
+    with pytest.raises(ModelFormatError, match="beta must be a positive finite number"):
+        load(path)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("sizes", [[3, 0, 2], [3, -4, 2], [3, 4.0, 2]])
+def test_a_file_whose_layer_sizes_are_not_positive_is_refused(
+    tmp_path, tensors_file, version, sizes
+):
+    if version == 1:
+        config = cr.Network([3, 4, 2], random_state=16).get_config()
+        path = forged_network(tmp_path, config={**config, "layer_sizes": sizes})
+    else:
+        path = forged_tensors(
+            tmp_path, tensors_file, lambda d: _set(d["config"], "layer_sizes", sizes)
+        )
+    with pytest.raises(ModelFormatError, match="invalid layer_sizes"):
+        load(path)

@@ -134,14 +134,6 @@ def inner_model(model):
     return model.model if isinstance(model, Standardized) else model
 
 
-def features(info: dict, path, target: str | None = None):
-    """The feature columns of a CSV file: by name when it has those the model learned."""
-    from chainrule import datasets
-
-    exclude = tuple(t for t in (target, info.get("target")) if t)
-    return datasets.read_features(path, info.get("features"), exclude=exclude)
-
-
 # -- outputs -----------------------------------------------------------------------------------
 
 

@@ -23,9 +23,10 @@ PLOT_FILE = "loss.png"
 TARGET_NAMES = frozenset({"target", "label", "labels", "class", "y", "species", "outcome"})
 #: the bytes of a CSV file read for the name of its first column
 HEADER_BYTES = 65536
-#: bytes of ``meta.json`` that a model takes besides the data's description: measured 2,808
-#: for one hidden layer and 53 more per layer (parameters, layers, array records), for
-#: `chainrule train --data digits`; this is about twice that
+#: bytes of a model file's meta that a model takes besides the data's description: measured
+#: 2,808 for one hidden layer and 53 more per layer (parameters, layers, array records), for
+#: `chainrule train --data digits` in format 1 (indented JSON); this is about twice that, and
+#: format 2's compact JSON takes less (`tests/test_cli_outputs.py` holds it to saved files)
 META_ROOM_BASE, META_ROOM_PER_LAYER = 6144, 128
 
 
@@ -106,7 +107,7 @@ def _target_hint(first: str) -> str:
 
 
 def check_savable(info: dict, n_layers: int) -> None:
-    """Refuse, before training, a model that could not be saved: its ``meta.json`` over the
+    """Refuse, before training, a model that could not be saved: its meta over the
     limit (:func:`chainrule.persistence.check_meta`), e.g. with 260,000 long column names.
     ``n_layers``: the network's layers of weights."""
     from chainrule.persistence import check_meta

@@ -1,26 +1,26 @@
-"""Saving and loading models: a safe, versioned zip format, written atomically.
+"""Saving and loading models: a safe, versioned format, written atomically.
 
-A model file (``.crm`` by convention; any name is accepted) is a zip archive holding
+A model file (``.crm`` by convention; any name is accepted) is, since format 2, one
+safetensors file: each array a tensor, and in the header's ``__metadata__["chainrule"]`` the
+JSON envelope ``{"format": "chainrule", "format_version": 2, "chainrule_version": ...,
+"kind": ..., "arrays": {...}}`` with the model's own fields, each array's dtype, shape and
+SHA-256, and the SHA-256 of the JSON itself. Format 1 (a zip of ``meta.json``, its checksum
+and one ``.npy`` file per array) is still read.
 
-* ``meta.json``: the envelope ``{"format": "chainrule", "format_version": 1,
-  "chainrule_version": ..., "kind": ..., "arrays": {...}}`` and the model's own JSON fields;
-* ``checksum.sha256``: the SHA-256 of ``meta.json``'s bytes, in ``sha256sum`` format;
-* one ``.npy`` file per array, written without pickle; ``meta.json`` records each one's file
-  name, dtype, shape and SHA-256.
+Loading never runs code from the file: no pickle anywhere, the header is checked within limits
+(its size, the number of tensors, each one's dtype, shape and place) before anything else is
+read, only the arrays the model uses are read, the declared arrays are capped at
+:data:`DEFAULT_MAX_BYTES` unless ``max_bytes`` says otherwise, and every byte that is used is
+covered by a checksum. A file that fails any check raises :class:`ModelFormatError`. Saving to
+a path writes only regular files, through :func:`atomic_write`: the target is always either
+the old file or the new one. The format is documented in ``docs/model-format.md``.
 
-Loading never runs code from the file: no pickle anywhere, only the entries that ``meta.json``
-names are read (and of those only the arrays the model uses), every size is checked before
-anything is decompressed, the declared arrays are capped at :data:`DEFAULT_MAX_BYTES` unless
-``max_bytes`` says otherwise, and every byte that is used is covered by a checksum. A file that
-fails any check raises :class:`ModelFormatError`. Saving writes only regular files, through
-:func:`atomic_write`: the target is always either the old file or the new one.
-The format is documented in ``docs/model-format.md``.
-
-The modules: :mod:`~chainrule.persistence.format` (constants and limits),
+The modules: :mod:`~chainrule.persistence.format` (constants, limits, the JSON checks),
 :mod:`~chainrule.persistence.atomic` (safe writes), :mod:`~chainrule.persistence.writer` and
-:mod:`~chainrule.persistence.reader` (the archive), :mod:`~chainrule.persistence.entries` (the
-zip layer, within limits), :mod:`~chainrule.persistence.models` (the registry, ``Network``
-payloads, ``save`` and ``load``).
+:mod:`~chainrule.persistence.reader` (any format), :mod:`~chainrule.persistence.tensors`
+(format 2), :mod:`~chainrule.persistence.legacy` and :mod:`~chainrule.persistence.entries`
+(format 1, the zip layer within limits), :mod:`~chainrule.persistence.models` (the registry,
+``Network`` payloads, ``save`` and ``load``).
 
 Examples
 --------

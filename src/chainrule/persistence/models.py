@@ -149,8 +149,9 @@ def _component(getter, names, spec, what: str):
 # -- save and load -----------------------------------------------------------------------------
 
 
-def save(model: Any, path: str | os.PathLike) -> None:
-    """Write ``model`` to ``path`` atomically (see :func:`write_archive`).
+def save(model: Any, path: str | os.PathLike | BinaryIO) -> None:
+    """Write ``model`` to ``path``, a path (atomically: a failed save leaves the old file
+    whole) or a writable binary file object (see :func:`write_archive`).
 
     ``model`` is a :class:`~chainrule.Network` or an instance of a class registered with
     :func:`register_model_class`.
