@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 # before scipy is first imported: scikit-learn's estimator checks then run their array-API
 # check on chainrule's estimators instead of skipping it
@@ -103,6 +104,11 @@ def client(request):
 
 #: Debian's Chromium, which Playwright drives (it cannot download a browser here), and its flags
 CHROMIUM = "/usr/bin/chromium"
+#: the mark of a test that drives it: skipped where it is not installed
+needs_chromium = pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
+    reason="the browser test needs Debian's chromium at /usr/bin/chromium",
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

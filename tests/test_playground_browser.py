@@ -7,10 +7,8 @@ downloaded chromium).
 
 from __future__ import annotations
 
-import os
 import re
 import runpy
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -20,14 +18,11 @@ import pytest
 
 import chainrule as cr
 
-from conftest import CHROMIUM
+from conftest import needs_chromium
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("uvicorn")
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-    reason="the end-to-end test needs Debian's chromium at /usr/bin/chromium",
-)
+pytestmark = needs_chromium
 #: the derivation view carries each number's full double in data-value, its text to 4 digits
 EXACT, SHOWN = 1e-12, 6e-4
 
