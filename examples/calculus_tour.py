@@ -6,8 +6,8 @@ derivatives, the gradient, maxima and minima in one and two variables, and gradi
 (with the seed's sign corrected); then how results mix with your own sympy, and the limits
 that keep every call quick. See docs/calculus.md.
 
-Run: ``python examples/calculus_tour.py`` (add ``--plots DIR`` to write the figures, which
-needs matplotlib: ``pip install "chainrule[plot]"``).
+Run: ``python examples/calculus_tour.py`` (add ``--plots DIR`` to write the figures, with
+matplotlib, which chainrule depends on).
 """
 
 from __future__ import annotations
