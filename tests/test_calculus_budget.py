@@ -62,7 +62,6 @@ def test_abs_kinks_are_reported_not_a_name_error():
     assert [(p.point, p.kind) for p in cps] == [({"x": 0.0, "y": 0.0}, "inconclusive")]
     assert "f is not differentiable there (a kink" in cps[0].test
     assert cps.global_minimum is cps[0] and cps.unbounded_above
-    pytest.importorskip("matplotlib")
     axes = calc.plot_derivatives("abs(x)", num=5).axes  # x = -3, -1.5, 0, 1.5, 3
     f2 = axes[2].lines[0].get_ydata()
     assert list(f2[[0, 1, 3, 4]]) == [0.0] * 4 and np.isnan(f2[2])  # f'' = 2 DiracDelta(x)
