@@ -65,7 +65,7 @@ def test_page_and_its_files_are_served_with_security_headers(client):
         assert f'<option value="{name}">' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
-    modules = ("app", "draw", "network", "derivation", "link", "pick", "settings", "status")
+    modules = ("app", "dom", "draw", "network", "derivation", "link", "pick", "settings", "status")
     for name in (*(f"{m}.js" for m in modules), "playground.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert "http://" not in page.text and "https://" not in page.text  # nothing from the web

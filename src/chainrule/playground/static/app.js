@@ -8,8 +8,8 @@ import { nearest, towards } from "./pick.js";
 import { setValue, showSettings as showSettingsOf } from "./settings.js";
 import { say, setPlaying, showWarnings } from "./status.js";
 import { NetworkView } from "./network.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const ui = {
   options: null,
   data: null,
