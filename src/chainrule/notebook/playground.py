@@ -216,8 +216,8 @@ class Playground(widgets.VBox):
         network, loss, boundary = fig.subplots(1, 3, width_ratios=[1.2, 1, 1.1])
         plot_network(s.net, ax=network)
         plot_loss(train, validation_loss=test, epochs=epochs, ax=loss)
-        for line, label in zip(loss.lines, ["training cost", "test cost"], strict=True):
-            line.set_label(label)
+        for curve, label in zip(loss.lines, ["training cost", "test cost"], strict=True):
+            curve.set_label(label)
         loss.legend(loc="best")
         loss.set_title("Cost C")
         loss.set_ylabel("C")
