@@ -163,7 +163,7 @@ function drawOutput() {
 
 // while playing, the derivation follows the training a few times a second: between two of its
 // updates it shows an older epoch, and says so
-const HINT = document.getElementById("derivation").innerHTML;
+const HINT = $("derivation").innerHTML;
 
 // what a gradient check's result depends on: the network (epoch, minibatch, settings)
 function networkKey(s) {
