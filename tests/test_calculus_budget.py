@@ -117,6 +117,22 @@ def test_descent_without_time_for_the_exact_gradient_uses_differences(capsys):
     assert out[0].startswith("stopped after") and out[1].startswith("note: central differences")
 
 
+def test_descent_builds_the_gradient_and_no_hessian():
+    """gradient_descent steps with grad f alone: a Hessian too large to build (over MAX_NODES
+    nodes) is not built, costs no time, and is no reason for a note."""
+    from chainrule.calculus.functions import _derivative_job
+
+    n = 16
+    product = "*".join(f"x{i}" for i in range(n))
+    f = " + ".join(f"(x{i} - {i % 3})**2" for i in range(n)) + f" + sin({product}) / 100"
+    expr = calc.parse(f)
+    syms = tuple(sorted(expr.free_symbols, key=lambda s: int(s.name[1:])))
+    assert _derivative_job(("gradient", expr, syms)) is not None
+    assert _derivative_job(("hessian", expr, syms)) is None  # over MAX_NODES
+    r = calc.gradient_descent(f, start=[0.5] * n, learning_rate=0.1, max_steps=200)
+    assert r.converged and r.note == ""
+
+
 def _square_in_a_daemon(x: float) -> float:
     return calc.evaluate("x**2", {"x": x})
 
