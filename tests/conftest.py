@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import threading
+import time
 
 # before scipy is first imported: scikit-learn's estimator checks then run their array-API
 # check on chainrule's estimators instead of skipping it
@@ -103,6 +107,11 @@ def client(request):
 
 #: Debian's Chromium, which Playwright drives (it cannot download a browser here), and its flags
 CHROMIUM = "/usr/bin/chromium"
+#: the mark of a test that drives it: skipped where it is not installed
+needs_chromium = pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
+    reason="the browser test needs Debian's chromium at /usr/bin/chromium",
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -123,3 +132,24 @@ def chromium():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@contextlib.contextmanager
+def playground_server(**kwargs):
+    """A real uvicorn playground (``make_server``'s keyword arguments) in a thread on 127.0.0.1
+    and a free port: yields ``(server, port, app)`` once it has started, and stops it after."""
+    from chainrule.playground.server import make_server
+
+    server, sock, app = make_server("127.0.0.1", 0, **kwargs)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the playground server did not start"
+    try:
+        yield server, sock.getsockname()[1], app
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

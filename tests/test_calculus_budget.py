@@ -62,7 +62,6 @@ def test_abs_kinks_are_reported_not_a_name_error():
     assert [(p.point, p.kind) for p in cps] == [({"x": 0.0, "y": 0.0}, "inconclusive")]
     assert "f is not differentiable there (a kink" in cps[0].test
     assert cps.global_minimum is cps[0] and cps.unbounded_above
-    pytest.importorskip("matplotlib")
     axes = calc.plot_derivatives("abs(x)", num=5).axes  # x = -3, -1.5, 0, 1.5, 3
     f2 = axes[2].lines[0].get_ydata()
     assert list(f2[[0, 1, 3, 4]]) == [0.0] * 4 and np.isnan(f2[2])  # f'' = 2 DiracDelta(x)
@@ -116,6 +115,22 @@ def test_descent_without_time_for_the_exact_gradient_uses_differences(capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("stopped after") and out[1].startswith("note: central differences")
+
+
+def test_descent_builds_the_gradient_and_no_hessian():
+    """gradient_descent steps with grad f alone: a Hessian too large to build (over MAX_NODES
+    nodes) is not built, costs no time, and is no reason for a note."""
+    from chainrule.calculus.functions import _derivative_job
+
+    n = 16
+    product = "*".join(f"x{i}" for i in range(n))
+    f = " + ".join(f"(x{i} - {i % 3})**2" for i in range(n)) + f" + sin({product}) / 100"
+    expr = calc.parse(f)
+    syms = tuple(sorted(expr.free_symbols, key=lambda s: int(s.name[1:])))
+    assert _derivative_job(("gradient", expr, syms)) is not None
+    assert _derivative_job(("hessian", expr, syms)) is None  # over MAX_NODES
+    r = calc.gradient_descent(f, start=[0.5] * n, learning_rate=0.1, max_steps=200)
+    assert r.converged and r.note == ""
 
 
 def _square_in_a_daemon(x: float) -> float:

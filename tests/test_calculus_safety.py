@@ -205,7 +205,8 @@ def test_whitelisted_functions_and_constants_parse():
 
 @pytest.fixture
 def agg():
-    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib
+
     matplotlib.use("Agg")
     return matplotlib
 

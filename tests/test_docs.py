@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import html
 import inspect
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +19,7 @@ from sklearn.utils import estimator_html_repr
 from chainrule import MLPClassifier, MLPRegressor
 from chainrule.estimators.params import DOCS_URL
 
-from conftest import CHROMIUM
+from conftest import needs_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 ESTIMATORS = [MLPClassifier, MLPRegressor]
@@ -131,10 +129,7 @@ IN_VIEW = """name => [...document.querySelectorAll("dt > strong")].some(strong =
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-    reason="the browser test needs Debian's chromium at /usr/bin/chromium",
-)
+@needs_chromium
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 def test_chromium_scrolls_each_parameter_link_to_its_entry(site, cls, chromium):
     """Opened in Chromium, each link of the HTML repr shows its parameter's entry; a fragment

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM
+from conftest import needs_chromium
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("jupyterlab")
@@ -33,10 +32,7 @@ pytest.importorskip("playwright.sync_api")
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-        reason="the browser test needs Debian's chromium at /usr/bin/chromium",
-    ),
+    needs_chromium,
 ]
 #: the widget cells of the derivation notebook
 WIDGET_TAGS = {"sliders", "playground"}

@@ -344,8 +344,10 @@ def test_the_gradient_check_says_good_for_backprop_and_wrong_for_a_wrong_gradien
     s = Session()
     s.train_epoch()
     s.select("train", 3)
+    theta = s.net.theta.copy()
     report = s.gradient_check()
     assert report["verdict"] == "good" and report["relative_error"] < 1e-6
+    assert np.array_equal(s.net.theta, theta)  # every weight put back exactly
     assert report["parameters"] == s.net.theta.size
 
     class Wrong(type(s.net)):

@@ -7,11 +7,8 @@ downloaded chromium).
 
 from __future__ import annotations
 
-import os
 import re
 import runpy
-import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -20,14 +17,11 @@ import pytest
 
 import chainrule as cr
 
-from conftest import CHROMIUM
+from conftest import needs_chromium, playground_server
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("uvicorn")
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-    reason="the end-to-end test needs Debian's chromium at /usr/bin/chromium",
-)
+pytestmark = needs_chromium
 #: the derivation view carries each number's full double in data-value, its text to 4 digits
 EXACT, SHOWN = 1e-12, 6e-4
 
@@ -35,19 +29,8 @@ EXACT, SHOWN = 1e-12, 6e-4
 @pytest.fixture(scope="module")
 def server():
     """A playground on 127.0.0.1 and a free port, in a thread; yields (url, app)."""
-    from chainrule.playground.server import make_server
-
-    uvicorn_server, sock, app = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uvicorn_server.started, "the playground server did not start"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/", app
-    uvicorn_server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with playground_server() as (_, port, app):
+        yield f"http://127.0.0.1:{port}/", app
 
 
 @pytest.fixture
@@ -379,19 +362,11 @@ def test_the_smaller_points(page, server, tmp_path):
 
 @pytest.mark.slow
 def test_a_stopped_server_is_shown_as_stopped(chromium):
-    from chainrule.playground.server import make_server
-
-    uvicorn_server, sock, _ = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    eventually(lambda: uvicorn_server.started)
     context = chromium.new_context()
     page = context.new_page()
-    page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/")
-    eventually(lambda: page.text_content("[data-testid=train-loss]") != "\u2013")
-    uvicorn_server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with playground_server() as (_, port, _):
+        page.goto(f"http://127.0.0.1:{port}/")
+        eventually(lambda: page.text_content("[data-testid=train-loss]") != "\u2013")
     eventually(lambda: "server stopped" in page.text_content("[data-testid=message]"))
     assert page.is_disabled("[data-testid=play]")
     time.sleep(10)  # the message does not go away as a passing one does (after 9 s)

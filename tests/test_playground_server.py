@@ -26,6 +26,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from chainrule.playground.server import host_rule
 
+from conftest import playground_server
+
 BASE = "http://127.0.0.1:8000"
 ORIGIN = {"origin": BASE}
 
@@ -65,7 +67,7 @@ def test_page_and_its_files_are_served_with_security_headers(client):
         assert f'<option value="{name}">' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
-    modules = ("app", "draw", "network", "derivation", "link", "pick", "settings", "status")
+    modules = ("app", "dom", "draw", "network", "derivation", "link", "pick", "settings", "status")
     for name in (*(f"{m}.js" for m in modules), "playground.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert "http://" not in page.text and "https://" not in page.text  # nothing from the web
@@ -317,21 +319,8 @@ def test_a_page_that_goes_during_the_greeting_ends_quietly():
 def live_server():
     """A real uvicorn playground in a thread on 127.0.0.1 whose keepalive pings every 0.2 s
     and gives up after 0.2 s more; yields its port."""
-    import threading
-    import time
-
-    from chainrule.playground.server import make_server
-
-    server, sock, _ = make_server("127.0.0.1", 0, ping_interval=0.2)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield sock.getsockname()[1]
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with playground_server(ping_interval=0.2) as (_, port, _):
+        yield port
 
 
 @pytest.mark.slow

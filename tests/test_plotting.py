@@ -10,15 +10,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-import chainrule as cr
-
-pytest.importorskip("matplotlib")
 from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 from sklearn.linear_model import LogisticRegression
 
+import chainrule as cr
 from chainrule import calculus as calc
 from chainrule.plotting import (
     plot_activations,

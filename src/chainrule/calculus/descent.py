@@ -90,7 +90,7 @@ def gradient_descent(
     deadline = Deadline(time_budget)  # the wall-clock budget starts now
     rule = _update_rule(learning_rate, momentum, tol, max_steps, divergence)
     fn = as_function(f, variables, start)
-    note = fn.prepare(deadline)
+    note = fn.prepare(deadline, kinds=["gradient"])  # descent needs no Hessian
     x = np.array([to_float(v) for v in coords(start, fn.names)], dtype=float)
     limit_x = divergence * (1.0 + float(np.linalg.norm(x)))
     path = [x.copy()]

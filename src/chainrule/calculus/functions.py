@@ -125,6 +125,9 @@ def _derivative_job(item: tuple[str, sp.Expr, tuple[sp.Symbol, ...]]) -> Any:
     return result if size <= MAX_NODES else None
 
 
+#: the exact derivatives :meth:`Fn.prepare` builds
+DERIVATIVES = ("gradient", "hessian")
+
 _x, _y = sp.symbols("x y", real=True)
 bounded.warm_with(_derivative_job, ("hessian", _x * sp.sin(_y), (_x, _y)))
 
@@ -150,50 +153,50 @@ class Fn:
         self.exact_gradient: Callable[..., Any] | None = None
         self.exact_hessian: Callable[..., Any] | None = None
         self.note = ""
-        self._prepared = expr is None
+        #: the exact derivatives tried already (a callable has none to try)
+        self._prepared = set(DERIVATIVES) if expr is None else set()
 
     @property
     def n(self) -> int:
         return len(self.names)
 
-    def prepare(self, deadline: Deadline | None = None) -> str:
-        """Build the exact gradient and Hessian within ``deadline`` (each one that is not
-        built in time stays central differences); returns a note, ``""`` when both were."""
-        if self._prepared:
+    def prepare(self, deadline: Deadline | None = None, kinds: Sequence[str] = DERIVATIVES) -> str:
+        """Build the exact derivatives ``kinds`` (``"gradient"``, ``"hessian"``) not tried yet
+        within ``deadline`` (each one that is not built in time stays central differences);
+        returns a note, ``""`` when every one tried was built."""
+        kinds = [kind for kind in kinds if kind not in self._prepared]
+        if not kinds:
             return self.note
-        self._prepared = True
-        items = [(kind, self.expr, self.symbols) for kind in ("gradient", "hessian")]
-        gradient, hessian = bounded.stream(
-            deadline or Deadline(), "differentiating f", _derivative_job, items
-        )
-        if gradient is not None:
-            self.exact_gradient = lambdified(self.symbols, gradient)
-        if hessian is not None:
-            self.exact_hessian = lambdified(self.symbols, hessian)
-        if gradient is None or hessian is None:
-            self.note = (
-                "central differences for the derivatives sympy did not build within the "
-                "time budget (or within MAX_NODES nodes)"
-            )
+        self._prepared.update(kinds)
+        items = [(kind, self.expr, self.symbols) for kind in kinds]
+        built = bounded.stream(deadline or Deadline(), "differentiating f", _derivative_job, items)
+        for kind, result in zip(kinds, built, strict=True):
+            if result is None:
+                self.note = (
+                    "central differences for the derivatives sympy did not build within the "
+                    "time budget (or within MAX_NODES nodes)"
+                )
+            else:
+                setattr(self, f"exact_{kind}", lambdified(self.symbols, result))
         return self.note
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        self.prepare()
+        self.prepare(kinds=["gradient"])
         if self.exact_gradient is None:
             return numeric_gradient(self.value, x.copy())[0]
         return np.array(self.exact_gradient(*x), dtype=float).reshape(self.n)
 
     def hess(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        self.prepare()
+        self.prepare(kinds=["hessian"])
         if self.exact_hessian is None:
             return numeric_hessian(self.value, x)[0]
         return self.hess_with_error(x)[0]
 
     def hess_with_error(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(x, dtype=float)
-        self.prepare()
+        self.prepare(kinds=["hessian"])
         if self.exact_hessian is None:
             return numeric_hessian(self.value, x, error=True)
         H = np.array(self.exact_hessian(*x), dtype=float).reshape(self.n, self.n)
@@ -202,7 +205,7 @@ class Fn:
     def derivative_1d(self, c: float, order: int) -> Estimate:
         """``f^(order)(c)`` for a function of one variable (exact for ``order`` 2 when the
         Hessian was built)."""
-        self.prepare()
+        self.prepare(kinds=["hessian"])
         if order == 2 and self.exact_hessian is not None:
             H, err = self.hess_with_error(np.array([c]))
             return Estimate(H[0, 0], err[0, 0])

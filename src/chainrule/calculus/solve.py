@@ -169,23 +169,18 @@ def search(
     note = ""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        candidates = _candidates(fn, box, n_starts, seed, deadline)
-        while True:
-            try:
-                x = next(candidates)
-            except StopIteration:
-                break
-            except OverBudget as exc:
-                note = str(exc)
-                break
-            if not np.all(np.isfinite(x)):
-                continue
-            if np.any(x < lo - 1e-9 * width) or np.any(x > hi + 1e-9 * width):
-                continue
-            fx = fn.value(x)
-            gnorm = float(np.linalg.norm(fn.grad(x)))
-            if math.isfinite(fx) and gnorm <= 1e-6 * (1.0 + abs(fx)):
-                accepted.append((gnorm, x))
+        try:
+            for x in _candidates(fn, box, n_starts, seed, deadline):
+                if not np.all(np.isfinite(x)):
+                    continue
+                if np.any(x < lo - 1e-9 * width) or np.any(x > hi + 1e-9 * width):
+                    continue
+                fx = fn.value(x)
+                gnorm = float(np.linalg.norm(fn.grad(x)))
+                if math.isfinite(fx) and gnorm <= 1e-6 * (1.0 + abs(fx)):
+                    accepted.append((gnorm, x))
+        except OverBudget as exc:  # the starts left are not tried
+            note = str(exc)
     accepted.sort(key=lambda item: item[0])
     points: list[np.ndarray] = []
     merge = 1e-4 * max(1.0, width)

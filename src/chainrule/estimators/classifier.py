@@ -42,9 +42,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Parameters
     ----------
-    activation : str, Activation or list, default="relu"
-        The hidden layers' activation: a name (``"logistic"`` is the sigmoid), a
-        :class:`chainrule.Activation`, or one per hidden layer.
     output_activation : str or Activation, optional
         By default ``"sigmoid"`` (binary, multilabel) or ``"softmax"`` (multiclass). ``fit``
         refuses (ValueError) any whose values leave [0, 1] (``"identity"``, ``"exponential"``...).
@@ -63,8 +60,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         or any scikit-learn scorer.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the cost, as in scikit-learn's linear models.
-    dtype : {"float32", "float64"} or None, default=None
-        The precision; by default float32 input stays float32 and anything else is float64.
 
     Examples
     --------

@@ -196,12 +196,10 @@ class Playground(widgets.VBox):
     # -- drawing -----------------------------------------------------------------------------
 
     def accuracy(self) -> float | None:
-        """The share of test points classified right (``None`` for regression)."""
-        d = self.session.data
-        if d.task != "classification":
-            return None
-        p = self.session.net.forward(self.session.inputs(d.X_test))[:, 0]
-        return float(np.mean((p > 0.5) == (d.y_test > 0.5)))
+        """The share of test points classified right (``None`` for regression): the browser
+        playground's test accuracy, :meth:`Session.accuracies`."""
+        accuracies = self.session.accuracies()
+        return None if accuracies is None else accuracies[1]
 
     def redraw(self, error: str | None = None) -> None:
         """The status line (epoch, costs, accuracy, or ``error``) and the three pictures."""
@@ -218,8 +216,8 @@ class Playground(widgets.VBox):
         network, loss, boundary = fig.subplots(1, 3, width_ratios=[1.2, 1, 1.1])
         plot_network(s.net, ax=network)
         plot_loss(train, validation_loss=test, epochs=epochs, ax=loss)
-        for line, label in zip(loss.lines, ["training cost", "test cost"], strict=True):
-            line.set_label(label)
+        for curve, label in zip(loss.lines, ["training cost", "test cost"], strict=True):
+            curve.set_label(label)
         loss.legend(loc="best")
         loss.set_title("Cost C")
         loss.set_ylabel("C")

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.differences import numeric_gradient
 from chainrule.engine.reference import penalty
 from chainrule.network import Network
 from chainrule.optimizers import Adam, Momentum, Optimizer
@@ -157,27 +158,20 @@ GRADCHECK_STEP = 1e-5
 
 def gradient_check(net: Network, a0: np.ndarray, y: float) -> dict[str, Any]:
     """Backpropagation's ``dC/dw`` of the sample against central differences
-    ``(C(w + h) - C(w - h)) / 2h`` for every weight and bias, and their relative error
-    ``||g_bp - g_fd|| / (||g_bp|| + ||g_fd||)``: about 1e-7 or less when backpropagation is
-    right (float64, h = 1e-5), above 1e-3 when it is wrong; a ReLU's kink between ``w - h``
-    and ``w + h`` can raise it for that weight alone."""
+    ``(C(w + h) - C(w - h)) / 2h`` for every weight and bias
+    (:func:`chainrule.differences.numeric_gradient`, with ``h = GRADCHECK_STEP``), and their
+    relative error ``||g_bp - g_fd|| / (||g_bp|| + ||g_fd||)``: about 1e-7 or less when
+    backpropagation is right (float64, h = 1e-5), above 1e-3 when it is wrong; a ReLU's kink
+    between ``w - h`` and ``w + h`` can raise it for that weight alone."""
     X, Y = a0.reshape(1, -1), np.array([[y]], dtype=float)
-    probe = net  # each weight is put back exactly as it was
+    h = GRADCHECK_STEP
     with np.errstate(all="ignore"):
-        trace = probe.backprop(X, Y)
+        trace = net.backprop(X, Y)
         backprop = np.concatenate(
             [np.concatenate([dW.ravel(), db]) for dW, db in zip(trace.dW, trace.db, strict=True)]
         )
-        numeric = np.empty_like(probe.theta)
-        h = GRADCHECK_STEP
-        for i in range(len(probe.theta)):
-            w = probe.theta[i]
-            probe.theta[i] = w + h
-            up = probe.cost(X, Y)
-            probe.theta[i] = w - h
-            down = probe.cost(X, Y)
-            probe.theta[i] = w
-            numeric[i] = (up - down) / (2 * h)  # central difference
+        # (C(w + h) - C(w - h)) / 2h for every weight and bias, each put back exactly after
+        numeric, _ = numeric_gradient(lambda _: net.cost(X, Y), net.theta, step=h)
         scale = np.linalg.norm(backprop) + np.linalg.norm(numeric)
         error = float(np.linalg.norm(backprop - numeric) / scale) if scale > 0 else 0.0
         worst = int(np.argmax(np.abs(backprop - numeric)))

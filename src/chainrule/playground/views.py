@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.activations import get_activation
+from chainrule.engine import reference
 from chainrule.network import Network
 from chainrule.playground.config import BETA_RANGE, number_in_range
 from chainrule.playground.data import FEATURES, RADIUS, make_features
@@ -47,8 +48,8 @@ def network_view(
     with np.errstate(all="ignore"):
         output = net.forward(inputs(grid(OUTPUT_RESOLUTION)))[:, 0]
         A0 = inputs(grid(NEURON_RESOLUTION))
-        # every a^m over the small grid: the forward half of a backprop trace
-        trace = net.backprop(A0, np.zeros((len(A0), net.layer_sizes[-1])))
+        # every a^m over the small grid: the forward pass
+        _, a = reference.forward(net.W, net.b, net.activations, A0)
     dW = grads[0] if grads else [np.zeros_like(W) for W in net.W]
     db = grads[1] if grads else [np.zeros_like(b) for b in net.b]
     return {
@@ -58,7 +59,7 @@ def network_view(
         "neurons": {
             "resolution": NEURON_RESOLUTION,
             # neurons[m][j]: unit j of layer m over the grid (m = 0 is the input features)
-            "values": [rounded(a.T, 3) for a in trace.a],
+            "values": [rounded(a_m.T, 3) for a_m in a],
         },
         # every feature over the grid, chosen or not (the page's feature tiles)
         "features": rounded(make_features(grid(NEURON_RESOLUTION), list(FEATURES)).T, 3),
@@ -106,9 +107,9 @@ def unit_warnings(
     ``a^m`` or the ``costs``).
     Each warning: ``{"kind", "layer", "units" (0-based), "text"}``."""
     with np.errstate(all="ignore"):
-        trace = net.backprop(A0, np.zeros((len(A0), net.layer_sizes[-1])))
+        z, a = reference.forward(net.W, net.b, net.activations, A0)  # every z^m and a^m
         found = []
-        if not all(np.all(np.isfinite(a)) for a in [*trace.a, np.asarray(costs)]):
+        if not all(np.all(np.isfinite(a_m)) for a_m in [*a, np.asarray(costs)]):
             text = (
                 "the network's numbers overflow float64 (shown as \u201coverflow\u201d): each "
                 "exponential layer raises e to the last one's output; use fewer of them, smaller "
@@ -117,7 +118,7 @@ def unit_warnings(
             return [{"kind": "overflow", "layer": None, "units": [], "text": text}]
         for m in range(1, net.L):  # hidden layers
             act = net.activations[m - 1]
-            slope = np.abs(act.prime(trace.z[m - 1], trace.a[m]))
+            slope = np.abs(act.prime(z[m - 1], a[m]))
             dead = np.all(slope == 0, axis=0)
             flat = np.zeros_like(dead)
             if act.name in SATURATING:

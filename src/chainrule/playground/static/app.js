@@ -8,8 +8,8 @@ import { nearest, towards } from "./pick.js";
 import { setValue, showSettings as showSettingsOf } from "./settings.js";
 import { say, setPlaying, showWarnings } from "./status.js";
 import { NetworkView } from "./network.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const ui = {
   options: null,
   data: null,
@@ -163,7 +163,7 @@ function drawOutput() {
 
 // while playing, the derivation follows the training a few times a second: between two of its
 // updates it shows an older epoch, and says so
-const HINT = document.getElementById("derivation").innerHTML;
+const HINT = $("derivation").innerHTML;
 
 // what a gradient check's result depends on: the network (epoch, minibatch, settings)
 function networkKey(s) {

@@ -4,6 +4,8 @@
 //
 //   #config=<JSON of the settings>&edges=gradients&scale=log&test=1&discretize=1&hide=data,settings
 
+import { $ } from "./dom.js";
+
 // areas a link may hide: data (the data column), settings (the header's knobs), export,
 // derivation, slopes (the beta / theta plots)
 export const AREAS = ["data", "settings", "export", "derivation", "slopes"];
@@ -38,8 +40,6 @@ export function applyLink(hash) {
     view: { edges: p.get("edges"), scale: p.get("scale"), test: p.get("test") === "1", discretize: p.get("discretize") === "1", hide },
   };
 }
-
-const $ = (id) => document.getElementById(id);
 
 // the page's own options that a link carries too
 export function viewOptions() {

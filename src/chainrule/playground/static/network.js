@@ -1,6 +1,7 @@
 // The network diagram: feature tiles, hidden layers with their neurons' heat maps, the output,
 // and the edges (weights or gradient magnitudes). Layer controls send new settings.
 
+import { $ } from "./dom.js";
 import { css, edgeScale, heatmap, NEG, outputScale, POS, unitScale } from "./draw.js";
 
 const NODE = 38;
@@ -189,7 +190,7 @@ export class NetworkView {
     const grad = this.mode === "gradients";
     const shown = grad ? state.dW : state.W;
     const size = edgeScale(shown, this.scale);
-    const note = document.getElementById("edge-scale-note");
+    const note = $("edge-scale-note");
     if (note) note.textContent = size.note(grad ? "|dC/dW|" : "|W|");
     for (let m = 0; m < n - 1; m++) {
       shown[m].forEach((row, i) =>

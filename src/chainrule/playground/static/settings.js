@@ -1,6 +1,6 @@
 // The header's and data column's controls show the settings in force (the server's).
 
-const $ = (id) => document.getElementById(id);
+import { $ } from "./dom.js";
 
 let forceSettings = false;
 export function setValue(id, value) {

@@ -1,6 +1,6 @@
 // What the page says: passing messages and errors, the server's warnings, the play button.
 
-const $ = (id) => document.getElementById(id);
+import { $ } from "./dom.js";
 
 // a message under the header: info or error, gone after a while unless it must stay (the
 // server has gone)
