@@ -1615,12 +1615,20 @@ def test_overlapping_tensors_are_refused(tmp_path, tensors_file):
 # -- numbers from a file are checked for range (issue 21, point 5) -----------------------------
 
 
-@pytest.mark.parametrize("beta", [float("nan"), 1e308, float("inf"), 0.0, -1.0])
+@pytest.mark.parametrize("beta", [float("nan"), 1e308, float("inf"), -float("inf"), -1e308])
 def test_a_sigmoid_beta_out_of_range_is_refused_where_it_is_built(beta):
-    with pytest.raises(ValueError, match="beta must be a positive finite number"):
+    with pytest.raises(ValueError, match="beta must be a finite number"):
         cr.Sigmoid(beta=beta)
-    with pytest.raises(ValueError, match="beta must be a positive finite number"):
+    with pytest.raises(ValueError, match="beta must be a finite number"):
         cr.Network([2, 3, 1], activation={"name": "sigmoid", "beta": beta})
+
+
+@pytest.mark.parametrize("beta", [-1.0, 0.0, 25.0])
+def test_the_seeds_slider_range_of_beta_is_a_sigmoid(beta):
+    """The seed's ``interact(beta=(-1, 25))``: a = 1 / (1 + exp(-beta z)) for each beta."""
+    z = np.array([-2.0, 0.0, 0.5])
+    expected = 1 / (1 + np.exp(-beta * z))  # exp, +, / each round once: within 4 ulp
+    np.testing.assert_allclose(cr.Sigmoid(beta=beta)(z), expected, rtol=4 * np.finfo(float).eps)
 
 
 @pytest.mark.parametrize("beta", [float("nan"), 1e308])
@@ -1636,7 +1644,7 @@ def test_a_file_whose_sigmoid_beta_is_out_of_range_is_refused(
         path = forged_tensors(
             tmp_path, tensors_file, lambda d: _set(d["config"], "activation", [bad])
         )
-    with pytest.raises(ModelFormatError, match="beta must be a positive finite number"):
+    with pytest.raises(ModelFormatError, match="beta must be a finite number"):
         load(path)
 
 

@@ -111,15 +111,16 @@ class Sigmoid(Activation):
 
     builtin = True  # always rebuilt from its config (see BuiltinState)
 
-    #: the largest slope: ``beta z`` stays finite in float32 for every ``|z| <= 1e4`` (the
-    #: range this module promises to be safe in)
+    #: the largest slope, either sign: ``beta z`` stays finite in float32 for every
+    #: ``|z| <= 1e4`` (the range this module promises to be safe in). A negative or zero slope
+    #: is a sigmoid too: the seed's slider runs beta from -1 to 25.
     MAX_BETA = float(np.finfo(np.float32).max) / 1e4
 
     def __init__(self, beta: float = 1.0) -> None:
         self.beta = float(beta)
-        if not 0 < self.beta <= self.MAX_BETA:  # NaN fails every comparison
+        if not abs(self.beta) <= self.MAX_BETA:  # NaN fails every comparison
             raise ValueError(
-                f"beta must be a positive finite number up to {self.MAX_BETA:.3g}, got {beta!r}"
+                f"beta must be a finite number, |beta| up to {self.MAX_BETA:.3g}, got {beta!r}"
             )
         # a = 1 / (1 + exp(-beta z)); expit never overflows
         super().__init__("sigmoid", self._sigma, self._sigma_prime, of_output=True)
