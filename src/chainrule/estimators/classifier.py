@@ -137,7 +137,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _default_output_activation(self):
         return "softmax" if self._is_multiclass() else "sigmoid"
 
-    def _encode_targets(self, y, first_call, classes=None, dtype=np.float64):
+    def _encode_targets(self, y, first_call, classes=None, dtype=np.float64, *, held_out=False):
         if first_call:
             target_type = type_of_target(y, input_name="y")
             if target_type not in ("binary", "multiclass", "multilabel-indicator"):
@@ -159,7 +159,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             else:  # the classes alone: LabelBinarizer.fit(y) would find them again, twice
                 self._label_binarizer.fit(np.unique(y))
             self.classes_ = self._label_binarizer.classes_
-        elif self.warm_start:
+        elif self.warm_start and not held_out:
             labels = unique_labels(y)
             if set(_plain(labels)) != set(_plain(self.classes_)):
                 raise ValueError(
@@ -169,8 +169,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         elif type_of_target(y) != "multilabel-indicator":
             unknown = _unknown_labels(y, self.classes_)
             if unknown:
+                seen = "in the training y" if held_out else "seen in the first call"
                 raise ValueError(
-                    f"y contains labels not seen in the first call: {unknown}; "
+                    f"{'y_val' if held_out else 'y'} contains labels not {seen}: {unknown}; "
                     f"expected a subset of {_plain(self.classes_)}"
                 )
         if y.ndim == 2 and y.shape[1] == 1:
