@@ -151,7 +151,7 @@ class BaseMLP(
         first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
         X_given = X
         X, y, Y, sw, dtype = self._training_data(X, y, sample_weight, first_call, classes)
-        given = None if validation_set is None else self._given_validation(*validation_set, X)
+        given = None if validation_set is None else self._given_validation(*validation_set, X, Y)
         if not first_call:
             self._continue_network(X.shape[1], Y.shape[1])
         self._blew_up = False

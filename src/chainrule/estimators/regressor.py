@@ -117,7 +117,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             )
         if first_call:
             self._y_ndim = y.ndim
-        else:
+        elif not held_out:  # a validation set's columns are checked against the training Y's
             check_target_columns(y, self.n_outputs_)
         if self.loss == "poisson" and (y < 0).any():
             where = np.argwhere(y < 0)[0]

@@ -10,7 +10,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 
-from chainrule._arrays import namespace, same_place, take_rows, to_numpy
+from chainrule._arrays import dispatch_namespace, namespace, take_rows, to_numpy
 
 
 def check_validation_set(X_val, y_val, sample_weight_val, *, solver: str, on_dask: bool) -> bool:
@@ -72,23 +72,28 @@ class EarlyStopping:
         held_out = tuple(take_rows(a, val) for a in (X, Y, sw, y))
         return data, (*held_out, _safe_indexing(X_given, val))
 
-    def _given_validation(self, X_val, y_val, sample_weight_val, X) -> tuple:
+    def _given_validation(self, X_val, y_val, sample_weight_val, X, Y) -> tuple:
         """The caller's validation set as the held-out part ``(X, Y, sw, y, X_given)``,
-        checked and encoded as the training data ``X`` was (after it): the fitted number of
-        features and feature names, the network's dtype, labels among ``classes_``, and
-        ``class_weight`` in its weights."""
-        try:
-            X_v, y_v, Y_v, sw_v, _ = self._training_data(
-                X_val, y_val, sample_weight_val, False, None, held_out=True
-            )
-        except (ValueError, TypeError) as e:
-            kind = ValueError if isinstance(e, ValueError) else TypeError
-            raise kind(f"the validation set (X_val, y_val, sample_weight_val): {e}") from e
-        if not same_place(X_v, X):
+        checked and encoded as the training data ``X``, ``Y`` were (after them): the fitted
+        number of features and feature names, the network's dtype, as many target columns,
+        labels among ``classes_``, and ``class_weight`` in its weights."""
+        if dispatch_namespace(X_val) != dispatch_namespace(X):
             raise ValueError(
                 "X_val must be of the namespace and on the device of X (with "
                 "array_api_dispatch=True)"
             )
+        try:
+            X_v, y_v, Y_v, sw_v, _ = self._training_data(
+                X_val, y_val, sample_weight_val, False, None, held_out=True
+            )
+            if Y_v.shape[1] != Y.shape[1]:
+                raise ValueError(
+                    f"y_val has {Y_v.shape[1]} target column(s) once encoded, but the training "
+                    f"y has {Y.shape[1]}"
+                )
+        except (ValueError, TypeError) as e:
+            kind = ValueError if isinstance(e, ValueError) else TypeError
+            raise kind(f"the validation set (X_val, y_val, sample_weight_val): {e}") from e
         return X_v, Y_v, sw_v, y_v, X_val
 
     def _validation_step(self, validation):
