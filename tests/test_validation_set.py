@@ -263,3 +263,33 @@ def test_checkpoint_does_not_store_the_validation_set(halves, tmp_path):
     assert resumed.validation_scores_ == whole.validation_scores_
     assert resumed.validation_loss_curve_ == whole.validation_loss_curve_
     np.testing.assert_array_equal(resumed.coefs_[0], whole.coefs_[0])
+
+
+def test_validation_set_in_the_namespace_of_X(halves):
+    """With ``array_api_dispatch``, a validation set of X's namespace scores as in NumPy (within
+    tests/test_array_api.py's float64 tolerance of a fit in another namespace); one of another
+    namespace is refused."""
+    torch = pytest.importorskip("torch")
+    X, y, X_val, y_val = halves
+    expected = _fit(MLPClassifier(max_iter=5, **PARAMS), X, y, X_val=X_val, y_val=y_val)
+    X_t, y_t, X_val_t, y_val_t = (torch.asarray(a) for a in (X, y, X_val, y_val))
+    with sklearn.config_context(array_api_dispatch=True):
+        model = _fit(MLPClassifier(max_iter=5, **PARAMS), X_t, y_t, X_val=X_val_t, y_val=y_val_t)
+        with pytest.raises(ValueError, match="X_val must be of the namespace and on the device"):
+            MLPClassifier(max_iter=1, **PARAMS).fit(X_t, y_t, X_val=X_val, y_val=y_val)
+    np.testing.assert_allclose(model.validation_scores_, expected.validation_scores_, rtol=1e-7)
+    np.testing.assert_allclose(
+        model.validation_loss_curve_, expected.validation_loss_curve_, rtol=1e-7
+    )
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_warm_start_from_a_fit_without_validation(halves, given):
+    """Validation curves start at a warm start that adds them (a split, or a given set) and
+    early stopping then watches the score (this crashed before the validation set existed)."""
+    X, y, X_val, y_val = halves
+    clf = _fit(MLPClassifier(max_iter=3, warm_start=True, **PARAMS), X, y)
+    clf.set_params(early_stopping=True, max_iter=8)
+    _fit(clf, X, y, **({"X_val": X_val, "y_val": y_val} if given else {}))
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)

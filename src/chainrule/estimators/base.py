@@ -177,8 +177,6 @@ class BaseMLP(
                 record = self._new_record(run_rng, early_stopping, given is not None)
             elif not resumed:
                 record.rng = run_rng
-            if given is not None and record.validation_scores is None:  # curves from here on
-                record.validation_scores, record.validation_loss_curve = [], []
             self._drop_preset_weights()
             if (
                 early_stopping and run == 0 and given is None
@@ -189,14 +187,16 @@ class BaseMLP(
                 elif not (resumed and "_split_indices" in self.__dict__):
                     self._split_indices = self._validation_split(Y, record.rng)
                 data, validation = self._split(X_given, X, Y, sw, y, self._split_indices)
+            if validation is not None and record.validation_scores is None:
+                self._start_curves(record, early_stopping)
             self._publish(record)
             source = ArraySource(*data[:3], self._batch_size(data[0].shape[0]), self.shuffle,
                                  sample_order=self.__dict__.pop("_resume_order", None))  # fmt: skip
             self._source = source
             hooks = self._fit_hooks(ctx, data[0], data[3], self._validation_step(validation))
-            # a validation set given with early_stopping=False is recorded, not watched
-            stops = early_stopping if given is not None else None
-            interrupted = self._train(source, record, hooks, incremental, stops)
+            # the parameter decides, as in scikit-learn: a validation set given with
+            # early_stopping=False is recorded, not watched
+            interrupted = self._train(source, record, hooks, incremental, early_stopping)
             self._publish(record)
             criterion = self._run_criterion()
             if best is None or criterion > best[0]:

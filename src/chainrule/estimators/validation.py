@@ -11,6 +11,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 
 from chainrule._arrays import dispatch_namespace, namespace, take_rows, to_numpy
+from chainrule.training import PlateauMonitor
 
 
 def check_validation_set(X_val, y_val, sample_weight_val, *, solver: str, on_dask: bool) -> bool:
@@ -95,6 +96,13 @@ class EarlyStopping:
             kind = ValueError if isinstance(e, ValueError) else TypeError
             raise kind(f"the validation set (X_val, y_val, sample_weight_val): {e}") from e
         return X_v, Y_v, sw_v, y_v, X_val
+
+    def _start_curves(self, record, early_stopping: bool) -> None:
+        """Validation curves for a warm start of a fit that had none: they start here, and
+        early stopping watches a score (higher is better), not the loss."""
+        record.validation_scores, record.validation_loss_curve = [], []
+        if early_stopping:
+            record.monitor = PlateauMonitor(self.tol, higher_is_better=True)
 
     def _validation_step(self, validation):
         """``() -> (score, loss)`` on the held-out samples, or ``() -> None`` without them."""
