@@ -59,8 +59,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         the same ``random_state`` gives scikit-learn's initial weights, early-stopping split and
         shuffles (a ``numpy.random.Generator`` is accepted too, with its own draws).
     scoring : str, callable or None, default=None
-        What early stopping watches: ``None`` for accuracy, ``"loss"`` for the validation loss,
-        or any scikit-learn scorer.
+        What early stopping watches (and ``validation_scores_`` records): ``None`` for
+        accuracy, ``"loss"`` for the validation loss, or any scikit-learn scorer.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the cost, as in scikit-learn's linear models.
     dtype : {"float32", "float64"} or None, default=None

@@ -121,8 +121,8 @@ n_init : int, default=1
 init : {"sklearn", "glorot_uniform", "he_normal", "normal"}, optional
     Weight initialisation; by default scikit-learn's, from the same ``random_state``.
 scoring : str, callable or None, default=None
-    What early stopping watches: ``None`` for the estimator's ``score``, ``"loss"`` for the
-    validation loss, or any scikit-learn scorer.
+    What early stopping watches (and ``validation_scores_`` records): ``None`` for the
+    estimator's ``score``, ``"loss"`` for the validation loss, or any scikit-learn scorer.
 dtype : {"float32", "float64"} or None, default=None
     The precision; by default float32 input stays float32 and anything else is float64.
 max_grad_norm : float or None, default=None

@@ -11,6 +11,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 
 from chainrule._arrays import dispatch_namespace, namespace, take_rows, to_numpy
+from chainrule.estimators.distributed import dask_input
 from chainrule.training import PlateauMonitor
 
 
@@ -31,7 +32,7 @@ def check_validation_set(X_val, y_val, sample_weight_val, *, solver: str, on_das
             "X_val and y_val need solver='sgd' or 'adam': they are scored after each epoch, "
             "and solver='lbfgs' has no epochs (it ignores early stopping)"
         )
-    if on_dask or any(type(a).__module__.startswith("dask") for a in (X_val, y_val)):
+    if on_dask or dask_input(X_val) or dask_input(y_val):
         raise ValueError(
             "X_val and y_val are not available with dask input: fit in-memory data (NumPy, "
             "sparse, pandas) with them, or dask data with early_stopping=True and "
