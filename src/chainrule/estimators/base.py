@@ -178,12 +178,11 @@ class BaseMLP(
             elif not resumed:
                 record.rng = run_rng
             self._drop_preset_weights()
-            if (
-                early_stopping and run == 0 and given is None
-            ):  # drawn after the initial weights, as scikit-learn
-                given = self.__dict__.pop("_restart_split", None)  # run 0's, for a restart
-                if given is not None:
-                    self._split_indices = given
+            # the split is drawn after the initial weights, as scikit-learn draws it
+            if early_stopping and run == 0 and given is None:
+                split = self.__dict__.pop("_restart_split", None)  # run 0's, for a restart
+                if split is not None:
+                    self._split_indices = split
                 elif not (resumed and "_split_indices" in self.__dict__):
                     self._split_indices = self._validation_split(Y, record.rng)
                 data, validation = self._split(X_given, X, Y, sw, y, self._split_indices)
