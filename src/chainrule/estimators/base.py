@@ -20,11 +20,11 @@ from chainrule.estimators.checkpoint import Checkpoints
 from chainrule.estimators.distributed import DaskInput, dask_input
 from chainrule.estimators.hooks import FitHooks
 from chainrule.estimators.inputs import InputValidation
-from chainrule.estimators.params import DOCS_URL, PARAMETER_CONSTRAINTS
+from chainrule.estimators.params import DOCS_URL, FIT_DOC, PARAMETER_CONSTRAINTS
 from chainrule.estimators.preflight import check_memory
 from chainrule.estimators.restarts import Restarts
 from chainrule.estimators.state import ModelState
-from chainrule.estimators.validation import EarlyStopping
+from chainrule.estimators.validation import EarlyStopping, check_validation_set
 from chainrule.estimators.weights import FittedWeights, set_layers
 from chainrule.initializers import draw_layer
 from chainrule.network import Network, by_rows
@@ -92,34 +92,29 @@ class BaseMLP(
     def _default_output_activation(self) -> str:
         raise NotImplementedError
 
-    def _encode_targets(self, y, first_call: bool, classes=None, dtype=np.float64) -> np.ndarray:
-        """The targets ``Y`` the network learns (one row per sample), in ``dtype``."""
+    def _encode_targets(
+        self, y, first_call: bool, classes=None, dtype=np.float64, *, held_out: bool = False
+    ) -> np.ndarray:
+        """The targets ``Y`` the network learns (one row per sample), in ``dtype``;
+        ``held_out``: of a validation set (any of the fitted classes, also with warm start)."""
         raise NotImplementedError
 
     # -- fitting -------------------------------------------------------------------------------
 
     @with_callbacks
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model to ``X`` and ``y`` by backpropagation.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), optional
-            The cost becomes the weighted mean ``sum_i w_i C_i / sum_i w_i``.
-
-        Returns
-        -------
-        self
-        """
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         self._validate_params()
         on_dask = dask_input(X)  # dask arrays and DataFrames stream block by block
+        given = (X_val, y_val, sample_weight_val)
+        if not check_validation_set(*given, solver=self.solver, on_dask=on_dask):
+            given = None
         if self._restarts_apply():  # n_init restarts as joblib tasks
-            return self._fit_restarts(X, y, sample_weight, on_dask=on_dask)
+            return self._fit_restarts(X, y, sample_weight, on_dask=on_dask, validation_set=given)
         if on_dask:
             return self._fit_dask(X, y, sample_weight)
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_set=given)
+
+    fit.__doc__ = FIT_DOC
 
     def _build_network(self, n_features, n_outputs, dtype, rng, preset=None, n_samples=0):
         """A network for ``n_features`` inputs and ``n_outputs`` outputs: from the weights
@@ -142,11 +137,13 @@ class BaseMLP(
             W[...], b[...] = draw_layer(self.init or "sklearn", n_out, n_in, rng, factor=factor)
         return net
 
-    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None,
+             validation_set=None):  # fmt: skip
+        """``validation_set``: the caller's ``(X_val, y_val, sample_weight_val)``, or None."""
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping and self.solver != "lbfgs"  # lbfgs ignores it
-        if early_stopping and self.validation_fraction == 0:
+        if early_stopping and self.validation_fraction == 0 and validation_set is None:
             raise ValueError(
                 "early_stopping=True needs validation samples, but validation_fraction=0; "
                 "set it in (0, 1), e.g. 0.1"
@@ -154,6 +151,7 @@ class BaseMLP(
         first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
         X_given = X
         X, y, Y, sw, dtype = self._training_data(X, y, sample_weight, first_call, classes)
+        given = None if validation_set is None else self._given_validation(*validation_set, X, Y)
         if not first_call:
             self._continue_network(X.shape[1], Y.shape[1])
         self._blew_up = False
@@ -170,29 +168,34 @@ class BaseMLP(
         per_run = self.max_iter + (self.solver == "lbfgs")
         ctx = self._init_callback_context(max_subtasks=1 if incremental else per_run * n_runs)
         ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
-        data, validation, best = (X, Y, sw, y), None, None
+        data, validation, best = (X, Y, sw, y), given, None
         for run, run_rng in enumerate(rngs):
             if first_call:
                 n_samples, n_features = X.shape
                 net = self._build_network(n_features, Y.shape[1], dtype, run_rng, preset, n_samples)
                 self.network_ = self._in_place_of(X, net)
-                record = self._new_record(run_rng, early_stopping)
+                record = self._new_record(run_rng, early_stopping, given is not None)
             elif not resumed:
                 record.rng = run_rng
             self._drop_preset_weights()
-            if early_stopping and run == 0:  # drawn after the initial weights, as scikit-learn
-                given = self.__dict__.pop("_restart_split", None)  # run 0's, for a restart
-                if given is not None:
-                    self._split_indices = given
+            # the split is drawn after the initial weights, as scikit-learn draws it
+            if early_stopping and run == 0 and given is None:
+                split = self.__dict__.pop("_restart_split", None)  # run 0's, for a restart
+                if split is not None:
+                    self._split_indices = split
                 elif not (resumed and "_split_indices" in self.__dict__):
                     self._split_indices = self._validation_split(Y, record.rng)
                 data, validation = self._split(X_given, X, Y, sw, y, self._split_indices)
+            if validation is not None and record.validation_scores is None:
+                self._start_curves(record, early_stopping)
             self._publish(record)
             source = ArraySource(*data[:3], self._batch_size(data[0].shape[0]), self.shuffle,
                                  sample_order=self.__dict__.pop("_resume_order", None))  # fmt: skip
             self._source = source
             hooks = self._fit_hooks(ctx, data[0], data[3], self._validation_step(validation))
-            interrupted = self._train(source, record, hooks, incremental)
+            # the parameter decides, as in scikit-learn: a validation set given with
+            # early_stopping=False is recorded, not watched
+            interrupted = self._train(source, record, hooks, incremental, early_stopping)
             self._publish(record)
             criterion = self._run_criterion()
             if best is None or criterion > best[0]:
@@ -209,11 +212,13 @@ class BaseMLP(
         ctx.call_on_fit_task_end(estimator=self, X=data[0], y=data[3])
         return self
 
-    def _new_record(self, rng, early_stopping: bool) -> TrainingRecord:
+    def _new_record(self, rng, early_stopping: bool, validated: bool = False) -> TrainingRecord:
+        """A fresh record; validation curves with early stopping or a ``validated`` fit."""
         monitor = PlateauMonitor(self.tol, higher_is_better=early_stopping)
         record = TrainingRecord(monitor=monitor, rng=rng)
-        record.validation_scores = [] if early_stopping else None
-        record.validation_loss_curve = [] if early_stopping else None
+        curves = early_stopping or validated
+        record.validation_scores = [] if curves else None
+        record.validation_loss_curve = [] if curves else None
         record.best_loss = None if early_stopping else np.inf
         return record
 
@@ -237,8 +242,9 @@ class BaseMLP(
             return run.best_validation_score_
         return -run.loss_
 
-    def _train(self, source, record, hooks, incremental: bool) -> bool:
-        """Train one run; returns whether a KeyboardInterrupt stopped it."""
+    def _train(self, source, record, hooks, incremental: bool, stops_early=None) -> bool:
+        """Train one run; returns whether a KeyboardInterrupt stopped it. ``stops_early``:
+        whether the validation score stops it (None: wherever the record has curves)."""
         net = self.network_
         if self.solver == "lbfgs":
             on_iteration = hooks.lbfgs_begin()
@@ -259,7 +265,10 @@ class BaseMLP(
             epochs=1 if incremental else self.max_iter - (record.n_iter if resuming else 0),
             schedule=LearningRateSchedule(kind, self.learning_rate_init, self.power_t),
             n_iter_no_change=self.n_iter_no_change, tol=self.tol, incremental=incremental,
-            early_stopping=record.validation_scores is not None, verbose=bool(self.verbose),
+            early_stopping=(
+                record.validation_scores is not None if stops_early is None else stops_early
+            ),
+            verbose=bool(self.verbose),
             checkpoint_every=None if self.checkpoint is None else self.checkpoint_every,
             max_iter=self.max_iter,
         )  # fmt: skip

@@ -56,8 +56,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         the same ``random_state`` gives scikit-learn's initial weights, early-stopping split and
         shuffles (a ``numpy.random.Generator`` is accepted too, with its own draws).
     scoring : str, callable or None, default=None
-        What early stopping watches: ``None`` for accuracy, ``"loss"`` for the validation loss,
-        or any scikit-learn scorer.
+        What early stopping watches (and ``validation_scores_`` records): ``None`` for
+        accuracy, ``"loss"`` for the validation loss, or any scikit-learn scorer.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the cost, as in scikit-learn's linear models.
 
@@ -132,7 +132,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _default_output_activation(self):
         return "softmax" if self._is_multiclass() else "sigmoid"
 
-    def _encode_targets(self, y, first_call, classes=None, dtype=np.float64):
+    def _encode_targets(self, y, first_call, classes=None, dtype=np.float64, *, held_out=False):
         if first_call:
             target_type = type_of_target(y, input_name="y")
             if target_type not in ("binary", "multiclass", "multilabel-indicator"):
@@ -154,7 +154,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             else:  # the classes alone: LabelBinarizer.fit(y) would find them again, twice
                 self._label_binarizer.fit(np.unique(y))
             self.classes_ = self._label_binarizer.classes_
-        elif self.warm_start:
+        elif self.warm_start and not held_out:
             labels = unique_labels(y)
             if set(_plain(labels)) != set(_plain(self.classes_)):
                 raise ValueError(
@@ -164,8 +164,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         elif type_of_target(y) != "multilabel-indicator":
             unknown = _unknown_labels(y, self.classes_)
             if unknown:
+                seen = "in the training y" if held_out else "seen in the first call"
                 raise ValueError(
-                    f"y contains labels not seen in the first call: {unknown}; "
+                    f"{'y_val' if held_out else 'y'} contains labels not {seen}: {unknown}; "
                     f"expected a subset of {_plain(self.classes_)}"
                 )
         if y.ndim == 2 and y.shape[1] == 1:

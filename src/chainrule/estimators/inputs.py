@@ -101,16 +101,18 @@ class InputValidation:
             X_checked = X_checked.astype(self._training_dtype(X_checked))  # sparse: cast once
         return X_checked, y_checked
 
-    def _training_data(self, X, y, sample_weight, first_call: bool, classes):
+    def _training_data(self, X, y, sample_weight, first_call: bool, classes, held_out=False):
         """``(X, y, Y, sw, dtype)``: the validated data, the encoded targets ``Y``, the sample
-        weights and the network's dtype. With ``array_api_dispatch``, everything follows X's
+        weights and the network's dtype (``held_out``: a validation set, whose labels may be
+        any of the fitted classes). With ``array_api_dispatch``, everything follows X's
         namespace and device: the targets are encoded and the weights checked on the host, then
         moved there once."""
         xp, where = dispatch_namespace(X)
         X, y = self._validate_input(X, move(y, xp, where), first_call)
         dtype = self._training_dtype(X)  # X may be float32 for a float64 network
         y_host = to_numpy(y)
-        Y = move(self._encode_targets(y_host, first_call, classes, dtype), xp, where)
+        Y = self._encode_targets(y_host, first_call, classes, dtype, held_out=held_out)
+        Y = move(Y, xp, where)
         if sample_weight is not None:
             sample_weight = to_numpy(sample_weight)
         sw = move(self._sample_weight(sample_weight, y_host, X.shape[0], dtype), xp, where)

@@ -98,10 +98,11 @@ momentum : float, default=0.9
 nesterovs_momentum : bool, default=True
     Nesterov's momentum for ``"sgd"``.
 early_stopping : bool, default=False
-    Hold out ``validation_fraction`` of the rows and stop when the validation score stops
-    improving; keep the best weights.
+    Hold out ``validation_fraction`` of the rows (or score the ``X_val``, ``y_val`` given to
+    ``fit``) and stop when the validation score stops improving; keep the best weights.
 validation_fraction : float, default=0.1
-    The held-out share of the rows for early stopping.
+    The held-out share of the rows for early stopping; ignored when ``fit`` is given
+    ``X_val`` and ``y_val``.
 beta_1 : float, default=0.9
     Adam's decay of the first moment.
 beta_2 : float, default=0.999
@@ -120,8 +121,8 @@ n_init : int, default=1
 init : {"sklearn", "glorot_uniform", "he_normal", "normal"}, optional
     Weight initialisation; by default scikit-learn's, from the same ``random_state``.
 scoring : str, callable or None, default=None
-    What early stopping watches: ``None`` for the estimator's ``score``, ``"loss"`` for the
-    validation loss, or any scikit-learn scorer.
+    What early stopping watches (and ``validation_scores_`` records): ``None`` for the
+    estimator's ``score``, ``"loss"`` for the validation loss, or any scikit-learn scorer.
 dtype : {"float32", "float64"} or None, default=None
     The precision; by default float32 input stays float32 and anything else is float64.
 max_grad_norm : float or None, default=None
@@ -132,6 +133,50 @@ checkpoint_every : int, default=1
     Epochs between checkpoints.
 resume : bool, default=False
     Continue from ``checkpoint`` when it exists: the model an uninterrupted fit makes.
+"""
+
+#: the docstring of the estimators' ``fit``
+FIT_DOC = """Fit the model to ``X`` and ``y`` by backpropagation.
+
+Parameters
+----------
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+sample_weight : array-like of shape (n_samples,), optional
+    The cost becomes the weighted mean ``sum_i w_i C_i / sum_i w_i``.
+X_val : {array-like, sparse matrix} of shape (n_val, n_features), optional
+    A validation set (chainrule's addition, named as in scikit-learn's
+    ``HistGradientBoosting*``), checked and encoded as ``X`` and ``y`` are, in
+    memory only (not with dask input or ``solver="lbfgs"``). After each epoch its
+    score and loss are appended to ``validation_scores_`` and
+    ``validation_loss_curve_``; with ``early_stopping=True`` it is the set early
+    stopping watches, ``X`` is not split and ``validation_fraction`` is ignored. With
+    ``early_stopping=False`` (where scikit-learn's ``HistGradientBoosting*`` refuse it)
+    it is only recorded: training stops and keeps its weights as without it. Every
+    ``n_init`` run uses it. A checkpoint does not store it: ``resume`` goes on with the
+    validation set the resuming call is given (a split of ``X`` if none).
+y_val : array-like of shape (n_val,) or (n_val, n_outputs), optional
+    The targets of ``X_val``: given with it or not at all; a classifier's labels must
+    be among the classes of ``y``.
+sample_weight_val : array-like of shape (n_val,), optional
+    The weights of ``X_val`` in its score and loss (times ``class_weight``, as the
+    held-out samples of a split).
+
+Returns
+-------
+self
+
+Examples
+--------
+>>> from sklearn.datasets import load_iris
+>>> from chainrule import MLPClassifier
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = MLPClassifier(early_stopping=True, max_iter=20, random_state=0)
+>>> clf = clf.fit(X[::2], y[::2], X_val=X[1::2], y_val=y[1::2])
+>>> clf.t_ == clf.n_iter_ * len(X[::2])  # every row of X trains: none held out
+True
+>>> len(clf.validation_scores_) == clf.n_iter_
+True
 """
 
 

@@ -105,7 +105,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _default_output_activation(self):
         return "exponential" if self.loss == "poisson" else "identity"
 
-    def _encode_targets(self, y, first_call, classes=None, dtype=np.float64):
+    def _encode_targets(self, y, first_call, classes=None, dtype=np.float64, *, held_out=False):
         if y.dtype.kind not in "biuf":  # scikit-learn lets string targets through
             needs = "MLPRegressor needs numeric targets (MLPClassifier takes labels)"
             raw, y = y, as_float_array(y, np.float64, "y", needs)
@@ -117,7 +117,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             )
         if first_call:
             self._y_ndim = y.ndim
-        else:
+        elif not held_out:  # a validation set's columns are checked against the training Y's
             check_target_columns(y, self.n_outputs_)
         if self.loss == "poisson" and (y < 0).any():
             where = np.argwhere(y < 0)[0]

@@ -37,21 +37,24 @@ from sklearn.base import clone
 from chainrule.training import restart_generators
 
 
-def _fit_one(estimator, X, y, sample_weight, on_dask: bool = False, client=None):
+def _fit_one(estimator, X, y, sample_weight, on_dask=False, client=None, validation=None):
     """One restart (a joblib task): the fitted copy. On dask input it computes through
     ``client``, the calling thread's dask client, when the task runs in this process (joblib's
     threads do not inherit ``client.as_current()``); on a dask worker (joblib's dask backend)
     through the worker's client, out of the worker's thread pool while it fits, so that the
-    blocks it waits for can run on that worker too."""
+    blocks it waits for can run on that worker too. ``validation``: the caller's
+    ``(X_val, y_val, sample_weight_val)``, the same for every run, or None."""
+    names = ("X_val", "y_val", "sample_weight_val")
+    given = {} if validation is None else dict(zip(names, validation, strict=True))
     if client is not None:
         with client.as_current():
-            return estimator.fit(X, y, sample_weight=sample_weight)
+            return estimator.fit(X, y, sample_weight=sample_weight, **given)
     if on_dask and _on_dask_worker():
         from distributed import worker_client
 
         with worker_client():
-            return estimator.fit(X, y, sample_weight=sample_weight)
-    return estimator.fit(X, y, sample_weight=sample_weight)
+            return estimator.fit(X, y, sample_weight=sample_weight, **given)
+    return estimator.fit(X, y, sample_weight=sample_weight, **given)
 
 
 def _calling_client():
@@ -102,13 +105,14 @@ class Restarts:
             and not hasattr(self, "_skl_callbacks")
         )
 
-    def _fit_restarts(self, X, y, sample_weight=None, *, on_dask: bool = False):
-        """Fit ``n_init`` copies as joblib tasks (``on_dask``: ``X`` is a dask collection)
-        and keep the best one's fitted state."""
+    def _fit_restarts(self, X, y, sample_weight=None, *, on_dask=False, validation_set=None):
+        """Fit ``n_init`` copies as joblib tasks (``on_dask``: ``X`` is a dask collection;
+        ``validation_set``: the caller's, which every run scores) and keep the best one's
+        fitted state."""
         rngs = restart_generators(self.random_state, self.n_init)
         template = clone(self).set_params(n_init=1)
         shared = {}
-        if self.early_stopping:
+        if self.early_stopping and validation_set is None:  # a given set: no split to share
             shared = self._run0_split(X, y, sample_weight, rngs[0], on_dask)
         client = _calling_client() if on_dask else None
         tasks = []
@@ -116,7 +120,8 @@ class Restarts:
             run = clone(template).set_params(random_state=rng)
             if k > 0:  # run 0 draws the split itself, as the fit with n_init=1
                 run.__dict__.update(copy.deepcopy(shared))  # a copy each: no run draws another's
-            tasks.append(delayed(_fit_one)(run, X, y, sample_weight, on_dask, client))
+            task = delayed(_fit_one)(run, X, y, sample_weight, on_dask, client, validation_set)
+            tasks.append(task)
         runs = Parallel()(tasks)
         best = _best_run([self._run_criterion(run) for run in runs])
         params = self.get_params(deep=False)

@@ -1,5 +1,6 @@
 """Early stopping's held-out samples: the split (scikit-learn's, drawn from the same random
-stream) and the score watched on them."""
+stream) or the caller's validation set (``fit(X, y, X_val=, y_val=, sample_weight_val=)``, as
+scikit-learn's ``HistGradientBoosting*`` name it), and the score watched on them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,35 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 
-from chainrule._arrays import namespace, take_rows, to_numpy
+from chainrule._arrays import dispatch_namespace, namespace, take_rows, to_numpy
+from chainrule.estimators.distributed import dask_input
+from chainrule.training import PlateauMonitor
+
+
+def check_validation_set(X_val, y_val, sample_weight_val, *, solver: str, on_dask: bool) -> bool:
+    """Whether ``fit`` was given a validation set; a ValueError when it is given in part
+    (both ``X_val`` and ``y_val`` or neither, scikit-learn's rule), to L-BFGS (no epochs to
+    validate) or with dask input (held-out blocks are drawn from ``X``)."""
+    if X_val is None and y_val is None:
+        if sample_weight_val is not None:
+            raise ValueError("sample_weight_val is provided, but X_val and y_val were not.")
+        return False
+    if y_val is None:
+        raise ValueError("X_val is provided, but y_val was not provided.")
+    if X_val is None:
+        raise ValueError("y_val is provided, but X_val was not provided.")
+    if solver == "lbfgs":
+        raise ValueError(
+            "X_val and y_val need solver='sgd' or 'adam': they are scored after each epoch, "
+            "and solver='lbfgs' has no epochs (it ignores early stopping)"
+        )
+    if on_dask or dask_input(X_val) or dask_input(y_val):
+        raise ValueError(
+            "X_val and y_val are not available with dask input: fit in-memory data (NumPy, "
+            "sparse, pandas) with them, or dask data with early_stopping=True and "
+            "validation_fraction"
+        )
+    return True
 
 
 class EarlyStopping:
@@ -44,6 +73,37 @@ class EarlyStopping:
         data = tuple(take_rows(a, train) for a in (X, Y, sw, y))
         held_out = tuple(take_rows(a, val) for a in (X, Y, sw, y))
         return data, (*held_out, _safe_indexing(X_given, val))
+
+    def _given_validation(self, X_val, y_val, sample_weight_val, X, Y) -> tuple:
+        """The caller's validation set as the held-out part ``(X, Y, sw, y, X_given)``,
+        checked and encoded as the training data ``X``, ``Y`` were (after them): the fitted
+        number of features and feature names, the network's dtype, as many target columns,
+        labels among ``classes_``, and ``class_weight`` in its weights."""
+        if dispatch_namespace(X_val) != dispatch_namespace(X):
+            raise ValueError(
+                "X_val must be of the namespace and on the device of X (with "
+                "array_api_dispatch=True)"
+            )
+        try:
+            X_v, y_v, Y_v, sw_v, _ = self._training_data(
+                X_val, y_val, sample_weight_val, False, None, held_out=True
+            )
+            if Y_v.shape[1] != Y.shape[1]:
+                raise ValueError(
+                    f"y_val has {Y_v.shape[1]} target column(s) once encoded, but the training "
+                    f"y has {Y.shape[1]}"
+                )
+        except (ValueError, TypeError) as e:
+            kind = ValueError if isinstance(e, ValueError) else TypeError
+            raise kind(f"the validation set (X_val, y_val, sample_weight_val): {e}") from e
+        return X_v, Y_v, sw_v, y_v, X_val
+
+    def _start_curves(self, record, early_stopping: bool) -> None:
+        """Validation curves for a warm start of a fit that had none: they start here, and
+        early stopping watches a score (higher is better), not the loss."""
+        record.validation_scores, record.validation_loss_curve = [], []
+        if early_stopping:
+            record.monitor = PlateauMonitor(self.tol, higher_is_better=True)
 
     def _validation_step(self, validation):
         """``() -> (score, loss)`` on the held-out samples, or ``() -> None`` without them."""

@@ -41,7 +41,7 @@ class LoopSettings:
     n_iter_no_change: float
     tol: float
     incremental: bool = False
-    early_stopping: bool = False
+    early_stopping: bool = False  # stop on the validation score and keep its best weights
     verbose: bool = False
     checkpoint_every: int | None = None
     max_iter: int = 0  # for the warning when it is reached
@@ -79,7 +79,7 @@ def train_epochs(
             break
         _record_epoch(record, loss, runner.source.n_samples)
         settings.schedule.after_epoch(optimizer, record.t)
-        _monitor_epoch(record, hooks.validation(), net.theta)
+        _monitor_epoch(record, hooks.validation(), net.theta, settings.early_stopping)
         if settings.verbose:
             _print_epoch(record, time.perf_counter() - started)
         if hooks.epoch_end():
@@ -119,12 +119,14 @@ def _record_epoch(record: TrainingRecord, loss: float, n_samples: int) -> None:
     record.loss_curve.append(loss)
 
 
-def _monitor_epoch(record: TrainingRecord, validation, theta: np.ndarray) -> None:
-    """Early stopping watches the validation score when there is one, else the loss."""
+def _monitor_epoch(record: TrainingRecord, validation, theta: np.ndarray, watch: bool) -> None:
+    """The validation score and loss are recorded when there are validation samples; early
+    stopping (``watch``) watches the score, else the plateau monitor watches the loss."""
     if validation is not None:
         score, val_loss = validation
         record.validation_scores.append(score)
         record.validation_loss_curve.append(val_loss)
+    if validation is not None and watch:
         record.monitor.update(score, theta, record.n_iter)
         record.best_validation_score = record.monitor.best
     else:
