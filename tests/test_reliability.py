@@ -20,7 +20,7 @@ from chainrule import MLPClassifier, MLPRegressor, Network
 from chainrule.engine import select
 from chainrule.training import TrainingDivergedWarning
 
-ENGINES = ["reference", "numba"]
+ENGINES = ["reference", "compiled"]
 
 
 @pytest.fixture(scope="module")
