@@ -592,3 +592,55 @@ def test_without_the_extension_training_falls_back_to_the_reference_engine_and_s
         select.forget_compiled()
     for model in (first, second):
         np.testing.assert_array_equal(model.network_.theta, ref.network_.theta)
+
+
+# -- L-BFGS's full-batch cost and gradient, and prediction ---------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lbfgs_runs_its_cost_and_gradient_compiled_as_the_reference(dtype, monkeypatch):
+    X, y = data(dtype=dtype)
+    sw = np.random.default_rng(2).uniform(0.5, 2, size=len(y))
+    calls = []
+    cost_and_gradient = native.cost_and_gradient
+
+    def spy(*args):
+        calls.append(args[1].shape[0])  # the rows of one evaluation
+        return cost_and_gradient(*args)
+
+    def make():
+        return MLPClassifier((6, 4), solver="lbfgs", max_iter=5, alpha=0.01, random_state=0)
+
+    ref = fit("reference", make, X, y, sample_weight=sw)
+    monkeypatch.setattr(native, "cost_and_gradient", spy)
+    got = fit("compiled", make, X, y, sample_weight=sw)
+    assert calls and set(calls) == {len(X)}  # every evaluation: the whole data, compiled
+    np.testing.assert_allclose(got.network_.theta, ref.network_.theta, **TRAINED[dtype])
+    np.testing.assert_allclose(got.loss_curve_, ref.loss_curve_, **TRAINED[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("output, cost", OUTPUTS)
+def test_prediction_of_numpy_rows_is_the_reference_forward_pass(output, cost, dtype, monkeypatch):
+    calls = []
+    predict = native.predict
+
+    def spy(*args):
+        calls.append(args[-1])  # logits
+        return predict(*args)
+
+    monkeypatch.setattr(native, "predict", spy)
+    net = network("elu", output, cost, dtype)
+    X = np.random.default_rng(4).normal(size=(37, 5)).astype(dtype)
+    with select.use_engine("reference"):
+        expected = net.forward(X), net.logits(X)
+    got = net.forward(X), net.logits(X)
+    assert calls == [False, True]
+    bound = reorder_bound(dtype, 7)  # sums of at most 7 products
+    for g, e in zip(got, expected, strict=True):
+        assert g.dtype == dtype and g.shape == (37, 3)
+        np.testing.assert_allclose(g, e, rtol=bound, atol=bound * np.abs(e).max())
+    assert net.forward(X[:1]).shape == (1, 3)  # one row
+    strided = np.asfortranarray(X)
+    np.testing.assert_array_equal(net.forward(strided), expected[0])  # the reference
+    assert calls == [False, True, False]
