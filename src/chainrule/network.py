@@ -270,23 +270,16 @@ class Network:
         return by_rows(a, self._logits_rows)
 
     def _logits_rows(self, a) -> np.ndarray:
-        predict = self._compiled_predict(a)
+        predict = select.compiled_predictor(self, a)  # None: the reference engine
         if predict is not None:
             return predict(a, True)
         return reference.logits(self.W, self.b, self.activations, a)
 
     def _forward_rows(self, a) -> np.ndarray:
-        predict = self._compiled_predict(a)
+        predict = select.compiled_predictor(self, a)
         if predict is not None:
             return predict(a, False)
         return self.activations[-1](self._logits_rows(a))  # a^L = sigma^L(z^L)
-
-    def _compiled_predict(self, a):
-        """The compiled engine's ``predict(a, logits)`` for a dense C-contiguous ``a`` of the
-        network's dtype and a built-in network, else None (the reference engine)."""
-        if type(a) is not np.ndarray or a.dtype != self.dtype or not a.flags.c_contiguous:
-            return None
-        return select.compiled_predictor(self)
 
     # -- the cost and backpropagation --------------------------------------------------------
 

@@ -113,7 +113,7 @@ class CompiledBackend:
         self.X = np.empty((bs, sizes[0]), dtype=dt)
         self.Y = np.empty((bs, sizes[-1]), dtype=dt)
         self.w = np.empty(bs, dtype=dt)
-        self.work = np.empty(4 * bs * plan.units, dtype=dt)  # z, a, sigma', delta
+        self.work = np.empty(3 * bs * plan.units, dtype=dt)  # z then a, sigma', delta
         self.progress = np.zeros(3)
 
     @classmethod
@@ -184,7 +184,7 @@ def predictor(net) -> Callable | None:
 
     def predict(a: np.ndarray, logits: bool) -> np.ndarray:
         out = np.empty((a.shape[0], net.layer_sizes[-1]), dtype=net.dtype)
-        work = np.empty(3 * a.shape[0] * plan.units, dtype=net.dtype)
+        work = np.empty(a.shape[0] * plan.units, dtype=net.dtype)
         native.predict(plan, a, net.theta, out, work, logits)
         return out
 

@@ -12,8 +12,8 @@ reference engine in float32 and float64.
 
 Layout of the arrays: ``theta`` (and a gradient) is ``W^1, b^1, W^2, b^2, ...``, each ``W^m``
 row-major of shape ``(N^m, N^(m-1))``; samples are rows, so a minibatch's ``Z^m`` is
-``(n, N^m)``. ``work`` holds ``Z``, ``A``, ``T = sigma'(Z)`` and ``D = delta`` of every layer
-(``4 n sum_m N^m`` values).
+``(n, N^m)``. ``work`` holds ``Z`` (each hidden ``a^m`` in place of its
+``z^m``), ``T = sigma'(z)`` and ``D = delta`` of every layer (``3 n sum_m N^m`` values).
 """
 
 from cpython.exc cimport PyErr_CheckSignals
@@ -220,7 +220,8 @@ cdef void output_activation(const Spec* s, floating* z, floating* a, floating* p
         return
     for j in range(k):
         a[j] = activate(code, s.beta[s.L - 1], z[j], cap_of(z[0]), &p)
-        prime[j] = p
+        if prime != NULL:
+            prime[j] = p
 
 
 cdef double output_layer(const Spec* s, floating* z, const floating* y, floating w,
@@ -259,29 +260,28 @@ cdef double output_layer(const Spec* s, floating* z, const floating* y, floating
 
 
 cdef void forward(const Spec* s, const floating* X, Py_ssize_t n, const floating* theta,
-                  floating* work) noexcept nogil:
-    """``z^m`` and ``a^m = sigma^m(z^m)`` of the hidden layers, ``sigma'(z^m)`` kept, and
-    ``z^L`` (the output layer's activation is the caller's)."""
-    cdef Py_ssize_t units = s.uoff[s.L], m, i, j, n_in, n_out
-    cdef floating* Z
-    cdef floating* A
-    cdef floating* T
+                  floating* Z, floating* T) noexcept nogil:
+    """``z^m`` of every layer into ``Z``, each hidden one's ``a^m = sigma^m(z^m)`` in its place
+    and ``sigma'(z^m)`` into ``T`` (unless NULL); the output layer's activation is the
+    caller's."""
+    cdef Py_ssize_t m, i, j, n_in, n_out
+    cdef floating* Zm
     cdef const floating* a = X
     cdef const floating* b
     cdef double p
     for m in range(s.L):
         n_in, n_out = s.sizes[m], s.sizes[m + 1]
-        Z, A, T = work + n * s.uoff[m], work + n * (units + s.uoff[m]), work + n * (2 * units + s.uoff[m])
-        b = theta + s.poff[m] + n_out * n_in
-        gemm(False, True, n, n_out, n_in, a, theta + s.poff[m], Z)
+        Zm, b = Z + n * s.uoff[m], theta + s.poff[m] + n_out * n_in
+        gemm(False, True, n, n_out, n_in, a, theta + s.poff[m], Zm)
         for i in range(n):
-            for j in range(n_out):
-                Z[i * n_out + j] += b[j]  # z^m = W^m a^(m-1) + b^m
+            for j in range(i * n_out, (i + 1) * n_out):
+                Zm[j] += b[j - i * n_out]  # z^m = W^m a^(m-1) + b^m
                 if m < s.L - 1:
-                    A[i * n_out + j] = activate(s.acts[m], s.beta[m], Z[i * n_out + j],
-                                                cap_of(Z[0]), &p)  # a^m = sigma^m(z^m)
-                    T[i * n_out + j] = p
-        a = A
+                    # a^m = sigma^m(z^m)
+                    Zm[j] = activate(s.acts[m], s.beta[m], Zm[j], cap_of(Zm[0]), &p)
+                    if T != NULL:
+                        T[n * s.uoff[m] + j] = p
+        a = Zm
 
 
 cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const floating* w,
@@ -292,6 +292,7 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
     cdef Py_ssize_t units = s.uoff[s.L], L = s.L, m, i, j, n_in, n_out
     cdef Py_ssize_t k = s.sizes[L]
     cdef floating* Z
+    cdef floating* A
     cdef floating* D
     cdef floating* Dp
     cdef floating* T
@@ -301,16 +302,16 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
     cdef const floating* a
     cdef floating decay = <floating>(s.alpha / n_b)
     cdef double cost = 0, sumsq = 0
-    forward(s, X, n, theta, work)
-    Z, D = work + n * s.uoff[L - 1], work + n * (3 * units + s.uoff[L - 1])
+    forward(s, X, n, theta, work, work + n * units)
+    # z^L, and a^L where sigma'(z^L) would be (the output layer's sigma' is output_layer's)
+    Z, A, D = work + n * s.uoff[L - 1], work + n * (units + s.uoff[L - 1]), work + n * (2 * units + s.uoff[L - 1])
     for i in range(n):  # C = sum_i w_i C_i, delta^L weighted by w_i
-        cost += w[i] * output_layer(s, Z + i * k, Y + i * k, w[i],
-                                    work + n * (units + s.uoff[L - 1]) + i * k, D + i * k, k)
+        cost += w[i] * output_layer(s, Z + i * k, Y + i * k, w[i], A + i * k, D + i * k, k)
     for m in range(L - 1, -1, -1):
         n_in, n_out = s.sizes[m], s.sizes[m + 1]
         W, dW = theta + s.poff[m], grad + s.poff[m]
-        db, D = dW + n_out * n_in, work + n * (3 * units + s.uoff[m])
-        a = X if m == 0 else work + n * (units + s.uoff[m - 1])
+        db, D = dW + n_out * n_in, work + n * (2 * units + s.uoff[m])
+        a = X if m == 0 else work + n * s.uoff[m - 1]
         gemm(True, False, n_out, n_in, n, D, a, dW)  # dC/dW^m = delta^m a^(m-1)T, summed
         if s.alpha != 0:
             for j in range(n_out * n_in):
@@ -323,7 +324,7 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
                 db[j] += D[i * n_out + j]  # dC/db^m = delta^m, summed over the minibatch
         if m > 0:
             # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
-            Dp, T = work + n * (3 * units + s.uoff[m - 1]), work + n * (2 * units + s.uoff[m - 1])
+            Dp, T = work + n * (2 * units + s.uoff[m - 1]), work + n * (units + s.uoff[m - 1])
             gemm(False, False, n, n_in, n_out, D, W, Dp)
             for j in range(n * n_in):
                 Dp[j] *= T[j]
@@ -511,16 +512,15 @@ def step(str rule, floating[::1] theta, floating[::1] grad, double eta, double p
 def predict(Layout layout, const floating[:, ::1] X, const floating[::1] theta,
             floating[:, ::1] out, floating[::1] work, bint logits):
     """``a^L`` (or ``z^L`` with ``logits``) of each row of ``X`` into ``out``; ``work`` holds
-    ``3 len(X) sum_m N^m`` values."""
+    ``len(X) sum_m N^m`` values."""
     cdef const Spec* s = &layout.spec
     cdef Py_ssize_t n = X.shape[0], k = s.sizes[s.L], i, j
     cdef floating* Z = &work[0] + n * s.uoff[s.L - 1]
-    cdef floating* T = &work[0] + n * (2 * layout.units + s.uoff[s.L - 1])
     with nogil:
-        forward(s, &X[0, 0], n, &theta[0], &work[0])
+        forward(s, &X[0, 0], n, &theta[0], &work[0], <floating*>NULL)
         for i in range(n):
             if logits:
                 for j in range(k):
                     out[i, j] = Z[i * k + j]
             else:
-                output_activation(s, Z + i * k, &out[i, 0], T + i * k, k)
+                output_activation(s, Z + i * k, &out[i, 0], <floating*>NULL, k)

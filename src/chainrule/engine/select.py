@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Iterator
 from types import ModuleType
 
+import numpy as np
+
 from chainrule._arrays import is_numpy
 
 ENGINES = ("reference", "compiled")
@@ -95,9 +97,12 @@ def compiled_backend(net, batch_size: int):
     return compiled_module().CompiledBackend.for_network(net, batch_size)
 
 
-def compiled_predictor(net):
-    """``predict(a, logits)`` of the compiled engine for ``net``
-    (:func:`chainrule.engine.compiled.predictor`), or None (predict on the reference)."""
+def compiled_predictor(net, a):
+    """``predict(a, logits)`` of the compiled engine (:func:`chainrule.engine.compiled.predictor`)
+    for the rows ``a`` of a built-in network: a dense C-contiguous NumPy array of its dtype;
+    else None (predict on the reference engine)."""
+    if type(a) is not np.ndarray or a.dtype != net.dtype or not a.flags.c_contiguous:
+        return None
     if not is_numpy(net.theta) or engine() != "compiled":
         return None
     return compiled_module().predictor(net)
