@@ -118,7 +118,16 @@ cdef void gemm(bint trans_a, bint trans_b, int M, int N, int K, const floating* 
         dgemm(&ta, &tb, &N, &M, &K, &one, <double*>B, &lda, <double*>A, &ldb, &zero, C, &N)
 
 
-# -- activations and costs, one value at a time ----------------------------------------------------
+cdef double dot(const floating* x, Py_ssize_t size) noexcept nogil:
+    """``||x||^2`` (BLAS, in the dtype, as NumPy's ``np.dot(x, x)``)."""
+    cdef int count = <int>size, one = 1
+    if floating is float:
+        return sdot(&count, <float*>x, &one, <float*>x, &one)
+    else:
+        return ddot(&count, <double*>x, &one, <double*>x, &one)
+
+
+# -- activations and costs ----------------------------------------------------
 
 cdef inline double expit(double z) noexcept nogil:
     """``1 / (1 + exp(-z))`` without overflow."""
@@ -138,36 +147,46 @@ cdef inline double xlogy(double x, double y) noexcept nogil:
     return 0.0 if x == 0 else x * log(y)
 
 
-cdef inline double activate(int code, double beta, double z, double cap,
-                            double* prime) noexcept nogil:
-    """``a = sigma(z)`` of an elementwise activation; ``sigma'(z)`` into ``prime[0]``."""
-    cdef double a
+cdef void activate(int code, double beta, double cap, const floating* z, floating* a,
+                   floating* T, Py_ssize_t count) noexcept nogil:
+    """``a = sigma(z)`` of an elementwise activation for ``count`` values and ``sigma'(z)`` into
+    ``T`` (``a`` may be ``z``; ``T`` may be ``a``, then ``a`` is what is left)."""
+    cdef Py_ssize_t i
+    cdef double x, y
     if code == RELU:
-        prime[0] = 1.0 if z > 0 else 0.0  # sigma'(z) = 1 for z > 0, else 0
-        return z if z > 0 else 0.0  # a = max(0, z)
-    if code == TANH:
-        a = tanh(z)
-        prime[0] = 1 - a * a  # sigma'(z) = 1 - a^2
-        return a
-    if code == SIGMOID:
-        a = expit(z * beta)  # a = 1 / (1 + exp(-beta z))
-        prime[0] = a * (1 - a) * beta  # sigma'(z) = beta a (1 - a)
-        return a
-    if code == LEAKY_RELU:
-        prime[0] = 1.0 if z > 0 else 0.01  # sigma'(z) = 1 for z > 0, else 0.01
-        return z if z >= 0 else z * 0.01  # a = z for z >= 0, else 0.01 z
-    if code == ELU:
-        prime[0] = 1.0 if z > 0 else exp(z)  # sigma'(z) = 1 for z > 0, else exp(z)
-        return z if z > 0 else expm1(z)  # a = z for z > 0, else exp(z) - 1
-    if code == SOFTPLUS:
-        prime[0] = expit(z)  # sigma'(z) = sigmoid(z)
-        return softplus(z)  # a = log(1 + exp(z))
-    if code == EXPONENTIAL:
-        a = exp(z if z < cap else cap)  # a = exp(z), z capped where exp would overflow
-        prime[0] = a  # sigma'(z) = a
-        return a
-    prime[0] = 1.0  # identity: a = z, sigma'(z) = 1
-    return z
+        for i in range(count):
+            x = z[i]
+            T[i] = 1 if x > 0 else 0  # sigma'(z) = 1 for z > 0, else 0
+            a[i] = x if x > 0 else 0  # a = max(0, z)
+    elif code == IDENTITY:
+        for i in range(count):
+            x = z[i]
+            T[i] = 1  # sigma'(z) = 1
+            a[i] = x  # a = z
+    elif code == LEAKY_RELU:
+        for i in range(count):
+            x = z[i]
+            T[i] = 1 if x > 0 else 0.01  # sigma'(z) = 1 for z > 0, else 0.01
+            a[i] = x if x >= 0 else x * 0.01  # a = z for z >= 0, else 0.01 z
+    else:
+        for i in range(count):
+            x = z[i]
+            if code == TANH:
+                y = tanh(x)
+                T[i] = 1 - y * y  # sigma'(z) = 1 - a^2
+            elif code == SIGMOID:
+                y = expit(x * beta)  # a = 1 / (1 + exp(-beta z))
+                T[i] = y * (1 - y) * beta  # sigma'(z) = beta a (1 - a)
+            elif code == ELU:
+                T[i] = 1 if x > 0 else exp(x)  # sigma'(z) = 1 for z > 0, else exp(z)
+                y = x if x > 0 else expm1(x)  # a = z for z > 0, else exp(z) - 1
+            elif code == SOFTPLUS:
+                T[i] = expit(x)  # sigma'(z) = sigmoid(z)
+                y = softplus(x)  # a = log(1 + exp(z))
+            else:
+                y = exp(x if x < cap else cap)  # a = exp(z), z capped where exp would overflow
+                T[i] = y  # sigma'(z) = a
+            a[i] = y
 
 
 cdef inline double cost_term(int cost, double h, double y, double a, double eps, double tiny,
@@ -207,7 +226,7 @@ cdef void output_activation(const Spec* s, floating* z, floating* a, floating* p
                             Py_ssize_t k) noexcept nogil:
     """``a^L = sigma^L(z^L)`` of one sample (``sigma'`` into ``prime`` unless softmax)."""
     cdef int code = s.acts[s.L - 1]
-    cdef double top = z[0], total = 0, p
+    cdef double top = z[0], total = 0
     cdef Py_ssize_t j
     if code == SOFTMAX:  # a_k = exp(z_k) / sum_j exp(z_j), shifted by the largest z
         for j in range(k):
@@ -218,10 +237,7 @@ cdef void output_activation(const Spec* s, floating* z, floating* a, floating* p
         for j in range(k):
             a[j] = a[j] / total
         return
-    for j in range(k):
-        a[j] = activate(code, s.beta[s.L - 1], z[j], cap_of(z[0]), &p)
-        if prime != NULL:
-            prime[j] = p
+    activate(code, s.beta[s.L - 1], cap_of(z[0]), z, a, a if prime == NULL else prime, k)
 
 
 cdef double output_layer(const Spec* s, floating* z, const floating* y, floating w,
@@ -268,19 +284,16 @@ cdef void forward(const Spec* s, const floating* X, Py_ssize_t n, const floating
     cdef floating* Zm
     cdef const floating* a = X
     cdef const floating* b
-    cdef double p
     for m in range(s.L):
         n_in, n_out = s.sizes[m], s.sizes[m + 1]
         Zm, b = Z + n * s.uoff[m], theta + s.poff[m] + n_out * n_in
         gemm(False, True, n, n_out, n_in, a, theta + s.poff[m], Zm)
         for i in range(n):
-            for j in range(i * n_out, (i + 1) * n_out):
-                Zm[j] += b[j - i * n_out]  # z^m = W^m a^(m-1) + b^m
-                if m < s.L - 1:
-                    # a^m = sigma^m(z^m)
-                    Zm[j] = activate(s.acts[m], s.beta[m], Zm[j], cap_of(Zm[0]), &p)
-                    if T != NULL:
-                        T[n * s.uoff[m] + j] = p
+            for j in range(n_out):
+                Zm[i * n_out + j] += b[j]  # z^m = W^m a^(m-1) + b^m
+        if m < s.L - 1:  # a^m = sigma^m(z^m)
+            activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm, Zm,
+                     Zm if T == NULL else T + n * s.uoff[m], n * n_out)
         a = Zm
 
 
@@ -316,7 +329,7 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
         if s.alpha != 0:
             for j in range(n_out * n_in):
                 dW[j] += W[j] * decay  # d/dW^m of alpha/(2n) ||W^m||^2
-                sumsq += <double>W[j] * W[j]
+            sumsq += dot(W, n_out * n_in)
         for j in range(n_out):
             db[j] = 0
         for i in range(n):
@@ -369,14 +382,11 @@ cdef inline double adam_step_size(double eta, double b1, double b2, long t) noex
 
 cdef void clip(floating* g, Py_ssize_t size, double max_norm) noexcept nogil:
     """Scale ``g`` so that ``||g|| <= max_norm``."""
-    cdef int count = <int>size, one = 1
-    cdef double norm
+    cdef double norm = sqrt(dot(g, size))
     cdef floating scale
     cdef Py_ssize_t i
     if floating is float:
-        norm = <float>sqrt(sdot(&count, g, &one, g, &one))
-    else:
-        norm = sqrt(ddot(&count, g, &one, g, &one))
+        norm = <float>norm
     if norm > max_norm:
         scale = <floating>(max_norm / norm)
         for i in range(size):
