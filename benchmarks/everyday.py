@@ -85,6 +85,7 @@ print(json.dumps({{"first": times[0], "second": times[1], "peak": peak,
 
 #: a plain PyTorch loop with the estimators' interface, for the tabular case
 TORCH_LOOP = """
+from itertools import pairwise
 import numpy as np
 import torch
 torch.set_num_threads(1)
@@ -97,12 +98,9 @@ class Classifier:
     def fit(self, X, y):
         torch.manual_seed(self.seed)
         sizes = [X.shape[1], *self.hidden, int(y.max()) + 1]
-        layers = []
-        for i in range(len(sizes) - 1):
-            layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-            if i < len(sizes) - 2:
-                layers.append(torch.nn.ReLU())
-        model = torch.nn.Sequential(*layers)
+        linear = [torch.nn.Linear(n_in, n_out) for n_in, n_out in pairwise(sizes)]
+        relus = [torch.nn.ReLU() for _ in self.hidden]  # after each hidden layer
+        model = torch.nn.Sequential(*[m for pair in zip(linear, relus) for m in pair], linear[-1])
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
         loss_fn = torch.nn.CrossEntropyLoss()
         Xt = torch.from_numpy(X.astype(np.float32))
