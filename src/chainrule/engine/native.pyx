@@ -222,9 +222,10 @@ cdef inline double cap_of(floating x) noexcept nogil:
     return 44.36141955583649 if floating is float else 354.891356446692
 
 
-cdef void output_activation(const Spec* s, floating* z, floating* a, floating* prime,
-                            Py_ssize_t k) noexcept nogil:
-    """``a^L = sigma^L(z^L)`` of one sample (``sigma'`` into ``prime`` unless softmax)."""
+cdef double output_activation(const Spec* s, floating* z, floating* a, floating* prime,
+                              Py_ssize_t k) noexcept nogil:
+    """``a^L = sigma^L(z^L)`` of one sample (``sigma'`` into ``prime`` unless softmax); returns
+    ``logsumexp(z)`` for the softmax (0 otherwise)."""
     cdef int code = s.acts[s.L - 1]
     cdef double top = z[0], total = 0
     cdef Py_ssize_t j
@@ -236,25 +237,22 @@ cdef void output_activation(const Spec* s, floating* z, floating* a, floating* p
             total += a[j]
         for j in range(k):
             a[j] = a[j] / total
-        return
+        return log(total) + top
     activate(code, s.beta[s.L - 1], cap_of(z[0]), z, a, a if prime == NULL else prime, k)
+    return 0
 
 
 cdef double output_layer(const Spec* s, floating* z, const floating* y, floating w,
                          floating* a, floating* d, Py_ssize_t k) noexcept nogil:
     """``a^L``, ``w_i delta^L`` of one sample from its ``z^L``; returns its cost ``C_i``."""
-    cdef double c = 0, g = 0, top = z[0], total = 0, gdota = 0, beta = s.beta[s.L - 1]
+    cdef double c = 0, g = 0, lse, gdota = 0, beta = s.beta[s.L - 1]
     cdef double eps = FLT_EPSILON if floating is float else DBL_EPSILON
     cdef double tiny = FLT_MIN if floating is float else DBL_MIN
     cdef Py_ssize_t j
-    output_activation(s, z, a, d, k)
+    lse = output_activation(s, z, a, d, k)
     if s.from_logits and s.cost == CATEGORICAL_CROSS_ENTROPY:
         for j in range(k):
-            top = z[j] if z[j] > top else top
-        for j in range(k):
-            total += exp(z[j] - top)
-        for j in range(k):
-            c += y[j] * (log(total) + top - z[j])  # C = sum_k y_k (logsumexp(z) - z_k)
+            c += y[j] * (lse - z[j])  # C = sum_k y_k (logsumexp(z) - z_k)
     elif s.from_logits:
         for j in range(k):
             c += softplus(z[j] * beta) - y[j] * z[j] * beta  # C = log(1 + e^z) - y z
