@@ -327,7 +327,7 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
         if s.alpha != 0:
             for j in range(n_out * n_in):
                 dW[j] += W[j] * decay  # d/dW^m of alpha/(2n) ||W^m||^2
-            sumsq += dot(W, n_out * n_in)
+            sumsq += dot(W, n_out * n_in)  # ||W^m||^2, for the cost's L2 term
         for j in range(n_out):
             db[j] = 0
         for i in range(n):
@@ -388,7 +388,7 @@ cdef void clip(floating* g, Py_ssize_t size, double max_norm) noexcept nogil:
     if norm > max_norm:
         scale = <floating>(max_norm / norm)
         for i in range(size):
-            g[i] *= scale
+            g[i] *= scale  # g <- g max_norm / ||g||
 
 
 # -- an epoch: gather each minibatch, its gradient, one update ------------------------------------
