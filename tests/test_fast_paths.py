@@ -644,3 +644,27 @@ def test_prediction_of_numpy_rows_is_the_reference_forward_pass(output, cost, dt
     strided = np.asfortranarray(X)
     np.testing.assert_array_equal(net.forward(strided), expected[0])  # the reference
     assert calls == [False, True, False]
+
+
+def test_the_kernels_refuse_arrays_that_do_not_fit_instead_of_writing_past_them():
+    """The extension reads and writes through pointers: every entry point checks the shapes."""
+    net = network("relu", "softmax", "categorical_cross_entropy", np.float64)
+    backend = compiled.CompiledBackend.for_network(net, 8)
+    X, Y, sw = problem("categorical_cross_entropy", 20, np.float64, np.random.default_rng(0))
+    grad, w = np.empty_like(net.theta), sw[:8] / sw[:8].sum()
+    with pytest.raises(ValueError, match="work buffer"):
+        native.cost_and_gradient(backend.layout, X, Y, sw, 1.0, net.theta, grad, backend.work)
+    with pytest.raises(ValueError, match="inputs"):
+        native.cost_and_gradient(backend.layout, X[:8, :4].copy(), Y[:8], w, 1.0, net.theta,
+                                 grad, backend.work)  # fmt: skip
+    with pytest.raises(IndexError, match="row 20 of an array of 20 rows"):
+        backend.gather(X, Y, sw, np.array([0, 20]))
+    with pytest.raises(ValueError, match="mismatched"):
+        native.step("adam", net.theta, grad, 0.1, 0.9, 0.999, 1e-8, grad[:3].copy(), grad, 1)
+    opt = cr.Adam()
+    with pytest.raises(IndexError):
+        backend.run_epoch(opt, compiled.rule(opt, net.theta), X, Y, sw, np.arange(1, 21),
+                          grad, None)  # fmt: skip
+    with pytest.raises(ValueError, match="mismatched"):
+        native.predict(backend.layout, X, net.theta, np.empty((3, 3)), backend.work, False)
+    assert net.forward(X[:0], validate=False).shape == (0, 3)

@@ -184,8 +184,9 @@ def predictor(net) -> Callable | None:
 
     def predict(a: np.ndarray, logits: bool) -> np.ndarray:
         out = np.empty((a.shape[0], net.layer_sizes[-1]), dtype=net.dtype)
-        work = np.empty(a.shape[0] * plan.units, dtype=net.dtype)
-        native.predict(plan, a, net.theta, out, work, logits)
+        if a.shape[0]:
+            work = np.empty(a.shape[0] * plan.units, dtype=net.dtype)
+            native.predict(plan, a, net.theta, out, work, logits)
         return out
 
     return predict

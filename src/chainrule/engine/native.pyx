@@ -100,6 +100,26 @@ cdef class Layout:
         self.spec = Spec(L, &self.sizes[0], &self.poff[0], &self.uoff[0], &self.acts[0],
                          &self.beta[0], cost, huber, canonical, from_logits, alpha)
 
+    cdef check(self, Py_ssize_t d, Py_ssize_t k, Py_ssize_t params, Py_ssize_t rows,
+               Py_ssize_t work, Py_ssize_t per_row):
+        """A ValueError unless arrays of ``d`` inputs, ``k`` outputs and ``params`` parameters
+        fit the network and ``work`` holds ``per_row`` values a unit for ``rows`` rows: the
+        kernels read and write through pointers, so a wrong shape would not be caught."""
+        L = self.spec.L
+        if (d, k, params) != (self.sizes[0], self.sizes[L], self.poff[L]):
+            raise ValueError(f"arrays of {d} inputs, {k} outputs, {params} parameters for a "
+                             f"network of {self.sizes[0]}, {self.sizes[L]}, {self.poff[L]}")
+        if work < per_row * rows * self.units:
+            raise ValueError(f"a work buffer of {work} values for {rows} rows")
+
+
+cdef check_rows(const Py_ssize_t[::1] idx, Py_ssize_t n):
+    """A ValueError unless every index of ``idx`` is a row of an array of ``n`` rows."""
+    cdef Py_ssize_t i
+    for i in range(idx.shape[0]):
+        if not 0 <= idx[i] < n:
+            raise IndexError(f"row {idx[i]} of an array of {n} rows")
+
 
 # -- the matrix product --------------------------------------------------------------------------
 
@@ -470,6 +490,14 @@ def epoch(Layout layout, const data_t[:, ::1] X, const floating[:, ::1] Y,
     :func:`epoch_steps`; returns whether it diverged. ``max_norm`` 0: no clipping."""
     cdef Rule r = Rule(OPTIMIZERS[rule], eta, p1, p2, eps, max_norm, t)
     cdef int status
+    cdef Py_ssize_t P = theta.shape[0]
+    layout.check(X.shape[1], Y.shape[1], P, size, work.shape[0], 3)
+    layout.check(Xb.shape[1], Yb.shape[1], grad.shape[0], size, w.shape[0], 0)
+    if not (Y.shape[0] == sw.shape[0] == X.shape[0] and min(Xb.shape[0], Yb.shape[0],
+            w.shape[0]) >= size > 0 and progress.shape[0] >= 3 and s1.shape[0] >= P * (
+            r.code != GRADIENT_DESCENT) and s2.shape[0] >= P * (r.code == ADAM)):
+        raise ValueError("epoch: arrays of mismatched shapes")
+    check_rows(order, X.shape[0])
     with nogil:
         status = epoch_steps(&layout.spec, &X[0, 0], &Y[0, 0], &sw[0], &order[0],
                              X.shape[0], size, &theta[0], &grad[0], &r, &s1[0], &s2[0],
@@ -483,6 +511,9 @@ def cost_and_gradient(Layout layout, const floating[:, ::1] X, const floating[:,
     """The cost of the minibatch ``X``, ``Y`` (rows weighted by ``w``, summing to 1; ``n_b``
     their weight) and its gradient into ``grad``, laid out like ``theta``."""
     cdef double cost
+    layout.check(X.shape[1], Y.shape[1], theta.shape[0], X.shape[0], work.shape[0], 3)
+    if not (Y.shape[0] == w.shape[0] == X.shape[0] > 0 and grad.shape[0] == theta.shape[0]):
+        raise ValueError("cost_and_gradient: arrays of mismatched shapes")
     with nogil:
         cost = minibatch(&layout.spec, &X[0, 0], &Y[0, 0], &w[0], n_b, X.shape[0], &theta[0],
                          &grad[0], &work[0])
@@ -495,6 +526,10 @@ def gather_minibatch(const data_t[:, ::1] X, const floating[:, ::1] Y, const flo
     """The rows ``idx`` of ``X``, ``Y`` into ``Xb``, ``Yb`` and ``w = sw[idx] / n_b``; returns
     ``n_b``."""
     cdef double n_b
+    if not (X.shape[0] == Y.shape[0] == sw.shape[0] and X.shape[1] == Xb.shape[1] and
+            Y.shape[1] == Yb.shape[1] and min(Xb.shape[0], Yb.shape[0], w.shape[0]) >= len(idx)):
+        raise ValueError("gather_minibatch: arrays of mismatched shapes")
+    check_rows(idx, X.shape[0])
     with nogil:
         n_b = gather(&X[0, 0], &Y[0, 0], &sw[0], &idx[0], idx.shape[0], X.shape[1],
                      Y.shape[1], &Xb[0, 0], &Yb[0, 0], &w[0])
@@ -506,6 +541,9 @@ def step(str rule, floating[::1] theta, floating[::1] grad, double eta, double p
     """One update of ``rule`` (a key of :data:`OPTIMIZERS`; ``t``: Adam's step, from 1)."""
     cdef int code = OPTIMIZERS[rule]
     cdef Py_ssize_t P = theta.shape[0]
+    if grad.shape[0] != P or (code != GRADIENT_DESCENT and (s1 is None or s1.shape[0] != P)) or (
+            code == ADAM and (s2 is None or s2.shape[0] != P)):
+        raise ValueError("step: arrays of mismatched shapes")
     with nogil:
         if code == ADAM:
             adam(&theta[0], &grad[0], &s1[0], &s2[0], P, p1, p2, <floating>eps,
@@ -523,7 +561,11 @@ def predict(Layout layout, const floating[:, ::1] X, const floating[::1] theta,
     ``len(X) sum_m N^m`` values."""
     cdef const Spec* s = &layout.spec
     cdef Py_ssize_t n = X.shape[0], k = s.sizes[s.L], i, j
-    cdef floating* Z = &work[0] + n * s.uoff[s.L - 1]
+    cdef floating* Z
+    layout.check(X.shape[1], out.shape[1], theta.shape[0], n, work.shape[0], 1)
+    if out.shape[0] != n or n == 0:
+        raise ValueError("predict: arrays of mismatched shapes")
+    Z = &work[0] + n * s.uoff[s.L - 1]
     with nogil:
         forward(s, &X[0, 0], n, &theta[0], &work[0], <floating*>NULL)
         for i in range(n):
