@@ -668,3 +668,17 @@ def test_the_kernels_refuse_arrays_that_do_not_fit_instead_of_writing_past_them(
     with pytest.raises(ValueError, match="mismatched"):
         native.predict(backend.layout, X, net.theta, np.empty((3, 3)), backend.work, False)
     assert net.forward(X[:0], validate=False).shape == (0, 3)
+
+
+def test_the_gather_takes_strided_blocks_and_other_dtypes_too():
+    """A data frame's block may be Fortran-ordered, its weights float64 for a float32 network:
+    gathered by indexing, the same minibatch as the compiled gather's."""
+    net = network("relu", "softmax", "categorical_cross_entropy", np.float32)
+    backend = compiled.CompiledBackend.for_network(net, 5)
+    X, Y, sw = problem("categorical_cross_entropy", 20, np.float32, np.random.default_rng(0))
+    idx = np.array([3, 19, 0, 7])
+    expected = [a.copy() for a in backend.gather(X, Y, sw, idx)[:3]]
+    got = backend.gather(np.asfortranarray(X), Y, sw.astype(np.float64), idx)
+    for g, e in zip(got[:3], expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=2 * float(np.finfo(np.float32).eps))
+    assert got[3] == pytest.approx(float(sw[idx].astype(np.float64).sum()), rel=1e-12)

@@ -126,7 +126,19 @@ class CompiledBackend:
         nb = len(idx)
         Xb, Yb, wb = self.X[:nb], self.Y[:nb], self.w[:nb]
         idx = np.ascontiguousarray(idx, dtype=np.intp)
-        return Xb, Yb, wb, native.gather_minibatch(X, Y, sw, idx, Xb, Yb, wb)
+        dt = self.net.dtype
+        if (
+            all(a.flags.c_contiguous for a in (X, Y, sw))
+            and X.dtype in (np.float32, dt)
+            and Y.dtype == sw.dtype == dt
+        ):
+            return Xb, Yb, wb, native.gather_minibatch(X, Y, sw, idx, Xb, Yb, wb)
+        # strided or other dtypes (a block of a data frame): taken by indexing, cast once
+        Xb[...], Yb[...], wb[...] = X[idx], Y[idx], sw[idx]
+        n_b = float(wb.sum(dtype=np.float64))
+        if n_b != 0:
+            wb /= dt.type(n_b)
+        return Xb, Yb, wb, n_b
 
     def cost_and_gradient(self, minibatch, grad: np.ndarray) -> float:
         """The cost of a minibatch ``(X_b, Y_b, w, n_b)`` and its gradient in ``grad``."""
