@@ -556,10 +556,12 @@ def test_the_kernels_release_the_gil():
 
 
 def test_ctrl_c_stops_a_compiled_epoch_and_keeps_the_weights():
+    """Ctrl-C 0.3 s into a fit of 200 long epochs (most of its time inside the extension, which
+    looks for it every 64 steps) stops it; the steps taken are counted."""
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(300_000, 4))
+    X = rng.normal(size=(100_000, 4))
     y = (X[:, 0] > 0).astype(int)
-    clf = MLPClassifier((4,), batch_size=1, max_iter=1, random_state=0)
+    clf = MLPClassifier((4,), batch_size=1, max_iter=200, random_state=0)
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     try:
@@ -567,7 +569,7 @@ def test_ctrl_c_stops_a_compiled_epoch_and_keeps_the_weights():
             clf.fit(X, y)
     finally:
         timer.cancel()
-    assert 0 < clf._steps < 300_000 and np.isfinite(clf.network_.theta).all()
+    assert 0 < clf._steps < 200 * 100_000 and np.isfinite(clf.network_.theta).all()
     assert clf._record.optimizer.t == clf._steps
 
 
@@ -682,3 +684,17 @@ def test_the_gather_takes_strided_blocks_and_other_dtypes_too():
     for g, e in zip(got[:3], expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=2 * float(np.finfo(np.float32).eps))
     assert got[3] == pytest.approx(float(sw[idx].astype(np.float64).sum()), rel=1e-12)
+
+
+def test_a_registered_user_activation_stays_on_the_reference_engine():
+    square = cr.Activation("cr_test_compiled_square", lambda z: z * z, lambda z: 2 * z)
+    cr.register_activation(square)  # the registry now gives it back by its name
+    try:
+        net = network(square, "identity", "squared_error", np.float64)
+        assert compiled.layout(net) is None
+        X = np.random.default_rng(0).normal(size=(4, 5))
+        with select.use_engine("reference"):
+            expected = net.forward(X)
+        np.testing.assert_array_equal(net.forward(X), expected)
+    finally:
+        cr.activations._REGISTRY.user.pop(square.name, None)

@@ -25,8 +25,11 @@ def _same(f, g) -> bool:
     return getattr(f, "__func__", f) is getattr(g, "__func__", g)
 
 
-def builtin(obj, get) -> bool:
-    """Whether an activation or cost is the built-in one of its name (``get`` makes that)."""
+def builtin(obj, get, codes: dict) -> bool:
+    """Whether an activation or cost is the built-in one of its name (``get`` makes that) and
+    the kernels have a code for it (a user's, registered under its own name, has none)."""
+    if obj.name not in codes:
+        return False
     try:
         fresh = get(obj.name)
     except (KeyError, TypeError, ValueError):
@@ -43,7 +46,10 @@ def layout(net) -> native.Layout | None:
     """The network as the kernels read it, or None unless every activation and the cost are
     built-in (user ones train on the reference engine)."""
     acts, cost = net.activations, net.cost_function
-    if not (all(builtin(a, get_activation) for a in acts) and builtin(cost, get_cost)):
+    if not (
+        all(builtin(a, get_activation, native.ACTIVATIONS) for a in acts)
+        and builtin(cost, get_cost, native.COSTS)
+    ):
         return None
     canonical = uses_canonical_link(acts[-1], cost)
     return native.Layout(
