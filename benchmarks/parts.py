@@ -1,10 +1,11 @@
-"""Where a step of the large case goes: each compiled piece timed alone at the case's shapes.
+"""Where a step of the large case goes: the compiled engine's calls beside their matrix products.
 
-Run: ``python benchmarks/parts.py`` (about 1 minute, 1 BLAS thread, the numba engine). It prints
-the table of ``docs/performance.md``: the 8 products of a step, the compiled minibatch call
-(``chainrule.engine.kernels.cost_and_gradient``) and each of its fused pieces, Adam, then
-one-epoch fits with and without the gather on the worker thread, alternating. Medians of
-repeated timings.
+Run: ``python benchmarks/parts.py`` (about 20 seconds, 1 BLAS thread). At the large case's shapes
+(float32, 784-256-128-10, batch 256) it prints the time per step of the 8 matrix products of a
+step (numpy's ``matmul`` into preallocated arrays), one compiled minibatch
+(``native.cost_and_gradient``: gather excluded), one compiled update (Adam) and a step of a
+whole compiled epoch (``CompiledBackend.run_epoch``: gather, minibatch, update), then the
+minibatch call beyond its products, timed in alternation. Medians of repeated timings.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from speed import LARGE, fit_chainrule, large_data
+from speed import LARGE, large_data
 from threadpoolctl import threadpool_limits
 
-from chainrule import MLPClassifier
-from chainrule.engine import blas, compiled, kernels
+import chainrule as cr
+from chainrule.engine import compiled, native
 
 f32 = np.float32
 
@@ -36,89 +37,54 @@ def per_step_us(fn, repeats: int = 7, calls: int = 50) -> float:
 
 def main() -> None:
     warnings.simplefilter("ignore", ConvergenceWarning)
-    X, y = large_data()
+    X, y = large_data(n=10240)
     bs = LARGE["batch"]
-    net = MLPClassifier(LARGE["hidden"], max_iter=1, random_state=0).fit(X[:3000], y[:3000])
-    net = net.network_
-    engine = compiled.CompiledBackend.for_network(net, bs)
-    Y = np.eye(10, dtype=f32)[y]
-    idx = np.random.default_rng(0).permutation(len(X))[:bs]
-    Xb, Yb, w, n_b = engine.gather(X, Y, np.ones(len(X), f32), idx)
+    sizes = [X.shape[1], *LARGE["hidden"], 10]
+    net = cr.Network(
+        sizes, activation="relu", cost="categorical_cross_entropy", alpha=1e-4, dtype=f32,
+        random_state=0,
+    )  # fmt: skip
+    backend = compiled.CompiledBackend.for_network(net, bs)
+    Y, sw = np.eye(10, dtype=f32)[y], np.ones(len(X), f32)
+    Xb, Yb, w, n_b = backend.gather(X, Y, sw, np.arange(bs))
     grad = np.empty_like(net.theta)
-    sizes, hidden, out = engine.codes
     W = list(net.W)
     Z = [np.empty((bs, n), f32) for n in sizes[1:]]
     D = [np.empty((bs, n), f32) for n in sizes[1:]]
-    T, A = [np.empty_like(z) for z in Z], [np.empty_like(z) for z in Z]
     dW = [np.empty_like(x) for x in W]
-    db = [np.empty(n, f32) for n in sizes[1:]]
+    adam = cr.Adam(1e-3)
+    update = compiled.rule(adam, net.theta)
+    step = compiled.fused_step(adam, net.theta.copy())
     theta = net.theta.copy()
-    m, v = np.zeros_like(theta), np.full_like(theta, 1e-8)
+    order = np.random.default_rng(0).permutation(len(X))
 
-    def products():  # the 8 products of a step, through the same BLAS call as the kernel
+    def products():  # the 8 products of a step
         for k in range(3):
-            blas.gemm(blas.NO_TRANS, blas.TRANS, Xb if k == 0 else Z[k - 1], W[k], Z[k])
+            np.matmul(Xb if k == 0 else Z[k - 1], W[k].T, out=Z[k])
         for k in (2, 1, 0):
-            a = Xb if k == 0 else Z[k - 1]
-            blas.gemm(blas.TRANS, blas.NO_TRANS, D[k], a, dW[k])
+            np.matmul(D[k].T, Xb if k == 0 else Z[k - 1], out=dW[k])
             if k:
-                blas.gemm(blas.NO_TRANS, blas.NO_TRANS, D[k], W[k], D[k - 1])
+                np.matmul(D[k], W[k], out=D[k - 1])
 
-    pieces = {
-        "the 8 matrix products": products,
-        "the compiled minibatch call": lambda: kernels.cost_and_gradient(
-            Xb,
-            Yb,
-            w,
-            n_b,
-            net.theta,
-            grad,
-            sizes,
-            hidden,
-            out,
-            1e-4,
-            engine.work,
-            engine.no_WT,
-            True,
-        ),
-        "Adam": lambda: kernels.adam_step(
-            theta, grad, m, v, f32(0.9), f32(0.1), f32(0.999), f32(0.001), f32(1e-8), f32(1e-9)
-        ),
-        "L2 term + ||W||^2": lambda: [
-            kernels.add_scaled_sumsq(dW[k], W[k], f32(1e-9)) for k in range(3)
-        ],
-        "bias + activation": lambda: [
-            kernels.bias_activate(1, Z[k], net.b[k], A[k], T[k]) for k in range(2)
-        ],
-        "bias + softmax + cost + delta^L": lambda: kernels.output_layer(
-            1, Z[2], net.b[2], Yb, w, A[2], D[2]
-        ),
-        "mask + db": lambda: [kernels.mask_colsum(D[k], T[k], db[k]) for k in range(2)],
-    }
-    steps = -(-len(X) // bs)
+    def minibatch():
+        native.cost_and_gradient(backend.layout, Xb, Yb, w, n_b, net.theta, grad, backend.work)
+
+    def epoch():  # per step: an epoch of len(X) / bs steps, divided below
+        backend.run_epoch(adam, update, X, Y, sw, order, grad, None)
+
+    steps = len(X) // bs
     with threadpool_limits(1):
-        print("| part | us per step | ms per epoch |\n|---|---:|---:|")
-        for name, fn in pieces.items():
-            us = per_step_us(fn)
-            print(f"| {name} | {us:.1f} | {us * steps / 1000:.1f} |")
-        # the call beyond its products, timed in alternation (the machine drifts between timings)
-        call, products = pieces["the compiled minibatch call"], pieces["the 8 matrix products"]
-        extra = [per_step_us(call, 1) - per_step_us(products, 1) for _ in range(15)]
-        print(f"\nthe compiled call beyond its products: {np.median(extra):.1f} us per step")
-        with_it, without = [], []
-        pays = compiled.prefetch_pays
-        try:
-            for _ in range(7):
-                compiled.prefetch_pays = pays
-                with_it.append(fit_chainrule(X, y, LARGE["hidden"], bs, 1)[0])
-                compiled.prefetch_pays = lambda *a: False
-                without.append(fit_chainrule(X, y, LARGE["hidden"], bs, 1)[0])
-        finally:
-            compiled.prefetch_pays = pays
-        print(
-            f"\none-epoch fit, gather on the worker thread: {np.median(with_it):.4f} s; inline: "
-            f"{np.median(without):.4f} s (medians of 7 alternating fits)"
-        )
+        print("| part | us per step |\n|---|---:|")
+        for name, fn, per in [
+            ("the 8 matrix products (numpy's matmul)", products, 1),
+            ("one compiled minibatch (forward, delta^L, backward, L2)", minibatch, 1),
+            ("Adam on the flat parameters (one compiled pass)", lambda: step(theta, grad), 1),
+            ("a step of a compiled epoch (gather, minibatch, Adam)", epoch, steps),
+        ]:
+            calls = 50 if per == 1 else 1
+            print(f"| {name} | {per_step_us(fn, calls=calls) / per:.1f} |")
+        extra = [per_step_us(minibatch, 1) - per_step_us(products, 1) for _ in range(15)]
+        print(f"\nthe compiled minibatch beyond its products: {np.median(extra):.1f} us per step")
 
 
 if __name__ == "__main__":

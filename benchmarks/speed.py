@@ -274,7 +274,7 @@ def main() -> None:
     Xl, yl = large_data()
     Xs, ys = small_data()
     rounds_large, rounds_small = (1, 1) if args.quick else (9, 5)
-    # warm up: numba's kernels load from its cache, BLAS and torch initialise
+    # warm up: BLAS and torch initialise
     with set_threads(1):
         for fn in contestants(Xs, ys, SMALL, 1, args.full).values():
             fn()

@@ -299,7 +299,7 @@ def test_train_resume(tmp_path):
 
 # -- start-up: a fast --help (issue 13.2) --------------------------------------------------------
 
-HEAVY = ("numpy", "scipy", "sklearn", "numba", "matplotlib", "sympy")
+HEAVY = ("numpy", "scipy", "sklearn", "matplotlib", "sympy")
 
 
 def test_the_parser_and_the_package_import_nothing_heavy():

@@ -24,7 +24,7 @@ from chainrule.engine import select
 from chainrule.estimators.preflight import fit_memory_need
 from chainrule.training import TrainingDivergedWarning
 
-ENGINES = ["reference", "numba"]
+ENGINES = ["reference", "compiled"]
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from chainrule._arrays import float_dtype, move, namespace, numpy_dtype, reshape
 from chainrule._checks import batch_weights, network_input, network_target
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
-from chainrule.engine import reference
+from chainrule.engine import reference, select
 from chainrule.engine.parameters import ParameterList, Trace, check_layer_sizes
 from chainrule.gradcheck import check_activation, check_cost, check_gradients
 from chainrule.initializers import INITS, check_init, draw_layer
@@ -270,9 +270,15 @@ class Network:
         return by_rows(a, self._logits_rows)
 
     def _logits_rows(self, a) -> np.ndarray:
+        predict = select.compiled_predictor(self, a)  # None: the reference engine
+        if predict is not None:
+            return predict(a, True)
         return reference.logits(self.W, self.b, self.activations, a)
 
     def _forward_rows(self, a) -> np.ndarray:
+        predict = select.compiled_predictor(self, a)
+        if predict is not None:
+            return predict(a, False)
         return self.activations[-1](self._logits_rows(a))  # a^L = sigma^L(z^L)
 
     # -- the cost and backpropagation --------------------------------------------------------

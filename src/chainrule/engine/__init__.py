@@ -1,21 +1,22 @@
 """The engine: the derivation's equations (:mod:`~chainrule.engine.reference`, written once
-against an array namespace) and one compiled backend that fuses them for built-in networks on
-the CPU (:mod:`~chainrule.engine.compiled`, numba); :mod:`~chainrule.engine.select` picks one."""
+against an array namespace) and one compiled engine that runs them for built-in networks on the
+CPU (:mod:`~chainrule.engine.compiled` around the extension ``native``, built when the package
+installs); :mod:`~chainrule.engine.select` picks one."""
 
 from chainrule.engine.select import (
     ENGINES,
     EngineFallbackWarning,
+    compiled_available,
     compiled_backend,
     engine,
-    numba_available,
     use_engine,
 )
 
 __all__ = [
     "ENGINES",
     "EngineFallbackWarning",
+    "compiled_available",
     "compiled_backend",
     "engine",
-    "numba_available",
     "use_engine",
 ]

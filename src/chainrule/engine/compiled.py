@@ -1,126 +1,110 @@
-"""The compiled backend: the reference engine's equations fused by numba, for built-in networks.
+"""The compiled engine's Python side: which networks it runs and the buffers it runs them in.
 
-A network is built-in when its hidden activations are among relu, tanh, sigmoid (slope 1) and
-identity and its output activation and cost are a canonical pair (identity + squared error,
-softmax + categorical cross-entropy, sigmoid + binary cross-entropy). For those,
-:class:`CompiledBackend` runs one minibatch in one compiled call
-(:func:`chainrule.engine.kernels.cost_and_gradient`: BLAS products, and the bias, activation,
-output, ReLU mask, ``db^m`` and L2 term each fused into one pass), the optimizer's update fused
-into one pass over the flat buffers (looked up by the optimizer's name, :data:`FUSED_STEPS`),
-and the gather of a minibatch compiled. For small networks and minibatches, where BLAS calls
-cost more than they compute, one compiled kernel runs a whole epoch with the products as loops
-(:meth:`CompiledBackend.run_epoch`). On large problems, when the BLAS leaves a core idle,
-minibatch k + 1 is gathered on a worker thread during step k (:meth:`CompiledBackend.prefetched`).
-
-A float32 ``X`` trains a float64 network without a float64 copy of the data: each minibatch is
-cast as it is gathered. Without shuffling, the minibatches are slices of ``X`` read in place.
+The equations are in the extension :mod:`chainrule.engine.native` (``native.pyx``, built when
+the package installs). It runs a network whose activations and cost are chainrule's built-in
+ones (:func:`layout`); :class:`CompiledBackend` holds a fit's minibatch buffers and runs a
+whole epoch (gather, forward, backward, the optimizer's update) in one call without the GIL,
+or one minibatch's cost and gradient for an optimizer it has no rule for. Importing this module
+fails where the extension cannot be imported (:mod:`chainrule.engine.select` then says so).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+import weakref
+from collections.abc import Callable
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-from chainrule.engine import kernels
+from chainrule.activations import get_activation
+from chainrule.costs import get_cost
+from chainrule.engine import native
 from chainrule.engine.reference import uses_canonical_link
 
-#: the hidden activations of the kernels, by their code there (kernels.bias_activate)
-HIDDEN_CODES = {"identity": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
-#: the canonical (output activation, cost) pairs, by their code (kernels.output_layer)
-OUTPUT_CODES = {
-    ("identity", "squared_error"): 0,
-    ("softmax", "categorical_cross_entropy"): 1,
-    ("sigmoid", "binary_cross_entropy"): 2,
-}
+
+def _same(f, g) -> bool:
+    return getattr(f, "__func__", f) is getattr(g, "__func__", g)
 
 
-def builtin_name(act) -> str | None:
-    """The activation's name if it is a built-in one with no parameter (slope 1), else None."""
-    if act.name == "sigmoid" and getattr(act, "beta", 1.0) != 1.0:
-        return None
-    return act.name if type(act).__module__ == "chainrule.activations" else None
-
-
-def network_codes(net) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """``(sizes, hidden codes, output code)`` of a built-in network, else None."""
-    hidden = [HIDDEN_CODES.get(builtin_name(a)) for a in net.activations[:-1]]
-    output = net.activations[-1]
-    if not uses_canonical_link(output, net.cost_function):
-        return None
-    out_code = OUTPUT_CODES.get((builtin_name(output), net.cost_function.name))
-    if out_code is None or None in hidden:
-        return None
-    sizes = np.asarray(net.layer_sizes, dtype=np.int64)
-    return sizes, np.asarray(hidden, dtype=np.int64), out_code
-
-
-# -- fused optimizer steps, by the optimizer's name ----------------------------------------------
-
-
-def _gradient_descent(opt, theta, grad) -> None:
-    kernels.descent_step(theta, grad, theta.dtype.type(opt.learning_rate))
-
-
-def _momentum(opt, theta, grad) -> None:
-    opt.init_state(theta)
-    dt = theta.dtype.type
-    kernels.momentum_step(
-        theta, grad, opt.velocity, dt(opt.momentum), dt(opt.learning_rate), opt.nesterov
+def builtin(obj, get, codes: dict) -> bool:
+    """Whether an activation or cost is the built-in one of its name (``get`` makes that) and
+    the kernels have a code for it (a user's, registered under its own name, has none)."""
+    if obj.name not in codes:
+        return False
+    try:
+        fresh = get(obj.name)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return (
+        type(obj) is type(fresh)
+        and _same(obj.function, fresh.function)
+        and _same(obj.derivative, fresh.derivative)
+        and getattr(obj, "of_output", None) == getattr(fresh, "of_output", None)
     )
 
 
-def _adam(opt, theta, grad) -> None:
-    opt.init_state(theta)
-    opt.t += 1
-    dt = theta.dtype.type
-    b1, b2 = opt.beta_1, opt.beta_2
-    kernels.adam_step(
-        theta, grad, opt.m, opt.v, dt(b1), dt(1 - b1), dt(b2), dt(1 - b2), dt(opt.epsilon),
-        dt(opt.step_size(opt.t)),
-    )  # fmt: skip
+def layout(net) -> native.Layout | None:
+    """The network as the kernels read it, or None unless every activation and the cost are
+    built-in (user ones train on the reference engine)."""
+    acts, cost = net.activations, net.cost_function
+    if not (
+        all(builtin(a, get_activation, native.ACTIVATIONS) for a in acts)
+        and builtin(cost, get_cost, native.COSTS)
+    ):
+        return None
+    canonical = uses_canonical_link(acts[-1], cost)
+    return native.Layout(
+        net.layer_sizes,
+        [native.ACTIVATIONS[a.name] for a in acts],
+        [getattr(a, "beta", 1.0) for a in acts],
+        native.COSTS[cost.name],
+        getattr(cost, "delta", 0.0),
+        canonical,
+        canonical and cost.has_logit_form,
+        net.alpha,
+    )
 
 
-#: ``optimizer.name -> step(optimizer, theta, grad)``: the update rule in one pass
-FUSED_STEPS: dict[str, Callable] = {
-    "gradient_descent": _gradient_descent,
-    "momentum": _momentum,
-    "adam": _adam,
-}
+# -- the update rules, by the optimizer's name -----------------------------------------------------
 
 
-def fused_step(optimizer, theta: np.ndarray) -> Callable[[np.ndarray, np.ndarray], None]:
-    """``step(theta, grad)``: the optimizer's fused form if it has one, else its own step."""
-    fused = FUSED_STEPS.get(optimizer.name)
-    state = [s for s in optimizer.state().values() if isinstance(s, np.ndarray)]
-    if fused is None or any(s.dtype != theta.dtype or s.shape != theta.shape for s in state):
-        return optimizer.step
-    return lambda theta, grad: fused(optimizer, theta, grad)
-
-
-def epoch_optimizer(optimizer, theta: np.ndarray) -> tuple | None:
-    """The arguments of :func:`kernels.run_epoch` for the optimizer's rule, or None."""
-    if optimizer.name not in FUSED_STEPS:
+def rule(optimizer, theta: np.ndarray) -> tuple | None:
+    """``(rule, eta, p1, p2, eps, s1, s2)``: the optimizer's update as the kernels run it
+    (looked up by its name), or None where they have no such rule or its state is not laid out
+    like ``theta``."""
+    name = optimizer.name
+    if name not in ("gradient_descent", "momentum", "adam"):
         return None
     optimizer.init_state(theta)
     state = [s for s in optimizer.state().values() if isinstance(s, np.ndarray)]
     if any(s.dtype != theta.dtype or s.shape != theta.shape for s in state):
         return None
-    empty = np.empty(0, dtype=theta.dtype)
-    if optimizer.name == "adam":
+    eta, none = optimizer.learning_rate, theta[:1]  # none: a state the rule does not read
+    if name == "adam":
         o = optimizer
-        return 3, o.m, o.v, o.beta_1, o.beta_2, o.epsilon, o.t
-    if optimizer.name == "momentum":
-        code = 2 if optimizer.nesterov else 1
-        return code, optimizer.velocity, empty, optimizer.momentum, 0.0, 0.0, 0
-    return 0, empty, empty, 0.0, 0.0, 0.0, 0
+        return "adam", eta, o.beta_1, o.beta_2, o.epsilon, o.m, o.v
+    if name == "momentum":
+        kind = "nesterov" if optimizer.nesterov else "momentum"
+        return kind, eta, optimizer.momentum, 0.0, 0.0, optimizer.velocity, none
+    return name, eta, 0.0, 0.0, 0.0, none, none
 
 
-# -- the backend --------------------------------------------------------------------------------
+def fused_step(optimizer, theta: np.ndarray) -> Callable[[np.ndarray, np.ndarray], None]:
+    """``step(theta, grad)``: the optimizer's update in one compiled pass, else its own step."""
+    if rule(optimizer, theta) is None:
+        return optimizer.step
+
+    def step(theta: np.ndarray, grad: np.ndarray) -> None:
+        # read again: a schedule may change the learning rate
+        name, eta, p1, p2, eps, s1, s2 = rule(optimizer, theta)
+        t = 0
+        if name == "adam":
+            optimizer.t = t = optimizer.t + 1
+        native.step(name, theta, grad, eta, p1, p2, eps, s1, s2, t)
+
+    return step
+
+
+# -- the backend ----------------------------------------------------------------------------------
 
 
 class CompiledBackend:
@@ -128,135 +112,99 @@ class CompiledBackend:
     dtype, or float32 for a float64 network) through the kernels, in buffers allocated once.
     Make one with :meth:`for_network`, which says None for a network that is not built-in."""
 
-    def __init__(self, net, batch_size: int, codes: tuple) -> None:
-        self.net = net
+    def __init__(self, net, batch_size: int, plan: native.Layout) -> None:
+        self.net, self.layout = net, plan
         self.batch_size = bs = int(batch_size)
         dt, sizes = net.dtype, net.layer_sizes
         self.X = np.empty((bs, sizes[0]), dtype=dt)
         self.Y = np.empty((bs, sizes[-1]), dtype=dt)
         self.w = np.empty(bs, dtype=dt)
-        self.X2 = self.Y2 = self.w2 = None  # the second buffers of prefetched
-        self.codes = codes
-        self.work = np.empty(4 * bs * sum(sizes[1:]), dtype=dt)  # z, a, sigma', delta
-        self.WT = np.empty(max(W.size for W in net.W), dtype=dt)  # room for any W^T
-        self.no_WT = np.empty(0, dtype=dt)
+        self.work = np.empty(3 * bs * plan.units, dtype=dt)  # z then a, sigma', delta
+        self.progress = np.zeros(3)
 
     @classmethod
     def for_network(cls, net, batch_size: int) -> CompiledBackend | None:
-        codes = network_codes(net)
-        return None if codes is None else cls(net, batch_size, codes)
+        plan = layout(net)
+        return None if plan is None else cls(net, batch_size, plan)
 
-    def matches(self, net, batch_size: int) -> bool:
-        return self.net is net and self.batch_size == batch_size
-
-    def gather(self, X, Y, sw, idx, contiguous: bool = False):
-        """The minibatch ``(X[idx], Y[idx], w = sw[idx] / n_b, n_b)`` in the buffers.
-
-        ``contiguous``: ``idx`` is a run ``i, i + 1, ...`` (no shuffling), so ``X`` and ``Y`` are
-        read in place when their dtype is the network's."""
+    def gather(self, X, Y, sw, idx):
+        """The minibatch ``(X[idx], Y[idx], w = sw[idx] / n_b, n_b)`` in the buffers."""
         nb = len(idx)
         Xb, Yb, wb = self.X[:nb], self.Y[:nb], self.w[:nb]
-        if contiguous and X.dtype == Xb.dtype:
-            rows = slice(int(idx[0]), int(idx[0]) + nb)
-            np.copyto(wb, sw[rows])
-            n_b = float(wb.sum())
-            if n_b != 0:
-                np.divide(wb, n_b, out=wb)
-            return X[rows], Y[rows], wb, n_b
-        return Xb, Yb, wb, kernels.gather_minibatch(X, Y, sw, idx, Xb, Yb, wb)
-
-    @contextlib.contextmanager
-    def prefetched(self, X, Y, sw, batches: Iterable[np.ndarray]):
-        """``(idx, minibatch)`` for each ``idx`` of ``batches``, the minibatch (what
-        :meth:`gather` returns) gathered by the compiled kernel on a worker thread while the
-        caller computes the step of the one before: the kernel releases the GIL, so with 1 BLAS
-        thread the copy runs on the second core. The worker is joined when the block exits."""
-        if self.X2 is None:
-            self.X2, self.Y2, self.w2 = (np.empty_like(B) for B in (self.X, self.Y, self.w))
-        buffers = ((self.X, self.Y, self.w), (self.X2, self.Y2, self.w2))
-
-        def gather(idx, buffer):
-            Xb, Yb, wb = (B[: len(idx)] for B in buffer)
-            return Xb, Yb, wb, kernels.gather_minibatch(X, Y, sw, idx, Xb, Yb, wb)
-
-        def pipeline(pool):
-            rest = iter(batches)
-            idx = next(rest, None)
-            if idx is None:
-                return
-            # the first minibatch has nothing to overlap with: gathered here, in the thread
-            # where numba loads the other kernels (loading one in the worker costs memory)
-            current = idx, gather(idx, buffers[0])
-            for i, idx in enumerate(rest, start=1):
-                # buffer i % 2 is free: the caller is done with minibatch i - 2
-                future = pool.submit(gather, idx, buffers[i % 2])
-                yield current
-                current = idx, future.result()
-            yield current
-
-        pool = ThreadPoolExecutor(1, thread_name_prefix="chainrule-gather")
-        try:
-            yield pipeline(pool)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        idx = np.ascontiguousarray(idx, dtype=np.intp)
+        dt = self.net.dtype
+        if (
+            all(a.flags.c_contiguous for a in (X, Y, sw))
+            and X.dtype in (np.float32, dt)
+            and Y.dtype == sw.dtype == dt
+        ):
+            return Xb, Yb, wb, native.gather_minibatch(X, Y, sw, idx, Xb, Yb, wb)
+        # strided or other dtypes (a block of a data frame): taken by indexing, cast once
+        Xb[...], Yb[...], wb[...] = X[idx], Y[idx], sw[idx]
+        n_b = float(wb.sum(dtype=np.float64))
+        if n_b != 0:
+            wb /= dt.type(n_b)
+        return Xb, Yb, wb, n_b
 
     def cost_and_gradient(self, minibatch, grad: np.ndarray) -> float:
-        """The cost of a gathered minibatch and its gradient in ``grad`` (one compiled call)."""
-        Xb, Yb, w, n_b = minibatch
-        if not (Xb.flags.c_contiguous and Yb.flags.c_contiguous):
-            Xb, Yb = np.ascontiguousarray(Xb), np.ascontiguousarray(Yb)
-        sizes, hidden, out = self.codes
-        net = self.net
-        return kernels.cost_and_gradient(
-            Xb, Yb, w, n_b, net.theta, grad, sizes, hidden, out, float(net.alpha), self.work,
-            self.no_WT, True,
-        )  # fmt: skip
+        """The cost of a minibatch ``(X_b, Y_b, w, n_b)`` and its gradient in ``grad``."""
+        Xb, Yb, w = (np.ascontiguousarray(a) for a in minibatch[:3])
+        return native.cost_and_gradient(
+            self.layout, Xb, Yb, w, minibatch[3], self.net.theta, grad, self.work
+        )
 
-    def run_epoch(self, optimizer, X, Y, sw, order: np.ndarray, grad) -> tuple[float, int] | None:
-        """A whole epoch over ``X[order]`` in one kernel; returns ``(sum_b |b| C_b, steps)``, or
-        None (nothing done) when the kernel does not handle the optimizer."""
-        theta = self.net.theta
-        args = epoch_optimizer(optimizer, theta)
-        if args is None:
-            return None
-        code, s1, s2, p1, p2, eps, t0 = args
-        sizes, hidden, out = self.codes
-        total, steps = kernels.run_epoch(
-            X, Y, sw, order.astype(np.int64, copy=False), theta, grad, sizes, hidden, out,
-            float(self.net.alpha), code, float(optimizer.learning_rate), float(p1), float(p2),
-            float(eps), s1, s2, int(t0), self.X, self.Y, self.w, self.work, self.WT,
-        )  # fmt: skip
-        if code == 3:
-            optimizer.t += int(steps)
-        return float(total), int(steps)
+    def run_epoch(self, optimizer, update: tuple, X, Y, sw, order, grad, max_grad_norm):
+        """A whole epoch over ``X[order]`` in one call, ``update`` the optimizer's
+        :func:`rule`: ``(sum_b |b| C_b, diverged)``. The steps taken (:attr:`steps`) are
+        counted in ``optimizer.t`` (Adam) even when Ctrl-C stops the epoch."""
+        name, eta, p1, p2, eps, s1, s2 = update
+        progress = self.progress
+        progress[:] = 0
+        t0 = optimizer.t if name == "adam" else 0
+        order = np.ascontiguousarray(order, dtype=np.intp)
+        try:
+            diverged = native.epoch(
+                self.layout, X, Y, sw, order, self.batch_size, self.net.theta, grad, name, eta,
+                p1, p2, eps, s1, s2, t0, max_grad_norm or 0.0, self.X, self.Y, self.w,
+                self.work, progress,
+            )  # fmt: skip
+        finally:
+            if name == "adam":
+                optimizer.t = t0 + self.steps
+        return float(progress[0]), diverged
 
+    @property
+    def steps(self) -> int:
+        """The optimizer steps of the last :meth:`run_epoch`."""
+        return int(self.progress[1])
 
-def small_problem(net, batch_size: int) -> bool:
-    """Whether a step is small enough that numpy's per-call cost dominates it (the epoch
-    kernel's loops then beat BLAS): about 500k multiply-adds per forward pass or fewer."""
-    return sum(W.size for W in net.W) * batch_size <= 500_000
-
-
-def prefetch_pays(batch_size: int, X) -> bool:
-    """Whether to gather each minibatch on a second thread: when the BLAS leaves a core idle
-    (with as many BLAS threads as cores, the gather slows the products down more than it
-    saves) and minibatches hold at least ~64k values (below, handing one to the thread costs
-    about what copying it does)."""
-    return batch_size * X.shape[1] >= 65536 and blas_threads() < cores()
+    @property
+    def last_cost(self) -> float:
+        """The cost of the last minibatch of the last :meth:`run_epoch`."""
+        return float(self.progress[2])
 
 
-_blas: list = []
+# -- prediction -----------------------------------------------------------------------------------
+
+_layouts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def blas_threads() -> int:
-    """The most threads a loaded BLAS runs a product on now (``threadpoolctl``)."""
-    if not _blas:
-        _blas.append(ThreadpoolController().select(user_api="blas"))
-    return max((lib.num_threads for lib in _blas[0].lib_controllers), default=1)
+def predictor(net) -> Callable | None:
+    """``predict(a, logits) -> a^L`` (or ``z^L``) of the rows of a dense C-contiguous ``a`` of
+    the network's dtype, or None for a network that is not built-in."""
+    key = (net.layer_sizes, net.cost_function, *net.activations)
+    cached = _layouts.get(net)
+    if cached is None or cached[0] != key:
+        cached = _layouts[net] = key, layout(net)
+    plan = cached[1]
+    if plan is None:
+        return None
 
+    def predict(a: np.ndarray, logits: bool) -> np.ndarray:
+        out = np.empty((a.shape[0], net.layer_sizes[-1]), dtype=net.dtype)
+        if a.shape[0]:
+            work = np.empty(a.shape[0] * plan.units, dtype=net.dtype)
+            native.predict(plan, a, net.theta, out, work, logits)
+        return out
 
-def cores() -> int:
-    """The CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1  # pragma: no cover - macOS, Windows
+    return predict

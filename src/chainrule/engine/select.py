@@ -1,12 +1,10 @@
-"""Which engine trains: the compiled backend (numba) where it can, else the reference engine.
+"""Which engine trains: the compiled engine where it can, else the reference engine.
 
-``CHAINRULE_ENGINE=reference|numba`` or :func:`use_engine` choose one. Unchosen, a fit starts
-on the reference engine and moves to the compiled backend once it has done
-:data:`REFERENCE_WORK` multiply-adds (:func:`compiled_backend`): numba takes about 0.4 s to
-import and load its cached kernels, more than a short fit takes without it, so a short fit
-(a script, a command, a worker process) never loads numba. numba is a core dependency; where it
-cannot be imported, chainrule trains on the reference engine and says so once (a
-:class:`EngineFallbackWarning`).
+``CHAINRULE_ENGINE=reference|compiled`` or :func:`use_engine` choose one. Unchosen, every fit
+of a built-in network on NumPy arrays runs on the compiled engine from its first step
+(:func:`compiled_backend`), whatever its size: the extension :mod:`chainrule.engine.native` is
+built when the package installs and imports in milliseconds. Where it cannot be imported,
+chainrule trains on the reference engine and says so once (a :class:`EngineFallbackWarning`).
 """
 
 from __future__ import annotations
@@ -17,35 +15,32 @@ import warnings
 from collections.abc import Iterator
 from types import ModuleType
 
+import numpy as np
+
 from chainrule._arrays import is_numpy
 
-ENGINES = ("reference", "numba")
-
-#: samples x parameters (the multiply-adds of the forward passes) a fit runs on the reference
-#: engine before it moves to the compiled backend, unless an engine is chosen: about 30 ms of
-#: training on digits (64-32-10), a tenth of what loading numba costs a new process
-REFERENCE_WORK = 50_000_000
+ENGINES = ("reference", "compiled")
 
 _override: list[str] = []
 _compiled: dict[str, ModuleType | None] = {}
 
 
 class EngineFallbackWarning(UserWarning):
-    """numba could not be imported: training runs on the (slower) reference engine."""
+    """The compiled engine could not be imported: training runs on the reference engine."""
 
 
 def compiled_module() -> ModuleType | None:
-    """:mod:`chainrule.engine.compiled`, or None (with one warning) where numba cannot be
-    imported."""
+    """:mod:`chainrule.engine.compiled`, or None (with one warning) where the extension cannot
+    be imported."""
     if "module" not in _compiled:
         try:
             from chainrule.engine import compiled
-        except Exception as error:  # numba missing or broken
+        except ImportError as error:  # not built, or built for another Python
             _compiled["module"] = None
             warnings.warn(
-                f"numba cannot be imported ({type(error).__name__}: {error}); chainrule trains "
-                "on the reference engine, which is slower. Install numba to train on the "
-                "compiled backend.",
+                f"chainrule's compiled engine cannot be imported ({error}); chainrule trains "
+                "on the reference engine, which is slower. Reinstall chainrule "
+                "(`pip install -e .` in a clone) to build it.",
                 EngineFallbackWarning,
                 stacklevel=2,
             )
@@ -54,8 +49,8 @@ def compiled_module() -> ModuleType | None:
     return _compiled["module"]
 
 
-def numba_available() -> bool:
-    """Whether the compiled backend can be used (numba imports)."""
+def compiled_available() -> bool:
+    """Whether the compiled engine can be used (its extension imports)."""
     return compiled_module() is not None
 
 
@@ -68,11 +63,11 @@ def chosen_engine() -> str | None:
 
 
 def engine() -> str:
-    """The engine in use: :func:`use_engine`'s, else ``$CHAINRULE_ENGINE``, else ``"numba"``
-    (``"reference"`` where numba cannot be imported)."""
+    """The engine in use: :func:`use_engine`'s, else ``$CHAINRULE_ENGINE``, else
+    ``"compiled"`` (``"reference"`` where the extension cannot be imported)."""
     if chosen_engine() == "reference":
         return "reference"
-    return "numba" if numba_available() else "reference"
+    return "compiled" if compiled_available() else "reference"
 
 
 @contextlib.contextmanager
@@ -88,25 +83,26 @@ def use_engine(name: str) -> Iterator[None]:
 
 
 def forget_compiled() -> None:
-    """Look for numba again at the next :func:`compiled_module` (tests simulate its absence)."""
+    """Look for the extension again at the next :func:`compiled_module` (tests simulate its
+    absence)."""
     _compiled.clear()
 
 
-def compiled_backend(net, batch_size: int, samples: int = 0):
+def compiled_backend(net, batch_size: int):
     """A :class:`~chainrule.engine.compiled.CompiledBackend` for ``net`` when the engine is
-    ``"numba"`` and the network is built-in with NumPy weights, else None (train on the
-    reference engine).
-
-    ``samples``: how many samples the fit will have passed through the network by the end of
-    the coming epoch. Unless an engine is chosen, the fit stays on the reference engine while
-    ``samples * net.n_params <= REFERENCE_WORK``: the choice depends on the fit alone, not on
-    whether numba is loaded yet, so a fit gives the same weights in a new process as in one
-    that has trained before."""
-    if not is_numpy(net.theta):
-        return None  # numba runs NumPy arrays on the CPU; other namespaces take the reference
-    name = chosen_engine()
-    if name == "reference" or (name is None and samples * net.n_params <= REFERENCE_WORK):
-        return None
-    if engine() != "numba":
-        return None
+    ``"compiled"`` and the network is built-in with NumPy weights, else None (train on the
+    reference engine)."""
+    if not is_numpy(net.theta) or engine() != "compiled":
+        return None  # the extension runs NumPy arrays on the CPU; others take the reference
     return compiled_module().CompiledBackend.for_network(net, batch_size)
+
+
+def compiled_predictor(net, a):
+    """``predict(a, logits)`` of the compiled engine (:func:`chainrule.engine.compiled.predictor`)
+    for the rows ``a`` of a built-in network: a dense C-contiguous NumPy array of its dtype;
+    else None (predict on the reference engine)."""
+    if type(a) is not np.ndarray or a.dtype != net.dtype or not a.flags.c_contiguous:
+        return None
+    if not is_numpy(net.theta) or engine() != "compiled":
+        return None
+    return compiled_module().predictor(net)

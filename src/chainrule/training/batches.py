@@ -18,6 +18,7 @@ import numpy as np
 from scipy.sparse import issparse
 
 from chainrule._arrays import device, is_numpy, namespace, numpy_dtype, to_numpy
+from chainrule.engine import compiled_backend
 
 
 def shuffle_order(order: np.ndarray, rng) -> np.ndarray:
@@ -116,15 +117,29 @@ class ArraySource:
 
     def objective(self, net):
         """``theta -> (C, dC/dtheta)`` of the network's cost on the whole data, the gradient in
-        float64 (for scipy's L-BFGS); each call writes ``theta`` into the network."""
+        float64 (for scipy's L-BFGS); each call writes ``theta`` into the network. On the
+        compiled engine where it runs (a built-in network, dense NumPy data), else on the
+        reference engine."""
         theta, xp = net.theta, namespace(net.theta)
         grad, where = xp.empty_like(theta), device(theta)
         X, Y, w, n = self.X, self.Y, self.sw / self.weight_sum, self.weight_sum
+        backend = self._full_batch(net)
+        if backend is not None:
+            X, w = np.ascontiguousarray(X, dtype=net.dtype), np.ascontiguousarray(w, net.dtype)
 
         def cost_and_gradient(x):
             # scipy works on float64 NumPy arrays: x goes to theta's device, the gradient back
             theta[...] = x if xp is np else xp.asarray(x, dtype=theta.dtype, device=where)
-            cost, _ = net.batch_cost_and_gradient(X, Y, w, n, grad)
+            if backend is not None:
+                cost = backend.cost_and_gradient((X, Y, w, n), grad)
+            else:
+                cost, _ = net.batch_cost_and_gradient(X, Y, w, n, grad)
             return cost, to_numpy(grad).astype(np.float64)
 
         return cost_and_gradient
+
+    def _full_batch(self, net):
+        """The compiled engine for the whole data in one minibatch, or None."""
+        if self.dense(net.dtype) is None:
+            return None
+        return compiled_backend(net, self.n_samples)

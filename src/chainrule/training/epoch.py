@@ -1,12 +1,12 @@
-"""One epoch of minibatch steps, on the compiled backend where it can run, else the reference
-engine; both compute the same steps (``tests/test_fast_paths.py``)."""
+"""One epoch of minibatch steps, on the compiled engine where it can run, else the reference
+engine; both compute the same steps (``tests/test_native.py``)."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterator
 
+import numpy as np
 from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
 
@@ -31,50 +31,41 @@ class Diverged(ArithmeticError):
 
 class EpochRunner:
     """Runs epochs of a network over a minibatch source (:mod:`chainrule.training.batches`),
-    keeping the compiled backend's buffers from one epoch to the next."""
+    keeping the compiled engine's buffers from one epoch to the next."""
 
     def __init__(self, net, source, max_grad_norm: float | None = None) -> None:
         self.net = net
         self.source = source
         self.max_grad_norm = max_grad_norm
         self.grad = namespace(net.theta).empty_like(net.theta)
-        self.arrays = source.dense(net.dtype)
         self.batch_size = min(source.batch_size, source.n_samples)
-        # dense arrays: the compiled backend gathers them itself; without (blocks streamed
-        # from a cluster), the minibatches the source hands over take its minibatch step
-        self.backend = self.minibatch_backend = None
+        # the compiled engine from the first step, for every built-in network on NumPy arrays
+        self.backend = compiled_backend(net, self.batch_size)
+        # dense arrays: the compiled engine gathers them itself; without (blocks streamed from
+        # a cluster), the minibatches the source hands over take its minibatch step
+        self.arrays = source.dense(net.dtype) if self.backend is not None else None
         if self.arrays is not None:
-            self.backend = compiled_backend(net, self.batch_size, source.n_samples)
+            X, Y, sw = self.arrays
+            self.arrays = X, Y, np.ascontiguousarray(sw, dtype=net.dtype)
 
     def run(self, optimizer, record: TrainingRecord) -> float:
         """One pass over the data; returns the epoch's loss as scikit-learn's: the minibatch
         costs weighted by their numbers of rows, ``sum_b |b| C_b / n``. Raises :class:`Diverged`
         at the first minibatch whose cost is not finite (before stepping on it)."""
-        if self.backend is None and self.minibatch_backend is None:  # a long fit moves to it
-            seen = record.steps * self.batch_size + self.source.n_samples
-            backend = compiled_backend(self.net, self.batch_size, seen)
-            if self.arrays is not None:
-                self.backend = backend
-            else:
-                self.minibatch_backend = backend
-        if self.backend is None:
-            return self._run_reference(optimizer, record)
+        if self.arrays is None:
+            return self._run_minibatches(optimizer, record)
         return self._run_compiled(optimizer, record)
 
-    def _step(self, step, cost: float, record: TrainingRecord) -> None:
-        """One optimizer step from a minibatch's gradient, unless its cost is not finite."""
-        if not math.isfinite(cost):
-            raise Diverged(cost)
-        take_step(step, self.grad, self.net.theta, self.max_grad_norm)
-        record.steps += 1
-
-    def _run_reference(self, optimizer, record: TrainingRecord) -> float:
-        """The source's minibatches one by one (:class:`MinibatchSteps`), here or, for a source
-        that keeps its data elsewhere and has ``run_steps``, where the data is."""
+    def _run_minibatches(self, optimizer, record: TrainingRecord, batches=None) -> float:
+        """The minibatches one by one (:class:`MinibatchSteps`): ``batches``' index arrays
+        gathered by the compiled engine, else the source's, here or, for a source that keeps
+        its data elsewhere and has ``run_steps``, where the data is."""
         net = self.net
-        steps = MinibatchSteps(net, optimizer, self.max_grad_norm, self.minibatch_backend)
+        steps = MinibatchSteps(net, optimizer, self.max_grad_norm, self.backend)
         run_steps = getattr(self.source, "run_steps", None)
-        if run_steps is not None:
+        if batches is not None:
+            total, n_steps, cost = steps.run(steps.gathered(*self.arrays, batches))
+        elif run_steps is not None:
             total, n_steps, cost = run_steps(steps, record.rng, net.dtype)
         else:
             total, n_steps, cost = steps.run(self.source.minibatches(record.rng, net.dtype))
@@ -84,35 +75,22 @@ class EpochRunner:
         return total / self.source.n_samples
 
     def _run_compiled(self, optimizer, record: TrainingRecord) -> float:
-        compiled, backend, source = compiled_module(), self.backend, self.source
+        """The whole epoch in one call to the compiled engine, or, for an optimizer it has no
+        rule for, its minibatches gathered and differentiated there and stepped here."""
         X, Y, sw = self.arrays
-        order = source.order(record.rng)
-        if self.max_grad_norm is None and compiled.small_problem(self.net, backend.batch_size):
-            done = backend.run_epoch(optimizer, X, Y, sw, order, self.grad)
-            if done is not None:
-                total, steps = done  # the kernel stops at a step whose cost is not finite
-                record.steps += steps
-                if not math.isfinite(total):
-                    raise Diverged(total)
-                return total / source.n_samples
-        step = compiled.fused_step(optimizer, self.net.theta)
-        batches = source.index_batches(order)
-        total = 0.0
-        with contextlib.ExitStack() as stack:
-            if source.shuffle and compiled.prefetch_pays(backend.batch_size, X):
-                # minibatch k + 1 is gathered on a worker thread during step k
-                batches = stack.enter_context(backend.prefetched(X, Y, sw, batches))
-            else:
-                batches = (
-                    (idx, backend.gather(X, Y, sw, idx, not source.shuffle)) for idx in batches
-                )
-            for idx, minibatch in batches:
-                if minibatch[3] == 0:  # no weight
-                    continue
-                cost = backend.cost_and_gradient(minibatch, self.grad)
-                self._step(step, cost, record)
-                total += cost * len(idx)
-        return total / source.n_samples
+        order, backend = self.source.order(record.rng), self.backend
+        update = compiled_module().rule(optimizer, self.net.theta)
+        if update is None:
+            return self._run_minibatches(optimizer, record, self.source.index_batches(order))
+        try:
+            total, diverged = backend.run_epoch(
+                optimizer, update, X, Y, sw, order, self.grad, self.max_grad_norm
+            )
+        finally:
+            record.steps += backend.steps  # Ctrl-C included
+        if diverged or not math.isfinite(total):  # a cost, or the sum of the costs
+            raise Diverged(backend.last_cost if diverged else total)
+        return total / self.source.n_samples
 
 
 def take_step(step, grad, theta, max_grad_norm: float | None) -> None:
