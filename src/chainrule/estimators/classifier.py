@@ -211,6 +211,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             raise ModelFormatError(f"classes_ must be distinct labels, got {classes[:10]!r}")
         if classes.dtype.kind == "f" and not np.isfinite(classes).all():
             raise ModelFormatError("classes_ holds NaN or an infinity")
+        if not (classes[:-1] < classes[1:]).all():  # output unit k is the k-th sorted label
+            raise ModelFormatError(f"classes_ must be sorted, got {classes[:10]!r}")
         # a LabelBinarizer fitted on the saved classes, without refitting on data
         self._label_binarizer = LabelBinarizer().fit(classes)
         self._label_binarizer.y_type_ = y_type

@@ -26,13 +26,10 @@ def minibatch_rows(batch_size: int | str, n_samples: int) -> int:
     return min(200 if batch_size == "auto" else batch_size, n_samples)
 
 
-def continue_network(net, asked: dict) -> None:
-    """Prepare ``net`` for a fit that continues it (``warm_start=True`` or ``partial_fit``).
-
-    ``asked``, the arguments of the network the parameters ask for, must describe ``net``: the
-    same hidden layers, activations, output activation, cost and dtype; else a ValueError
-    naming the parameter (scikit-learn fails on a changed ``hidden_layer_sizes`` too, with a
-    shape error). A new ``alpha`` applies, as in scikit-learn."""
+def network_mismatch(net, asked: dict) -> tuple[str, str, str] | None:
+    """The first of the hidden layers, activations, output activation, cost and dtype where
+    ``asked`` (the arguments of the network the parameters ask for) does not describe ``net``:
+    ``(parameter, net's value, asked value)`` as text; None where it describes it."""
     hidden, fitted = asked["layer_sizes"][1:-1], list(net.layer_sizes[1:-1])
     compared = {
         "hidden_layer_sizes": (hidden, fitted),
@@ -46,12 +43,26 @@ def continue_network(net, asked: dict) -> None:
         compared["activation"] = ([get_activation(a) for a in specs], net.activations[:-1])
     for name, (wanted, have) in compared.items():
         if wanted != have:
-            raise ValueError(
-                f"warm_start=True (or partial_fit) continues the fitted network, whose "
-                f"{name} is {_shown(have)}, but the parameters now ask for {_shown(wanted)}: "
-                f"set {name} back, or fit with warm_start=False (or a clone) to train a new "
-                "network"
-            )
+            return name, _shown(have), _shown(wanted)
+    return None
+
+
+def continue_network(net, asked: dict) -> None:
+    """Prepare ``net`` for a fit that continues it (``warm_start=True`` or ``partial_fit``).
+
+    ``asked``, the arguments of the network the parameters ask for, must describe ``net``
+    (:func:`network_mismatch`); else a ValueError naming the parameter (scikit-learn fails on a
+    changed ``hidden_layer_sizes`` too, with a shape error). A new ``alpha`` applies, as in
+    scikit-learn."""
+    mismatch = network_mismatch(net, asked)
+    if mismatch is not None:
+        name, have, wanted = mismatch
+        raise ValueError(
+            f"warm_start=True (or partial_fit) continues the fitted network, whose "
+            f"{name} is {have}, but the parameters now ask for {wanted}: "
+            f"set {name} back, or fit with warm_start=False (or a clone) to train a new "
+            "network"
+        )
     net.alpha = float(asked["alpha"])
 
 

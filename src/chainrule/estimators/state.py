@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from chainrule.activations import Activation
 from chainrule.costs import Cost
+from chainrule.estimators.preflight import network_mismatch
 from chainrule.persistence import ModelFormatError, network_from_payload, network_payload, save
 from chainrule.training import PlateauMonitor, TrainingRecord, record_payload, restore_record
 
@@ -274,6 +275,20 @@ class ModelState:
                 f"feature_names_in_ has {len(names)} names for the network's {sizes[0]} inputs"
             )
         self._check_target_shape(sizes[-1])
+        # the parameters must ask for this network; its hidden sizes rule, since weights
+        # assigned before a fit set them whatever hidden_layer_sizes says, as in scikit-learn
+        net = self.network_
+        try:
+            asked = self._network_config(sizes[0], sizes[-1], self.dtype or net.dtype, sizes[1:-1])
+        except ValueError as e:  # a classifier's output that gives no probability, say
+            raise ModelFormatError(f"the parameters disagree with the network: {e}") from None
+        mismatch = network_mismatch(net, asked)
+        if mismatch is not None:
+            name, have, wanted = mismatch
+            raise ModelFormatError(
+                f"the parameters disagree with the network: its {name} is {have}, the "
+                f"parameters say {wanted}"
+            )
 
     def _check_target_shape(self, n_outputs: int) -> None:
         """Raise ModelFormatError if the target encoding does not fit ``n_outputs`` outputs."""
