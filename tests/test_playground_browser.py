@@ -316,7 +316,9 @@ def test_chain_rule_gradient_check_and_the_optimizers_state(page, server):
     page.click("[data-testid=inspect-go]")
     page.wait_for_selector("[data-testid=inspect] .line")
     page.select_option("[data-testid=inspect-layer]", "1")
-    page.click("[data-testid=inspect] [data-result=dW] td[data-row='1'][data-col='0']")
+    # by keyboard as by mouse: the cell takes the focus, Enter opens its chain rule
+    page.focus("[data-testid=inspect] [data-result=dW] td[data-row='1'][data-col='0']")
+    page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid=chain] [data-chain=result]")
     trace = session.net.backprop(
         session.inputs(session.data.X_train[2:3]), session.data.y_train[2:3]

@@ -356,13 +356,19 @@ function wireDerivation() {
     if (!ui.selected) inspect();
     send({ type: "gradcheck" });
   });
-  $("derivation").addEventListener("click", (e) => {
+  const openChain = (e) => {
     const cell = e.target.closest("[data-result=dW] td");
     if (!cell || !ui.derivation) return;
+    if (e.type === "keydown") {
+      if (e.key !== "Enter" && e.key !== " ") return;
+      e.preventDefault();
+    }
     const m = Number($("inspect").dataset.layer);
     ui.chain = { m, j: Number(cell.dataset.row), k: Number(cell.dataset.col) };
     showChain();
-  });
+  };
+  $("derivation").addEventListener("click", openChain);
+  $("derivation").addEventListener("keydown", openChain);
   $("inspect-go").addEventListener("click", () => {
     ui.step = null;
     inspect();

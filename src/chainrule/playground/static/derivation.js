@@ -10,11 +10,14 @@ function column(v) {
   return v.map((x) => [x]);
 }
 
-// a matrix (list of rows) as a bracketed table; role: data-result or data-operand name
+// a matrix (list of rows) as a bracketed table; role: data-result or data-operand name.
+// The cells of the result dC/dW open their weight's chain rule: reachable by Tab, opened by
+// Enter or Space as by a click.
 function mat(M, role, name, transpose = false) {
   const rows = transpose ? M[0].map((_, j) => M.map((r) => r[j])) : M;
+  const pick = role === "result" && name === "dW" ? ` tabindex="0" role="button"` : "";
   const body = rows
-    .map((r, i) => `<tr>${r.map((v, j) => `<td class="num" data-row="${i}" data-col="${j}" data-value="${v}">${fmt(v)}</td>`).join("")}</tr>`)
+    .map((r, i) => `<tr>${r.map((v, j) => `<td class="num" data-row="${i}" data-col="${j}" data-value="${v}"${pick}>${fmt(v)}</td>`).join("")}</tr>`)
     .join("");
   return `<span class="mat" data-${role}="${name}"><table>${body}</table></span>`;
 }
