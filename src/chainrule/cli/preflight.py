@@ -60,7 +60,7 @@ def load_data(args, load):
         data = load(args.data, target=args.target)
     except ValueError as e:
         name, cell = _first_column(args)
-        if name is not None and f"'{name}'" in str(e) and not _is_number(cell):
+        if name is not None and f"'{name}'" in str(e) and not datasets.is_number(cell):
             raise ValueError(f"{e}; {_target_hint(name)}") from e
         raise
     if _untargeted_csv(args) and data.feature_names[0].lower() in TARGET_NAMES:
@@ -89,14 +89,6 @@ def _first_column(args) -> tuple[str | None, str]:
     if not rows or not rows[0]:
         return None, ""
     return rows[0][0].strip(), rows[1][0] if len(rows) > 1 and rows[1] else ""
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _target_hint(first: str) -> str:

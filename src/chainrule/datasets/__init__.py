@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainrule.datasets.base import STDIN, Dataset
-from chainrule.datasets.csvfiles import iter_features, read_csv, read_features
+from chainrule.datasets.csvfiles import is_number, iter_features, read_csv, read_features
 from chainrule.datasets.folders import read_folder
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ __all__ = [
     "BUILTIN",
     "STDIN",
     "Dataset",
+    "is_number",
     "iter_features",
     "load",
     "read_csv",

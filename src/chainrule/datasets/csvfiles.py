@@ -87,7 +87,7 @@ class _Source:
         if not header:
             raise ValueError(f"{self.where} is empty: a CSV file needs a header row")
         numbered = [str(i) for i in range(len(header))], [str(i + 1) for i in range(len(header))]
-        if all(_is_number(h) for h in header) and header not in numbered:
+        if all(is_number(h) for h in header) and header not in numbered:
             raise ValueError(
                 f"{self.where}, line 1: the first row holds only numbers ({', '.join(header[:4])}"
                 f"{', ...' if len(header) > 4 else ''}), so it looks like data, not a header; "
@@ -191,7 +191,7 @@ class _Source:
         number."""
         line, cells = self.row(row)
         v = cells[self.header.index(name)].strip()
-        if not _is_number(v):
+        if not is_number(v):
             return _NotANumber(
                 f"{self.where}, line {line}: column {name!r} is not numeric (it holds {v!r}); "
                 "feature columns must hold numbers"
@@ -214,7 +214,7 @@ class _Source:
                 X[:, j] = column.to_numpy(dtype=float)
             else:  # text: each cell a number, or the first that is not gives the error
                 for i, v in enumerate(column):
-                    if not _is_number(v):
+                    if not is_number(v):
                         raise self.bad_cell(first + i, name)
                     X[i, j] = float(v)
             bad = np.flatnonzero(~np.isfinite(X[:, j]))
@@ -237,13 +237,14 @@ def _numbers(cells: pd.Series) -> np.ndarray | None:
 
     values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
     for i in np.flatnonzero(np.isnan(values)):  # NaN, or a number pandas does not read
-        if not _is_number(cells.iloc[i]):
+        if not is_number(cells.iloc[i]):
             return None
         values[i] = float(cells.iloc[i])
     return values
 
 
-def _is_number(text: object) -> bool:
+def is_number(text: object) -> bool:
+    """Whether ``float(text)`` reads ``text`` as a number (``"1e3"``, ``" 2 "``, ``"nan"``)."""
     try:
         float(text)
     except (TypeError, ValueError):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chainrule import datasets
+
 #: half the side of the square the points lie in
 RADIUS = 6.0
 #: the largest CSV upload, in bytes, and in rows of data
@@ -172,14 +174,6 @@ def _rows(text: str) -> list[list[str]]:
     return rows
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def scale_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """``[x1, x2, y]`` rows scaled as :func:`parse_csv` describes: ``(X, y, task)``."""
     X, y = table[:, :2], table[:, 2]
@@ -233,7 +227,7 @@ def parse_csv_classes(content: bytes | str) -> tuple[np.ndarray, np.ndarray, str
             f"the target column is {labels[0]!r} in every row: there is nothing to learn (it "
             "needs two classes, or numbers that vary)"
         )
-    if not any(_is_number(t) for t in targets):  # labels, such as yes / no
+    if not any(datasets.is_number(t) for t in targets):  # labels, such as yes / no
         if len(labels) != 2:
             raise ValueError(
                 f"the target column holds {len(labels)} different labels; the playground "
