@@ -306,12 +306,12 @@ cdef void forward(const Spec* s, const floating* X, Py_ssize_t n, const floating
         n_in, n_out = s.sizes[m], s.sizes[m + 1]
         Zm, b = Z + n * s.uoff[m], theta + s.poff[m] + n_out * n_in
         gemm(False, True, n, n_out, n_in, a, theta + s.poff[m], Zm)
-        for i in range(n):
+        for i in range(n):  # row by row, so that the activation reads z^m from the cache
             for j in range(n_out):
                 Zm[i * n_out + j] += b[j]  # z^m = W^m a^(m-1) + b^m
-        if m < s.L - 1:  # a^m = sigma^m(z^m)
-            activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm, Zm,
-                     Zm if T == NULL else T + n * s.uoff[m], n * n_out)
+            if m < s.L - 1:  # a^m = sigma^m(z^m)
+                activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm + i * n_out, Zm + i * n_out,
+                         (Zm if T == NULL else T + n * s.uoff[m]) + i * n_out, n_out)
         a = Zm
 
 
@@ -348,17 +348,23 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
             for j in range(n_out * n_in):
                 dW[j] += W[j] * decay  # d/dW^m of alpha/(2n) ||W^m||^2
             sumsq += dot(W, n_out * n_in)  # ||W^m||^2, for the cost's L2 term
-        for j in range(n_out):
-            db[j] = 0
-        for i in range(n):
+        if m == L - 1:  # a hidden layer's dC/db is summed in the pass that makes its delta
             for j in range(n_out):
-                db[j] += D[i * n_out + j]  # dC/db^m = delta^m, summed over the minibatch
+                db[j] = 0
+            for i in range(n):
+                for j in range(n_out):
+                    db[j] += D[i * n_out + j]  # dC/db^m = delta^m, summed over the minibatch
         if m > 0:
             # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
             Dp, T = work + n * (2 * units + s.uoff[m - 1]), work + n * (units + s.uoff[m - 1])
             gemm(False, False, n, n_in, n_out, D, W, Dp)
-            for j in range(n * n_in):
-                Dp[j] *= T[j]
+            db = grad + s.poff[m - 1] + n_in * s.sizes[m - 1]
+            for j in range(n_in):
+                db[j] = 0
+            for i in range(n):
+                for j in range(n_in):
+                    Dp[i * n_in + j] *= T[i * n_in + j]
+                    db[j] += Dp[i * n_in + j]  # dC/db^(m-1) = delta^(m-1), summed
     return cost + 0.5 * s.alpha / n_b * sumsq  # + the L2 term alpha/(2n) sum_m ||W^m||^2
 
 
