@@ -348,23 +348,17 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
             for j in range(n_out * n_in):
                 dW[j] += W[j] * decay  # d/dW^m of alpha/(2n) ||W^m||^2
             sumsq += dot(W, n_out * n_in)  # ||W^m||^2, for the cost's L2 term
-        if m == L - 1:  # a hidden layer's dC/db is summed in the pass that makes its delta
+        for j in range(n_out):
+            db[j] = 0
+        for i in range(n):
             for j in range(n_out):
-                db[j] = 0
-            for i in range(n):
-                for j in range(n_out):
-                    db[j] += D[i * n_out + j]  # dC/db^m = delta^m, summed over the minibatch
+                db[j] += D[i * n_out + j]  # dC/db^m = delta^m, summed over the minibatch
         if m > 0:
             # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
             Dp, T = work + n * (2 * units + s.uoff[m - 1]), work + n * (units + s.uoff[m - 1])
             gemm(False, False, n, n_in, n_out, D, W, Dp)
-            db = grad + s.poff[m - 1] + n_in * s.sizes[m - 1]
-            for j in range(n_in):
-                db[j] = 0
-            for i in range(n):
-                for j in range(n_in):
-                    Dp[i * n_in + j] *= T[i * n_in + j]
-                    db[j] += Dp[i * n_in + j]  # dC/db^(m-1) = delta^(m-1), summed
+            for j in range(n * n_in):
+                Dp[j] *= T[j]
     return cost + 0.5 * s.alpha / n_b * sumsq  # + the L2 term alpha/(2n) sum_m ||W^m||^2
 
 
