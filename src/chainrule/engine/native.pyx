@@ -306,12 +306,12 @@ cdef void forward(const Spec* s, const floating* X, Py_ssize_t n, const floating
         n_in, n_out = s.sizes[m], s.sizes[m + 1]
         Zm, b = Z + n * s.uoff[m], theta + s.poff[m] + n_out * n_in
         gemm(False, True, n, n_out, n_in, a, theta + s.poff[m], Zm)
-        for i in range(n):
+        for i in range(n):  # row by row, so that the activation reads z^m from the cache
             for j in range(n_out):
                 Zm[i * n_out + j] += b[j]  # z^m = W^m a^(m-1) + b^m
-        if m < s.L - 1:  # a^m = sigma^m(z^m)
-            activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm, Zm,
-                     Zm if T == NULL else T + n * s.uoff[m], n * n_out)
+            if m < s.L - 1:  # a^m = sigma^m(z^m)
+                activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm + i * n_out, Zm + i * n_out,
+                         (Zm if T == NULL else T + n * s.uoff[m]) + i * n_out, n_out)
         a = Zm
 
 
