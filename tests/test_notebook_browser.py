@@ -42,6 +42,15 @@ WIDGET_TAGS = {"sliders", "playground"}
 START, ANSWER = 120_000, 120_000
 
 
+#: the current notebook's kernel is connected and idle (JupyterLab's own state)
+KERNEL_IDLE = """() => {
+  const app = window.jupyterapp;
+  const context = app && app.shell.currentWidget && app.shell.currentWidget.sessionContext;
+  const kernel = context && context.isReady && context.session && context.session.kernel;
+  return Boolean(kernel) && kernel.status === "idle";
+}"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -86,6 +95,7 @@ def lab(tmp_path_factory):
         f"--ServerApp.root_dir={root}",
         "--ServerApp.allow_root=True",  # CI runs as root
         "--LabApp.extension_manager=readonly",  # no look-ups on PyPI
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: the kernel's state, commands
         f"--LabApp.user_settings_dir={home / 'settings'}",
         f"--LabApp.workspaces_dir={home / 'workspaces'}",
     ]
@@ -137,9 +147,10 @@ def test_the_widgets_render_and_react_in_jupyterlab(lab, chromium):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(lab)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=START)
-    page.click(".jp-Notebook .jp-Cell")  # focus the notebook, then Run > Run All Cells
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    # Run All Cells once the notebook's kernel is up and idle (on a loaded machine the menu
+    # could be clicked before the notebook had its kernel, and nothing ran)
+    page.wait_for_function(KERNEL_IDLE, timeout=START)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
     # the seed's sliders: beta and theta at 5 over their picture; a new beta, a new picture
     sliders = ".chainrule-slopes"
