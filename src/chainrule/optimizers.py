@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule._arrays import is_numpy, namespace
+from chainrule._arrays import namespace
 
 
 class Optimizer:
@@ -145,7 +145,6 @@ class Adam(Optimizer):
         self.t = 0
         self.m: np.ndarray | None = None
         self.v: np.ndarray | None = None
-        self._buffer: np.ndarray | None = None
 
     def init_state(self, theta: np.ndarray) -> None:
         if self.m is None:
@@ -158,39 +157,13 @@ class Adam(Optimizer):
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         self.init_state(theta)
-        if not is_numpy(theta):
-            self._step_xp(theta, grad)
-            return
-        if self._buffer is None or self._buffer.shape != theta.shape:
-            self._buffer = np.empty_like(theta)
-        b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._buffer
-        self.t += 1
-        # m <- b1 m + (1 - b1) g
-        m *= b1
-        np.multiply(grad, 1 - b1, out=tmp)
-        m += tmp
-        # v <- b2 v + (1 - b2) g^2
-        v *= b2
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - b2
-        v += tmp
-        # w <- w - eta_t m / (sqrt(v) + eps), eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)
-        eta_t = self.step_size(self.t)
-        np.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
-        tmp *= float(eta_t)
-        theta -= tmp
-
-    def _step_xp(self, theta, grad) -> None:
-        """:meth:`step` in any array namespace (the same equations, without ``out=``)."""
         b1, b2, m, v = self.beta_1, self.beta_2, self.m, self.v
         self.t += 1
         m *= b1
         m += (1 - b1) * grad  # m <- b1 m + (1 - b1) g
         v *= b2
         v += (1 - b2) * (grad * grad)  # v <- b2 v + (1 - b2) g^2
-        # w <- w - eta_t m / (sqrt(v) + eps)
+        # w <- w - eta_t m / (sqrt(v) + eps), eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)
         theta -= self.step_size(self.t) * (m / (namespace(v).sqrt(v) + self.epsilon))
 
     def state(self) -> dict[str, Any]:
