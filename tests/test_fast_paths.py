@@ -411,7 +411,7 @@ def train_network(engine, hidden, output, cost, dtype, optimizer, max_grad_norm=
     record = TrainingRecord(monitor=None, rng=np.random.default_rng(0), optimizer=optimizer)
     with select.use_engine(engine):
         runner = EpochRunner(net, source, max_grad_norm)
-        assert (runner.backend is not None) == (engine == "compiled")
+        assert isinstance(runner.backend, compiled.CompiledBackend) == (engine == "compiled")
         losses = [runner.run(record.optimizer, record) for _ in range(4)]
     return net.theta, losses, record.steps
 

@@ -10,6 +10,7 @@ fails where the extension cannot be imported (:mod:`chainrule.engine.select` the
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable
 
@@ -18,6 +19,7 @@ import numpy as np
 from chainrule.activations import get_activation
 from chainrule.costs import get_cost
 from chainrule.engine import native
+from chainrule.engine.backend import ReferenceBackend, Update
 from chainrule.engine.reference import uses_canonical_link
 
 
@@ -107,14 +109,18 @@ def fused_step(optimizer, theta: np.ndarray) -> Callable[[np.ndarray, np.ndarray
 # -- the backend ----------------------------------------------------------------------------------
 
 
-class CompiledBackend:
-    """Minibatches of up to ``batch_size`` rows of a dense C-contiguous ``X`` (of the network's
-    dtype, or float32 for a float64 network) through the kernels, in buffers allocated once.
-    Make one with :meth:`for_network`, which says None for a network that is not built-in."""
+class CompiledBackend(ReferenceBackend):
+    """The compiled engine as a :class:`~chainrule.engine.backend.Backend`: minibatches of up
+    to ``batch_size`` rows of a dense C-contiguous ``X`` (of the network's dtype, or float32
+    for a float64 network) through the kernels, in buffers allocated once; a minibatch the
+    kernels cannot take (sparse, another dtype) goes to the reference engine. Make one with
+    :meth:`for_network`, which says None for a network that is not built-in."""
+
+    gathers = True
 
     def __init__(self, net, batch_size: int, plan: native.Layout) -> None:
-        self.net, self.layout = net, plan
-        self.batch_size = bs = int(batch_size)
+        super().__init__(net, batch_size)
+        self.layout, bs = plan, self.batch_size
         dt, sizes = net.dtype, net.layer_sizes
         self.X = np.empty((bs, sizes[0]), dtype=dt)
         self.Y = np.empty((bs, sizes[-1]), dtype=dt)
@@ -126,6 +132,10 @@ class CompiledBackend:
     def for_network(cls, net, batch_size: int) -> CompiledBackend | None:
         plan = layout(net)
         return None if plan is None else cls(net, batch_size, plan)
+
+    def __reduce__(self) -> tuple:
+        # pickled without its buffers (to a cluster's worker, say): made again there
+        return type(self).for_network, (self.net, self.batch_size)
 
     def gather(self, X, Y, sw, idx):
         """The minibatch ``(X[idx], Y[idx], w = sw[idx] / n_b, n_b)`` in the buffers."""
@@ -148,10 +158,25 @@ class CompiledBackend:
 
     def cost_and_gradient(self, minibatch, grad: np.ndarray) -> float:
         """The cost of a minibatch ``(X_b, Y_b, w, n_b)`` and its gradient in ``grad``."""
-        Xb, Yb, w = (np.ascontiguousarray(a) for a in minibatch[:3])
-        return native.cost_and_gradient(
-            self.layout, Xb, Yb, w, minibatch[3], self.net.theta, grad, self.work
-        )
+        Xb, Yb, w, n_b = minibatch
+        dt = self.net.dtype
+        if not (isinstance(Xb, np.ndarray) and Xb.dtype == Yb.dtype == dt):
+            return super().cost_and_gradient(minibatch, grad)  # sparse, or another dtype
+        Xb, Yb, w = np.ascontiguousarray(Xb), np.ascontiguousarray(Yb), np.ascontiguousarray(w)
+        theta = self.net.theta
+        return native.cost_and_gradient(self.layout, Xb, Yb, w, n_b, theta, grad, self.work)
+
+    def update(self, optimizer) -> Update:
+        return fused_step(optimizer, self.net.theta)
+
+    def epoch(self, optimizer, X, Y, sw, order, grad, max_grad_norm):
+        update = rule(optimizer, self.net.theta)
+        if update is None:
+            return None  # no kernel for this optimizer: its minibatches one by one
+        total, diverged = self.run_epoch(optimizer, update, X, Y, sw, order, grad, max_grad_norm)
+        if diverged or not math.isfinite(total):  # a cost, or the sum of the costs
+            return total, self.steps, (self.last_cost if diverged else total)
+        return total, self.steps, None
 
     def run_epoch(self, optimizer, update: tuple, X, Y, sw, order, grad, max_grad_norm):
         """A whole epoch over ``X[order]`` in one call, ``update`` the optimizer's

@@ -2,9 +2,10 @@
 
 ``CHAINRULE_ENGINE=reference|compiled`` or :func:`use_engine` choose one. Unchosen, every fit
 of a built-in network on NumPy arrays runs on the compiled engine from its first step
-(:func:`compiled_backend`), whatever its size: the extension :mod:`chainrule.engine.native` is
+(:func:`backend_for`), whatever its size: the extension :mod:`chainrule.engine.native` is
 built when the package installs and imports in milliseconds. Where it cannot be imported,
 chainrule trains on the reference engine and says so once (a :class:`EngineFallbackWarning`).
+:func:`backend_for` gives the training loop the chosen engine's backend.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from types import ModuleType
 import numpy as np
 
 from chainrule._arrays import is_numpy
+from chainrule.engine.backend import Backend, ReferenceBackend
 
 ENGINES = ("reference", "compiled")
 
@@ -88,13 +90,16 @@ def forget_compiled() -> None:
     _compiled.clear()
 
 
-def compiled_backend(net, batch_size: int):
-    """A :class:`~chainrule.engine.compiled.CompiledBackend` for ``net`` when the engine is
-    ``"compiled"`` and the network is built-in with NumPy weights, else None (train on the
-    reference engine)."""
-    if not is_numpy(net.theta) or engine() != "compiled":
-        return None  # the extension runs NumPy arrays on the CPU; others take the reference
-    return compiled_module().CompiledBackend.for_network(net, batch_size)
+def backend_for(net, batch_size: int) -> Backend:
+    """The :class:`~chainrule.engine.backend.Backend` that trains ``net`` in minibatches of up
+    to ``batch_size`` rows: the compiled engine's when the engine is ``"compiled"`` and the
+    network is built-in with NumPy weights, else the reference engine's."""
+    if is_numpy(net.theta) and engine() == "compiled":
+        compiled = compiled_module().CompiledBackend.for_network(net, batch_size)
+        if compiled is not None:
+            return compiled
+    # the extension runs built-in networks on NumPy arrays; the rest, the reference engine
+    return ReferenceBackend(net, batch_size)
 
 
 def compiled_predictor(net, a):

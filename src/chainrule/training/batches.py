@@ -2,10 +2,10 @@
 
 The loop asks a source for its minibatches (:meth:`ArraySource.minibatches`) and, when the
 source holds its data as dense in-memory arrays, for those arrays (:meth:`ArraySource.dense`),
-which the compiled backend gathers itself. A source of another kind (blocks streamed from
-disk or a cluster, ``chainrule.scale.BlockSource``) implements ``n_samples``, ``weight_sum``,
-``batch_size``, ``cost``, ``objective`` (for L-BFGS) and either ``minibatches`` or
-``run_steps(steps, rng, dtype)``, which runs an epoch of
+which a backend that gathers its own minibatches (the compiled engine's) takes. A source of
+another kind (blocks streamed from disk or a cluster, ``chainrule.scale.BlockSource``)
+implements ``n_samples``, ``weight_sum``, ``batch_size``, ``cost``, ``objective`` (for L-BFGS)
+and either ``minibatches`` or ``run_steps(steps, rng, dtype)``, which runs an epoch of
 :class:`~chainrule.training.epoch.MinibatchSteps` itself (where its data is, say), and returns
 None from ``dense``: the loop then trains it minibatch by minibatch.
 """
@@ -18,7 +18,7 @@ import numpy as np
 from scipy.sparse import issparse
 
 from chainrule._arrays import device, is_numpy, namespace, numpy_dtype, to_numpy
-from chainrule.engine import compiled_backend
+from chainrule.engine import ReferenceBackend, backend_for, minibatch_weights
 
 
 def shuffle_order(order: np.ndarray, rng) -> np.ndarray:
@@ -74,12 +74,11 @@ class ArraySource:
             return
         casts = self.X.dtype != dtype
         for idx in self.index_batches(self.order(rng)):
-            sw_b = self.sw[idx]
-            n_b = float(sw_b.sum())
+            w, n_b = minibatch_weights(self.sw[idx])
             if n_b == 0:
                 continue
             X_b = self.X[idx].astype(dtype) if casts else self.X[idx]
-            yield X_b, self.Y[idx], sw_b / n_b, n_b
+            yield X_b, self.Y[idx], w, n_b
 
     def _minibatches_xp(self, rng: np.random.Generator, dtype) -> Iterator[tuple]:
         """:meth:`minibatches` of arrays of another namespace: the same order, from the same
@@ -97,7 +96,8 @@ class ArraySource:
             X_b = xp.take(self.X, idx, axis=0)
             if casts:
                 X_b = xp.astype(X_b, self.Y.dtype)
-            yield X_b, xp.take(self.Y, idx, axis=0), xp.take(self.sw, idx, axis=0) / n_b, n_b
+            w, _ = minibatch_weights(xp.take(self.sw, idx, axis=0), n_b)
+            yield X_b, xp.take(self.Y, idx, axis=0), w, n_b
 
     def dense(self, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(X, Y, sw)`` when they are C-contiguous dense arrays that a network of ``dtype``
@@ -113,33 +113,26 @@ class ArraySource:
 
     def cost(self, net) -> float:
         """The network's cost on the whole data (weighted mean, with the L2 term)."""
-        return net.batch_cost(self.X, self.Y, self.sw / self.weight_sum, self.weight_sum)
+        return net.batch_cost(self.X, self.Y, *minibatch_weights(self.sw, self.weight_sum))
 
     def objective(self, net):
         """``theta -> (C, dC/dtheta)`` of the network's cost on the whole data, the gradient in
-        float64 (for scipy's L-BFGS); each call writes ``theta`` into the network. On the
-        compiled engine where it runs (a built-in network, dense NumPy data), else on the
-        reference engine."""
+        float64 (for scipy's L-BFGS); each call writes ``theta`` into the network. The full
+        batch through the backend of the engine in use (one minibatch of every row) where the
+        data is dense NumPy arrays, else through the reference engine's."""
         theta, xp = net.theta, namespace(net.theta)
         grad, where = xp.empty_like(theta), device(theta)
-        X, Y, w, n = self.X, self.Y, self.sw / self.weight_sum, self.weight_sum
-        backend = self._full_batch(net)
-        if backend is not None:
+        X, Y = self.X, self.Y
+        w, n = minibatch_weights(self.sw, self.weight_sum)
+        dense = self.dense(net.dtype) is not None
+        backend = backend_for(net, self.n_samples) if dense else ReferenceBackend(net, 0)
+        if backend.gathers:  # the kernels read C-contiguous arrays of the network's dtype
             X, w = np.ascontiguousarray(X, dtype=net.dtype), np.ascontiguousarray(w, net.dtype)
 
         def cost_and_gradient(x):
             # scipy works on float64 NumPy arrays: x goes to theta's device, the gradient back
             theta[...] = x if xp is np else xp.asarray(x, dtype=theta.dtype, device=where)
-            if backend is not None:
-                cost = backend.cost_and_gradient((X, Y, w, n), grad)
-            else:
-                cost, _ = net.batch_cost_and_gradient(X, Y, w, n, grad)
+            cost = backend.cost_and_gradient((X, Y, w, n), grad)
             return cost, to_numpy(grad).astype(np.float64)
 
         return cost_and_gradient
-
-    def _full_batch(self, net):
-        """The compiled engine for the whole data in one minibatch, or None."""
-        if self.dense(net.dtype) is None:
-            return None
-        return compiled_backend(net, self.n_samples)
