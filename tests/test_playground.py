@@ -15,6 +15,8 @@ from chainrule.playground import data as pg_data
 from chainrule.playground.derivation import derive
 from chainrule.playground.export import model_bytes, script
 from chainrule.playground.session import Diverged, Session
+from chainrule.training import SOLVERS, make_optimizer
+from chainrule.training import Diverged as TrainingLoopDiverged
 
 
 @pytest.mark.parametrize("name", [*pg_data.CLASSIFICATION_SETS, *pg_data.REGRESSION_SETS])
@@ -107,8 +109,41 @@ def test_config_refuses_bad_values_naming_the_setting():
     assert regression["cost"] == "squared_error"  # the classification cost no longer fits
 
 
+def test_each_solver_name_means_what_it_means_in_the_library():
+    """One vocabulary (issue 23.4): every name the page offers makes the optimizer the
+    library's solver table makes of it, and "sgd" (scikit-learn's Nesterov momentum in the
+    estimators) is not a page name for plain gradient descent."""
+    for solver in pg_config.SOLVERS:
+        assert solver in SOLVERS
+        s = Session()
+        s.configure({"solver": solver})
+        expected = make_optimizer(solver, learning_rate_init=s.config["learning_rate"])
+        assert type(s.optimizer) is type(expected)
+        assert vars(s.optimizer) == vars(expected)
+    assert "sgd" not in pg_config.SOLVERS
+    assert isinstance(Session().optimizer, cr.GradientDescent)  # the default: plain descent
+    with pytest.raises(ValueError, match="solver must be one of"):
+        pg_config.update_config(pg_config.default_config(), {"solver": "sgd"})
+
+
+def test_a_divergence_is_the_training_loops_diverged():
+    """One ``Diverged``: the page's session raises the training loop's, with the cost."""
+    s = Session()
+    s.configure({"dataset": "plane", "layers": [pg_config.layer(8, "relu")] * 3})
+    s.configure({"features": ["x1^2", "x2^2", "x1*x2"], "learning_rate": 10.0})
+    with pytest.raises(TrainingLoopDiverged) as raised:
+        for _ in range(50):
+            s.train_epoch()
+    assert not np.isfinite(raised.value.cost)
+
+
 def test_a_session_trains_xor_with_every_solver():
-    for solver, rate in [("sgd", 0.1), ("momentum", 0.03), ("nesterov", 0.03), ("adam", 0.03)]:
+    for solver, rate in [
+        ("gradient_descent", 0.1),
+        ("momentum", 0.03),
+        ("nesterov", 0.03),
+        ("adam", 0.03),
+    ]:
         s = Session()
         s.configure({"solver": solver, "learning_rate": rate})
         start = s.losses()[0]
@@ -148,12 +183,12 @@ def test_settings_that_keep_the_weights_keep_them():
 
 def test_the_derivation_is_backprop_of_one_sample_and_one_update():
     s = Session()
-    s.configure({"alpha": 0.01, "solver": "sgd", "learning_rate": 0.1})
+    s.configure({"alpha": 0.01, "solver": "gradient_descent", "learning_rate": 0.1})
     for _ in range(2):
         s.train_epoch()
     a0 = s.inputs(s.data.X_train[5:6])
     y = s.data.y_train[5]
-    view = derive(s.net, s.optimizer, "sgd", a0[0], y)
+    view = derive(s.net, s.optimizer, "gradient_descent", a0[0], y)
     trace = s.net.backprop(a0, np.array([[y]]))
     for m, layer in enumerate(view["layers"]):
         np.testing.assert_allclose(layer["z"], trace.z[m][0])
@@ -196,7 +231,7 @@ def test_exported_model_file_loads_as_the_trained_network(tmp_path):
 @pytest.mark.parametrize(
     "changes",
     [
-        {"solver": "sgd"},
+        {"solver": "gradient_descent"},
         {"solver": "nesterov", "layers": [pg_config.layer(3, "sigmoid", 2.0)]},
         {"solver": "adam", "alpha": 0.01},
         {"dataset": "sine", "cost": "huber", "features": ["x1", "sin(x2)"], "layers": []},

@@ -118,7 +118,7 @@ def test_play_xor_the_loss_falls_and_the_derivation_is_backprop(page, server):
         check(page, "[data-line=delta] [data-result=delta]", trace.delta[m - 1])
         check(page, "[data-line=dW] [data-result=dW]", trace.dW[m - 1])
         check(page, "[data-line=db] [data-result=db]", trace.db[m - 1])
-        # sgd: W^m <- W^m - eta dC/dW^m
+        # gradient descent: W^m <- W^m - eta dC/dW^m
         eta = session.config["learning_rate"]
         W_new = session.net.W[m - 1] - eta * trace.dW[m - 1]
         check(page, "[data-line=update] [data-result=W_new]", W_new)

@@ -25,7 +25,8 @@ from chainrule.playground.data import CLASSIFICATION_SETS, FEATURES, REGRESSION_
 ACTIVATIONS = tuple(
     name for name in BUILTIN_ACTIVATIONS if name != "softmax" and get_activation(name).name == name
 )
-SOLVERS = ("sgd", "momentum", "nesterov", "adam")
+#: the update rules the page offers, by their names in :data:`chainrule.training.SOLVERS`
+SOLVERS = ("gradient_descent", "momentum", "nesterov", "adam")
 COSTS = {
     "classification": ("binary_cross_entropy", "squared_error"),
     "regression": ("squared_error", "absolute_error", "huber"),
@@ -75,7 +76,8 @@ _INTEGERS = frozenset({"n_samples", "data_seed", "seed", "batch_size"})
 
 
 def default_config() -> dict[str, Any]:
-    """The settings a new page starts with: xor, two tanh layers of 4 and 2 units, sgd."""
+    """The settings a new page starts with: xor, two tanh layers of 4 and 2 units, plain
+    gradient descent."""
     return {
         "dataset": "xor",
         "n_samples": 200,
@@ -87,7 +89,7 @@ def default_config() -> dict[str, Any]:
         "learning_rate": 0.03,
         "batch_size": 10,
         "alpha": 0.0,
-        "solver": "sgd",
+        "solver": "gradient_descent",
         "cost": "binary_cross_entropy",
         "seed": 0,
         "speed": "max",

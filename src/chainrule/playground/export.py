@@ -70,7 +70,7 @@ def _network_lines(config: dict[str, Any], net: Network, epoch: int) -> list[str
     return lines
 
 
-def _optimizer_lines(optimizer: Any, solver: str) -> list[str]:
+def _optimizer_lines(optimizer: Any) -> list[str]:
     eta = optimizer.learning_rate
     if isinstance(optimizer, Adam):
         lines = [f"optimizer = cr.Adam({eta!r})"]
@@ -84,8 +84,8 @@ def _optimizer_lines(optimizer: Any, solver: str) -> list[str]:
             ]
         return lines
     if isinstance(optimizer, Momentum):
-        nesterov = solver == "nesterov"
-        lines = [f"optimizer = cr.Momentum({eta!r}, momentum=0.9, nesterov={nesterov!r})"]
+        mu, nesterov = optimizer.momentum, optimizer.nesterov
+        lines = [f"optimizer = cr.Momentum({eta!r}, momentum={mu!r}, nesterov={nesterov!r})"]
         if optimizer.velocity is not None:
             lines.append(
                 f"optimizer.load_state({{'velocity': np.array({_numbers(optimizer.velocity)})}})"
@@ -159,7 +159,7 @@ def script(session: Any) -> str:
             *_network_lines(c, net, session.epoch),
             "",
             f"# the update rule as it is now ({c['solver']}), with its state",
-            *_optimizer_lines(session.optimizer, c["solver"]),
+            *_optimizer_lines(session.optimizer),
             f"batch_size = {c['batch_size']!r}",
             "# the shuffling's random generator, where the page left it",
             "rng = np.random.default_rng()",

@@ -1,8 +1,11 @@
 """One page's training session: its settings, data, network and optimizer.
 
-Training is chainrule's own: each minibatch's ``dC/dW^m, dC/db^m`` come from
-:meth:`chainrule.Network.gradients` and the update from an optimizer of
-:mod:`chainrule.optimizers`. The page only draws what :meth:`Session.snapshot` reports.
+Training is chainrule's own: each minibatch is one step of the training loop's minibatch loop
+(:class:`chainrule.training.MinibatchSteps`) on the reference engine (its ``dC/dW^m, dC/db^m``
+are the lines :meth:`chainrule.Network.gradients` runs, so the exported script repeats them bit
+for bit), the update that of the solver's optimizer
+(:func:`chainrule.training.make_optimizer`). The page only draws what :meth:`Session.snapshot`
+reports.
 
 >>> s = Session()
 >>> before = s.losses()[0]
@@ -20,7 +23,7 @@ import numpy as np
 
 from chainrule.activations import get_activation
 from chainrule.network import Network
-from chainrule.optimizers import Adam, GradientDescent, Momentum, Optimizer
+from chainrule.optimizers import Optimizer
 from chainrule.playground import views
 from chainrule.playground.config import (
     DATA_KEYS,
@@ -32,22 +35,17 @@ from chainrule.playground.config import (
 )
 from chainrule.playground.data import PlaygroundData, make_dataset, make_features, split
 from chainrule.playground.derivation import derive, gradient_check
+from chainrule.training import Diverged, MinibatchSteps
+from chainrule.training import make_optimizer as solver_optimizer
 
 #: the longest loss history kept (older epochs are thinned out)
 MAX_HISTORY = 2000
 
 
-class Diverged(ArithmeticError):
-    """The cost became infinite or NaN: the learning rate is too large."""
-
-
 def make_optimizer(solver: str, learning_rate: float) -> Optimizer:
-    """The update rule of ``solver``: sgd, momentum (the seed's), nesterov or adam."""
-    if solver == "sgd":
-        return GradientDescent(learning_rate)  # w <- w - eta dC/dw
-    if solver in ("momentum", "nesterov"):
-        return Momentum(learning_rate, momentum=0.9, nesterov=solver == "nesterov")
-    return Adam(learning_rate)
+    """The optimizer of a solver name of :data:`chainrule.playground.config.SOLVERS` (each
+    means what it means in :data:`chainrule.training.SOLVERS`), momentum ``mu = 0.9``."""
+    return solver_optimizer(solver, learning_rate_init=learning_rate)
 
 
 class Session:
@@ -183,20 +181,29 @@ class Session:
             self.epoch_start = self.net.theta.copy()
         size = min(self.config["batch_size"], len(y))
         batch = self.order[self.cursor : self.cursor + size]
+        steps = MinibatchSteps(self.net, self.optimizer, None)  # the reference engine
+        # the minibatch (a^0, y, w_i = 1/n_b, n_b): its weights sum to 1
+        Y = y.reshape(-1, 1).astype(self.net.dtype)
+        minibatch = steps.backend.gather(A0, Y, np.ones(len(y)), batch)
+        grad = np.empty_like(self.net.theta)
         with np.errstate(all="ignore"):
-            dW, db = self.net.gradients(A0[batch], y[batch])  # dC/dW^m, dC/db^m
-            self.optimizer.update(self.net, dW, db)  # W^m <- W^m - eta dC/dW^m, ...
+            # dC/dW^m, dC/db^m into grad, then W^m <- W^m - eta dC/dW^m (the solver's rule)
+            cost = steps.run([minibatch], grad)[2]
         self.cursor += len(batch)
+        dW, db = self.net.unflatten(grad)
         self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])
         ended = self.cursor >= len(y)
         costs = self.losses() if ended else (0.0, 0.0)
-        if not (np.all(np.isfinite(costs)) and np.all(np.isfinite(self.net.theta))):
+        diverged = cost is not None or not np.all(np.isfinite(costs))
+        if diverged or not np.all(np.isfinite(self.net.theta)):
             self.net.theta[...] = self.epoch_start
             self.order = None
             self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+            cost = costs[0] if cost is None else cost
             raise Diverged(
-                f"training diverged in epoch {self.epoch + 1} (the cost became {costs[0]}): "
-                "lower the learning rate; the weights are back where that epoch began"
+                cost,
+                f"training diverged in epoch {self.epoch + 1} (the cost became {cost}): "
+                "lower the learning rate; the weights are back where that epoch began",
             )
         if ended:
             self.order = None

@@ -19,8 +19,8 @@ from chainrule.training.schedules import (
     LearningRateSchedule,
     PlateauMonitor,
     clip_gradient,
-    make_optimizer,
 )
+from chainrule.training.solvers import SOLVERS, make_optimizer
 from chainrule.training.state import (
     TrainingRecord,
     generator_from_state,
@@ -35,6 +35,7 @@ from chainrule.training.xor import train_xor
 
 __all__ = [
     "SKLEARN_MLP_MODULE",
+    "SOLVERS",
     "ArraySource",
     "Diverged",
     "EpochRunner",

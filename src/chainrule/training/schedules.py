@@ -1,5 +1,4 @@
-"""Learning-rate schedules, the optimizer for a solver name, the plateau monitor of early
-stopping and gradient clipping."""
+"""Learning-rate schedules, the plateau monitor of early stopping and gradient clipping."""
 
 from __future__ import annotations
 
@@ -8,25 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chainrule._arrays import copy, is_numpy, namespace
-from chainrule.optimizers import Adam, Momentum, Optimizer
-
-
-def make_optimizer(
-    solver: str,
-    *,
-    learning_rate_init: float,
-    momentum: float = 0.9,
-    nesterovs_momentum: bool = True,
-    beta_1: float = 0.9,
-    beta_2: float = 0.999,
-    epsilon: float = 1e-8,
-) -> Optimizer:
-    """The optimizer for scikit-learn's ``solver`` name (``"sgd"`` or ``"adam"``)."""
-    if solver == "sgd":
-        return Momentum(learning_rate_init, momentum=momentum, nesterov=nesterovs_momentum)
-    if solver == "adam":
-        return Adam(learning_rate_init, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-    raise ValueError(f"unknown solver {solver!r}; valid names are ['adam', 'lbfgs', 'sgd']")
+from chainrule.optimizers import Optimizer
 
 
 @dataclass

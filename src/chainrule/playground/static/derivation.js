@@ -79,7 +79,7 @@ function updateLine(d, L, m) {
   const bias = `b${SUP(m)}: ${vec(L.b, "operand", "b")} &rarr; ${vec(L.b_new, "result", "b_new")} (the same rule)`;
   let formula;
   let numbers;
-  if (o.solver === "sgd") {
+  if (o.solver === "gradient_descent") {
     formula = `${W} &larr; ${W} + &Delta;${W}, &Delta;${W} = &minus;&eta; ${g}, &eta; = ${eta}`;
     numbers = `&Delta;${W} = &minus;${eta} ${dWop} = ${step}; &nbsp; ${after}`;
   } else if (o.solver === "adam") {
