@@ -262,7 +262,7 @@ class BaseMLP(
             record.n_iter = 0  # n_iter_ counts the epochs of this call, as scikit-learn's
         settings = LoopSettings(
             epochs=1 if incremental else self.max_iter - (record.n_iter if resuming else 0),
-            schedule=LearningRateSchedule.from_params(self.get_params()),
+            schedule=LearningRateSchedule.from_params(vars(self)),  # the parameters
             n_iter_no_change=self.n_iter_no_change, tol=self.tol, incremental=incremental,
             early_stopping=(
                 record.validation_scores is not None if stops_early is None else stops_early
