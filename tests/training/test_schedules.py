@@ -86,6 +86,18 @@ def test_before_epoch_sets_the_epochs_rate():
     assert optimizer.learning_rate == 0.0625
 
 
+def test_sgd_momentum_keeps_scikit_learns_form_under_a_schedule():
+    """``v <- mu v - eta_e g``: the velocity carries the rates it was made with. g = 1, mu = 0.9,
+    eta = 1 then 0.5: v = -1, then 0.9 (-1) - 0.5 = -1.4, so w = -1 - 1.4 = -2.4 (PyTorch's
+    ``b <- mu b + g``, ``w <- w - eta_e b`` would give -1 - 0.5 * 1.9 = -1.95)."""
+    theta, optimizer = np.zeros(1), Momentum(1.0, momentum=0.9)
+    schedule = LearningRateSchedule("step", 1.0, step_epochs=1, step_factor=0.5)
+    for epoch in range(2):
+        schedule.before_epoch(optimizer, epoch)
+        optimizer.step(theta, np.ones(1))
+    assert theta[0] == -2.4
+
+
 # -- the parameters ---------------------------------------------------------------------------
 
 

@@ -102,7 +102,8 @@ warmup_epochs : int, default=0
     ``e < W`` (with ``"constant"``, ``"cosine"``, ``"step"`` or a callable).
 restart_epochs : int or None, default=None
     ``"cosine"``: the period ``T_0`` of warm restarts (SGDR); None anneals once, over
-    ``max_iter - warmup_epochs`` epochs, and then holds ``learning_rate_min``.
+    ``max_iter - warmup_epochs`` epochs, and then holds ``learning_rate_min`` (a resume with
+    another ``max_iter`` anneals over that one).
 restart_mult : int, default=1
     ``"cosine"`` with restarts: each period is this many times the last,
     ``T_(i+1) = restart_mult T_i``.
