@@ -69,25 +69,36 @@ def layout(net) -> native.Layout | None:
 # -- the update rules, by the optimizer's name -----------------------------------------------------
 
 
+#: the one table from an optimizer (by its ``name``) to the kernels' update: its rule's name and
+#: constants ``(p1, p2, eps)``, and its state arrays ``(s1, s2)`` laid out like ``theta``
+RULES: dict[str, Callable] = {
+    "gradient_descent": lambda o: ("gradient_descent", 0.0, 0.0, 0.0, ()),
+    "momentum": lambda o: (
+        "nesterov" if o.nesterov else "momentum",
+        o.momentum,
+        0.0,
+        0.0,
+        (o.velocity,),
+    ),
+    "adam": lambda o: ("adam", o.beta_1, o.beta_2, o.epsilon, (o.m, o.v)),
+}
+
+
 def rule(optimizer, theta: np.ndarray) -> tuple | None:
     """``(rule, eta, p1, p2, eps, s1, s2)``: the optimizer's update as the kernels run it
-    (looked up by its name), or None where they have no such rule or its state is not laid out
-    like ``theta``."""
-    name = optimizer.name
-    if name not in ("gradient_descent", "momentum", "adam"):
+    (:data:`RULES`, by its name), or None where they have no such rule or its state is not
+    laid out like ``theta``."""
+    read = RULES.get(optimizer.name)
+    if read is None:
         return None
     optimizer.init_state(theta)
-    state = [s for s in optimizer.state().values() if isinstance(s, np.ndarray)]
-    if any(s.dtype != theta.dtype or s.shape != theta.shape for s in state):
-        return None
-    eta, none = optimizer.learning_rate, theta[:1]  # none: a state the rule does not read
-    if name == "adam":
-        o = optimizer
-        return "adam", eta, o.beta_1, o.beta_2, o.epsilon, o.m, o.v
-    if name == "momentum":
-        kind = "nesterov" if optimizer.nesterov else "momentum"
-        return kind, eta, optimizer.momentum, 0.0, 0.0, optimizer.velocity, none
-    return name, eta, 0.0, 0.0, 0.0, none, none
+    name, p1, p2, eps, state = read(optimizer)
+    for s in state:
+        if type(s) is not np.ndarray or s.dtype != theta.dtype or s.shape != theta.shape:
+            return None
+    none = theta[:1]  # a state the rule does not read
+    s1, s2 = (*state, none, none)[:2]
+    return name, optimizer.learning_rate, p1, p2, eps, s1, s2
 
 
 def fused_step(optimizer, theta: np.ndarray) -> Callable[[np.ndarray, np.ndarray], None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from chainrule.datasets import xor
 from chainrule.network import Network
 from chainrule.optimizers import GradientDescent
 
@@ -22,6 +21,9 @@ def train_xor(
     >>> (net.forward([[0, 0], [1, 0], [0, 1], [1, 1]]) > 0.5).ravel().astype(int).tolist()
     [0, 1, 1, 0]
     """
+    # imported here: the data sets' readers stay out of every `import chainrule.training`
+    from chainrule.datasets import xor
+
     X, y = xor()
     Y = y.reshape(-1, 1).astype(float)
     failed = []
