@@ -57,7 +57,13 @@ class EpochRunner:
         steps = MinibatchSteps(net, optimizer, self.max_grad_norm, self.backend)
         if self.arrays is not None:  # the backend gathers the minibatches itself
             order = source.order(record.rng)
-            outcome = self._whole_epoch(optimizer, order, record)
+            try:
+                outcome = self.backend.epoch(
+                    optimizer, *self.arrays, order, self.grad, self.max_grad_norm
+                )
+            except KeyboardInterrupt:
+                record.steps += self.backend.steps  # the steps taken before Ctrl-C
+                raise
             if outcome is None:  # no whole-epoch kernel for this optimizer
                 outcome = steps.run(steps.gathered(*self.arrays, source.index_batches(order)))
         elif getattr(source, "run_steps", None) is not None:  # where the source's data is
@@ -69,15 +75,6 @@ class EpochRunner:
         if cost is not None:
             raise Diverged(cost)
         return total / source.n_samples
-
-    def _whole_epoch(self, optimizer, order, record: TrainingRecord):
-        """The backend's :meth:`~chainrule.engine.backend.Backend.epoch`; the steps it took
-        before a Ctrl-C are counted."""
-        try:
-            return self.backend.epoch(optimizer, *self.arrays, order, self.grad, self.max_grad_norm)
-        except KeyboardInterrupt:
-            record.steps += self.backend.steps
-            raise
 
 
 def take_step(step, grad, theta, max_grad_norm: float | None) -> None:
