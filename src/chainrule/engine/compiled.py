@@ -27,9 +27,10 @@ def _same(f, g) -> bool:
     return getattr(f, "__func__", f) is getattr(g, "__func__", g)
 
 
-def builtin(obj, get, codes: dict) -> bool:
-    """Whether an activation or cost is the built-in one of its name (``get`` makes that) and
-    the kernels have a code for it (a user's, registered under its own name, has none)."""
+def compilable(obj, get, codes: dict) -> bool:
+    """Whether the kernels run an activation or cost: it is the built-in one of its name
+    (``get`` makes that) and they have a code for it (a user's, registered under its own name,
+    has none). "Built-in" alone, elsewhere, means registered by chainrule."""
     if obj.name not in codes:
         return False
     try:
@@ -49,8 +50,8 @@ def layout(net) -> native.Layout | None:
     built-in (user ones train on the reference engine)."""
     acts, cost = net.activations, net.cost_function
     if not (
-        all(builtin(a, get_activation, native.ACTIVATIONS) for a in acts)
-        and builtin(cost, get_cost, native.COSTS)
+        all(compilable(a, get_activation, native.ACTIVATIONS) for a in acts)
+        and compilable(cost, get_cost, native.COSTS)
     ):
         return None
     canonical = uses_canonical_link(acts[-1], cost)
