@@ -126,6 +126,31 @@ def test_each_solver_name_means_what_it_means_in_the_library():
         pg_config.update_config(pg_config.default_config(), {"solver": "sgd"})
 
 
+def test_a_minibatch_is_a_step_of_the_training_loops_minibatch_loop(monkeypatch):
+    """The page trains through the library's one Python minibatch loop, on the reference
+    engine's backend, one minibatch a call; its gradient is the one the page shows."""
+    from chainrule.engine import ReferenceBackend
+    from chainrule.training import MinibatchSteps
+
+    calls = []
+    original = MinibatchSteps.run
+
+    def run(self, minibatches, grad=None):
+        minibatches = list(minibatches)
+        calls.append((type(self.backend), len(minibatches)))
+        return original(self, minibatches, grad)
+
+    monkeypatch.setattr(MinibatchSteps, "run", run)
+    s = Session()
+    s.train_minibatch()
+    assert calls == [(ReferenceBackend, 1)]
+    a0 = s.inputs(s.data.X_train[s.order[:10]])
+    s2 = Session()
+    dW, db = s2.net.gradients(a0, s2.data.y_train[s.order[:10]])
+    np.testing.assert_array_equal(s.last_grads[0][0], dW[0])  # the same lines, bit for bit
+    np.testing.assert_array_equal(s.last_grads[1][-1], db[-1])
+
+
 def test_a_divergence_is_the_training_loops_diverged():
     """One ``Diverged``: the page's session raises the training loop's, with the cost."""
     s = Session()
