@@ -86,6 +86,10 @@ class Network:
     alpha : float, default=0.0
         L2 penalty: ``C += alpha / (2 n) sum_m ||W^m||^2`` for a batch of ``n`` samples
         (scikit-learn's convention; ``n`` is the sum of the sample weights when given).
+    l1_ratio : float, default=0.0
+        The L1 share of the penalty, as in scikit-learn's linear models:
+        ``C += alpha / n sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio) / 2 ||W^m||^2)`` (0: the L2
+        term above); its gradient uses the subgradient ``sign(W)``, 0 at 0.
     init : {"glorot_uniform", "he_normal", "normal"}, optional
         Weight initialisation. By default He for layers with a ReLU-family activation and
         Glorot-uniform otherwise; ``"normal"`` is the seed's ``np.random.randn`` for ``W``
@@ -120,6 +124,7 @@ class Network:
         init: str | None = None,
         dtype: DTypeLike = np.float64,
         random_state: int | np.random.Generator | None = None,
+        l1_ratio: float = 0.0,
     ) -> None:
         sizes = check_layer_sizes(layer_sizes)
         self.layer_sizes = tuple(sizes)
@@ -131,6 +136,11 @@ class Network:
         if not (np.isfinite(alpha) and alpha >= 0):
             raise ValueError(f"alpha must be >= 0 and finite, got {alpha}")
         self.alpha = float(alpha)
+        if isinstance(l1_ratio, bool) or not isinstance(l1_ratio, Real):
+            raise TypeError(f"l1_ratio must be a real number in [0, 1], got {l1_ratio!r}")
+        if not 0 <= l1_ratio <= 1:
+            raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
+        self.l1_ratio = float(l1_ratio)
         self.cost_function = get_cost(cost)
         hidden = (
             activation if isinstance(activation, list | tuple) else [activation] * self.L_hidden
@@ -190,6 +200,14 @@ class Network:
             b.append(flat[offset : offset + n_out])
             offset += n_out
         return W, b
+
+    def weight_slices(self) -> list[slice]:
+        """The slices of :attr:`theta` that hold each ``W^m`` (the rest are the biases)."""
+        parts, offset = [], 0
+        for n_in, n_out in pairwise(self.layer_sizes):
+            parts.append(slice(offset, offset + n_out * n_in))
+            offset += n_out * n_in + n_out
+        return parts
 
     def initialize(
         self, init: str | None = None, random_state: int | np.random.Generator | None = None
@@ -310,7 +328,9 @@ class Network:
     def _total_cost(self, zL, aL, Y, w, n) -> float:
         costs = reference.sample_costs(zL, aL, Y, self.activations[-1], self.cost_function)
         # one transfer to the host on a device: C = sum_i w_i C_i + the L2 term
-        return float(reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n))
+        return float(
+            reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n, self.l1_ratio)
+        )
 
     def _backward(self, X, Y, w, n, grad: np.ndarray) -> tuple[list, list, list, float]:
         """Backpropagation into the flat buffer ``grad``; returns ``z``, ``a``, ``delta``, C."""
@@ -318,7 +338,9 @@ class Network:
         out, cost = self.activations[-1], self.cost_function
         # delta^L = dC/dz^L, each sample's row weighted by w_i (the batch cost is sum_i w_i C_i)
         delta_L = reference.output_delta(z[-1], a[-1], Y, out, cost) * w[:, None]
-        delta, dW, db = reference.backward(self.W, self.activations, z, a, delta_L, self.alpha, n)
+        delta, dW, db = reference.backward(
+            self.W, self.activations, z, a, delta_L, self.alpha, n, self.l1_ratio
+        )
         grad_W, grad_b = self.unflatten(grad)
         for m in range(self.L):
             grad_W[m][...], grad_b[m][...] = dW[m], db[m]
@@ -364,5 +386,6 @@ class Network:
             "output_activation": self.activations[-1].get_config(),
             "cost": self.cost_function.get_config(),
             "alpha": self.alpha,
+            "l1_ratio": self.l1_ratio,
             "dtype": self.dtype.name,
         }

@@ -76,6 +76,7 @@ cdef struct Spec:
     bint canonical  # sigma^L is the cost's matching activation: dC/dz^L = beta (a^L - y)
     bint from_logits  # the cost computed from z^L (a cross-entropy with its matching sigma^L)
     double alpha
+    double l1_ratio  # the L1 share of the penalty
 
 
 cdef class Layout:
@@ -88,7 +89,7 @@ cdef class Layout:
     cdef readonly Py_ssize_t units
 
     def __init__(self, sizes, acts, beta, int cost, double huber, bint canonical,
-                 bint from_logits, double alpha):
+                 bint from_logits, double alpha, double l1_ratio=0):
         N = np.asarray(sizes, dtype=np.intp)
         L = len(N) - 1
         self.sizes = N
@@ -98,7 +99,8 @@ cdef class Layout:
         self.beta = np.ascontiguousarray(beta, dtype=np.float64)
         self.units = self.uoff[L]
         self.spec = Spec(L, &self.sizes[0], &self.poff[0], &self.uoff[0], &self.acts[0],
-                         &self.beta[0], cost, huber, canonical, from_logits, alpha)
+                         &self.beta[0], cost, huber, canonical, from_logits, alpha,
+                         l1_ratio)
 
     cdef check(self, Py_ssize_t d, Py_ssize_t k, Py_ssize_t params, Py_ssize_t rows,
                Py_ssize_t work, Py_ssize_t per_row):
@@ -318,8 +320,9 @@ cdef void forward(const Spec* s, const floating* X, Py_ssize_t n, const floating
 cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const floating* w,
                       double n_b, Py_ssize_t n, const floating* theta, floating* grad,
                       floating* work) noexcept nogil:
-    """The cost ``sum_i w_i C_i + alpha/(2 n_b) sum_m ||W^m||^2`` of a minibatch and its
-    gradient into ``grad`` (``w`` sums to 1; ``n_b`` the minibatch's weight)."""
+    """The cost ``sum_i w_i C_i + alpha/n_b sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio)/2
+    ||W^m||^2)`` of a minibatch and its gradient into ``grad`` (``w`` sums to 1; ``n_b`` the
+    minibatch's weight)."""
     cdef Py_ssize_t units = s.uoff[s.L], L = s.L, m, i, j, n_in, n_out
     cdef Py_ssize_t k = s.sizes[L]
     cdef floating* Z
@@ -331,8 +334,9 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
     cdef floating* db
     cdef const floating* W
     cdef const floating* a
-    cdef floating decay = <floating>(s.alpha / n_b)
-    cdef double cost = 0, sumsq = 0
+    cdef double alpha_2 = s.alpha * (1 - s.l1_ratio), alpha_1 = s.alpha * s.l1_ratio
+    cdef floating decay = <floating>(alpha_2 / n_b), shrink = <floating>(alpha_1 / n_b)
+    cdef double cost = 0, sumsq = 0, abssum = 0
     forward(s, X, n, theta, work, work + n * units)
     # z^L, and a^L where sigma'(z^L) would be (the output layer's sigma' is output_layer's)
     Z, A, D = work + n * s.uoff[L - 1], work + n * (units + s.uoff[L - 1]), work + n * (2 * units + s.uoff[L - 1])
@@ -346,8 +350,13 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
         gemm(True, False, n_out, n_in, n, D, a, dW)  # dC/dW^m = delta^m a^(m-1)T, summed
         if s.alpha != 0:
             for j in range(n_out * n_in):
-                dW[j] += W[j] * decay  # d/dW^m of alpha/(2n) ||W^m||^2
+                dW[j] += W[j] * decay  # d/dW^m of alpha_2/(2n) ||W^m||^2
             sumsq += dot(W, n_out * n_in)  # ||W^m||^2, for the cost's L2 term
+        if alpha_1 != 0:
+            for j in range(n_out * n_in):
+                # d/dW^m of alpha_1/n |W^m|_1: the subgradient sign(W^m), 0 at 0
+                dW[j] += <floating>((W[j] > 0) - (W[j] < 0)) * shrink
+                abssum += fabs(W[j])  # |W^m|_1, for the cost's L1 term
         for j in range(n_out):
             db[j] = 0
         for i in range(n):
@@ -359,10 +368,24 @@ cdef double minibatch(const Spec* s, const floating* X, const floating* Y, const
             gemm(False, False, n, n_in, n_out, D, W, Dp)
             for j in range(n * n_in):
                 Dp[j] *= T[j]
-    return cost + 0.5 * s.alpha / n_b * sumsq  # + the L2 term alpha/(2n) sum_m ||W^m||^2
+    cost += 0.5 * alpha_2 / n_b * sumsq  # + the L2 term alpha_2/(2n) sum_m ||W^m||^2
+    if alpha_1 != 0:
+        cost += alpha_1 / n_b * abssum  # + the L1 term alpha_1/n sum_m |W^m|_1
+    return cost
 
 
 # -- the update rules of chainrule.optimizers, one pass each ---------------------------------------
+
+cdef void decay_weights(const Spec* s, floating* theta, floating factor) noexcept nogil:
+    """Decoupled weight decay ``W^m <- W^m - eta lambda W^m`` (``factor = 1 - eta lambda``) of
+    every ``W^m``; the biases are left."""
+    cdef Py_ssize_t m, j
+    cdef floating* W
+    for m in range(s.L):
+        W = theta + s.poff[m]
+        for j in range(s.sizes[m + 1] * s.sizes[m]):
+            W[j] *= factor  # W <- W - eta lambda W
+
 
 cdef void descent(floating* theta, const floating* g, Py_ssize_t size,
                   floating eta) noexcept nogil:
@@ -436,6 +459,7 @@ cdef double gather(const data_t* X, const floating* Y, const floating* sw,
 cdef struct Rule:
     int code
     double eta, p1, p2, eps, max_norm  # p1: the momentum or beta_1; p2: beta_2
+    double weight_decay  # lambda of the decoupled decay (0: none)
     long t  # Adam's steps so far
 
 
@@ -462,6 +486,8 @@ cdef int epoch_steps(const Spec* s, const data_t* X, const floating* Y, const fl
             return DIVERGED
         if rule.max_norm > 0:
             clip(grad, P, rule.max_norm)
+        if rule.weight_decay != 0:
+            decay_weights(s, theta, <floating>(1 - rule.eta * rule.weight_decay))
         if rule.code == ADAM:
             rule.t += 1
             adam(theta, grad, s1, s2, P, rule.p1, rule.p2, <floating>rule.eps,
@@ -485,10 +511,11 @@ def epoch(Layout layout, const data_t[:, ::1] X, const floating[:, ::1] Y,
           floating[::1] theta, floating[::1] grad, str rule, double eta, double p1, double p2,
           double eps, floating[::1] s1, floating[::1] s2, long t, double max_norm,
           floating[:, ::1] Xb, floating[:, ::1] Yb, floating[::1] w, floating[::1] work,
-          double[::1] progress):
+          double[::1] progress, double weight_decay=0):
     """One epoch of ``rule`` (a key of :data:`OPTIMIZERS`) over ``X[order]``: see
-    :func:`epoch_steps`; returns whether it diverged. ``max_norm`` 0: no clipping."""
-    cdef Rule r = Rule(OPTIMIZERS[rule], eta, p1, p2, eps, max_norm, t)
+    :func:`epoch_steps`; returns whether it diverged. ``max_norm`` 0: no clipping;
+    ``weight_decay``: lambda of the decoupled decay of each ``W^m`` before each step."""
+    cdef Rule r = Rule(OPTIMIZERS[rule], eta, p1, p2, eps, max_norm, weight_decay, t)
     cdef int status
     cdef Py_ssize_t P = theta.shape[0]
     layout.check(X.shape[1], Y.shape[1], P, size, work.shape[0], 3)

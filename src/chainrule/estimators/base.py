@@ -278,7 +278,7 @@ class BaseMLP(
         return make_optimizer(
             self.solver, learning_rate_init=self.learning_rate_init, momentum=self.momentum,
             nesterovs_momentum=self.nesterovs_momentum, beta_1=self.beta_1, beta_2=self.beta_2,
-            epsilon=self.epsilon,
+            epsilon=self.epsilon, weight_decay=self.weight_decay,
         )  # fmt: skip
 
     def _check_weights_finite(self, X) -> None:

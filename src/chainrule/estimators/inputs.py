@@ -207,12 +207,13 @@ class InputValidation:
             "output_activation": output,
             "cost": self._cost_name(),
             "alpha": self.alpha,
+            "l1_ratio": self.l1_ratio,
             "dtype": dtype,
         }
 
     def _continue_network(self, n_features: int, n_outputs: int) -> None:
         """For a fit that continues ``network_``: the parameters must ask for it (a ValueError
-        naming the one that changed); a new ``alpha`` applies."""
+        naming the one that changed); a new ``alpha`` (and ``l1_ratio``) applies."""
         net = self.network_
         continue_network(net, self._network_config(n_features, n_outputs, self.dtype or net.dtype))
 

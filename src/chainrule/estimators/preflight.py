@@ -64,6 +64,7 @@ def continue_network(net, asked: dict) -> None:
             "network"
         )
     net.alpha = float(asked["alpha"])
+    net.l1_ratio = float(asked["l1_ratio"])
 
 
 def _shown(value) -> str:

@@ -119,11 +119,24 @@ def network_from_payload(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarra
     alpha = config["alpha"]
     if isinstance(alpha, bool) or not isinstance(alpha, int | float):
         raise ModelFormatError(f"invalid alpha {alpha!r}")
+    l1_ratio = config.get("l1_ratio", 0.0)  # files before l1_ratio: the L2 term alone
+    if (
+        isinstance(l1_ratio, bool)
+        or not isinstance(l1_ratio, int | float)
+        or not 0 <= l1_ratio <= 1
+    ):
+        raise ModelFormatError(f"invalid l1_ratio {l1_ratio!r}; expected a number in [0, 1]")
     acts = [_component(get_activation, activation_names, spec, "activation") for spec in hidden]
     output = _component(get_activation, activation_names, config["output_activation"], "activation")
     cost = _component(get_cost, cost_names, config["cost"], "cost")
     net = Network(
-        sizes, activation=acts, output_activation=output, cost=cost, alpha=alpha, dtype=dtype
+        sizes,
+        activation=acts,
+        output_activation=output,
+        cost=cost,
+        alpha=alpha,
+        dtype=dtype,
+        l1_ratio=l1_ratio,
     )
     net.theta[...] = theta
     return net
