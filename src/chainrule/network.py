@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import pairwise
-from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ from chainrule._checks import batch_weights, network_input, network_target
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
 from chainrule.engine import reference, select
-from chainrule.engine.parameters import ParameterList, Trace, check_layer_sizes
+from chainrule.engine.parameters import ParameterList, Trace, check_layer_sizes, check_penalty
 from chainrule.gradcheck import check_activation, check_cost, check_gradients
 from chainrule.initializers import INITS, check_init, draw_layer
 
@@ -84,12 +83,10 @@ class Network:
     cost : str or Cost, default="squared_error"
         ``C(a^L, y)`` of one sample; the batch cost is the (weighted) mean over samples.
     alpha : float, default=0.0
-        L2 penalty: ``C += alpha / (2 n) sum_m ||W^m||^2`` for a batch of ``n`` samples
-        (scikit-learn's convention; ``n`` is the sum of the sample weights when given).
+        The penalty ``C += alpha / n sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio) / 2 ||W^m||^2)``
+        (``n`` the batch's rows or weight; scikit-learn's L2 term at ``l1_ratio=0``).
     l1_ratio : float, default=0.0
-        The L1 share of the penalty, as in scikit-learn's linear models:
-        ``C += alpha / n sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio) / 2 ||W^m||^2)`` (0: the L2
-        term above); its gradient uses the subgradient ``sign(W)``, 0 at 0.
+        The L1 share of the penalty (scikit-learn's linear models' name); subgradient ``sign(W)``.
     init : {"glorot_uniform", "he_normal", "normal"}, optional
         Weight initialisation. By default He for layers with a ReLU-family activation and
         Glorot-uniform otherwise; ``"normal"`` is the seed's ``np.random.randn`` for ``W``
@@ -131,16 +128,7 @@ class Network:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        if isinstance(alpha, bool) or not isinstance(alpha, Real):
-            raise TypeError(f"alpha must be a real number >= 0, got {alpha!r}")
-        if not (np.isfinite(alpha) and alpha >= 0):
-            raise ValueError(f"alpha must be >= 0 and finite, got {alpha}")
-        self.alpha = float(alpha)
-        if isinstance(l1_ratio, bool) or not isinstance(l1_ratio, Real):
-            raise TypeError(f"l1_ratio must be a real number in [0, 1], got {l1_ratio!r}")
-        if not 0 <= l1_ratio <= 1:
-            raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
-        self.l1_ratio = float(l1_ratio)
+        self.alpha, self.l1_ratio = check_penalty(alpha, l1_ratio)
         self.cost_function = get_cost(cost)
         hidden = (
             activation if isinstance(activation, list | tuple) else [activation] * self.L_hidden
@@ -200,14 +188,6 @@ class Network:
             b.append(flat[offset : offset + n_out])
             offset += n_out
         return W, b
-
-    def weight_slices(self) -> list[slice]:
-        """The slices of :attr:`theta` that hold each ``W^m`` (the rest are the biases)."""
-        parts, offset = [], 0
-        for n_in, n_out in pairwise(self.layer_sizes):
-            parts.append(slice(offset, offset + n_out * n_in))
-            offset += n_out * n_in + n_out
-        return parts
 
     def initialize(
         self, init: str | None = None, random_state: int | np.random.Generator | None = None
@@ -327,10 +307,9 @@ class Network:
 
     def _total_cost(self, zL, aL, Y, w, n) -> float:
         costs = reference.sample_costs(zL, aL, Y, self.activations[-1], self.cost_function)
-        # one transfer to the host on a device: C = sum_i w_i C_i + the L2 term
-        return float(
-            reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n, self.l1_ratio)
-        )
+        penalty = reference.penalty(self.W, self.alpha, n, self.l1_ratio)
+        # one transfer to the host on a device: C = sum_i w_i C_i + the penalty
+        return float(reference.batch_cost(costs, w) + penalty)
 
     def _backward(self, X, Y, w, n, grad: np.ndarray) -> tuple[list, list, list, float]:
         """Backpropagation into the flat buffer ``grad``; returns ``z``, ``a``, ``delta``, C."""

@@ -29,11 +29,26 @@ L2 term, ``alpha``, is in the gradient and is rescaled by them). It shrinks the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from chainrule._arrays import is_numpy, namespace
+
+
+def weight_slices(layer_sizes: Sequence[int]) -> list[slice]:
+    """The slices of a flat ``theta`` laid out ``W^1, b^1, W^2, b^2, ...`` (a network's, for
+    ``layer_sizes`` ``N^0, ..., N^L``) that hold each ``W^m``: what weight decay shrinks.
+
+    >>> weight_slices([2, 3, 1])  # W^1 (3 x 2), b^1 (3), W^2 (1 x 3), b^2 (1)
+    [slice(0, 6, None), slice(9, 12, None)]
+    """
+    parts, offset = [], 0
+    for n_in, n_out in pairwise(layer_sizes):
+        parts.append(slice(offset, offset + n_out * n_in))
+        offset += n_out * n_in + n_out
+    return parts
 
 
 class Optimizer:
@@ -73,7 +88,7 @@ class Optimizer:
     def update(self, net, dW: Sequence[np.ndarray], db: Sequence[np.ndarray]) -> None:
         """Update ``net.W`` and ``net.b`` in place from ``dC/dW^m`` and ``dC/db^m``."""
         if self.decayed is None:
-            self.decayed = net.weight_slices()  # weight decay shrinks W^m, not b^m
+            self.decayed = weight_slices(net.layer_sizes)  # weight decay shrinks W^m, not b^m
         grad = namespace(net.theta).empty_like(net.theta)
         gW, gb = net.unflatten(grad)
         for m in range(net.L):

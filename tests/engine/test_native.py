@@ -106,7 +106,7 @@ def test_the_fused_minibatch_step_decays_as_the_numpy_step(dtype):
     results = []
     for fused in (False, True):
         opt, theta = cr.Adam(0.05, weight_decay=0.3), net.theta.copy()
-        opt.decayed = net.weight_slices()
+        opt.decayed = cr.optimizers.weight_slices(net.layer_sizes)
         step = compiled.fused_step(opt, theta) if fused else opt.step
         for g in grads:
             step(theta, g)

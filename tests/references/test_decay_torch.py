@@ -65,7 +65,7 @@ def test_adamw_takes_pytorchs_steps(rng, engine):
     groups = [{"params": Ws, "weight_decay": lam}, {"params": bs, "weight_decay": 0.0}]
     adamw = torch.optim.AdamW(groups, lr=eta, betas=(0.9, 0.999), eps=EPSILON)
     ours = cr.Adam(eta, epsilon=EPSILON, weight_decay=lam)
-    ours.decayed = net.weight_slices()
+    ours.decayed = cr.optimizers.weight_slices(net.layer_sizes)
     X_t, Y_t = torch.tensor(X), torch.tensor(Y)
     step = ours.step
     if engine == "compiled":

@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from chainrule._arrays import namespace
 from chainrule.engine import compiled_backend
 from chainrule.engine.select import compiled_module
+from chainrule.optimizers import weight_slices
 from chainrule.training.schedules import clip_gradient
 from chainrule.training.state import TrainingRecord
 
@@ -52,7 +53,7 @@ class EpochRunner:
         """One pass over the data; returns the epoch's loss as scikit-learn's: the minibatch
         costs weighted by their numbers of rows, ``sum_b |b| C_b / n``. Raises :class:`Diverged`
         at the first minibatch whose cost is not finite (before stepping on it)."""
-        optimizer.decayed = self.net.weight_slices()  # weight decay shrinks W^m, not b^m
+        optimizer.decayed = weight_slices(self.net.layer_sizes)  # decay W^m, not b^m
         if self.arrays is None:
             return self._run_minibatches(optimizer, record)
         return self._run_compiled(optimizer, record)
