@@ -116,27 +116,16 @@ def network_from_payload(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarra
     hidden = config["activation"]
     if not isinstance(hidden, list) or len(hidden) != len(sizes) - 2:
         raise ModelFormatError(f"expected {len(sizes) - 2} hidden activations, got {hidden!r}")
-    alpha = config["alpha"]
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float):
-        raise ModelFormatError(f"invalid alpha {alpha!r}")
-    l1_ratio = config.get("l1_ratio", 0.0)  # files before l1_ratio: the L2 term alone
-    if (
-        isinstance(l1_ratio, bool)
-        or not isinstance(l1_ratio, int | float)
-        or not 0 <= l1_ratio <= 1
-    ):
-        raise ModelFormatError(f"invalid l1_ratio {l1_ratio!r}; expected a number in [0, 1]")
+    # files written before l1_ratio have the L2 term alone; Network checks the ranges
+    penalty = {"alpha": config["alpha"], "l1_ratio": config.get("l1_ratio", 0.0)}
+    for name, value in penalty.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ModelFormatError(f"invalid {name} {value!r}")
     acts = [_component(get_activation, activation_names, spec, "activation") for spec in hidden]
     output = _component(get_activation, activation_names, config["output_activation"], "activation")
     cost = _component(get_cost, cost_names, config["cost"], "cost")
     net = Network(
-        sizes,
-        activation=acts,
-        output_activation=output,
-        cost=cost,
-        alpha=alpha,
-        dtype=dtype,
-        l1_ratio=l1_ratio,
+        sizes, activation=acts, output_activation=output, cost=cost, dtype=dtype, **penalty
     )
     net.theta[...] = theta
     return net
