@@ -78,6 +78,10 @@ def _targets(y, data: datasets.Dataset, path: str):
             )
         return y.astype(float)
     classes = np.unique(data.y)
+    if hasattr(classes, "compute"):  # a folder's labels: one pass over them
+        classes = classes.compute()
+    if classes.dtype.kind == "O":  # text labels of a Parquet file
+        classes = classes.astype(str)
     if classes.dtype.kind in "US":
         y = y.astype(str)
     elif y.dtype.kind == "f" and np.all(y == np.round(y)):
