@@ -163,3 +163,21 @@ def test_labels_for_a_regression_are_refused(capsys, tmp_path):
         capsys, "train", "--data", train, "--validation", val, "--out", tmp_path / "run"
     )
     assert status == 1 and "holds labels ('high', ...)" in err and "regression" in err, err
+
+
+def test_the_saved_curve_is_drawn_by_chainrule_plot(capsys, monkeypatch, files, tmp_path):
+    """The validation loss curve is saved with the model and ``chainrule plot --what loss``
+    draws it beside the training loss, as train's loss.png does."""
+    from chainrule import plotting
+
+    folder, _, _ = files
+    bundle, _ = _train(capsys, folder, tmp_path / "run", "--epochs", "5", "--no-early-stopping")
+    drawn = []
+    monkeypatch.setattr(plotting, "save_figure", lambda figure, path: drawn.append(figure))
+    status, _, err = call(
+        capsys, "plot", tmp_path / "run", "--what", "loss", "-o", tmp_path / "l.png"
+    )
+    assert status == 0, err
+    lines = {line.get_label(): line.get_ydata() for line in drawn[0].axes[0].lines}
+    np.testing.assert_array_equal(lines["validation loss"], bundle.model.validation_loss_curve_)
+    assert len(lines["validation loss"]) == len(lines["training loss"]) == 5
