@@ -86,3 +86,16 @@ def test_pipeline_in_a_grid_search_transforms_and_routes_the_set(halves):
     search.fit(X, y, X_val=X_val, y_val=y_val)
     best = search.best_estimator_
     assert best.score(X_val, y_val) == best[-1].best_validation_score_
+
+
+def test_without_routing_a_search_passes_the_set_as_fit_parameters(halves):
+    """With routing off (scikit-learn's default), a search hands fit parameters to every fit
+    as they are (``X_val`` not of ``len(X)`` rows: not indexed by the folds)."""
+    X, y, X_val, y_val, _ = halves
+    with sklearn.config_context(enable_metadata_routing=False):
+        est = MLPClassifier(early_stopping=True, **PARAMS)
+        search = GridSearchCV(est, {"alpha": [1e-4, 1e-2]}, cv=2)
+        search.fit(X, y, X_val=X_val, y_val=y_val)
+    best = search.best_estimator_
+    assert best.t_ == best.n_iter_ * len(X)
+    assert best.score(X_val, y_val) == best.best_validation_score_
