@@ -181,3 +181,21 @@ def test_the_saved_curve_is_drawn_by_chainrule_plot(capsys, monkeypatch, files, 
     lines = {line.get_label(): line.get_ydata() for line in drawn[0].axes[0].lines}
     np.testing.assert_array_equal(lines["validation loss"], bundle.model.validation_loss_curve_)
     assert len(lines["validation loss"]) == len(lines["training loss"]) == 5
+
+
+def test_a_torch_device_scores_the_standardised_set_there(files, monkeypatch):
+    """``Standardized.fit(..., device=, X_val=)`` (``train --device``) scales the validation
+    set as ``X`` and moves it to the device: its last loss is the final weights' cost there."""
+    pytest.importorskip("torch")
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+    from chainrule import MLPClassifier
+    from chainrule.estimators import Standardized
+
+    X, y = load_iris(return_X_y=True)
+    model = MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=4, random_state=0)
+    with pytest.warns(Warning):  # max_iter reached
+        bundle = Standardized.fit(model, X[::2], y[::2], device="cpu", X_val=X[1::2], y_val=y[1::2])
+    assert len(model.validation_loss_curve_) == 4
+    cost, bound = _cost(bundle, X[1::2], y[1::2])
+    last = model.validation_loss_curve_[-1]
+    assert abs(cost - last) <= 2 * bound + 8 * U * abs(last)
