@@ -70,6 +70,27 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def add_regularization_arguments(parser: argparse.ArgumentParser) -> None:
+    """The penalty and decoupled weight decay (chainrule's additions beyond scikit-learn's MLP),
+    a group of their own in ``--help``."""
+    group = parser.add_argument_group("regularization")
+    group.add_argument(
+        "--alpha", type=non_negative_float, default=0.0001, help="penalty (default: 0.0001)"
+    )
+    group.add_argument(
+        "--l1-ratio",
+        type=unit_interval,
+        default=0.0,
+        help="L1 share of the --alpha penalty: 0 is L2 alone, 1 is L1 alone (default: 0)",
+    )
+    group.add_argument(
+        "--weight-decay",
+        type=non_negative_float,
+        default=0.0,
+        help="decoupled weight decay W <- W - eta lambda W each step (adam: AdamW) (default: 0)",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     names = ", ".join(datasets.BUILTIN)
     parser.add_argument(
@@ -101,22 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--learning-rate", type=positive_float, default=0.001)
     parser.add_argument("--momentum", type=unit_interval, default=0.9, help="for --solver sgd")
-    # the penalty and decoupled weight decay (chainrule's additions beyond scikit-learn's MLP)
-    parser.add_argument(
-        "--alpha", type=non_negative_float, default=0.0001, help="penalty (default: 0.0001)"
-    )
-    parser.add_argument(
-        "--l1-ratio",
-        type=unit_interval,
-        default=0.0,
-        help="L1 share of the --alpha penalty: 0 is L2 alone, 1 is L1 alone (default: 0)",
-    )
-    parser.add_argument(
-        "--weight-decay",
-        type=non_negative_float,
-        default=0.0,
-        help="decoupled weight decay W <- W - eta lambda W each step (adam: AdamW) (default: 0)",
-    )
+    add_regularization_arguments(parser)
     parser.add_argument(
         "--schedule", type=schedule, default={}, metavar="NAME[:P=V,...]", help=SCHEDULE_HELP
     )
