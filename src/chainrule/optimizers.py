@@ -14,8 +14,8 @@ writes them. ``mu`` is the momentum.
 ``Momentum(nesterov)``  ``v <- mu v - eta g``, ``w <- w + mu v - eta g`` (Sutskever et al. 2013)
 ``Adam``                ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
                         ``w <- w - eta sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)``
-``weight_decay=lambda``  ``W <- W - eta lambda W`` first, then the rule's step (any of the
-                        above; Adam with it is AdamW)
+``weight_decay``        ``W <- W - eta lambda W`` first (``lambda`` the weight decay), then
+                        the rule's step (any of the above; Adam with it is AdamW)
 ======================  =====================================================================
 
 Decoupled weight decay (Loshchilov and Hutter, "Decoupled Weight Decay Regularization", 2019)
