@@ -83,3 +83,22 @@ def test_a_saved_model_keeps_both(digits, tmp_path):
 def test_bad_values_are_refused_by_name(digits, bad):
     with pytest.raises(InvalidParameterError, match=next(iter(bad))):
         MLPClassifier(**bad).fit(*digits)
+
+
+def test_loss_curve_includes_the_l1_term(digits):
+    """One full-batch sgd epoch: loss_curve_[0] is the cost at the initial weights, penalty
+    included. The initial weights are read from a fit whose step 1e-300 g leaves every weight
+    as it was (below half an ulp of any weight here)."""
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(8,), solver="sgd", batch_size=len(X), max_iter=1)
+    kw.update(shuffle=False, random_state=0, alpha=2.0)
+    start = quiet_fit(MLPClassifier(**kw, learning_rate_init=1e-300), X, y).coefs_
+    l1 = quiet_fit(MLPClassifier(**kw, l1_ratio=1.0), X, y).loss_curve_[0]
+    l2 = quiet_fit(MLPClassifier(**kw), X, y).loss_curve_[0]
+    abs_sum = sum(np.abs(W).sum() for W in start)
+    sq_sum = sum((W**2).sum() for W in start)
+    # the same data term; the penalties alpha/n |W|_1 and alpha/(2n) ||W||^2 differ
+    expected = 2.0 / len(X) * (abs_sum - sq_sum / 2)
+    # two costs of ~3 in float64, each summed in another order than here (~1e-13 apart at most),
+    # against a difference of ~0.4: 1e-9 relative leaves that room
+    assert l1 - l2 == pytest.approx(expected, rel=1e-9)
