@@ -110,6 +110,10 @@ class Network:
     [(8, 4), (3, 8)]
     """
 
+    #: dropout's rate ``p^m`` of each hidden layer while training (:func:`dropout_rates`);
+    #: prediction keeps every unit. Empty: none (also a network pickled before dropout)
+    dropout: tuple[float, ...] = ()
+
     def __init__(
         self,
         layer_sizes: Sequence[int],
@@ -120,6 +124,7 @@ class Network:
         init: str | None = None,
         dtype: DTypeLike = np.float64,
         random_state: int | np.random.Generator | None = None,
+        dropout: float | Sequence[float] = 0.0,
     ) -> None:
         sizes = check_layer_sizes(layer_sizes)
         self.layer_sizes = tuple(sizes)
@@ -131,6 +136,7 @@ class Network:
         if not (np.isfinite(alpha) and alpha >= 0):
             raise ValueError(f"alpha must be >= 0 and finite, got {alpha}")
         self.alpha = float(alpha)
+        self.dropout = dropout_rates(dropout, len(sizes) - 2)
         self.cost_function = get_cost(cost)
         hidden = (
             activation if isinstance(activation, list | tuple) else [activation] * self.L_hidden
@@ -312,13 +318,19 @@ class Network:
         # one transfer to the host on a device: C = sum_i w_i C_i + the L2 term
         return float(reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n))
 
-    def _backward(self, X, Y, w, n, grad: np.ndarray) -> tuple[list, list, list, float]:
-        """Backpropagation into the flat buffer ``grad``; returns ``z``, ``a``, ``delta``, C."""
-        z, a = reference.forward(self.W, self.b, self.activations, X)
+    def _backward(self, X, Y, w, n, grad, masks=None) -> tuple[list, list, list, float]:
+        """Backpropagation into the flat buffer ``grad``, through dropout's ``masks`` if given
+        (:func:`~chainrule.engine.reference.dropout_masks`); returns ``z``, ``a``, ``delta``, C."""
+        if masks is not None:
+            xp = namespace(self.theta)
+            masks = [None if r is None else xp.asarray(r, device=array_device(X)) for r in masks]
+        z, a = reference.forward(self.W, self.b, self.activations, X, masks)
         out, cost = self.activations[-1], self.cost_function
         # delta^L = dC/dz^L, each sample's row weighted by w_i (the batch cost is sum_i w_i C_i)
         delta_L = reference.output_delta(z[-1], a[-1], Y, out, cost) * w[:, None]
-        delta, dW, db = reference.backward(self.W, self.activations, z, a, delta_L, self.alpha, n)
+        delta, dW, db = reference.backward(
+            self.W, self.activations, z, a, delta_L, self.alpha, n, masks
+        )
         grad_W, grad_b = self.unflatten(grad)
         for m in range(self.L):
             grad_W[m][...], grad_b[m][...] = dW[m], db[m]
@@ -350,11 +362,18 @@ class Network:
         return self.batch_cost_and_gradient(*self._checked(X, Y, sample_weight), out)
 
     def batch_cost_and_gradient(
-        self, X, Y: np.ndarray, w: np.ndarray, n: float, out: np.ndarray | None = None
+        self,
+        X,
+        Y: np.ndarray,
+        w: np.ndarray,
+        n: float,
+        out: np.ndarray | None = None,
+        masks: Sequence | None = None,
     ) -> tuple[float, np.ndarray]:
-        """:meth:`cost_and_gradient` for checked inputs (``w`` sums to 1; ``n`` scales L2)."""
+        """:meth:`cost_and_gradient` for checked inputs (``w`` sums to 1; ``n`` scales L2),
+        through dropout's ``masks`` if given (one per hidden layer, None for none)."""
         grad = namespace(self.theta).empty_like(self.theta) if out is None else out
-        return self._backward(X, Y, w, n, grad)[3], grad
+        return self._backward(X, Y, w, n, grad, masks)[3], grad
 
     def get_config(self) -> dict[str, Any]:
         """The JSON-able constructor arguments (the weights are :attr:`theta`)."""
@@ -365,4 +384,20 @@ class Network:
             "cost": self.cost_function.get_config(),
             "alpha": self.alpha,
             "dtype": self.dtype.name,
+            **({"dropout": list(self.dropout)} if any(self.dropout) else {}),
         }
+
+
+def dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> tuple[float, ...]:
+    """Dropout's rate of each of ``n_hidden`` hidden layers, from one rate for all or one a
+    layer, each in [0, 1); a ValueError naming the problem otherwise."""
+    rates = [dropout] * n_hidden if isinstance(dropout, Real) else list(dropout)
+    if len(rates) != n_hidden:
+        raise ValueError(
+            f"dropout lists {len(rates)} rates for {n_hidden} hidden layers; give one per "
+            "hidden layer, or one for all"
+        )
+    for p in rates:
+        if isinstance(p, bool) or not isinstance(p, Real) or not 0 <= p < 1:
+            raise ValueError(f"dropout rates must be numbers in [0, 1), got {p!r}")
+    return tuple(float(p) for p in rates)
