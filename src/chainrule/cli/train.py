@@ -68,6 +68,17 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _dropout(text: str) -> float | list[float]:
+    """``--dropout``: one rate for every hidden layer, or a comma list, one a layer."""
+    try:
+        rates = [float(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected rates such as 0.2,0.5, got {text!r}") from None
+    if not rates or not all(0 <= p < 1 for p in rates):
+        raise argparse.ArgumentTypeError(f"dropout rates must be in [0, 1), got {text!r}")
+    return rates[0] if len(rates) == 1 else rates
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     names = ", ".join(datasets.BUILTIN)
     parser.add_argument(
@@ -100,6 +111,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--learning-rate", type=positive_float, default=0.001)
     parser.add_argument("--momentum", type=unit_interval, default=0.9, help="for --solver sgd")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--dropout",
+        type=_dropout,
+        default=0.0,
+        help="dropout rate of the hidden layers while training: one, or one a layer, e.g. "
+        "0.2,0.5 (default: 0)",
+    )
     parser.add_argument(
         "--test-size",
         type=open_unit_interval,
@@ -199,6 +217,8 @@ def _params(args, n_train: int, lazy: bool, validates: bool) -> dict:
         params["batch_size"] = args.batch_size or min(DEFAULT_BATCH_SIZE, few)
     if args.resume:
         params.update(checkpoint=args.resume, resume=True)
+    if args.dropout:
+        params["dropout"] = args.dropout
     return params
 
 

@@ -83,7 +83,7 @@ cdef class Layout:
         self.drop = drop
         self.spec = Spec(L, &self.sizes[0], &self.poff[0], &self.uoff[0], &self.acts[0],
                          &self.beta[0], cost, huber, canonical, from_logits, alpha,
-                         &self.drop[0], any(dropout))
+                         &self.drop[0])
 
     cdef check(self, Py_ssize_t d, Py_ssize_t k, Py_ssize_t params, Py_ssize_t rows,
                Py_ssize_t work, Py_ssize_t per_row):

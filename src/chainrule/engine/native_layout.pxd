@@ -37,5 +37,4 @@ cdef struct Spec:  # a network as the kernels read it (native.Layout builds it)
     bint from_logits  # the cost computed from z^L (a cross-entropy with its matching sigma^L)
     double alpha
     const double* drop  # dropout's rate p^m of each layer (0 for none, and for the output)
-    bint dropout  # some rate is not 0
 

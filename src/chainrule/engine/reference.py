@@ -105,14 +105,12 @@ def backward(
             dW[m] = dW[m] + W[m] * (alpha / n)  # d/dW^m of alpha/(2n) ||W^m||^2
         db[m] = xp.sum(delta[m], axis=0)  # dC/db^m = delta^m, summed over the batch
         if m > 0:
-            dC_da, sigma = delta[m] @ W[m], activations[m - 1]
-            if masks is not None and m - 1 < len(masks) and masks[m - 1] is not None:
-                dC_da = dC_da * masks[m - 1]  # dropout: W^mT delta^m o r^(m-1) / (1 - p)
-                # sigma' from sigma(z^(m-1)), the activation before its mask
-                delta[m - 1] = sigma.backward(z[m - 1], sigma(z[m - 1]), dC_da)
-                continue
+            dC_da, sigma, a_m = delta[m] @ W[m], activations[m - 1], a[m]
+            if masks is not None and masks[m - 1] is not None:
+                dC_da = dC_da * masks[m - 1]  # dropout: (W^mT delta^m) o r^(m-1) / (1 - p)
+                a_m = sigma(z[m - 1])  # sigma' reads a^(m-1) as it was before its mask
             # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
-            delta[m - 1] = sigma.backward(z[m - 1], a[m], dC_da)
+            delta[m - 1] = sigma.backward(z[m - 1], a_m, dC_da)
     return delta, dW, db
 
 

@@ -152,7 +152,7 @@ class MinibatchSteps:
                 if key is not None:  # dropout's masks of this step of the epoch
                     args = net.dropout, key, n_steps, net.layer_sizes, X_b.shape[0], net.dtype
                     masks = dropout_masks(*args)
-                cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, grad, masks=masks)
+                cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, grad, masks)
             if not math.isfinite(cost):
                 return total, n_steps, cost
             take_step(step, grad, net.theta, self.max_grad_norm)
