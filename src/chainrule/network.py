@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from chainrule._arrays import copy as copy_array
 from chainrule._arrays import device as array_device
 from chainrule._arrays import float_dtype, move, namespace, numpy_dtype, reshape
-from chainrule._checks import batch_weights, network_input, network_target
+from chainrule._checks import batch_weights, dropout_rates, network_input, network_target
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
 from chainrule.engine import reference, select
@@ -94,6 +94,9 @@ class Network:
         The precision of the parameters and of every computation.
     random_state : int, numpy.random.Generator or None
         Seeds the initial weights.
+    dropout : float or sequence of float, default=0.0
+        Dropout's rate ``p^m`` of each hidden layer (one for all, or one per hidden layer)
+        when training steps pass masks (:func:`~chainrule.engine.reference.dropout_masks`).
 
     Examples
     --------
@@ -110,9 +113,7 @@ class Network:
     [(8, 4), (3, 8)]
     """
 
-    #: dropout's rate ``p^m`` of each hidden layer while training (:func:`dropout_rates`);
-    #: prediction keeps every unit. Empty: none (also a network pickled before dropout)
-    dropout: tuple[float, ...] = ()
+    dropout: tuple[float, ...] = ()  # each hidden layer's rate; () in older pickles: none
 
     def __init__(
         self,
@@ -136,31 +137,11 @@ class Network:
         if not (np.isfinite(alpha) and alpha >= 0):
             raise ValueError(f"alpha must be >= 0 and finite, got {alpha}")
         self.alpha = float(alpha)
-        self.dropout = dropout_rates(dropout, len(sizes) - 2)
+        self.dropout = dropout_rates(dropout, len(sizes) - 2)  # while training only
         self.cost_function = get_cost(cost)
-        hidden = (
-            activation if isinstance(activation, list | tuple) else [activation] * self.L_hidden
+        self.activations = layer_activations(
+            activation, output_activation, self.cost_function, sizes
         )
-        if len(hidden) != self.L_hidden:
-            raise ValueError(
-                f"got {len(hidden)} hidden activations for {self.L_hidden} hidden layers"
-            )
-        if output_activation is None:
-            output_activation = self.cost_function.canonical_link or "identity"
-        self.activations = [get_activation(s) for s in hidden] + [get_activation(output_activation)]
-        for act in self.activations[:-1]:
-            if act.name == "softmax":
-                raise ValueError("softmax is for the output layer only")
-        # a user activation or cost must be differentiated right: check it against central
-        # differences now, before it is used (built-ins skip this; so does whatever the
-        # cost's matching output activation makes unused)
-        canonical = self.uses_canonical_link()
-        for m, act in enumerate(self.activations):
-            own_backward = type(act).backward is not Activation.backward  # softmax's JVP
-            if not (canonical and m == self.L - 1) and not own_backward:
-                check_activation(act, width=sizes[m + 1])
-        if not canonical:
-            check_cost(self.cost_function, n_outputs=sizes[-1])
         shapes = [(n_out, n_in) for n_in, n_out in pairwise(sizes)]
         self.theta = np.zeros(sum(r * c + r for r, c in shapes), dtype=self.dtype)
         W, b = self.unflatten(self.theta)
@@ -319,11 +300,8 @@ class Network:
         return float(reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n))
 
     def _backward(self, X, Y, w, n, grad, masks=None) -> tuple[list, list, list, float]:
-        """Backpropagation into the flat buffer ``grad``, through dropout's ``masks`` if given
-        (:func:`~chainrule.engine.reference.dropout_masks`); returns ``z``, ``a``, ``delta``, C."""
-        if masks is not None:
-            xp = namespace(self.theta)
-            masks = [None if r is None else xp.asarray(r, device=array_device(X)) for r in masks]
+        """Backpropagation into the flat buffer ``grad`` (through dropout's ``masks``, if any);
+        returns ``z``, ``a``, ``delta``, C."""
         z, a = reference.forward(self.W, self.b, self.activations, X, masks)
         out, cost = self.activations[-1], self.cost_function
         # delta^L = dC/dz^L, each sample's row weighted by w_i (the batch cost is sum_i w_i C_i)
@@ -388,16 +366,26 @@ class Network:
         }
 
 
-def dropout_rates(dropout: float | Sequence[float], n_hidden: int) -> tuple[float, ...]:
-    """Dropout's rate of each of ``n_hidden`` hidden layers, from one rate for all or one a
-    layer, each in [0, 1); a ValueError naming the problem otherwise."""
-    rates = [dropout] * n_hidden if isinstance(dropout, Real) else list(dropout)
-    if len(rates) != n_hidden:
-        raise ValueError(
-            f"dropout lists {len(rates)} rates for {n_hidden} hidden layers; give one per "
-            "hidden layer, or one for all"
-        )
-    for p in rates:
-        if isinstance(p, bool) or not isinstance(p, Real) or not 0 <= p < 1:
-            raise ValueError(f"dropout rates must be numbers in [0, 1), got {p!r}")
-    return tuple(float(p) for p in rates)
+def layer_activations(activation, output_activation, cost: Cost, sizes) -> list[Activation]:
+    """``sigma^1, ..., sigma^L`` of a network of layer ``sizes``: the hidden ``activation``
+    (one for all, or one per hidden layer) and the output's (by default the cost's matching
+    one); a user activation or cost is checked against central differences now, before it is
+    used (built-ins skip this; so does whatever the cost's matching output makes unused)."""
+    n_hidden = len(sizes) - 2
+    hidden = activation if isinstance(activation, list | tuple) else [activation] * n_hidden
+    if len(hidden) != n_hidden:
+        raise ValueError(f"got {len(hidden)} hidden activations for {n_hidden} hidden layers")
+    if output_activation is None:
+        output_activation = cost.canonical_link or "identity"
+    activations = [get_activation(s) for s in hidden] + [get_activation(output_activation)]
+    for act in activations[:-1]:
+        if act.name == "softmax":
+            raise ValueError("softmax is for the output layer only")
+    canonical = reference.uses_canonical_link(activations[-1], cost)
+    for m, act in enumerate(activations):
+        own_backward = type(act).backward is not Activation.backward  # softmax's JVP
+        if not (canonical and m == len(activations) - 1) and not own_backward:
+            check_activation(act, width=sizes[m + 1])
+    if not canonical:
+        check_cost(cost, n_outputs=sizes[-1])
+    return activations

@@ -715,7 +715,7 @@ def test_one_minibatch_with_dropout_is_the_reference_one_with_the_same_masks(hid
     n_b = float(sw.sum())
     w = sw / dtype(n_b)
     key, step = 2**62 + 99, 5
-    masks = dropout_masks(net.dropout, key, step, net.layer_sizes, 23, dtype)
+    masks = dropout_masks(net.dropout, key, step, net.layer_sizes, 23, net.theta)
     expected = np.empty_like(net.theta)
     ref_cost, _ = net.batch_cost_and_gradient(X, Y, w, n_b, expected, masks=masks)
     backend = compiled.CompiledBackend.for_network(net, 23)

@@ -32,5 +32,5 @@ def test_dropout_masks_are_a_function_of_key_step_and_layer():
 
 
 def test_no_mask_for_a_rate_of_zero():
-    masks = reference.dropout_masks([0.0, 0.5], 9, 0, [3, 4, 5, 2], 6, np.float64)
-    assert masks[0] is None and masks[1].shape == (6, 5)
+    masks = reference.dropout_masks([0.0, 0.5], 9, 0, [3, 4, 5, 2], 6, np.zeros(3, np.float32))
+    assert masks[0] is None and masks[1].shape == (6, 5) and masks[1].dtype == np.float32

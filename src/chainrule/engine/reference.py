@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule._arrays import is_numpy, namespace
+from chainrule._arrays import device, is_numpy, namespace, numpy_dtype
 from chainrule.activations import Activation
 from chainrule.costs import Cost
 
@@ -162,11 +162,14 @@ def dropout_mask(key: int, step: int, m: int, shape: tuple[int, int], p: float, 
 
 
 def dropout_masks(
-    rates: Sequence[float], key: int, step: int, sizes: Sequence[int], n: int, dtype
+    rates: Sequence[float], key: int, step: int, sizes: Sequence[int], n: int, like: Array
 ) -> list[Array | None]:
-    """:func:`dropout_mask` of each hidden layer of a minibatch of ``n`` rows (None where its
-    rate is 0), for :func:`forward` and :func:`backward`."""
-    return [
+    """:func:`dropout_mask` of each hidden layer for a minibatch of ``n`` rows (None where the
+    rate is 0), arrays of the namespace, device and dtype of ``like`` (the weights), for
+    :func:`forward` and :func:`backward`."""
+    xp, dtype = namespace(like), numpy_dtype(like.dtype)
+    masks = [
         None if p == 0 else dropout_mask(key, step, m, (n, sizes[m + 1]), p, dtype)
         for m, p in enumerate(rates)
     ]
+    return [None if r is None else xp.asarray(r, device=device(like)) for r in masks]

@@ -150,8 +150,8 @@ class MinibatchSteps:
             else:
                 masks = None
                 if key is not None:  # dropout's masks of this step of the epoch
-                    args = net.dropout, key, n_steps, net.layer_sizes, X_b.shape[0], net.dtype
-                    masks = dropout_masks(*args)
+                    args = key, n_steps, net.layer_sizes, X_b.shape[0], net.theta
+                    masks = dropout_masks(net.dropout, *args)
                 cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, grad, masks)
             if not math.isfinite(cost):
                 return total, n_steps, cost
