@@ -354,3 +354,15 @@ def test_bad_dropout_is_a_clear_error(params, message):
     X, y = _dropout_data()
     with pytest.raises(ValueError, match=message):
         MLPClassifier((6, 4), max_iter=2, **params).fit(X, y)
+
+
+def test_a_new_dropout_applies_when_a_fit_continues():
+    from chainrule import MLPClassifier
+
+    X, y = _dropout_data()
+    clf = MLPClassifier((6, 4), max_iter=2, random_state=0, warm_start=True).fit(X, y)
+    assert clf.network_.dropout == (0.0, 0.0)
+    clf.set_params(dropout=[0.5, 0.0]).fit(X, y)
+    assert clf.network_.dropout == (0.5, 0.0)
+    clf.set_params(dropout=0.0).partial_fit(X, y)
+    assert clf.network_.dropout == (0.0, 0.0)
