@@ -111,7 +111,7 @@ class BaseMLP(
         if self._restarts_apply():  # n_init restarts as joblib tasks
             return self._fit_restarts(X, y, sample_weight, on_dask=on_dask, validation_set=given)
         if on_dask:
-            return self._fit_dask(X, y, sample_weight)
+            return self._fit_dask(X, y, sample_weight, validation_set=given)
         return self._fit(X, y, sample_weight, validation_set=given)
 
     fit.__doc__ = FIT_DOC

@@ -186,8 +186,9 @@ sample_weight : array-like of shape (n_samples,), optional
     The cost becomes the weighted mean ``sum_i w_i C_i / sum_i w_i``.
 X_val : {array-like, sparse matrix} of shape (n_val, n_features), optional
     A validation set (chainrule's addition, named as in scikit-learn's
-    ``HistGradientBoosting*``), checked and encoded as ``X`` and ``y`` are, in
-    memory only (not with dask input or ``solver="lbfgs"``). After each epoch its
+    ``HistGradientBoosting*``), checked and encoded as ``X`` and ``y`` are (not with
+    ``solver="lbfgs"``; with dask ``X``, dask or in memory, scored on the workers;
+    with ``X`` in memory, in memory). After each epoch its
     score and loss are appended to ``validation_scores_`` and
     ``validation_loss_curve_``; with ``early_stopping=True`` it is the set early
     stopping watches, ``X`` is not split and ``validation_fraction`` is ignored. With
