@@ -67,14 +67,15 @@ def cv_scores(name: str, seed: int = 0) -> dict[str, float]:
     return out
 
 
-# -- regularisation beyond scikit-learn's: weight decay, L1 (and dropout, once it is in) ---------
+# -- regularisation beyond scikit-learn's: weight decay, L1 (dropout's family: see GRIDS) -------
 
 #: a data set where only a few of many features matter: 6 informative features of 100, the rest
 #: noise (scikit-learn's make_classification), 300 rows. Penalties that shrink the weights of
 #: the noise features are what should help here
 REGULARIZED = {"hidden_layer_sizes": (32,), "max_iter": 200}
 #: the families and their settings: the plain one is scikit-learn's L2 alone; each other adds
-#: one of chainrule's regularisers (a dropout family goes here too, as {"dropout": p} settings)
+#: one of chainrule's regularisers; dropout's family goes here as {"dropout": p} settings (not
+#: measured here yet)
 GRIDS = {
     "plain (L2 alpha)": [{"alpha": a} for a in (1e-4, 0.1, 1.0, 10.0, 100.0)],
     "weight decay": [{"weight_decay": w} for w in (0.01, 0.1, 0.3, 1.0, 3.0)],
