@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from chainrule.engine.reference import dropout_masks
+
 #: ``step(theta, grad)``: one optimizer update, in place
 Update = Callable[[Any, Any], None]
 
@@ -59,9 +61,10 @@ class Backend(Protocol):
         ``sw[idx]``)."""
         ...
 
-    def cost_and_gradient(self, minibatch: tuple, grad) -> float:
+    def cost_and_gradient(self, minibatch: tuple, grad, key=None, step: int = 0) -> float:
         """The cost of a minibatch ``(X_b, Y_b, w, n_b)`` (or of the whole data) and its
-        gradient in ``grad``, laid out like the network's ``theta``."""
+        gradient in ``grad``, laid out like the network's ``theta``; through dropout's masks of
+        ``step`` of the epoch whose key is ``key`` (None: none)."""
         ...
 
     def update(self, optimizer) -> Update:
@@ -69,11 +72,12 @@ class Backend(Protocol):
         ...
 
     def epoch(
-        self, optimizer, X, Y, sw, order, grad, max_grad_norm: float | None
+        self, optimizer, X, Y, sw, order, grad, max_grad_norm: float | None, key=None
     ) -> tuple[float, int, float | None] | None:
-        """A whole epoch of minibatches of ``X[order]`` in one call: ``(sum_b |b| C_b, steps,
-        None)``, or ``(..., cost)`` with the first cost that was not finite (no step taken on
-        it); None where this engine has no whole-epoch kernel for ``optimizer``."""
+        """A whole epoch of minibatches of ``X[order]`` in one call (dropout's ``key``):
+        ``(sum_b |b| C_b, steps, None)``, or ``(..., cost)`` with the first cost that was not
+        finite (no step taken on it); None where this engine has no whole-epoch kernel for
+        ``optimizer``."""
         ...
 
 
@@ -92,12 +96,16 @@ class ReferenceBackend:
     def gather(self, X, Y, sw, idx) -> tuple:
         return X[idx], Y[idx], *minibatch_weights(sw[idx])
 
-    def cost_and_gradient(self, minibatch: tuple, grad) -> float:
+    def cost_and_gradient(self, minibatch: tuple, grad, key=None, step: int = 0) -> float:
         X_b, Y_b, w, n_b = minibatch
-        return self.net.batch_cost_and_gradient(X_b, Y_b, w, n_b, grad)[0]
+        net, masks = self.net, None
+        if key is not None:  # dropout's masks of this step of the epoch
+            args = key, step, net.layer_sizes, X_b.shape[0], net.theta
+            masks = dropout_masks(net.dropout, *args)
+        return net.batch_cost_and_gradient(X_b, Y_b, w, n_b, grad, masks)[0]
 
     def update(self, optimizer) -> Update:
         return optimizer.step
 
-    def epoch(self, optimizer, X, Y, sw, order, grad, max_grad_norm) -> None:
+    def epoch(self, optimizer, X, Y, sw, order, grad, max_grad_norm, key=None) -> None:
         return None  # no whole-epoch kernel: the loop runs the minibatches one by one

@@ -64,6 +64,8 @@ def layout(net) -> native.Layout | None:
         canonical,
         canonical and cost.has_logit_form,
         net.alpha,
+        net.l1_ratio,
+        net.dropout,
     )
 
 
@@ -113,6 +115,7 @@ def fused_step(optimizer, theta: np.ndarray) -> Callable[[np.ndarray, np.ndarray
         t = 0
         if name == "adam":
             optimizer.t = t = optimizer.t + 1
+        optimizer.decay(theta)  # decoupled weight decay first, as the epoch's kernel
         native.step(name, theta, grad, eta, p1, p2, eps, s1, s2, t)
 
     return step
@@ -168,32 +171,36 @@ class CompiledBackend(ReferenceBackend):
             wb /= dt.type(n_b)
         return Xb, Yb, wb, n_b
 
-    def cost_and_gradient(self, minibatch, grad: np.ndarray) -> float:
-        """The cost of a minibatch ``(X_b, Y_b, w, n_b)`` and its gradient in ``grad``."""
+    def cost_and_gradient(self, minibatch, grad: np.ndarray, key=None, step: int = 0) -> float:
+        """The cost of a minibatch ``(X_b, Y_b, w, n_b)`` and its gradient in ``grad``,
+        through dropout's masks of ``step`` of the epoch whose key is ``key`` (None: none)."""
         Xb, Yb, w, n_b = minibatch
         dt = self.net.dtype
         if not (isinstance(Xb, np.ndarray) and Xb.dtype == Yb.dtype == dt):
-            return super().cost_and_gradient(minibatch, grad)  # sparse, or another dtype
+            return super().cost_and_gradient(minibatch, grad, key, step)  # sparse, other dtype
         Xb, Yb, w = np.ascontiguousarray(Xb), np.ascontiguousarray(Yb), np.ascontiguousarray(w)
-        theta = self.net.theta
-        return native.cost_and_gradient(self.layout, Xb, Yb, w, n_b, theta, grad, self.work)
+        theta, work = self.net.theta, self.work
+        return native.cost_and_gradient(self.layout, Xb, Yb, w, n_b, theta, grad, work, key, step)
 
     def update(self, optimizer) -> Update:
         return fused_step(optimizer, self.net.theta)
 
-    def epoch(self, optimizer, X, Y, sw, order, grad, max_grad_norm):
+    def epoch(self, optimizer, X, Y, sw, order, grad, max_grad_norm, key=None):
         update = rule(optimizer, self.net.theta)
         if update is None:
             return None  # no kernel for this optimizer: its minibatches one by one
-        total, diverged = self.run_epoch(optimizer, update, X, Y, sw, order, grad, max_grad_norm)
+        total, diverged = self.run_epoch(
+            optimizer, update, X, Y, sw, order, grad, max_grad_norm, key
+        )
         if diverged or not math.isfinite(total):  # a cost, or the sum of the costs
             return total, self.steps, (self.last_cost if diverged else total)
         return total, self.steps, None
 
-    def run_epoch(self, optimizer, update: tuple, X, Y, sw, order, grad, max_grad_norm):
+    def run_epoch(self, optimizer, update, X, Y, sw, order, grad, max_grad_norm, key=None):
         """A whole epoch over ``X[order]`` in one call, ``update`` the optimizer's
-        :func:`rule`: ``(sum_b |b| C_b, diverged)``. The steps taken (:attr:`steps`) are
-        counted in ``optimizer.t`` (Adam) even when Ctrl-C stops the epoch."""
+        :func:`rule`, ``key`` dropout's for the epoch: ``(sum_b |b| C_b, diverged)``. The
+        steps taken (:attr:`steps`) are counted in ``optimizer.t`` (Adam) even when Ctrl-C
+        stops the epoch."""
         name, eta, p1, p2, eps, s1, s2 = update
         progress = self.progress
         progress[:] = 0
@@ -203,7 +210,7 @@ class CompiledBackend(ReferenceBackend):
             diverged = native.epoch(
                 self.layout, X, Y, sw, order, self.batch_size, self.net.theta, grad, name, eta,
                 p1, p2, eps, s1, s2, t0, max_grad_norm or 0.0, self.X, self.Y, self.w,
-                self.work, progress,
+                self.work, progress, key, optimizer.weight_decay,
             )  # fmt: skip
         finally:
             if name == "adam":

@@ -23,7 +23,7 @@ import numpy as np
 
 from chainrule.activations import get_activation
 from chainrule.network import Network
-from chainrule.optimizers import Optimizer
+from chainrule.optimizers import Optimizer, weight_slices
 from chainrule.playground import views
 from chainrule.playground.config import (
     DATA_KEYS,
@@ -38,15 +38,17 @@ from chainrule.playground.derivation import derive, gradient_check
 from chainrule.playground.schedule import make_schedule, schedule_view
 from chainrule.training import Diverged, MinibatchSteps
 from chainrule.training import make_optimizer as solver_optimizer
+from chainrule.training.epoch import dropout_key
 
 #: the longest loss history kept (older epochs are thinned out)
 MAX_HISTORY = 2000
 
 
-def make_optimizer(solver: str, learning_rate: float) -> Optimizer:
+def make_optimizer(solver: str, learning_rate: float, weight_decay: float = 0.0) -> Optimizer:
     """The optimizer of a solver name of :data:`chainrule.playground.config.SOLVERS` (each
-    means what it means in :data:`chainrule.training.SOLVERS`), momentum ``mu = 0.9``."""
-    return solver_optimizer(solver, learning_rate_init=learning_rate)
+    means what it means in :data:`chainrule.training.SOLVERS`), momentum ``mu = 0.9``, with
+    the decoupled ``weight_decay`` (``W <- W - eta lambda W`` first)."""
+    return solver_optimizer(solver, learning_rate_init=learning_rate, weight_decay=weight_decay)
 
 
 class Session:
@@ -101,16 +103,22 @@ class Session:
             output_activation="sigmoid" if self.task == "classification" else "identity",
             cost=c["cost"],
             alpha=c["alpha"],
+            l1_ratio=c["l1_ratio"],
             random_state=c["seed"],
+            dropout=[spec["dropout"] for spec in c["layers"]],
         )
         if theta is not None:
             net.theta[...] = theta
         return net
 
+    def _make_optimizer(self) -> Optimizer:
+        c = self.config
+        return make_optimizer(c["solver"], c["learning_rate"], c["weight_decay"])
+
     def restart(self) -> None:
         """New initial weights from ``config["seed"]``; epoch 0 and an empty loss history."""
         self.net = self._make_network()
-        self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+        self.optimizer = self._make_optimizer()
         self.epoch = 0
         self._schedule_rate()
         self.history: list[tuple[int, float, float]] = [(0, *self.losses())]
@@ -120,6 +128,7 @@ class Session:
         #: the epoch under way: its shuffled order and how far it got (None between epochs)
         self.order: np.ndarray | None = None
         self.cursor = 0
+        self.dropout_key: int | None = None  # the epoch's, when a layer drops units
 
     def reset(self) -> None:
         """Start again from fresh random weights (the next seed)."""
@@ -137,12 +146,13 @@ class Session:
             self._make_data()
         if changed & RESTART_KEYS:
             self.restart()
-        elif "alpha" in changed:
-            self.net = self._make_network(self.net.theta)  # the same weights, the new L2 term
+        elif changed & {"alpha", "l1_ratio"}:
+            self.net = self._make_network(self.net.theta)  # the same weights, the new penalty
         if "solver" in changed and not changed & RESTART_KEYS:
-            self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+            self.optimizer = self._make_optimizer()
         elif "learning_rate" in changed:
             self.optimizer.learning_rate = self.config["learning_rate"]
+        self.optimizer.weight_decay = self.config["weight_decay"]
         if changed & {"solver", "learning_rate", "schedule", "schedule_epochs"}:
             self._schedule_rate()
         return bool(changed & DATA_KEYS)
@@ -187,16 +197,20 @@ class Session:
         if self.order is None:  # a new epoch
             self.order, self.cursor = self.rng.permutation(len(y)), 0
             self.epoch_start = self.net.theta.copy()
+            # dropout: the epoch's key for its masks (drawn only when a layer drops units)
+            self.dropout_key = dropout_key(self.rng) if any(self.net.dropout) else None
         size = min(self.config["batch_size"], len(y))
         batch = self.order[self.cursor : self.cursor + size]
         steps = MinibatchSteps(self.net, self.optimizer, None)  # the reference engine
+        steps.dropout_key = self.dropout_key  # the epoch's masks, step by step
+        self.optimizer.decayed = weight_slices(self.net.layer_sizes)  # decay W^m, not b^m
         # the minibatch (a^0, y, w_i = 1/n_b, n_b): its weights sum to 1
         Y = y.reshape(-1, 1).astype(self.net.dtype)
         minibatch = steps.backend.gather(A0, Y, np.ones(len(y)), batch)
         grad = np.empty_like(self.net.theta)
         with np.errstate(all="ignore"):
             # dC/dW^m, dC/db^m into grad, then W^m <- W^m - eta dC/dW^m (the solver's rule)
-            cost = steps.run([minibatch], grad)[2]
+            cost = steps.run([minibatch], grad, first=self.cursor // size)[2]
         self.cursor += len(batch)
         dW, db = self.net.unflatten(grad)
         self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])
@@ -206,7 +220,7 @@ class Session:
         if diverged or not np.all(np.isfinite(self.net.theta)):
             self.net.theta[...] = self.epoch_start
             self.order = None
-            self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+            self.optimizer = self._make_optimizer()
             self._schedule_rate()
             cost = costs[0] if cost is None else cost
             raise Diverged(

@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from chainrule._arrays import namespace
 from chainrule.engine import ReferenceBackend, backend_for
+from chainrule.optimizers import weight_slices
 from chainrule.training.schedules import clip_gradient
 from chainrule.training.state import TrainingRecord
 
@@ -39,6 +40,7 @@ class EpochRunner:
         self.net = net
         self.source = source
         self.max_grad_norm = max_grad_norm
+        self.dropout_key: int | None = None  # the epoch's, drawn by run
         self.grad = namespace(net.theta).empty_like(net.theta)
         self.batch_size = min(source.batch_size, source.n_samples)
         self.backend = backend_for(net, self.batch_size)
@@ -54,12 +56,17 @@ class EpochRunner:
         costs weighted by their numbers of rows, ``sum_b |b| C_b / n``. Raises :class:`Diverged`
         at the first minibatch whose cost is not finite (before stepping on it)."""
         net, source = self.net, self.source
+        optimizer.decayed = weight_slices(net.layer_sizes)  # decay W^m, not b^m
+        # dropout: one key an epoch from the fit's random source, which masks each step
+        # (chainrule.engine.reference.dropout_mask); no draw without dropout
+        key = self.dropout_key = dropout_key(record.rng) if any(net.dropout) else None
         steps = MinibatchSteps(net, optimizer, self.max_grad_norm, self.backend)
+        steps.dropout_key = key
         if self.arrays is not None:  # the backend gathers the minibatches itself
             order = source.order(record.rng)
             try:
                 outcome = self.backend.epoch(
-                    optimizer, *self.arrays, order, self.grad, self.max_grad_norm
+                    optimizer, *self.arrays, order, self.grad, self.max_grad_norm, key
                 )
             except KeyboardInterrupt:
                 record.steps += self.backend.steps  # the steps taken before Ctrl-C
@@ -75,6 +82,12 @@ class EpochRunner:
         if cost is not None:
             raise Diverged(cost)
         return total / source.n_samples
+
+
+def dropout_key(rng) -> int:
+    """An epoch's dropout key: 63 bits of the fit's random source (a ``RandomState`` or a
+    ``Generator``), so that a fit replays, and a resumed one goes on with, the same masks."""
+    return int.from_bytes(rng.bytes(8), "little") >> 1
 
 
 def take_step(step, grad, theta, max_grad_norm: float | None) -> None:
@@ -96,18 +109,20 @@ class MinibatchSteps:
         self.net, self.optimizer = net, optimizer
         self.max_grad_norm = max_grad_norm
         self.backend = ReferenceBackend(net, 0) if backend is None else backend
+        self.dropout_key: int | None = None  # the epoch's (EpochRunner.run draws it)
 
-    def run(self, minibatches, grad=None) -> tuple[float, int, float | None]:
+    def run(self, minibatches, grad=None, first: int = 0) -> tuple[float, int, float | None]:
         """``(sum_b |b| C_b, steps, None)`` over ``minibatches``; at the first minibatch whose
         cost is not finite it stops before stepping and returns that cost third. ``grad``, a
-        buffer laid out like ``theta``, holds the last minibatch's gradient after."""
+        buffer laid out like ``theta``, holds the last minibatch's gradient after; ``first`` is
+        the first minibatch's step in the epoch (dropout masks step ``first + k``)."""
         net, total, n_steps = self.net, 0.0, 0
         if grad is None:
             grad = namespace(net.theta).empty_like(net.theta)
-        backend = self.backend
+        backend, key = self.backend, self.dropout_key
         step = backend.update(self.optimizer)
         for minibatch in minibatches:
-            cost = backend.cost_and_gradient(minibatch, grad)
+            cost = backend.cost_and_gradient(minibatch, grad, key, first + n_steps)
             if not math.isfinite(cost):
                 return total, n_steps, cost
             take_step(step, grad, net.theta, self.max_grad_norm)

@@ -33,15 +33,17 @@ def make_optimizer(
     beta_1: float = 0.9,
     beta_2: float = 0.999,
     epsilon: float = 1e-8,
+    weight_decay: float = 0.0,
 ) -> Optimizer:
     """The optimizer of a solver name of :data:`SOLVERS` (scikit-learn's ``"sgd"`` and
-    ``"adam"`` with its parameters)."""
+    ``"adam"`` with its parameters), with the decoupled ``weight_decay`` (Adam with it is
+    AdamW)."""
     if solver == "gradient_descent":
-        return GradientDescent(learning_rate_init)
+        return GradientDescent(learning_rate_init, weight_decay)
     if solver in ("sgd", "momentum", "nesterov"):
         nesterov = nesterovs_momentum if solver == "sgd" else solver == "nesterov"
-        return Momentum(learning_rate_init, momentum=momentum, nesterov=nesterov)
+        return Momentum(learning_rate_init, momentum, nesterov, weight_decay=weight_decay)
     if solver == "adam":
-        return Adam(learning_rate_init, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        return Adam(learning_rate_init, beta_1, beta_2, epsilon, weight_decay=weight_decay)
     names = sorted([*SOLVERS, "lbfgs"])
     raise ValueError(f"unknown solver {solver!r}; valid names are {names}")
