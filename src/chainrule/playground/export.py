@@ -1,8 +1,8 @@
 """Export a session: the trained network as a ``.crm`` model file (:func:`chainrule.save`), and a
 Python script that rebuilds it exactly: the same data and features, the weights as they are at
 export (so every change made during the run, a new learning rate or solver included, is in
-them), the optimizer's state and the shuffling's random state, and the training loop the page
-runs, so that the script's next epochs are the page's next epochs.
+them), the optimizer's state, the shuffling's random state and dropout's key, and the training
+loop the page runs, so that the script's next epochs are the page's next epochs.
 """
 
 from __future__ import annotations
