@@ -203,6 +203,7 @@ class Session:
         batch = self.order[self.cursor : self.cursor + size]
         steps = MinibatchSteps(self.net, self.optimizer, None)  # the reference engine
         steps.dropout_key = self.dropout_key  # the epoch's masks, step by step
+        steps.taken = self.cursor // size  # this minibatch's step of the epoch
         self.optimizer.decayed = weight_slices(self.net.layer_sizes)  # decay W^m, not b^m
         # the minibatch (a^0, y, w_i = 1/n_b, n_b): its weights sum to 1
         Y = y.reshape(-1, 1).astype(self.net.dtype)
@@ -210,7 +211,7 @@ class Session:
         grad = np.empty_like(self.net.theta)
         with np.errstate(all="ignore"):
             # dC/dW^m, dC/db^m into grad, then W^m <- W^m - eta dC/dW^m (the solver's rule)
-            cost = steps.run([minibatch], grad, first=self.cursor // size)[2]
+            cost = steps.run([minibatch], grad)[2]
         self.cursor += len(batch)
         dW, db = self.net.unflatten(grad)
         self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])

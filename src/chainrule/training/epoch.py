@@ -110,23 +110,25 @@ class MinibatchSteps:
         self.max_grad_norm = max_grad_norm
         self.backend = ReferenceBackend(net, 0) if backend is None else backend
         self.dropout_key: int | None = None  # the epoch's (EpochRunner.run draws it)
+        self.taken = 0  # the epoch's steps so far, block after block: they number the masks
 
-    def run(self, minibatches, grad=None, first: int = 0) -> tuple[float, int, float | None]:
+    def run(self, minibatches, grad=None) -> tuple[float, int, float | None]:
         """``(sum_b |b| C_b, steps, None)`` over ``minibatches``; at the first minibatch whose
         cost is not finite it stops before stepping and returns that cost third. ``grad``, a
-        buffer laid out like ``theta``, holds the last minibatch's gradient after; ``first`` is
-        the first minibatch's step in the epoch (dropout masks step ``first + k``)."""
+        buffer laid out like ``theta``, holds the last minibatch's gradient after. Dropout's
+        masks are those of step :attr:`taken` of the epoch, counted on."""
         net, total, n_steps = self.net, 0.0, 0
         if grad is None:
             grad = namespace(net.theta).empty_like(net.theta)
         backend, key = self.backend, self.dropout_key
         step = backend.update(self.optimizer)
         for minibatch in minibatches:
-            cost = backend.cost_and_gradient(minibatch, grad, key, first + n_steps)
+            cost = backend.cost_and_gradient(minibatch, grad, key, self.taken)
             if not math.isfinite(cost):
                 return total, n_steps, cost
             take_step(step, grad, net.theta, self.max_grad_norm)
             n_steps += 1
+            self.taken += 1
             total += cost * minibatch[0].shape[0]
         return total, n_steps, None
 
