@@ -30,6 +30,7 @@ from chainrule.cli.common import (
     report,
     unit_interval,
 )
+from chainrule.cli.schedule import SCHEDULE_HELP, schedule
 
 NAME = "train"
 HELP = "train a model and report on it"
@@ -99,6 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--learning-rate", type=positive_float, default=0.001)
     parser.add_argument("--momentum", type=unit_interval, default=0.9, help="for --solver sgd")
+    parser.add_argument(
+        "--schedule", type=schedule, default={}, metavar="NAME[:P=V,...]", help=SCHEDULE_HELP
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--test-size",
@@ -199,6 +203,7 @@ def _params(args, n_train: int, lazy: bool, validates: bool) -> dict:
         params["batch_size"] = args.batch_size or min(DEFAULT_BATCH_SIZE, few)
     if args.resume:
         params.update(checkpoint=args.resume, resume=True)
+    params.update(args.schedule)  # learning_rate and its schedule's parameters
     return params
 
 

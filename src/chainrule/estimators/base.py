@@ -260,10 +260,9 @@ class BaseMLP(
             record.optimizer = self._make_optimizer()
         if not resuming:
             record.n_iter = 0  # n_iter_ counts the epochs of this call, as scikit-learn's
-        kind = self.learning_rate if self.solver == "sgd" else "constant"
         settings = LoopSettings(
             epochs=1 if incremental else self.max_iter - (record.n_iter if resuming else 0),
-            schedule=LearningRateSchedule(kind, self.learning_rate_init, self.power_t),
+            schedule=LearningRateSchedule.from_params(vars(self)),  # the parameters
             n_iter_no_change=self.n_iter_no_change, tol=self.tol, incremental=incremental,
             early_stopping=(
                 record.validation_scores is not None if stops_early is None else stops_early
