@@ -10,6 +10,10 @@ import pytest
 
 from chainrule import calculus as calc
 
+# --------------------------------------------------------------------------------------
+# The numeric oracle
+# --------------------------------------------------------------------------------------
+
 
 def test_numeric_gradient_contract_and_restores_x_bitwise():
     rng = np.random.default_rng(0)

@@ -174,3 +174,10 @@ def test_limits_fail_on_a_new_miss(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(s, "TESTS", tmp_path)  # no test file anywhere: every module misses
     assert s.main(["--limits", "--no-mro"]) == 1
     assert "NOT EXEMPT" in capsys.readouterr().out
+
+
+def test_test_files_that_mirror_no_source_file_are_listed():
+    s = structure()
+    extra = s.unmirrored_tests()
+    assert "tests/sklearn/test_steps.py" in extra and "tests/test_structure.py" in extra
+    assert "tests/test_network.py" not in extra and "tests/training/test_loop.py" not in extra

@@ -15,6 +15,11 @@ from critical_points import kinds, points
 x, y, z = sp.symbols("x y z")  # plain symbols: results mix with the user's sympy
 
 
+# --------------------------------------------------------------------------------------
+# Critical points: every branch of both tests
+# --------------------------------------------------------------------------------------
+
+
 def test_critical_points_issue_example_1d():
     cps = calc.critical_points("x**3 - 3*x")
     assert [(p.point, p.value, p.kind) for p in cps] == [

@@ -15,6 +15,11 @@ from chainrule import calculus as calc
 x, y, z = sp.symbols("x y z")  # plain symbols: results mix with the user's sympy
 
 
+# --------------------------------------------------------------------------------------
+# Gradient descent
+# --------------------------------------------------------------------------------------
+
+
 def test_gradient_descent_issue_example():
     r = calc.gradient_descent("(x-3)**2 + (y+1)**2", start={"x": 0, "y": 0}, learning_rate=0.1)
     assert r.reason == "gradient norm below tol" and r.converged

@@ -1,5 +1,5 @@
-"""Tests for chainrule.calculus: parsing (:mod:`chainrule.calculus.parsing`): numeric and symbolic
-answers agree on random smooth functions parsed from text, and hostile strings are refused."""
+"""Parsing (:mod:`chainrule.calculus.parsing`): numeric and symbolic answers agree on random
+smooth functions parsed from text, and hostile strings are refused."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from chainrule.calculus.limits import MAX_LENGTH
 from chainrule.calculus.parsing import ExpressionError, parse
 
 x, y, z = sp.symbols("x y z")  # plain symbols: results mix with the user's sympy
+
+
+# --------------------------------------------------------------------------------------
+# Numeric and symbolic answers agree on random smooth functions
+# --------------------------------------------------------------------------------------
 
 
 def _trees(depth):
@@ -66,6 +71,10 @@ def test_parse_round_trips_through_str(text):
     expr = parse(text)
     assert parse(str(expr)) == expr
 
+
+# --------------------------------------------------------------------------------------
+# Safety: hostile strings are refused, and never reach sympify / eval
+# --------------------------------------------------------------------------------------
 
 HOSTILE = [
     ("__import__('os').system('echo pwned')", "__import__('os').system"),

@@ -14,6 +14,11 @@ from chainrule import calculus as calc
 x, y, z = sp.symbols("x y z")  # plain symbols: results mix with the user's sympy
 
 
+# --------------------------------------------------------------------------------------
+# Plots
+# --------------------------------------------------------------------------------------
+
+
 @pytest.fixture
 def agg():
     import matplotlib

@@ -14,6 +14,11 @@ from chainrule import calculus as calc
 x, y, z = sp.symbols("x y z")  # plain symbols: results mix with the user's sympy
 
 
+# --------------------------------------------------------------------------------------
+# The seed's worked examples, with the seed's answers
+# --------------------------------------------------------------------------------------
+
+
 def test_vectors_ab_is_ob_minus_oa():
     OA = np.array([1, 1])  # i + j
     OB = np.array([3, 2])  # 3i + 2j
@@ -76,6 +81,11 @@ def test_numeric_derivative_of_callable():
     assert d == pytest.approx(12.0, abs=1e-8)
     assert 0 <= d.error < 1e-6
     assert abs(d - 12.0) <= 10 * d.error + 1e-12
+
+
+# --------------------------------------------------------------------------------------
+# Derivatives, partials, gradient, Hessian, Jacobian
+# --------------------------------------------------------------------------------------
 
 
 def test_inputs_string_sympy_and_callable_agree():

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import chainrule as cr
+
+from commands import run
+
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")
 
-import chainrule as cr  # noqa: E402
 
 from onnx_runs import assert_labels, data, fitted, run_onnx, tolerance  # noqa: E402
 
@@ -64,3 +69,25 @@ def test_cli_export_reports_a_bad_path(tmp_path):
     with pytest.raises(cr.ModelFormatError):
         (tmp_path / "junk.crm").write_bytes(b"not a model")
         module.run(parse(module, [str(tmp_path / "junk.crm")]))
+
+
+def test_export_writes_only_regular_files_and_takes_a_run_directory(trained, tmp_path):
+    pytest.importorskip("onnx")
+    out, _, _ = trained
+    run("export", out)  # a run directory: the model inside, exported beside it
+    assert (out / "model.onnx").is_file()
+    os.mkfifo(tmp_path / "fifo.onnx")
+    (tmp_path / "dir.onnx").mkdir()
+    for name, kind in [("fifo.onnx", "is a FIFO"), ("dir.onnx", "is a directory")]:
+        result = run("export", out, "-o", tmp_path / name, check=False)
+        assert result.returncode == 1 and kind in result.stderr, result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert stat.S_ISFIFO((tmp_path / "fifo.onnx").stat().st_mode)
+    real, link = tmp_path / "real.onnx", tmp_path / "link.onnx"
+    real.write_bytes(b"old")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    run("export", out / "model.crm", "-o", link)
+    assert link.is_symlink() and real.read_bytes() != b"old"  # the file it names is replaced
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["dir.onnx", "fifo.onnx", "link.onnx", "real.onnx"]

@@ -25,6 +25,7 @@ from onnx_runs import DTYPES, TENSORS, assert_labels, data, fitted, run_onnx, to
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
+
 HIDDEN = sorted(set(ACTIVATIONS) - {"softmax"})  # every built-in a hidden layer may use
 
 

@@ -20,6 +20,9 @@ from onnx_runs import DTYPES, TENSORS, assert_labels, data, fitted, run_onnx, to
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
+
+# -- the outputs, types and options of skl2onnx's converter for scikit-learn's MLP ------------
+
 LABELS = {
     "int": lambda X: np.array([3, 5, 7])[np.arange(len(X)) % 3],
     "str": lambda X: np.array(["ant", "bee", "cat"])[np.arange(len(X)) % 3],

@@ -19,6 +19,9 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
+# -- the playground widget ---------------------------------------------------------------------
+
+
 @pytest.fixture
 def playground():
     return Playground()

@@ -14,6 +14,9 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
+# -- the seed's sliders --------------------------------------------------------------------------
+
+
 def test_the_sliders_redraw_the_seeds_curves():
     sliders = SlopeSliders()
     assert (sliders.beta.value, sliders.theta.value) == (5, 5)  # the seed's defaults

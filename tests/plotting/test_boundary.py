@@ -18,6 +18,9 @@ def contour_sets(ax) -> list[ContourSet]:
     return [c for c in ax.collections if isinstance(c, ContourSet)]
 
 
+# -- plot_decision_boundary --------------------------------------------------------------------
+
+
 @pytest.fixture
 def blobs():
     rng = np.random.default_rng(0)

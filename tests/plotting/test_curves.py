@@ -17,6 +17,8 @@ from chainrule.plotting import (
 
 from pictures import saved_png
 
+# -- plot_loss ---------------------------------------------------------------------------------
+
 
 def test_plot_loss_draws_training_and_validation_curves(tmp_path):
     loss = [1.0, 0.6, 0.4, 0.35, 0.3]
@@ -70,6 +72,9 @@ def test_plot_loss_refuses_a_non_curve(bad):
         plot_loss(bad)
 
 
+# -- plot_activations --------------------------------------------------------------------------
+
+
 def test_plot_activations_draws_each_function_and_derivative(tmp_path):
     fig = plot_activations()
     sigmoid, tanh, relu = fig.axes
@@ -97,6 +102,9 @@ def test_plot_activations_options():
         plot_activations("softmax")
     with pytest.raises(ValueError, match="unknown activation"):
         plot_activations("nope")
+
+
+# -- plot_slopes: the seed's beta and theta sliders ---------------------------------------------
 
 
 def test_plot_slopes_draws_the_seeds_curves_and_their_derivatives(tmp_path):

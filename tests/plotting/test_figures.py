@@ -27,6 +27,9 @@ from chainrule.plotting import (
 SRC = Path(cr.__file__).resolve().parents[1]
 
 
+# -- figures show in a notebook ----------------------------------------------------------------
+
+
 FIGURES = {
     "plot_loss": lambda: plot_loss([3.0, 2.0, 1.0]),
     "plot_decision_boundary": lambda: plot_decision_boundary(
@@ -53,6 +56,9 @@ def test_every_figure_is_a_png_as_a_cells_value(name):
 
     image = imread(BytesIO(data["image/png"]))
     assert image.std() > 0  # something drawn
+
+
+# -- save_figure -------------------------------------------------------------------------------
 
 
 def test_save_figure_follows_the_suffix_and_is_atomic(tmp_path, monkeypatch):

@@ -11,6 +11,8 @@ from chainrule.plotting import (
 
 from pictures import saved_png
 
+# -- plot_network ------------------------------------------------------------------------------
+
 
 def test_plot_network_draws_every_weight(tmp_path):
     net = cr.Network([2, 3, 1], activation="tanh", random_state=0)

@@ -15,6 +15,8 @@ from chainrule.plotting import (
 
 from pictures import saved_png
 
+# -- plot_weights ------------------------------------------------------------------------------
+
 
 def test_plot_weights_of_a_network(tmp_path):
     net = cr.Network([4, 8, 3], activation="tanh", random_state=0)
