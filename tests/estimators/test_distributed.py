@@ -186,12 +186,22 @@ def test_predictions_are_lazy_and_equal_in_memory(client):
     assert one.predict(lazy(X2)).shape == (600,)
 
 
-def test_binary_and_multilabel_on_dask():
+def test_binary_and_multilabel_on_dask(monkeypatch):
     X, y, _ = classification()
-    binary = MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20, random_state=0)
+    seen = starting_objectives(monkeypatch)
+    params = dict(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20, random_state=0)
     labels = np.array(["no", "yes"])[(y > 0).astype(int)]
+    MLPClassifier(**params).fit(X, labels)
+    binary = MLPClassifier(**params)
     binary.fit(lazy(X), da.from_array(labels.astype(object), chunks=100))
     assert list(binary.classes_) == ["no", "yes"]
+    # the blocks encode the labels as in memory (one column, 1 for the second class): from the
+    # same weights, the same starting cost, a sum of n positive log-losses in another order:
+    # within (2n + 8) u of the sum (tests/rounding.py), plus a few roundings per term
+    ((net, (in_memory, _)), (on_dask, (from_blocks, _))) = seen
+    np.testing.assert_array_equal(on_dask.theta, net.theta)
+    u = np.finfo(np.float64).eps / 2
+    assert from_blocks == pytest.approx(in_memory, rel=(2 * len(X) + 8 + 16) * u)
     np.testing.assert_array_equal(binary.predict(lazy(X)).compute(), binary.predict(X))
     assert binary.predict_proba(lazy(X)).shape == (600, 2)
     Y = np.stack([y == 1, y == 2, X[:, 3] > 0], axis=1).astype(int)
