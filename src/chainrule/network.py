@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import pairwise
-from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -28,11 +27,11 @@ from numpy.typing import ArrayLike, DTypeLike
 from chainrule._arrays import copy as copy_array
 from chainrule._arrays import device as array_device
 from chainrule._arrays import float_dtype, move, namespace, numpy_dtype, reshape
-from chainrule._checks import batch_weights, network_input, network_target
+from chainrule._checks import batch_weights, dropout_rates, network_input, network_target
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
 from chainrule.engine import reference, select
-from chainrule.engine.parameters import ParameterList, Trace, check_layer_sizes
+from chainrule.engine.parameters import ParameterList, Trace, check_layer_sizes, check_penalty
 from chainrule.gradcheck import check_activation, check_cost, check_gradients
 from chainrule.initializers import INITS, check_init, draw_layer
 
@@ -84,8 +83,10 @@ class Network:
     cost : str or Cost, default="squared_error"
         ``C(a^L, y)`` of one sample; the batch cost is the (weighted) mean over samples.
     alpha : float, default=0.0
-        L2 penalty: ``C += alpha / (2 n) sum_m ||W^m||^2`` for a batch of ``n`` samples
-        (scikit-learn's convention; ``n`` is the sum of the sample weights when given).
+        The penalty ``C += alpha / n sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio) / 2 ||W^m||^2)``
+        (``n`` the batch's rows or weight; scikit-learn's L2 term at ``l1_ratio=0``).
+    l1_ratio : float, default=0.0
+        The L1 share of the penalty (scikit-learn's linear models' name); subgradient ``sign(W)``.
     init : {"glorot_uniform", "he_normal", "normal"}, optional
         Weight initialisation. By default He for layers with a ReLU-family activation and
         Glorot-uniform otherwise; ``"normal"`` is the seed's ``np.random.randn`` for ``W``
@@ -94,6 +95,9 @@ class Network:
         The precision of the parameters and of every computation.
     random_state : int, numpy.random.Generator or None
         Seeds the initial weights.
+    dropout : float or sequence of float, default=0.0
+        Dropout's rate ``p^m`` of each hidden layer (one for all, or one per hidden layer)
+        when training steps pass masks (:func:`~chainrule.engine.reference.dropout_masks`).
 
     Examples
     --------
@@ -110,6 +114,8 @@ class Network:
     [(8, 4), (3, 8)]
     """
 
+    dropout: tuple[float, ...] = ()  # each hidden layer's rate; () in older pickles: none
+
     def __init__(
         self,
         layer_sizes: Sequence[int],
@@ -120,41 +126,20 @@ class Network:
         init: str | None = None,
         dtype: DTypeLike = np.float64,
         random_state: int | np.random.Generator | None = None,
+        l1_ratio: float = 0.0,
+        dropout: float | Sequence[float] = 0.0,
     ) -> None:
         sizes = check_layer_sizes(layer_sizes)
         self.layer_sizes = tuple(sizes)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        if isinstance(alpha, bool) or not isinstance(alpha, Real):
-            raise TypeError(f"alpha must be a real number >= 0, got {alpha!r}")
-        if not (np.isfinite(alpha) and alpha >= 0):
-            raise ValueError(f"alpha must be >= 0 and finite, got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha, self.l1_ratio = check_penalty(alpha, l1_ratio)
+        self.dropout = dropout_rates(dropout, len(sizes) - 2)  # while training only
         self.cost_function = get_cost(cost)
-        hidden = (
-            activation if isinstance(activation, list | tuple) else [activation] * self.L_hidden
+        self.activations = layer_activations(
+            activation, output_activation, self.cost_function, sizes
         )
-        if len(hidden) != self.L_hidden:
-            raise ValueError(
-                f"got {len(hidden)} hidden activations for {self.L_hidden} hidden layers"
-            )
-        if output_activation is None:
-            output_activation = self.cost_function.canonical_link or "identity"
-        self.activations = [get_activation(s) for s in hidden] + [get_activation(output_activation)]
-        for act in self.activations[:-1]:
-            if act.name == "softmax":
-                raise ValueError("softmax is for the output layer only")
-        # a user activation or cost must be differentiated right: check it against central
-        # differences now, before it is used (built-ins skip this; so does whatever the
-        # cost's matching output activation makes unused)
-        canonical = self.uses_canonical_link()
-        for m, act in enumerate(self.activations):
-            own_backward = type(act).backward is not Activation.backward  # softmax's JVP
-            if not (canonical and m == self.L - 1) and not own_backward:
-                check_activation(act, width=sizes[m + 1])
-        if not canonical:
-            check_cost(self.cost_function, n_outputs=sizes[-1])
         shapes = [(n_out, n_in) for n_in, n_out in pairwise(sizes)]
         self.theta = np.zeros(sum(r * c + r for r, c in shapes), dtype=self.dtype)
         W, b = self.unflatten(self.theta)
@@ -309,16 +294,20 @@ class Network:
 
     def _total_cost(self, zL, aL, Y, w, n) -> float:
         costs = reference.sample_costs(zL, aL, Y, self.activations[-1], self.cost_function)
-        # one transfer to the host on a device: C = sum_i w_i C_i + the L2 term
-        return float(reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n))
+        penalty = reference.penalty(self.W, self.alpha, n, self.l1_ratio)
+        # one transfer to the host on a device: C = sum_i w_i C_i + the penalty
+        return float(reference.batch_cost(costs, w) + penalty)
 
-    def _backward(self, X, Y, w, n, grad: np.ndarray) -> tuple[list, list, list, float]:
-        """Backpropagation into the flat buffer ``grad``; returns ``z``, ``a``, ``delta``, C."""
-        z, a = reference.forward(self.W, self.b, self.activations, X)
+    def _backward(self, X, Y, w, n, grad, masks=None) -> tuple[list, list, list, float]:
+        """Backpropagation into the flat buffer ``grad`` (through dropout's ``masks``, if any);
+        returns ``z``, ``a``, ``delta``, C."""
+        z, a = reference.forward(self.W, self.b, self.activations, X, masks)
         out, cost = self.activations[-1], self.cost_function
         # delta^L = dC/dz^L, each sample's row weighted by w_i (the batch cost is sum_i w_i C_i)
         delta_L = reference.output_delta(z[-1], a[-1], Y, out, cost) * w[:, None]
-        delta, dW, db = reference.backward(self.W, self.activations, z, a, delta_L, self.alpha, n)
+        delta, dW, db = reference.backward(
+            self.W, self.activations, z, a, delta_L, self.alpha, n, masks, self.l1_ratio
+        )
         grad_W, grad_b = self.unflatten(grad)
         for m in range(self.L):
             grad_W[m][...], grad_b[m][...] = dW[m], db[m]
@@ -350,11 +339,18 @@ class Network:
         return self.batch_cost_and_gradient(*self._checked(X, Y, sample_weight), out)
 
     def batch_cost_and_gradient(
-        self, X, Y: np.ndarray, w: np.ndarray, n: float, out: np.ndarray | None = None
+        self,
+        X,
+        Y: np.ndarray,
+        w: np.ndarray,
+        n: float,
+        out: np.ndarray | None = None,
+        masks: Sequence | None = None,
     ) -> tuple[float, np.ndarray]:
-        """:meth:`cost_and_gradient` for checked inputs (``w`` sums to 1; ``n`` scales L2)."""
+        """:meth:`cost_and_gradient` for checked inputs (``w`` sums to 1; ``n`` scales L2),
+        through dropout's ``masks`` if given (one per hidden layer, None for none)."""
         grad = namespace(self.theta).empty_like(self.theta) if out is None else out
-        return self._backward(X, Y, w, n, grad)[3], grad
+        return self._backward(X, Y, w, n, grad, masks)[3], grad
 
     def get_config(self) -> dict[str, Any]:
         """The JSON-able constructor arguments (the weights are :attr:`theta`)."""
@@ -364,5 +360,32 @@ class Network:
             "output_activation": self.activations[-1].get_config(),
             "cost": self.cost_function.get_config(),
             "alpha": self.alpha,
+            "l1_ratio": self.l1_ratio,
             "dtype": self.dtype.name,
+            **({"dropout": list(self.dropout)} if any(self.dropout) else {}),
         }
+
+
+def layer_activations(activation, output_activation, cost: Cost, sizes) -> list[Activation]:
+    """``sigma^1, ..., sigma^L`` of a network of layer ``sizes``: the hidden ``activation``
+    (one for all, or one per hidden layer) and the output's (by default the cost's matching
+    one); a user activation or cost is checked against central differences now, before it is
+    used (built-ins skip this; so does whatever the cost's matching output makes unused)."""
+    n_hidden = len(sizes) - 2
+    hidden = activation if isinstance(activation, list | tuple) else [activation] * n_hidden
+    if len(hidden) != n_hidden:
+        raise ValueError(f"got {len(hidden)} hidden activations for {n_hidden} hidden layers")
+    if output_activation is None:
+        output_activation = cost.canonical_link or "identity"
+    activations = [get_activation(s) for s in hidden] + [get_activation(output_activation)]
+    for act in activations[:-1]:
+        if act.name == "softmax":
+            raise ValueError("softmax is for the output layer only")
+    canonical = reference.uses_canonical_link(activations[-1], cost)
+    for m, act in enumerate(activations):
+        own_backward = type(act).backward is not Activation.backward  # softmax's JVP
+        if not (canonical and m == len(activations) - 1) and not own_backward:
+            check_activation(act, width=sizes[m + 1])
+    if not canonical:
+        check_cost(cost, n_outputs=sizes[-1])
+    return activations

@@ -243,6 +243,20 @@ def test_the_install_hints_agree():
         assert extra and extra.group(1) in extras, (path, hint)
 
 
+def test_dropout_trains_per_layer_and_is_saved_with_the_model(capsys, tmp_path):
+    args = ["train", "--data", "wine", "--hidden", "8,6", "--epochs", "3", "--quiet"]
+    status, _, err = call(capsys, *args, "--dropout", "0.2,0.5", "--out", tmp_path)
+    assert status == 0, err
+    model = cr.load(tmp_path / "model.crm").model
+    assert model.dropout == [0.2, 0.5] and model.network_.dropout == (0.2, 0.5)
+    status, _, err = call(capsys, *args, "--dropout", "0.2", "--out", tmp_path / "one")
+    assert status == 0, err
+    assert cr.load(tmp_path / "one" / "model.crm").model.network_.dropout == (0.2, 0.2)
+    with pytest.raises(SystemExit):
+        main(["train", "--dropout", "1.0"])
+    assert "dropout rates must be in [0, 1)" in capsys.readouterr().err
+
+
 def test_train_reports_and_saves(trained):
     out, result, _ = trained
     text = result.stdout
@@ -345,3 +359,13 @@ def test_nonsensical_numbers_are_refused_by_the_parser(capsys, args):
         call(capsys, "train", *args)
     assert exit_.value.code == 2
     assert f"argument {args[0]}" in capsys.readouterr().err
+
+
+def test_train_takes_the_penalty_and_weight_decay(tmp_path):
+    out = tmp_path / "run"
+    run("train", "--data", "iris", "--hidden", "4", "--epochs", "3", "--quiet", "--out", out,
+        "--alpha", "0.01", "--l1-ratio", "0.5", "--weight-decay", "0.02")  # fmt: skip
+    params = cr.load(out / "model.crm").model.get_params()
+    assert (params["alpha"], params["l1_ratio"], params["weight_decay"]) == (0.01, 0.5, 0.02)
+    bad = run("train", "--data", "iris", "--l1-ratio", "1.5", "--out", out, check=False)
+    assert bad.returncode == 2 and "--l1-ratio" in bad.stderr

@@ -389,6 +389,35 @@ def test_dead_units_are_named_and_outlined(page, server):
     assert "dead" in page.get_attribute(".col[data-layer='1'] .node", "class")
 
 
+def test_l1_and_weight_decay_controls_and_their_derivation(page, server):
+    """Beside the L2 penalty: an L1 share and weight decay, shown in the note and in the
+    derivation view's dW and update lines."""
+    page.select_option("#alpha", "0.1")
+    page.select_option("#l1_ratio", "1")
+    page.select_option("#weight_decay", "0.1")
+    session = the_session(server[1])
+    eventually(lambda: session.net.l1_ratio == 1.0 and session.optimizer.weight_decay == 0.1)
+    # one reply a change: the note shows the last one's settings once its reply is in
+    note = "[data-testid=l2-note]"
+    eventually(lambda: all(p in page.text_content(note) for p in ("L1 share r = 1", "decays W")))
+    page.fill("[data-testid=inspect-index]", "1")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    assert "sign(W" in page.text_content("[data-testid=inspect] [data-line=dW]")
+    assert "weight decay" in page.text_content("[data-testid=inspect] [data-line=update]")
+    trace = session.net.backprop(
+        session.inputs(session.data.X_train[1:2]), session.data.y_train[1:2]
+    )
+    m = len(session.net.W) - 1  # the panel opens on the last layer
+    check(page, "[data-line=dW] [data-result=dW]", trace.dW[m])
+    eta = session.optimizer.learning_rate
+    check(
+        page,
+        "[data-line=update] [data-result=W_new]",
+        (1 - eta * 0.1) * session.net.W[m] - eta * trace.dW[m],
+    )
+
+
 def test_the_schedule_is_chosen_and_shown_in_the_derivation(page, server):
     """A step schedule halving the rate every epoch: after two epochs the derivation view
     writes its formula and eta_2 = 0.03 / 4, and its update steps by that rate."""
@@ -413,3 +442,23 @@ def test_the_schedule_is_chosen_and_shown_in_the_derivation(page, server):
     check(
         page, "[data-line=update] [data-result=W_new]", session.derivation()["layers"][0]["W_new"]
     )
+
+
+def test_a_dropout_rate_per_layer_reaches_training_and_the_derivation(page, server):
+    """Layer 1's dropout field sets its rate; the derivation shows the mask's equation."""
+    page.fill("[data-testid=dropout-1]", "0.5")
+    page.press("[data-testid=dropout-1]", "Enter")
+    page.dispatch_event("[data-testid=dropout-1]", "change")
+    session = the_session(server[1])
+    eventually(lambda: session.config["layers"][0]["dropout"] == 0.5)
+    assert session.net.dropout == (0.5, 0.0)
+    page.fill("[data-testid=inspect-index]", "1")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    page.select_option("[data-testid=inspect-layer]", "1")
+    eventually(lambda: page.query_selector("[data-testid=inspect] [data-line=dropout]") is not None)
+    line = page.text_content("[data-testid=inspect] [data-line=dropout]")
+    assert "Bernoulli" in line and "p = 0.5" in line and "scaled by 2" in line
+    page.select_option("[data-testid=inspect-layer]", "2")  # layer 2 drops nothing
+    eventually(lambda: "layer 2 of" in page.text_content("[data-testid=inspect] .sample"))
+    assert page.query_selector("[data-testid=inspect] [data-line=dropout]") is None

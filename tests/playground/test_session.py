@@ -392,3 +392,64 @@ def test_the_update_line_carries_the_optimizers_state(solver):
         eta_t = eta * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
         assert rule["step_size"] == pytest.approx(eta_t, rel=1e-14)
         np.testing.assert_allclose(layer["W_step"], -eta_t * m / (np.sqrt(v) + 1e-8), rtol=1e-9)
+
+
+def test_l1_and_weight_decay_in_the_derivation_and_the_exported_script(tmp_path):
+    """An L1 share changes the network's penalty (same weights), weight decay the optimizer;
+    one sample's dW^m gains alpha_2 W + alpha_1 sign(W) and its sgd update is
+    W <- (1 - eta lambda) W - eta dW (n = 1); the exported script trains on as the page."""
+    s = Session()
+    s.configure({"n_samples": 60, "alpha": 0.1, "solver": "sgd", "learning_rate": 0.1})
+    s.train_epoch()
+    theta = s.net.theta.copy()
+    s.configure({"l1_ratio": 0.25, "weight_decay": 0.5})
+    np.testing.assert_array_equal(s.net.theta, theta)
+    assert s.net.l1_ratio == 0.25 and s.optimizer.weight_decay == 0.5
+    a0, y = s.inputs(s.data.X_train[3:4]), s.data.y_train[3]
+    view = derive(s.net, s.optimizer, "sgd", a0[0], y)
+    assert view["l1_ratio"] == 0.25 and view["weight_decay"] == 0.5
+    for m, layer in enumerate(view["layers"]):
+        W = s.net.W[m]
+        data_term = np.outer(layer["delta"], layer["a_prev"])
+        # alpha_2 = 0.1 * 0.75, alpha_1 = 0.1 * 0.25
+        np.testing.assert_allclose(layer["dW"], data_term + 0.075 * W + 0.025 * np.sign(W))
+        np.testing.assert_allclose(
+            layer["W_new"], (1 - 0.1 * 0.5) * W - 0.1 * np.array(layer["dW"])
+        )
+        np.testing.assert_allclose(layer["b_new"], s.net.b[m] - 0.1 * np.array(layer["db"]))
+    s.train_epoch()
+    module = run_script(tmp_path, script(s), run_name="exported")
+    np.testing.assert_array_equal(module["net"].theta, s.net.theta)
+    s.train_epoch()
+    module["train_epoch"]()
+    np.testing.assert_array_equal(module["net"].theta, s.net.theta)
+
+
+def test_dropout_per_layer_trains_through_the_masks_and_is_shown_in_the_derivation():
+    from chainrule.engine.reference import dropout_masks
+
+    session = Session()
+    layers = [
+        {**spec, "dropout": p} for spec, p in zip(session.config["layers"], (0.5, 0.0), strict=True)
+    ]
+    session.configure({"layers": layers, "solver": "sgd"})
+    assert session.net.dropout == (0.5, 0.0)
+    before = session.net.copy()
+    session.train_minibatch()  # the epoch's first step: its key from the session's seed
+    key = session.dropout_key
+    assert key is not None
+    batch = session.order[: session.cursor]
+    X, y = session.inputs(session.data.X_train[batch]), session.data.y_train[batch]
+    n = len(batch)
+    masks = dropout_masks((0.5, 0.0), key, 0, before.layer_sizes, n, before.theta)
+    _, grad = before.batch_cost_and_gradient(X, y.reshape(n, 1).astype(float), np.full(n, 1 / n),
+                                             float(n), None, masks)  # fmt: skip
+    plain = before.copy()
+    plain.theta -= session.config["learning_rate"] * before.cost_and_gradient(X, y)[1]
+    before.theta -= session.config["learning_rate"] * grad
+    np.testing.assert_array_equal(session.net.theta, before.theta)
+    assert not np.allclose(session.net.theta, plain.theta)  # the mask dropped units
+    derivation = derive(session.net, session.optimizer, "sgd", X[0], float(y[0]))
+    assert [L["dropout"] for L in derivation["layers"]] == [0.5, 0.0, 0.0]
+    with pytest.raises(ValueError, match="layer 1 dropout"):
+        session.configure({"layers": [{**layers[0], "dropout": 1.0}]})

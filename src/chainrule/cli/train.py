@@ -21,9 +21,10 @@ import warnings
 from pathlib import Path
 
 from chainrule import datasets
-from chainrule.cli import preflight
+from chainrule.cli import preflight, validation
 from chainrule.cli.common import (
     DEFAULT_OUT,
+    non_negative_float,
     open_unit_interval,
     positive_float,
     positive_int,
@@ -69,6 +70,38 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def add_regularization_arguments(parser: argparse.ArgumentParser) -> None:
+    """The penalty and decoupled weight decay (chainrule's additions beyond scikit-learn's MLP),
+    a group of their own in ``--help``."""
+    group = parser.add_argument_group("regularization")
+    group.add_argument(
+        "--alpha", type=non_negative_float, default=0.0001, help="penalty (default: 0.0001)"
+    )
+    group.add_argument(
+        "--l1-ratio",
+        type=unit_interval,
+        default=0.0,
+        help="L1 share of the --alpha penalty: 0 is L2 alone, 1 is L1 alone (default: 0)",
+    )
+    group.add_argument(
+        "--weight-decay",
+        type=non_negative_float,
+        default=0.0,
+        help="decoupled weight decay W <- W - eta lambda W each step (adam: AdamW) (default: 0)",
+    )
+
+
+def _dropout(text: str) -> float | list[float]:
+    """``--dropout``: one rate for every hidden layer, or a comma list, one a layer."""
+    try:
+        rates = [float(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected rates such as 0.2,0.5, got {text!r}") from None
+    if not rates or not all(0 <= p < 1 for p in rates):
+        raise argparse.ArgumentTypeError(f"dropout rates must be in [0, 1), got {text!r}")
+    return rates[0] if len(rates) == 1 else rates
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     names = ", ".join(datasets.BUILTIN)
     parser.add_argument(
@@ -100,10 +133,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--learning-rate", type=positive_float, default=0.001)
     parser.add_argument("--momentum", type=unit_interval, default=0.9, help="for --solver sgd")
+    add_regularization_arguments(parser)
     parser.add_argument(
         "--schedule", type=schedule, default={}, metavar="NAME[:P=V,...]", help=SCHEDULE_HELP
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--dropout",
+        type=_dropout,
+        default=0.0,
+        help="dropout rate of the hidden layers while training: one, or one a layer, e.g. "
+        "0.2,0.5 (default: 0)",
+    )
     parser.add_argument(
         "--test-size",
         type=open_unit_interval,
@@ -133,6 +174,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="checkpoint every epoch to PATH, and continue from it if it exists",
     )
+    validation.add_argument(parser)
 
 
 def _split(data, args):
@@ -163,22 +205,23 @@ def _split(data, args):
     )
 
 
-def _fit(model, X, y, info, lazy: bool = False, device=None):
+def _fit(model, X, y, info, lazy: bool = False, device=None, val=None):
     """``(bundle, diverged)``: ``Standardized.fit``, its warnings printed one line each, and
     whether training diverged. ``lazy``: dask ``X``, ``y`` (a folder), streamed; ``device``: a
-    torch device to train on (torch tensors there)."""
+    torch device to train on (torch tensors there); ``val``: ``(X_val, y_val)`` or None."""
     from sklearn.exceptions import ConvergenceWarning
 
     from chainrule.cli.folder import standardized_fit
     from chainrule.estimators import Standardized
     from chainrule.training import TrainingDivergedWarning
 
+    given = {} if val is None else {"X_val": val[0], "y_val": val[1]}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         if lazy:
-            bundle = standardized_fit(model, X, y, info=info)
+            bundle = standardized_fit(model, X, y, info=info, **given)
         else:
-            bundle = Standardized.fit(model, X, y, info=info, device=device)
+            bundle = Standardized.fit(model, X, y, info=info, device=device, **given)
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"chainrule train: warning: {message}", file=sys.stderr)
     return bundle, any(issubclass(w.category, TrainingDivergedWarning) for w in caught)
@@ -193,6 +236,9 @@ def _params(args, n_train: int, lazy: bool, validates: bool) -> dict:
         max_iter=args.epochs,
         learning_rate_init=args.learning_rate,
         momentum=args.momentum,
+        alpha=args.alpha,
+        l1_ratio=args.l1_ratio,
+        weight_decay=args.weight_decay,
         random_state=args.seed,
         early_stopping=args.early_stopping and validates,
         validation_fraction=VALIDATION_FRACTION,
@@ -204,6 +250,8 @@ def _params(args, n_train: int, lazy: bool, validates: bool) -> dict:
     if args.resume:
         params.update(checkpoint=args.resume, resume=True)
     params.update(args.schedule)  # learning_rate and its schedule's parameters
+    if args.dropout:
+        params["dropout"] = args.dropout
     return params
 
 
@@ -283,6 +331,7 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.estimators import MLPClassifier, MLPRegressor
     from chainrule.plotting import plot_loss, save_figure
 
+    validation.check_arguments(args)
     lazy = Path(args.data).is_dir()  # a folder of Parquet or .npy files: dask arrays
     device = _device(args, lazy)
     data = preflight.load_data(args, datasets.read_folder if lazy else datasets.load)
@@ -292,8 +341,11 @@ def run(args: argparse.Namespace) -> int:
         "features": data.feature_names,
         "target": data.target_name,
     }
+    if args.validation is not None:
+        info["validation"] = args.validation
     preflight.check_savable(info, len(args.hidden) + 1)
     model_path, plot_path = preflight.run_folder(args)
+    val = validation.read(args, data)  # (X_val, y_val), or None without --validation
     classify = data.task == "classification"
     if lazy:
         X_tr, X_te, y_tr, y_te = folder.split_blocks(data, args.test_size, args.seed)
@@ -303,13 +355,14 @@ def run(args: argparse.Namespace) -> int:
     validates = len(y_tr) * VALIDATION_FRACTION >= MIN_VALIDATION_SAMPLES and (
         not lazy or X_tr.numblocks[0] >= 2
     )
+    validates = validates or val is not None  # a --validation file is used whatever its size
     params = _params(args, len(y_tr), lazy, validates)
     model = (MLPClassifier if classify else MLPRegressor)(**params)
     progress = EpochProgress(args.epochs, quiet=args.quiet or args.solver == "lbfgs")
     model.set_callbacks(progress)
     with _DeferredInterrupts(progress) as interrupts:
         started = time.perf_counter()
-        bundle, diverged = _fit(model, X_tr, y_tr, info, lazy, device)
+        bundle, diverged = _fit(model, X_tr, y_tr, info, lazy, device, val)
         seconds = time.perf_counter() - started
         interrupts.saving = True  # a Ctrl-C from here on waits for the model and the plot
         bundle.save(model_path)
@@ -319,7 +372,8 @@ def run(args: argparse.Namespace) -> int:
         f"chainrule train: {data.name}, {len(data.y)} samples, {data.X.shape[1]} features, "
         f"net {[data.X.shape[1], *args.hidden]} -> {model.n_outputs_}, solver {args.solver}"
     )
-    splits = [("train", X_tr, y_tr)] + ([("test", X_te, y_te)] if X_te is not None else [])
+    splits = [("train", X_tr, y_tr)] + ([("validation", *val)] if val is not None else [])
+    splits += [("test", X_te, y_te)] if X_te is not None else []
     if lazy:  # the estimator itself on the lazily scaled blocks: predictions block by block
         splits = [(name, folder.scaled(bundle, X), y) for name, X, y in splits]
     print(report(model if lazy else bundle, splits, classify))

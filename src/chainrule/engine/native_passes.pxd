@@ -3,17 +3,21 @@
 """A minibatch on the compiled engine: the forward pass, and the backward pass from the output
 layer's ``delta^L`` to every gradient."""
 
+from libc.math cimport fabs
+
 from .native_activations cimport activate, cap_of
 from .native_blas cimport dot, gemm
 from .native_costs cimport output_layer
+from .native_dropout cimport drop_units
 from .native_layout cimport Spec, floating
 
 
 cdef inline void forward(const Spec* s, const floating* X, Py_ssize_t n, const floating* theta,
-                         floating* Z, floating* T) noexcept nogil:
+                         floating* Z, floating* T,
+                         const unsigned long long* step_key) noexcept nogil:
     """``z^m`` of every layer into ``Z``, each hidden one's ``a^m = sigma^m(z^m)`` in its place
     and ``sigma'(z^m)`` into ``T`` (unless NULL); the output layer's activation is the
-    caller's."""
+    caller's. With a ``step_key`` (and ``T``), dropout's masks of that step apply to both."""
     cdef Py_ssize_t m, i, j, n_in, n_out
     cdef floating* Zm
     cdef const floating* a = X
@@ -28,15 +32,20 @@ cdef inline void forward(const Spec* s, const floating* X, Py_ssize_t n, const f
             if m < s.L - 1:  # a^m = sigma^m(z^m)
                 activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm + i * n_out, Zm + i * n_out,
                          (Zm if T == NULL else T + n * s.uoff[m]) + i * n_out, n_out)
+                if step_key != NULL and T != NULL and s.drop[m] != 0:
+                    drop_units(s, m, step_key[0], i, n_out, Zm + i * n_out,
+                               T + n * s.uoff[m] + i * n_out)
         a = Zm
 
 
 cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y,
                              const floating* w, double n_b, Py_ssize_t n,
-                             const floating* theta, floating* grad,
-                             floating* work) noexcept nogil:
-    """The cost ``sum_i w_i C_i + alpha/(2 n_b) sum_m ||W^m||^2`` of a minibatch and its
-    gradient into ``grad`` (``w`` sums to 1; ``n_b`` the minibatch's weight)."""
+                             const floating* theta, floating* grad, floating* work,
+                             const unsigned long long* step_key) noexcept nogil:
+    """The cost ``sum_i w_i C_i + alpha/n_b sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio)/2
+    ||W^m||^2)`` of a minibatch and its gradient into ``grad`` (``w`` sums to 1; ``n_b`` the
+    minibatch's weight), through dropout's masks of ``step_key`` (:func:`drop_units`) unless
+    it is NULL."""
     cdef Py_ssize_t units = s.uoff[s.L], L = s.L, m, i, j, n_in, n_out
     cdef Py_ssize_t k = s.sizes[L]
     cdef floating* Z
@@ -48,9 +57,10 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
     cdef floating* db
     cdef const floating* W
     cdef const floating* a
-    cdef floating decay = <floating>(s.alpha / n_b)
-    cdef double cost = 0, sumsq = 0
-    forward(s, X, n, theta, work, work + n * units)
+    cdef double alpha_2 = s.alpha * (1 - s.l1_ratio), alpha_1 = s.alpha * s.l1_ratio
+    cdef floating decay = <floating>(alpha_2 / n_b), shrink = <floating>(alpha_1 / n_b)
+    cdef double cost = 0, sumsq = 0, abssum = 0
+    forward(s, X, n, theta, work, work + n * units, step_key)
     # z^L, and a^L where sigma'(z^L) would be (the output layer's sigma' is output_layer's)
     Z = work + n * s.uoff[L - 1]
     A, D = Z + n * units, Z + 2 * n * units
@@ -64,8 +74,13 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
         gemm(True, False, n_out, n_in, n, D, a, dW)  # dC/dW^m = delta^m a^(m-1)T, summed
         if s.alpha != 0:
             for j in range(n_out * n_in):
-                dW[j] += W[j] * decay  # d/dW^m of alpha/(2n) ||W^m||^2
+                dW[j] += W[j] * decay  # d/dW^m of alpha_2/(2n) ||W^m||^2
             sumsq += dot(W, n_out * n_in)  # ||W^m||^2, for the cost's L2 term
+        if alpha_1 != 0:
+            for j in range(n_out * n_in):
+                # d/dW^m of alpha_1/n |W^m|_1: the subgradient sign(W^m), 0 at 0
+                dW[j] += <floating>((W[j] > 0) - (W[j] < 0)) * shrink
+                abssum += fabs(W[j])  # |W^m|_1, for the cost's L1 term
         for j in range(n_out):
             db[j] = 0
         for i in range(n):
@@ -77,4 +92,7 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
             gemm(False, False, n, n_in, n_out, D, W, Dp)
             for j in range(n * n_in):
                 Dp[j] *= T[j]
-    return cost + 0.5 * s.alpha / n_b * sumsq  # + the L2 term alpha/(2n) sum_m ||W^m||^2
+    cost += 0.5 * alpha_2 / n_b * sumsq  # + the L2 term alpha_2/(2n) sum_m ||W^m||^2
+    if alpha_1 != 0:
+        cost += alpha_1 / n_b * abssum  # + the L1 term alpha_1/n sum_m |W^m|_1
+    return cost

@@ -111,7 +111,7 @@ class BaseMLP(
         if self._restarts_apply():  # n_init restarts as joblib tasks
             return self._fit_restarts(X, y, sample_weight, on_dask=on_dask, validation_set=given)
         if on_dask:
-            return self._fit_dask(X, y, sample_weight)
+            return self._fit_dask(X, y, sample_weight, validation_set=given)
         return self._fit(X, y, sample_weight, validation_set=given)
 
     fit.__doc__ = FIT_DOC
@@ -277,7 +277,7 @@ class BaseMLP(
         return make_optimizer(
             self.solver, learning_rate_init=self.learning_rate_init, momentum=self.momentum,
             nesterovs_momentum=self.nesterovs_momentum, beta_1=self.beta_1, beta_2=self.beta_2,
-            epsilon=self.epsilon,
+            epsilon=self.epsilon, weight_decay=self.weight_decay,
         )  # fmt: skip
 
     def _check_weights_finite(self, X) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
@@ -45,12 +46,14 @@ class DaskInput:
 
     # -- fitting -------------------------------------------------------------------------------
 
-    def _fit_dask(self, X, y, sample_weight=None, *, incremental=False, classes=None):
-        """:meth:`fit` (``incremental``: one pass of :meth:`partial_fit`) on dask input."""
+    def _fit_dask(self, X, y, sample_weight=None, *, incremental=False, classes=None,
+                  validation_set=None):  # fmt: skip
+        """:meth:`fit` (``incremental``: one pass of :meth:`partial_fit`) on dask input;
+        ``validation_set``: the caller's ``(X_val, y_val, sample_weight_val)``, or None."""
         from chainrule.scale import Blocks, BlockSource
 
         first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
-        self._check_dask_settings(incremental)
+        self._check_dask_settings(incremental, validation_set is not None)
         X = self._dask_features(X, first_call)
         Y, labels = self._dask_targets(y, first_call, classes, X.dtype)
         if not first_call:
@@ -60,10 +63,14 @@ class DaskInput:
         rngs = restart_generators(self.random_state, n_runs)
         record = None if first_call else self._continued_record()
         validation = None
-        if self.early_stopping and not incremental:
+        if validation_set is not None:
+            validation = self._dask_given_validation(*validation_set, X, Y)
+        elif self.early_stopping and not incremental:
             rng = rngs[0] if first_call else record.rng
             rng = self.__dict__.pop("_split_rng", rng)  # run 0's generator, for a restart
             blocks, validation = blocks.split(self.validation_fraction, rng)
+        # early_stopping decides, as in memory: a given set without it is recorded, not watched
+        stops_early = validation is not None and (self.early_stopping or validation_set is None)
         ctx = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter * n_runs)
         ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
         self._blew_up = False
@@ -71,12 +78,14 @@ class DaskInput:
         for run_rng in rngs:
             if first_call:
                 self.network_ = self._build_network(X.shape[1], Y.shape[1], X.dtype, run_rng)
-                record = self._new_record(run_rng, validation is not None)
+                record = self._new_record(run_rng, stops_early, validation is not None)
             record.rng = run_rng
+            if validation is not None and record.validation_scores is None:
+                self._start_curves(record, stops_early)  # a warm start of a fit without one
             self._publish(record)
             source = BlockSource(blocks, self._batch_size(blocks.n_samples), self.shuffle)
             hooks = self._fit_hooks(ctx, X, y, self._dask_validation_step(validation))
-            interrupted = self._train(source, record, hooks, incremental)
+            interrupted = self._train(source, record, hooks, incremental, stops_early)
             self._publish(record)
             runs.append((self._run_criterion(), self.network_, record))
             if interrupted:
@@ -99,18 +108,19 @@ class DaskInput:
             check_same_classes(classes, self.classes_)
         return self._fit_dask(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _check_dask_settings(self, incremental: bool) -> None:
+    def _check_dask_settings(self, incremental: bool, given: bool = False) -> None:
+        """``given``: whether the caller gave a validation set."""
         if self.checkpoint is not None:
             raise ValueError(
                 "checkpoint is not available with dask input: a checkpoint fingerprints the "
                 "data, which is never in memory; fit dask input without checkpoint"
             )
-        if self.early_stopping and not incremental:
-            if self.validation_fraction == 0:
-                raise ValueError(
-                    "early_stopping=True needs validation samples, but validation_fraction=0; "
-                    "set it in (0, 1), e.g. 0.1"
-                )
+        if self.early_stopping and not incremental and not given and self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True needs validation samples, but validation_fraction=0; "
+                "set it in (0, 1), e.g. 0.1"
+            )
+        if (self.early_stopping and not incremental) or given:
             if self.scoring not in (None, "loss"):
                 raise ValueError(
                     f"scoring={self.scoring!r} is not available with dask input: held-out "
@@ -213,6 +223,52 @@ class DaskInput:
             counts = da.bincount(codes, minlength=len(self.classes_)).compute()
             return labels.shape[0] / (len(self.classes_) * np.maximum(counts, 1))
         return np.array([float(class_weight.get(c, 1.0)) for c in self.classes_.tolist()])
+
+    def _dask_given_validation(self, X_val, y_val, sample_weight_val, X, Y):
+        """The caller's validation set (dask, or in memory: one block) as row
+        :class:`~chainrule.scale.Blocks`, checked and encoded as the training ``X``, ``Y``
+        were: as many features (the fitted names, where both have them), the network's dtype,
+        finite values, as many target columns, labels among ``classes_`` (one pass over
+        ``y_val``) and ``class_weight`` in the weights."""
+        from chainrule.scale import Blocks, finite, label_classes
+
+        try:
+            if issparse(X_val):
+                raise TypeError("a sparse X_val with dask X: give a dask array or X_val.toarray()")
+            self._check_val_names(getattr(X_val, "columns", None))
+            X_v = _as_dask(X_val, "X_val")
+            if X_v.ndim != 2 or X_v.shape[1] != X.shape[1]:
+                raise ValueError(f"X_val has shape {X_v.shape}; X has {X.shape[1]} features")
+            X_v = finite(X_v, "X_val", X.dtype)
+            labels = None
+            if isinstance(self, ClassifierMixin):
+                Y_v, labels = self._dask_targets(y_val, False, None, X.dtype)
+                unknown = (
+                    [] if labels is None else np.setdiff1d(label_classes(labels), self.classes_)
+                )
+                if len(unknown):
+                    raise ValueError(f"y_val has labels not among the classes: {unknown.tolist()}")
+            else:
+                y_v = _as_dask(y_val, "y_val")
+                Y_v = finite(y_v.reshape(y_v.shape[0], -1), "y_val", X.dtype)
+            if Y_v.shape[1] != Y.shape[1] or Y_v.shape[0] != X_v.shape[0]:
+                raise ValueError(
+                    f"y_val has shape {Y_v.shape} once encoded, for {X_v.shape[0]} rows of X_val "
+                    f"and the training y's {Y.shape[1]} column(s)"
+                )
+            sw = self._dask_sample_weight(sample_weight_val, labels, X_v)
+            return Blocks.from_dask(X_v, Y_v, sw)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"the validation set (X_val, y_val, sample_weight_val): {e}") from e
+
+    def _check_val_names(self, columns) -> None:
+        """``X_val``'s column names must be the fitted ones, where both have them."""
+        fitted = getattr(self, "feature_names_in_", None)
+        if columns is not None and fitted is not None and list(columns) != list(fitted):
+            raise ValueError(
+                f"X_val has the feature names {list(columns)[:5]}..., but X had "
+                f"{list(fitted)[:5]}...; give its columns in X's order"
+            )
 
     def _dask_validation_step(self, validation):
         """``() -> (score, loss)`` on the held-out blocks, on the workers; or ``() -> None``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.sparse import issparse
@@ -207,12 +207,25 @@ class InputValidation:
             "output_activation": output,
             "cost": self._cost_name(),
             "alpha": self.alpha,
+            "l1_ratio": self.l1_ratio,
             "dtype": dtype,
+            "dropout": self._dropout(),
         }
+
+    def _dropout(self):
+        """``dropout`` (:class:`~chainrule.network.Network` checks it per hidden layer), which
+        the deterministic L-BFGS solver cannot use."""
+        dropout = self.dropout
+        if self.solver == "lbfgs" and np.any(np.asarray(dropout) != 0):
+            raise ValueError(
+                f"dropout={dropout!r} needs a stochastic solver: solver='lbfgs' takes full "
+                "steps on the exact cost; use solver='adam' or 'sgd', or dropout=0"
+            )
+        return dropout if isinstance(dropout, Real) else list(dropout)
 
     def _continue_network(self, n_features: int, n_outputs: int) -> None:
         """For a fit that continues ``network_``: the parameters must ask for it (a ValueError
-        naming the one that changed); a new ``alpha`` applies."""
+        naming the one that changed); a new ``alpha`` (and ``l1_ratio``) applies."""
         net = self.network_
         continue_network(net, self._network_config(n_features, n_outputs, self.dtype or net.dtype))
 

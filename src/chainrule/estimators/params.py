@@ -25,6 +25,8 @@ PARAMETER_CONSTRAINTS: dict = {
     "activation": [str, Activation, list, tuple],
     "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
     "alpha": [Interval(Real, 0, None, closed="left")],
+    "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
     "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     "learning_rate": [
         StrOptions({"constant", "invscaling", "adaptive", "cosine", "step"}),
@@ -62,6 +64,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "checkpoint": [str, os.PathLike, None],
     "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
     "resume": ["boolean"],
+    "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
 }
 
 #: the numpydoc entries of the parameters both estimators take, scikit-learn's meaning first;
@@ -79,7 +82,19 @@ solver : {"adam", "sgd", "lbfgs"}, default="adam"
     The optimizer: Adam, minibatch gradient descent ``W^m <- W^m - eta dC/dW^m`` (with
     ``momentum``), or L-BFGS on the whole data set.
 alpha : float, default=0.0001
-    The L2 penalty: ``alpha / (2 n) sum_m ||W^m||^2`` added to the cost.
+    The L2 penalty: ``alpha / (2 n) sum_m ||W^m||^2`` added to the cost (with ``l1_ratio``,
+    the penalty below).
+l1_ratio : float, default=0.0
+    The L1 share of the penalty, as scikit-learn's linear models name it (chainrule's
+    addition): ``alpha / n sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio) / 2 ||W^m||^2)`` added to
+    the cost (and to ``loss_curve_``); 0 is the L2 term alone. Its gradient uses the
+    subgradient ``sign(W)`` (0 at 0). Biases are not penalized.
+weight_decay : float, default=0.0
+    ``lambda`` of decoupled weight decay (chainrule's addition; Loshchilov and Hutter):
+    each step of ``"adam"`` or ``"sgd"`` first shrinks the weights, ``W^m <- W^m - eta
+    lambda W^m`` (``eta`` the current learning rate), outside the gradient, so Adam's moments
+    never see it; ``"adam"`` with it is AdamW. Biases are not decayed, as ``alpha`` leaves
+    them; unused by L-BFGS.
 batch_size : int or "auto", default="auto"
     Rows per minibatch (``"auto"``: ``min(200, n_samples)``); unused by L-BFGS.
 learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"} or callable, \
@@ -166,6 +181,12 @@ checkpoint_every : int, default=1
     Epochs between checkpoints.
 resume : bool, default=False
     Continue from ``checkpoint`` when it exists: the model an uninterrupted fit makes.
+dropout : float or sequence of float, default=0.0
+    Inverted dropout while training (chainrule's addition): each unit of hidden layer ``m``
+    is dropped with probability ``p^m`` (one rate for all hidden layers, or one per layer,
+    each in [0, 1)) and the kept ones are scaled by ``1 / (1 - p^m)``; prediction keeps every
+    unit. The masks are drawn from ``random_state`` (one draw an epoch): a fit replays.
+    Needs a stochastic solver ("sgd" or "adam").
 """
 
 #: the docstring of the estimators' ``fit``
@@ -179,8 +200,9 @@ sample_weight : array-like of shape (n_samples,), optional
     The cost becomes the weighted mean ``sum_i w_i C_i / sum_i w_i``.
 X_val : {array-like, sparse matrix} of shape (n_val, n_features), optional
     A validation set (chainrule's addition, named as in scikit-learn's
-    ``HistGradientBoosting*``), checked and encoded as ``X`` and ``y`` are, in
-    memory only (not with dask input or ``solver="lbfgs"``). After each epoch its
+    ``HistGradientBoosting*``), checked and encoded as ``X`` and ``y`` are (not with
+    ``solver="lbfgs"``; with dask ``X``, dask or in memory, scored on the workers;
+    with ``X`` in memory, in memory). After each epoch its
     score and loss are appended to ``validation_scores_`` and
     ``validation_loss_curve_``; with ``early_stopping=True`` it is the set early
     stopping watches, ``X`` is not split and ``validation_fraction`` is ignored. With

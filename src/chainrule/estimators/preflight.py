@@ -12,6 +12,7 @@ import numpy as np
 
 from chainrule.activations import Activation, get_activation
 from chainrule.costs import get_cost
+from chainrule.network import dropout_rates
 
 #: float64 vectors of the parameters' length that scipy's L-BFGS-B holds: ``2 m + 5`` in its
 #: workspace (``m = 10`` correction pairs, scipy's default ``maxcor``), ``x`` and the gradient
@@ -64,6 +65,8 @@ def continue_network(net, asked: dict) -> None:
             "network"
         )
     net.alpha = float(asked["alpha"])
+    net.l1_ratio = float(asked["l1_ratio"])
+    net.dropout = dropout_rates(asked.get("dropout", 0.0), net.L_hidden)  # a new rate applies
 
 
 def _shown(value) -> str:

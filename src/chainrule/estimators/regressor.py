@@ -67,6 +67,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         *,
         solver="adam",
         alpha=0.0001,
+        l1_ratio=0.0,
+        weight_decay=0.0,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -101,6 +103,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         checkpoint=None,
         checkpoint_every=1,
         resume=False,
+        dropout=0.0,
     ):
         params = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         super().__init__(**params)

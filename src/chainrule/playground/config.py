@@ -43,6 +43,8 @@ MAX_LAYERS = 6
 MAX_UNITS = 8
 #: the sigmoid slopes ``beta`` a layer (and the seed's sliders) may take
 BETA_RANGE = (-1.0, 25.0)
+#: the dropout rates a hidden layer may take while training (0: none)
+DROPOUT_RANGE = (0.0, 0.9)
 
 #: settings whose change starts training again from new weights
 RESTART_KEYS = frozenset(
@@ -71,6 +73,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "learning_rate": (1e-6, 10),
     "batch_size": (1, 1000),
     "alpha": (0.0, 10.0),
+    "l1_ratio": (0.0, 1.0),  # the L1 share of alpha's penalty
+    "weight_decay": (0.0, 10.0),  # decoupled: W <- W - eta lambda W before each step
     "schedule_epochs": (1, 1000),
 }
 _INTEGERS = frozenset({"n_samples", "data_seed", "seed", "batch_size", "schedule_epochs"})
@@ -89,6 +93,8 @@ def default_config() -> dict[str, Any]:
         "learning_rate": 0.03,
         "batch_size": 10,
         "alpha": 0.0,
+        "l1_ratio": 0.0,
+        "weight_decay": 0.0,
         "solver": "sgd",
         "cost": "binary_cross_entropy",
         "seed": 0,
@@ -98,9 +104,12 @@ def default_config() -> dict[str, Any]:
     }
 
 
-def layer(units: int, activation: str = "tanh", beta: float = 1.0) -> dict[str, Any]:
-    """One hidden layer's settings (``beta`` is the sigmoid's slope)."""
-    return {"units": units, "activation": activation, "beta": beta}
+def layer(
+    units: int, activation: str = "tanh", beta: float = 1.0, dropout: float = 0.0
+) -> dict[str, Any]:
+    """One hidden layer's settings (``beta`` is the sigmoid's slope, ``dropout`` the rate at
+    which training drops its units)."""
+    return {"units": units, "activation": activation, "beta": beta, "dropout": dropout}
 
 
 def number_in_range(
@@ -126,12 +135,15 @@ def _layers(value: Any) -> list[dict[str, Any]]:
         raise ValueError(f"layers must be a list of at most {MAX_LAYERS} hidden layers")
     layers = []
     for m, spec in enumerate(value, 1):
-        if not isinstance(spec, dict) or set(spec) - {"units", "activation", "beta"}:
-            raise ValueError(f"layer {m} must be an object with units, activation and beta")
+        if not isinstance(spec, dict) or set(spec) - {"units", "activation", "beta", "dropout"}:
+            raise ValueError(
+                f"layer {m} must be an object with units, activation, beta and dropout"
+            )
         units = number_in_range(f"layer {m} units", spec.get("units"), 1, MAX_UNITS, True)
         act = _choice(f"layer {m} activation", spec.get("activation", "tanh"), ACTIVATIONS)
         beta = number_in_range(f"layer {m} beta", spec.get("beta", 1.0), *BETA_RANGE)
-        layers.append(layer(units, act, beta))
+        p = number_in_range(f"layer {m} dropout", spec.get("dropout", 0.0), *DROPOUT_RANGE)
+        layers.append(layer(units, act, beta, p))
     return layers
 
 

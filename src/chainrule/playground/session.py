@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.activations import get_activation
+from chainrule.engine.reference import dropout_masks
 from chainrule.network import Network
 from chainrule.optimizers import Adam, GradientDescent, Momentum, Optimizer
 from chainrule.playground import views
@@ -33,6 +34,7 @@ from chainrule.playground.config import (
 from chainrule.playground.data import PlaygroundData, make_dataset, make_features, split
 from chainrule.playground.derivation import derive, gradient_check
 from chainrule.playground.schedule import make_schedule, schedule_view
+from chainrule.training.epoch import dropout_key
 
 #: the longest loss history kept (older epochs are thinned out)
 MAX_HISTORY = 2000
@@ -42,13 +44,15 @@ class Diverged(ArithmeticError):
     """The cost became infinite or NaN: the learning rate is too large."""
 
 
-def make_optimizer(solver: str, learning_rate: float) -> Optimizer:
-    """The update rule of ``solver``: sgd, momentum (the seed's), nesterov or adam."""
+def make_optimizer(solver: str, learning_rate: float, weight_decay: float = 0.0) -> Optimizer:
+    """The update rule of ``solver``: sgd, momentum (the seed's), nesterov or adam, with the
+    decoupled ``weight_decay`` (``W <- W - eta lambda W`` first)."""
     if solver == "sgd":
-        return GradientDescent(learning_rate)  # w <- w - eta dC/dw
+        return GradientDescent(learning_rate, weight_decay)  # w <- w - eta dC/dw
     if solver in ("momentum", "nesterov"):
-        return Momentum(learning_rate, momentum=0.9, nesterov=solver == "nesterov")
-    return Adam(learning_rate)
+        nesterov = solver == "nesterov"
+        return Momentum(learning_rate, 0.9, nesterov, weight_decay=weight_decay)
+    return Adam(learning_rate, weight_decay=weight_decay)
 
 
 class Session:
@@ -103,16 +107,22 @@ class Session:
             output_activation="sigmoid" if self.task == "classification" else "identity",
             cost=c["cost"],
             alpha=c["alpha"],
+            l1_ratio=c["l1_ratio"],
             random_state=c["seed"],
+            dropout=[spec["dropout"] for spec in c["layers"]],
         )
         if theta is not None:
             net.theta[...] = theta
         return net
 
+    def _make_optimizer(self) -> Optimizer:
+        c = self.config
+        return make_optimizer(c["solver"], c["learning_rate"], c["weight_decay"])
+
     def restart(self) -> None:
         """New initial weights from ``config["seed"]``; epoch 0 and an empty loss history."""
         self.net = self._make_network()
-        self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+        self.optimizer = self._make_optimizer()
         self.epoch = 0
         self._schedule_rate()
         self.history: list[tuple[int, float, float]] = [(0, *self.losses())]
@@ -122,6 +132,7 @@ class Session:
         #: the epoch under way: its shuffled order and how far it got (None between epochs)
         self.order: np.ndarray | None = None
         self.cursor = 0
+        self.dropout_key: int | None = None  # the epoch's, when a layer drops units
 
     def reset(self) -> None:
         """Start again from fresh random weights (the next seed)."""
@@ -139,12 +150,13 @@ class Session:
             self._make_data()
         if changed & RESTART_KEYS:
             self.restart()
-        elif "alpha" in changed:
-            self.net = self._make_network(self.net.theta)  # the same weights, the new L2 term
+        elif changed & {"alpha", "l1_ratio"}:
+            self.net = self._make_network(self.net.theta)  # the same weights, the new penalty
         if "solver" in changed and not changed & RESTART_KEYS:
-            self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+            self.optimizer = self._make_optimizer()
         elif "learning_rate" in changed:
             self.optimizer.learning_rate = self.config["learning_rate"]
+        self.optimizer.weight_decay = self.config["weight_decay"]
         if changed & {"solver", "learning_rate", "schedule", "schedule_epochs"}:
             self._schedule_rate()
         return bool(changed & DATA_KEYS)
@@ -189,10 +201,12 @@ class Session:
         if self.order is None:  # a new epoch
             self.order, self.cursor = self.rng.permutation(len(y)), 0
             self.epoch_start = self.net.theta.copy()
+            # dropout: the epoch's key for its masks (drawn only when a layer drops units)
+            self.dropout_key = dropout_key(self.rng) if any(self.net.dropout) else None
         size = min(self.config["batch_size"], len(y))
         batch = self.order[self.cursor : self.cursor + size]
         with np.errstate(all="ignore"):
-            dW, db = self.net.gradients(A0[batch], y[batch])  # dC/dW^m, dC/db^m
+            dW, db = self._gradients(A0[batch], y[batch], self.cursor // size)
             self.optimizer.update(self.net, dW, db)  # W^m <- W^m - eta dC/dW^m, ...
         self.cursor += len(batch)
         self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])
@@ -216,6 +230,18 @@ class Session:
                 self.history = self.history[:1] + self.history[2::2]
                 self.generation += 1
         return ended
+
+    def _gradients(self, X: np.ndarray, y: np.ndarray, step: int) -> tuple[list, list]:
+        """``dC/dW^m``, ``dC/db^m`` of the minibatch ``X``, ``y``, through dropout's masks of
+        the epoch's ``step`` when a layer drops units."""
+        net = self.net
+        if self.dropout_key is None:
+            return net.gradients(X, y)
+        n = X.shape[0]
+        masks = dropout_masks(net.dropout, self.dropout_key, step, net.layer_sizes, n, net.theta)
+        Y, w = y.reshape(n, 1).astype(float), np.full(n, 1 / n)
+        _, grad = net.batch_cost_and_gradient(X, Y, w, float(n), None, masks)
+        return net.unflatten(grad)
 
     def train_epoch(self) -> None:
         """The rest of the epoch under way, or one whole pass over the shuffled training set in
