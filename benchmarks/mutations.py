@@ -106,10 +106,17 @@ CASES = [
     ),
     M(
         "engine/reference.py",
-        "W[m] * (alpha / n)",
-        "W[m] * (alpha / (2 * n))",
+        "W[m] * (alpha_2 / n)",
+        "W[m] * (alpha_2 / (2 * n))",
         ("tests/test_network.py",),
         "the L2 penalty's gradient halved",
+    ),
+    M(
+        "engine/reference.py",
+        "xp.sign(W[m]) * (alpha_1 / n)",
+        "xp.sign(W[m]) * (alpha_1 / (2 * n))",
+        ("tests/engine/test_reference.py", "tests/test_network.py"),
+        "the L1 penalty's subgradient halved",
     ),
     M(
         "engine/reference.py",
@@ -142,6 +149,27 @@ CASES = [
             "adaptive_learning_rate or early_stopping_restores",
         ),
         "every epoch counts as an improvement",
+    ),
+    M(
+        "training/schedules.py",
+        "(1 + math.cos(math.pi * k_i / T_i)) / 2",
+        "(1 + math.cos(math.pi * k_i / T_i)) / 3",
+        ("tests/training/test_schedules.py",),
+        "the cosine schedule's midpoint wrong",
+    ),
+    M(
+        "engine/reference.py",
+        "dC_da = dC_da * masks[m - 1]",
+        "dC_da = dC_da",
+        ("tests/engine/test_reference.py", "tests/references/test_torch.py"),
+        "dropout's mask forgotten on the way back",
+    ),
+    M(
+        "engine/reference.py",
+        "np.dtype(dtype).type(1 / (1 - p))",
+        "np.dtype(dtype).type(1)",
+        ("tests/engine/test_reference.py", "tests/references/test_torch.py"),
+        "dropout without its 1 / (1 - p)",
     ),
     M(
         "training/loop.py",
