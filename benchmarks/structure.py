@@ -82,7 +82,6 @@ MIRROR_EXEMPT: dict[str, str] = {
     "chainrule.scale.predict": _SCALE,
     "chainrule.scale.source": _SCALE,
     "chainrule.scale.targets": _SCALE,
-    "chainrule.scale.visit": _SCALE,
     "chainrule.training.batches": "minibatch order as scikit-learn's: tests/sklearn/test_steps.py",
     "chainrule.training.lbfgs": "L-BFGS as scikit-learn's: tests/sklearn/test_steps.py",
     "chainrule.training.notices": "warnings as scikit-learn's filters see them: " + _ESTIMATORS,

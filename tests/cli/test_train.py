@@ -369,3 +369,13 @@ def test_train_takes_the_penalty_and_weight_decay(tmp_path):
     assert (params["alpha"], params["l1_ratio"], params["weight_decay"]) == (0.01, 0.5, 0.02)
     bad = run("train", "--data", "iris", "--l1-ratio", "1.5", "--out", out, check=False)
     assert bad.returncode == 2 and "--l1-ratio" in bad.stderr
+
+
+def test_help_lists_each_addition_beyond_scikit_learn(capsys):
+    """``chainrule train --help`` names issue 26's flags, each with its own help line."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--help"])
+    assert exit_.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for flag in ("--dropout", "--weight-decay", "--l1-ratio", "--schedule", "--validation"):
+        assert re.search(rf"{flag} [A-Z0-9_\[\]:=,.]+ \w", help_text), flag
