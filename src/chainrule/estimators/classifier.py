@@ -22,10 +22,16 @@ from chainrule._arrays import (
     to_numpy,
 )
 from chainrule.estimators.base import BaseMLP, output, scaled_logits, stochastic_solver
-from chainrule.estimators.distributed import dask_input
-from chainrule.estimators.inputs import check_same_classes
+from chainrule.estimators.distributed import (
+    dask_classes,
+    dask_input,
+    dask_label_targets,
+    predict_dask,
+    score_dask,
+)
+from chainrule.estimators.inputs import check_same_classes, check_same_place, predicted
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS, documented
-from chainrule.persistence import ModelFormatError
+from chainrule.persistence import ModelFormatError, checked_classes
 
 #: the smallest normal number of each dtype: a probability below it loses digits in its log
 TINY = {t.char: t.type(np.finfo(t).tiny) for t in (np.dtype(np.float32), np.dtype(np.float64))}
@@ -126,11 +132,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _is_multiclass(self) -> bool:
         return self._label_binarizer.y_type_ == "multiclass"
 
-    def _cost_name(self):
-        return "categorical_cross_entropy" if self._is_multiclass() else "binary_cross_entropy"
+    _TARGET_STATE = ("_label_binarizer",)
 
-    def _default_output_activation(self):
-        return "softmax" if self._is_multiclass() else "sigmoid"
+    def _output_and_cost(self):
+        if self._is_multiclass():
+            return "softmax", "categorical_cross_entropy"
+        return "sigmoid", "binary_cross_entropy"
 
     def _encode_targets(self, y, first_call, classes=None, dtype=np.float64, *, held_out=False):
         if first_call:
@@ -177,14 +184,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             or len(self.classes_) == 1  # one class: a column of zeros, as scikit-learn
         ):
             return self._label_binarizer.transform(y).astype(dtype, copy=False)
-        # one-hot rows, as LabelBinarizer.transform (which takes ~4x as long): y_ik = 1 where
-        # y_i is class k; binary targets get one column, 1 for the second class
-        codes = np.searchsorted(self.classes_, y)  # every label is known (checked above)
-        if len(self.classes_) == 2:
-            return (codes == 1).astype(dtype).reshape(-1, 1)
-        Y = np.zeros((len(y), len(self.classes_)), dtype=dtype)
-        Y[np.arange(len(y)), codes] = 1
-        return Y
+        return one_hot_rows(y, self.classes_, dtype)  # every label is known (checked above)
+
+    def _encode_dask_targets(self, y, first_call, classes, dtype):
+        if first_call:
+            self._label_binarizer = LabelBinarizer().fit(dask_classes(y, classes))
+            self.classes_ = self._label_binarizer.classes_
+        return dask_label_targets(y, self.classes_, dtype)
+
+    def _dask_score_kind(self) -> str:
+        return "argmax" if self._is_multiclass() else "threshold"
 
     def _labels(self, out: np.ndarray) -> np.ndarray:
         """The predicted labels for the network's outputs ``a^L``: the most probable class
@@ -204,15 +213,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return {"y_type": self._label_binarizer.y_type_}, {"classes_": self.classes_}
 
     def _restore_target_encoding(self, meta, arrays):
-        classes, y_type = arrays["classes_"], meta["target"]["y_type"]
-        if y_type not in ("binary", "multiclass", "multilabel-indicator"):
-            raise ModelFormatError(f"unknown target type {y_type!r}")
-        if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
-            raise ModelFormatError(f"classes_ must be distinct labels, got {classes[:10]!r}")
-        if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-            raise ModelFormatError("classes_ holds NaN or an infinity")
-        if not (classes[:-1] < classes[1:]).all():  # output unit k is the k-th sorted label
-            raise ModelFormatError(f"classes_ must be sorted, got {classes[:10]!r}")
+        classes, y_type = checked_classes(arrays["classes_"], meta["target"]["y_type"])
         # a LabelBinarizer fitted on the saved classes, without refitting on data
         self._label_binarizer = LabelBinarizer().fit(classes)
         self._label_binarizer.y_type_ = y_type
@@ -241,11 +242,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ``classes`` (every label that will ever appear) is required on the first call for
         binary and multiclass targets; a multilabel indicator ``y`` names its labels itself.
         """
-        if dask_input(X):  # one pass over the blocks
-            return self._partial_fit_dask(X, y, sample_weight, classes)
         if not hasattr(self, "network_"):
             self._validate_params()
-            if classes is None and type_of_target(y) != "multilabel-indicator":
+            if dask_input(X):  # dask y is not looked at here
+                multilabel = np.ndim(y) == 2 and y.shape[1] > 1
+            else:
+                multilabel = type_of_target(y) == "multilabel-indicator"
+            if classes is None and not multilabel:
                 raise ValueError("classes must be passed on the first call to partial_fit")
         else:
             check_same_classes(classes, self.classes_)
@@ -259,8 +262,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict_proba", X)
-        self._check_same_place(X, "predict_proba")
-        return self._predicted(X, self._proba)
+        check_same_place(self, X, "predict_proba")
+        return predicted(self, X, self._proba)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """``log(predict_proba(X))``, as scikit-learn's (a probability of exactly 1 gives 0, so
@@ -269,15 +272,25 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         finite and accurate where ``log(0)`` would be ``-inf``."""
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict_log_proba", X)
-        self._check_same_place(X, "predict_log_proba")
-        return self._predicted(X, self._log_proba)
+        check_same_place(self, X, "predict_log_proba")
+        return predicted(self, X, self._log_proba)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict", X)
-        self._check_same_place(X, "predict")
-        return self._predicted(X, self._predicted_labels)
+        check_same_place(self, X, "predict")
+        return predicted(self, X, self._predicted_labels)
+
+    def _predict_dask(self, method: str, X):
+        """``method`` mapped lazily over the row blocks of dask ``X``."""
+        check_is_fitted(self, "network_")
+        if method != "predict":
+            n_out = 2 if self._binary() else len(self.classes_)
+            return predict_dask(self, method, X, n_out, self.network_.dtype)
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return predict_dask(self, method, X, len(self.classes_), self.classes_.dtype)
+        return predict_dask(self, method, X, None, self.classes_.dtype)
 
     def _binary(self) -> bool:
         return self._label_binarizer.y_type_ == "binary"
@@ -322,8 +335,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """The mean accuracy on ``X``, ``y`` (scikit-learn's); a lazy dask scalar for dask
         ``X``."""
         if dask_input(X):
-            return self._score_dask(X, y, sample_weight)
+            return score_dask(self, X, y, sample_weight)
         return super().score(X, y, sample_weight)
+
+
+def one_hot_rows(y, classes, dtype) -> np.ndarray:
+    """One-hot rows, as ``LabelBinarizer.transform`` (which takes ~4x as long): ``Y_ik = 1``
+    where ``y_i`` is class ``k``; binary targets get one column, 1 for the second class."""
+    codes = np.searchsorted(classes, y)
+    if len(classes) == 2:
+        return (codes == 1).astype(dtype).reshape(-1, 1)
+    Y = np.zeros((len(y), len(classes)), dtype=dtype)
+    Y[np.arange(len(y)), codes] = 1
+    return Y
 
 
 def _plain(values) -> list:

@@ -12,6 +12,8 @@ import numpy as np
 
 from chainrule.activations import Activation, get_activation
 from chainrule.costs import get_cost
+from chainrule.persistence import ModelFormatError
+from chainrule.training import minibatch_rows
 
 #: float64 vectors of the parameters' length that scipy's L-BFGS-B holds: ``2 m + 5`` in its
 #: workspace (``m = 10`` correction pairs, scipy's default ``maxcor``), ``x`` and the gradient
@@ -19,11 +21,6 @@ LBFGS_VECTORS = 2 * 10 + 5 + 2
 
 #: where a classifier's output activation is checked to lie in [0, 1] (a user activation)
 PROBABILITY_GRID = np.linspace(-40.0, 40.0, 81)
-
-
-def minibatch_rows(batch_size: int | str, n_samples: int) -> int:
-    """The rows of a minibatch: ``batch_size`` (``"auto"``: 200), at most ``n_samples``."""
-    return min(200 if batch_size == "auto" else batch_size, n_samples)
 
 
 def network_mismatch(net, asked: dict) -> tuple[str, str, str] | None:
@@ -64,6 +61,22 @@ def continue_network(net, asked: dict) -> None:
             "network"
         )
     net.alpha = float(asked["alpha"])
+
+
+def check_loaded_network(net, asked) -> None:
+    """A loaded network must be the one the loaded parameters ask for (``asked(hidden)``: the
+    arguments of that network with ``net``'s hidden sizes); else ModelFormatError."""
+    try:
+        config = asked(list(net.layer_sizes[1:-1]))
+    except ValueError as e:  # a classifier's output that gives no probability, say
+        raise ModelFormatError(f"the parameters disagree with the network: {e}") from None
+    mismatch = network_mismatch(net, config)
+    if mismatch is not None:
+        name, have, wanted = mismatch
+        raise ModelFormatError(
+            f"the parameters disagree with the network: its {name} is {have}, the "
+            f"parameters say {wanted}"
+        )
 
 
 def _shown(value) -> str:
