@@ -1,4 +1,5 @@
-"""The compiled engine (src/chainrule/engine/native.pyx), built when the package installs."""
+"""The compiled engine (src/chainrule/engine/native.pyx and the native_*.pxd kernels it cimports),
+built when the package installs."""
 
 import sys
 

@@ -27,7 +27,7 @@ from chainrule.activations import ACTIVATIONS
 from chainrule.cli.main import main
 from chainrule.cli.train import HIDDEN_ACTIVATIONS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: the tour's training command (README), less its data set and folder
 TOUR = ["train", "--hidden", "16", "--learning-rate", "0.01", "--quiet"]
 

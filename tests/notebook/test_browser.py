@@ -29,7 +29,7 @@ pytest.importorskip("jupyterlab")
 pytest.importorskip("ipywidgets")
 pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.slow,
     needs_chromium,

@@ -511,7 +511,7 @@ def test_sigkill_during_save_leaves_a_complete_version(tmp_path):
 def valid(tmp_path):
     """A valid small model file of format 1 (a zip), written by chainrule 5f97d91."""
     path = tmp_path / "valid.crm"
-    path.write_bytes((Path(__file__).parent / "data" / "format1" / "network.crm").read_bytes())
+    path.write_bytes((Path(__file__).parents[1] / "data" / "format1" / "network.crm").read_bytes())
     return path
 
 
@@ -1444,7 +1444,7 @@ def test_a_valid_file_still_loads_and_predicts_the_same(estimator_files):
 
 # -- format 1: files written by chainrule 5f97d91 (tests/data/format1/make.py) still load -------
 
-FORMAT1 = Path(__file__).parent / "data" / "format1"
+FORMAT1 = Path(__file__).parents[1] / "data" / "format1"
 
 
 @pytest.mark.parametrize(
@@ -1500,7 +1500,7 @@ def test_a_model_file_reads_without_chainrule_through_safetensors_and_json(tmp_p
         model = cr.MLPClassifier(hidden_layer_sizes=4, max_iter=5, random_state=0).fit(X, labels)
     model.save(tmp_path / "model.crm")
     # the snippet of docs/model-format.md, as written
-    doc = (Path(__file__).parents[1] / "docs" / "model-format.md").read_text()
+    doc = (Path(__file__).parents[2] / "docs" / "model-format.md").read_text()
     snippet = doc.split("### Reading a file without chainrule")[1].split("```python")[1]
     monkeypatch.chdir(tmp_path)
     names = {}

@@ -505,7 +505,7 @@ def test_callbacks_progress_bar_and_scoring_monitor(iris):
 
 
 def test_quality_matches_sklearn_on_two_data_sets():
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     try:
         import quality
     finally:

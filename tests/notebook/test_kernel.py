@@ -20,7 +20,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("ipywidgets")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "docs/derivation.ipynb"
 PNG = b"\x89PNG\r\n\x1a\n"
 WIDGET = "application/vnd.jupyter.widget-view+json"

@@ -1,0 +1,33 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""The matrix products of the compiled engine: BLAS (scipy's ``cython_blas``, as scikit-learn's
+own loops call it) on row-major arrays."""
+
+from scipy.linalg.cython_blas cimport ddot, dgemm, sdot, sgemm
+
+from .native_layout cimport floating
+
+
+cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, const floating* A,
+                      const floating* B, floating* C) noexcept nogil:
+    """``C = op(A) op(B)`` of row-major matrices (``C`` is ``M x N``): BLAS is column-major,
+    so it computes ``C^T = op(B)^T op(A)^T``."""
+    cdef char ta = b"T" if trans_b else b"N"
+    cdef char tb = b"T" if trans_a else b"N"
+    cdef int lda = K if trans_b else N
+    cdef int ldb = M if trans_a else K
+    cdef floating one = 1, zero = 0
+    if floating is float:
+        sgemm(&ta, &tb, &N, &M, &K, &one, <float*>B, &lda, <float*>A, &ldb, &zero, C, &N)
+    else:
+        dgemm(&ta, &tb, &N, &M, &K, &one, <double*>B, &lda, <double*>A, &ldb, &zero, C, &N)
+
+
+cdef inline double dot(const floating* x, Py_ssize_t size) noexcept nogil:
+    """``||x||^2`` (BLAS, in the dtype, as NumPy's ``np.dot(x, x)``)."""
+    cdef int count = <int>size, one = 1
+    if floating is float:
+        return sdot(&count, <float*>x, &one, <float*>x, &one)
+    else:
+        return ddot(&count, <double*>x, &one, <double*>x, &one)
+

@@ -1,0 +1,80 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""A minibatch on the compiled engine: the forward pass, and the backward pass from the output
+layer's ``delta^L`` to every gradient."""
+
+from .native_activations cimport activate, cap_of
+from .native_blas cimport dot, gemm
+from .native_costs cimport output_layer
+from .native_layout cimport Spec, floating
+
+
+cdef inline void forward(const Spec* s, const floating* X, Py_ssize_t n, const floating* theta,
+                         floating* Z, floating* T) noexcept nogil:
+    """``z^m`` of every layer into ``Z``, each hidden one's ``a^m = sigma^m(z^m)`` in its place
+    and ``sigma'(z^m)`` into ``T`` (unless NULL); the output layer's activation is the
+    caller's."""
+    cdef Py_ssize_t m, i, j, n_in, n_out
+    cdef floating* Zm
+    cdef const floating* a = X
+    cdef const floating* b
+    for m in range(s.L):
+        n_in, n_out = s.sizes[m], s.sizes[m + 1]
+        Zm, b = Z + n * s.uoff[m], theta + s.poff[m] + n_out * n_in
+        gemm(False, True, n, n_out, n_in, a, theta + s.poff[m], Zm)
+        for i in range(n):  # row by row, so that the activation reads z^m from the cache
+            for j in range(n_out):
+                Zm[i * n_out + j] += b[j]  # z^m = W^m a^(m-1) + b^m
+            if m < s.L - 1:  # a^m = sigma^m(z^m)
+                activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm + i * n_out, Zm + i * n_out,
+                         (Zm if T == NULL else T + n * s.uoff[m]) + i * n_out, n_out)
+        a = Zm
+
+
+cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y,
+                             const floating* w, double n_b, Py_ssize_t n,
+                             const floating* theta, floating* grad,
+                             floating* work) noexcept nogil:
+    """The cost ``sum_i w_i C_i + alpha/(2 n_b) sum_m ||W^m||^2`` of a minibatch and its
+    gradient into ``grad`` (``w`` sums to 1; ``n_b`` the minibatch's weight)."""
+    cdef Py_ssize_t units = s.uoff[s.L], L = s.L, m, i, j, n_in, n_out
+    cdef Py_ssize_t k = s.sizes[L]
+    cdef floating* Z
+    cdef floating* A
+    cdef floating* D
+    cdef floating* Dp
+    cdef floating* T
+    cdef floating* dW
+    cdef floating* db
+    cdef const floating* W
+    cdef const floating* a
+    cdef floating decay = <floating>(s.alpha / n_b)
+    cdef double cost = 0, sumsq = 0
+    forward(s, X, n, theta, work, work + n * units)
+    # z^L, and a^L where sigma'(z^L) would be (the output layer's sigma' is output_layer's)
+    Z = work + n * s.uoff[L - 1]
+    A, D = Z + n * units, Z + 2 * n * units
+    for i in range(n):  # C = sum_i w_i C_i, delta^L weighted by w_i
+        cost += w[i] * output_layer(s, Z + i * k, Y + i * k, w[i], A + i * k, D + i * k, k)
+    for m in range(L - 1, -1, -1):
+        n_in, n_out = s.sizes[m], s.sizes[m + 1]
+        W, dW = theta + s.poff[m], grad + s.poff[m]
+        db, D = dW + n_out * n_in, work + n * (2 * units + s.uoff[m])
+        a = X if m == 0 else work + n * s.uoff[m - 1]
+        gemm(True, False, n_out, n_in, n, D, a, dW)  # dC/dW^m = delta^m a^(m-1)T, summed
+        if s.alpha != 0:
+            for j in range(n_out * n_in):
+                dW[j] += W[j] * decay  # d/dW^m of alpha/(2n) ||W^m||^2
+            sumsq += dot(W, n_out * n_in)  # ||W^m||^2, for the cost's L2 term
+        for j in range(n_out):
+            db[j] = 0
+        for i in range(n):
+            for j in range(n_out):
+                db[j] += D[i * n_out + j]  # dC/db^m = delta^m, summed over the minibatch
+        if m > 0:
+            # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
+            Dp, T = work + n * (2 * units + s.uoff[m - 1]), work + n * (units + s.uoff[m - 1])
+            gemm(False, False, n, n_in, n_out, D, W, Dp)
+            for j in range(n * n_in):
+                Dp[j] *= T[j]
+    return cost + 0.5 * s.alpha / n_b * sumsq  # + the L2 term alpha/(2n) sum_m ||W^m||^2
