@@ -413,3 +413,27 @@ def test_fit_on_dask_larger_than_the_client_may_grow(cluster_client):
             watcher.join()
     assert reg.t_ == n and np.isfinite(mean)
     assert peak[0] - baseline < bound
+
+
+# -- early stopping decided once: the solver with epochs, dask as in memory --------------------
+
+
+def test_lbfgs_ignores_early_stopping_on_dask_as_in_memory():
+    """L-BFGS has no epochs to stop: with ``early_stopping=True`` it trains on every block,
+    as in memory (it held out blocks before), so the fit is the one without early stopping."""
+    X, Y = regression(n=300)
+    params = dict(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        watched = MLPRegressor(**params, early_stopping=True).fit(lazy(X, 50), lazy(Y, 50))
+        plain = MLPRegressor(**params).fit(lazy(X, 50), lazy(Y, 50))
+    np.testing.assert_array_equal(watched.network_.theta, plain.network_.theta)
+    assert watched.loss_curve_ == plain.loss_curve_
+
+
+def test_partial_fit_refuses_early_stopping_on_dask_as_in_memory():
+    X, y, _ = classification(n=200)
+    clf = MLPClassifier(hidden_layer_sizes=(3,), early_stopping=True)
+    for data in ((X, y), (lazy(X, 50), lazy(y, 50))):
+        with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+            clf.partial_fit(*data, classes=[0, 1, 2])

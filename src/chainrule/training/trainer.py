@@ -5,12 +5,13 @@ A fit is ``n_init`` runs, each from its own initial weights, each of epochs of m
 watches: a split of the training data, drawn once (scikit-learn's way), or the caller's
 validation set. The trainer keeps the training record of each run, keeps the best run (one
 rule, :func:`best_run`), resumes from a checkpoint's state and hands its state to a checkpoint
-writer. In-memory, sparse and dask data differ only in the :class:`TrainingData` it is given
-(:class:`InMemoryData` here; dask blocks in :mod:`chainrule.estimators.distributed`).
+writer. In-memory, sparse and dask data differ only in the
+:class:`~chainrule.training.data.TrainingData` it is given (``InMemoryData``; dask blocks in
+:mod:`chainrule.estimators.distributed`).
 
-Nothing here knows the estimator: it hands down a network factory, a scorer for the held-out
-samples, an observer of the epochs (scikit-learn's callbacks; it receives the record) and a
-checkpoint writer. The trainer calls them; they never call back into it.
+Nothing here knows the estimator: it is handed a network factory, a scorer for the held-out
+samples, an observer of the epochs (scikit-learn's callbacks, shown the record) and a
+checkpoint writer, and calls them; the training state stays here.
 """
 
 from __future__ import annotations
