@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.callback import with_callbacks
@@ -263,7 +265,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict_proba", X)
         check_same_place(self, X, "predict_proba")
-        return predicted(self, X, self._proba)
+        return predicted(self, X, partial(probabilities, binary=self._binary()))
 
     def predict_log_proba(self, X) -> np.ndarray:
         """``log(predict_proba(X))``, as scikit-learn's (a probability of exactly 1 gives 0, so
@@ -273,7 +275,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict_log_proba", X)
         check_same_place(self, X, "predict_log_proba")
-        return predicted(self, X, self._log_proba)
+        return predicted(self, X, partial(log_probabilities, binary=self._binary()))
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
@@ -295,39 +297,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _binary(self) -> bool:
         return self._label_binarizer.y_type_ == "binary"
 
-    def _proba(self, net, rows) -> np.ndarray:
-        if not self._binary():
-            return output(net, rows)
-        if net.activations[-1].name == "sigmoid":
-            # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
-            z = scaled_logits(net, rows)
-            return namespace(z).concat([sigmoid(-z), sigmoid(z)], axis=1)
-        a = output(net, rows)
-        return namespace(a).concat([1 - a, a], axis=1)
-
-    def _log_proba(self, net, rows) -> np.ndarray:
-        proba = self._proba(net, rows)
-        xp = namespace(proba)
-        log_proba = xp.log(proba)
-        if xp is np:
-            tiny = TINY[proba.dtype.char]
-            underflows = np.minimum.reduce(proba, axis=None) < tiny
-        else:
-            tiny = float(xp.finfo(proba.dtype).smallest_normal)
-            underflows = bool(xp.min(proba) < tiny)
-        if underflows:  # rare: from the logits
-            name = net.activations[-1].name
-            if name in ("softmax", "sigmoid"):
-                z = scaled_logits(net, rows)
-                if name == "softmax":
-                    exact = log_softmax(z, axis=1)
-                elif self._binary():
-                    exact = xp.concat([log_sigmoid(-z), log_sigmoid(z)], axis=1)  # log s(-z)
-                else:
-                    exact = log_sigmoid(z)
-                log_proba = xp.where(proba < tiny, exact, log_proba)
-        return log_proba
-
     def _predicted_labels(self, net, rows) -> np.ndarray:
         return self._labels(output(net, rows))
 
@@ -337,6 +306,43 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if dask_input(X):
             return score_dask(self, X, y, sample_weight)
         return super().score(X, y, sample_weight)
+
+
+def probabilities(net, rows, binary: bool) -> np.ndarray:
+    """``a^L`` of each row; a binary output ``a`` becomes the columns ``[1 - a, a]``."""
+    if not binary:
+        return output(net, rows)
+    if net.activations[-1].name == "sigmoid":
+        # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
+        z = scaled_logits(net, rows)
+        return namespace(z).concat([sigmoid(-z), sigmoid(z)], axis=1)
+    a = output(net, rows)
+    return namespace(a).concat([1 - a, a], axis=1)
+
+
+def log_probabilities(net, rows, binary: bool) -> np.ndarray:
+    """``log`` of :func:`probabilities`; below the smallest normal number, from the logits."""
+    proba = probabilities(net, rows, binary)
+    xp = namespace(proba)
+    log_proba = xp.log(proba)
+    if xp is np:
+        tiny = TINY[proba.dtype.char]
+        underflows = np.minimum.reduce(proba, axis=None) < tiny
+    else:
+        tiny = float(xp.finfo(proba.dtype).smallest_normal)
+        underflows = bool(xp.min(proba) < tiny)
+    if underflows:  # rare: from the logits
+        name = net.activations[-1].name
+        if name in ("softmax", "sigmoid"):
+            z = scaled_logits(net, rows)
+            if name == "softmax":
+                exact = log_softmax(z, axis=1)
+            elif binary:
+                exact = xp.concat([log_sigmoid(-z), log_sigmoid(z)], axis=1)  # log s(-z)
+            else:
+                exact = log_sigmoid(z)
+            log_proba = xp.where(proba < tiny, exact, log_proba)
+    return log_proba
 
 
 def one_hot_rows(y, classes, dtype) -> np.ndarray:
