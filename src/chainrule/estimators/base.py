@@ -19,8 +19,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from chainrule._arrays import device, namespace
 from chainrule.estimators import inputs
+from chainrule.estimators.callbacks import CallbackObserver, StaleEpochs
 from chainrule.estimators.distributed import dask_data, dask_input, restart_context, score_blocks
-from chainrule.estimators.hooks import CallbackObserver, StaleEpochs
 from chainrule.estimators.params import DOCS_URL, FIT_DOC, PARAMETER_CONSTRAINTS
 from chainrule.estimators.preflight import check_loaded_network, check_memory, continue_network
 from chainrule.estimators.validation import (

@@ -103,7 +103,7 @@ def dask_data(estimator, X, y, sample_weight, first_call: bool, classes, encode:
 
 
 def check_dask_settings(estimator) -> None:
-    """What dask input cannot do: checkpoints, a scorer other than the built-in ones."""
+    """What dask input cannot do: checkpoints, a ``scoring`` other than None or ``"loss"``."""
     if estimator.checkpoint is not None:
         raise ValueError(
             "checkpoint is not available with dask input: a checkpoint fingerprints the "

@@ -63,11 +63,11 @@ def check_class_weight(class_weight) -> None:
             )
 
 
-def input_dtype(X, dtype: str | None, any_float: bool = False):
+def input_dtype(place: tuple, dtype: str | None, any_float: bool = False):
     """The dtype (or the float dtypes, widest first) that ``X`` is validated to for the
-    ``dtype`` parameter, in the namespace and on the device it computes in (float32 where
-    there is no float64)."""
-    xp, where = dispatch_namespace(X)
+    ``dtype`` parameter, in the namespace and on the device it computes in, ``place`` (its
+    :func:`~chainrule._arrays.dispatch_namespace`; float32 where there is no float64)."""
+    xp, where = place
     if dtype is None or any_float:
         return float_dtypes(xp, where)
     return float_dtype(xp, dtype, where)
@@ -105,10 +105,12 @@ def validated_data(estimator, X, *y, **check_params):
     return checked
 
 
-def validated_input(estimator, X, y, first_call: bool):
+def validated_input(estimator, X, y, first_call: bool, place: tuple | None = None):
     """``(X, y)`` checked as scikit-learn checks them for ``fit``, ``X`` in the dtype the
-    network trains on (or float32 for a float64 network: cast minibatch by minibatch)."""
-    dtype = input_dtype(X, estimator.dtype)
+    network trains on (or float32 for a float64 network: cast minibatch by minibatch);
+    ``place``: X's namespace and device, if known."""
+    place = dispatch_namespace(X) if place is None else place
+    dtype = input_dtype(place, estimator.dtype)
     # dtype="float64" with float32 data: X stays float32 (no float64 copy of the whole data
     # set); the minibatches are cast as they are gathered. L-BFGS works on the whole of X at
     # every iteration, so it gets the float64 copy once.
@@ -119,7 +121,7 @@ def validated_input(estimator, X, y, first_call: bool):
             X,
             y,
             reset=first_call,
-            dtype=input_dtype(X, estimator.dtype, any_float=True) if keep_float32 else dtype,
+            dtype=input_dtype(place, estimator.dtype, any_float=True) if keep_float32 else dtype,
             multi_output=True,
             y_numeric=is_regressor(estimator),
         )
@@ -230,7 +232,8 @@ def checked_input(estimator, X):
     if plain is not None:
         return plain
     try:
-        X_checked = validated_data(estimator, X, dtype=input_dtype(X, estimator.dtype), reset=False)
+        dtype = input_dtype(dispatch_namespace(X), estimator.dtype)
+        X_checked = validated_data(estimator, X, dtype=dtype, reset=False)
     except (ValueError, TypeError, OverflowError) as e:
         explain_input_error(estimator, e, {"X": X})
     if issparse(X_checked) and X_checked.format == "csc" and X_checked.shape[0] > PREDICT_ROWS:
@@ -292,7 +295,7 @@ def training_data(
     classes). With ``array_api_dispatch``, everything follows X's namespace and device: the
     targets are encoded and the weights checked on the host, then moved there once."""
     xp, where = dispatch_namespace(X)
-    X, y = validated_input(estimator, X, move(y, xp, where), first_call)
+    X, y = validated_input(estimator, X, move(y, xp, where), first_call, (xp, where))
     dtype = training_dtype(X, estimator.dtype)  # X may be float32 for a float64 network
     y_host = to_numpy(y)
     Y = encode_targets(y_host, first_call, classes, dtype, held_out=held_out)

@@ -3,7 +3,7 @@
 
 A saveable class has ``to_payload(self) -> (meta, arrays)`` and a classmethod
 ``from_payload(meta, arrays)`` and registers itself with :func:`register_model_class`; files
-record it as ``kind = cls.__name__``. A :class:`~chainrule.Network` is built in.
+record it as ``kind = cls.__name__``. A :class:`~chainrule.Network` needs no registration.
 """
 
 from __future__ import annotations
