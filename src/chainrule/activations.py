@@ -272,3 +272,24 @@ def get_activation(spec: str | dict | Activation, **params) -> Activation:
     2.0
     """
     return _REGISTRY.get(spec, **params)
+
+
+def slider_curves(beta: float, theta: float, h: np.ndarray) -> dict[str, np.ndarray]:
+    """The seed's two slider plots over the points ``h``: ``g(h) = 1 / (1 + exp(-beta h))``
+    with ``dg/dh = beta g (1 - g)``, and ``tanh(theta h)`` with ``theta (1 - tanh^2(theta h))``
+    (the chain rule: ``d(theta h)/dh = theta``). What the playground and
+    :func:`chainrule.plotting.plot_slopes` draw.
+
+    >>> c = slider_curves(2.0, 1.0, np.array([0.0]))
+    >>> float(c["sigmoid"][0]), float(c["sigmoid_prime"][0]), float(c["tanh_prime"][0])
+    (0.5, 0.5, 1.0)
+    """
+    sigmoid = get_activation({"name": "sigmoid", "beta": float(beta)})
+    tanh = get_activation("tanh")
+    g, t = sigmoid(h), tanh(theta * h)
+    return {
+        "sigmoid": g,
+        "sigmoid_prime": sigmoid.prime(h, g),  # beta g (1 - g)
+        "tanh": t,
+        "tanh_prime": theta * tanh.prime(theta * h, t),  # theta (1 - tanh^2(theta h))
+    }

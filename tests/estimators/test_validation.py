@@ -177,15 +177,6 @@ def test_lbfgs_refuses_a_validation_set(halves):
         MLPClassifier(solver="lbfgs").fit(X, y, X_val=X_val, y_val=y_val)
 
 
-def test_dask_input_refuses_a_validation_set(halves):
-    da = pytest.importorskip("dask.array")
-    X, y, X_val, y_val = halves
-    with pytest.raises(ValueError, match="not available with dask input"):
-        MLPClassifier().fit(da.from_array(X), da.from_array(y), X_val=X_val, y_val=y_val)
-    with pytest.raises(ValueError, match="not available with dask input"):
-        MLPClassifier().fit(X, y, X_val=da.from_array(X_val), y_val=y_val)
-
-
 def test_feature_names_of_the_validation_set_are_checked(halves):
     pd = pytest.importorskip("pandas")
     X, y, X_val, y_val = halves

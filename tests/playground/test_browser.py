@@ -387,3 +387,29 @@ def test_dead_units_are_named_and_outlined(page, server):
     page.wait_for_selector("[data-testid=warnings] li.dead")
     assert "layer 1: unit 1 dead" in page.text_content("[data-testid=warnings]")
     assert "dead" in page.get_attribute(".col[data-layer='1'] .node", "class")
+
+
+def test_the_schedule_is_chosen_and_shown_in_the_derivation(page, server):
+    """A step schedule halving the rate every epoch: after two epochs the derivation view
+    writes its formula and eta_2 = 0.03 / 4, and its update steps by that rate."""
+    page.select_option("[data-testid=schedule]", "step")
+    page.fill("[data-testid=schedule-epochs]", "1")
+    page.press("[data-testid=schedule-epochs]", "Enter")
+    session = the_session(server[1])
+    eventually(lambda: session.config["schedule_epochs"] == 1)
+    for n in (1, 2):
+        page.click("[data-testid=step]")
+        eventually(lambda n=n: epoch(page) == n)
+    page.fill("[data-testid=inspect-index]", "0")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=schedule-view]")
+    page.select_option("[data-testid=inspect-layer]", "1")
+    shown = page.text_content("[data-testid=schedule-view]")
+    assert "step schedule: \u03b7_e = \u03b7_0 0.5^floor(e / T)" in shown
+    assert "\u03b7_0 = 0.03, T = 1, epoch e = 2: \u03b7_2 = 0.0075" in shown
+    assert session.optimizer.learning_rate == 0.0075
+    rate = re.compile(r"\u03b7 = 0\.0075(?![0-9])")  # the update line's learning rate
+    eventually(lambda: rate.search(page.text_content("[data-testid=inspect] [data-line=update]")))
+    check(
+        page, "[data-line=update] [data-result=W_new]", session.derivation()["layers"][0]["W_new"]
+    )

@@ -200,6 +200,8 @@ def test_exported_model_file_loads_as_the_trained_network(tmp_path):
         {"solver": "nesterov", "layers": [pg_config.layer(3, "sigmoid", 2.0)]},
         {"solver": "adam", "alpha": 0.01},
         {"dataset": "sine", "cost": "huber", "features": ["x1", "sin(x2)"], "layers": []},
+        {"solver": "momentum", "schedule": "cosine", "schedule_epochs": 3},
+        {"solver": "adam", "schedule": "step", "schedule_epochs": 1},
     ],
 )
 def test_exported_script_rebuilds_the_network_and_trains_on_as_the_page(tmp_path, changes):

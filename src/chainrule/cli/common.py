@@ -183,13 +183,14 @@ def report(model, splits, classify: bool) -> str:
     from sklearn.metrics import accuracy_score, confusion_matrix, mean_absolute_error, r2_score
 
     lines = []
+    column = max(16, *(len(name) + 11 for name, _, _ in splits))  # "validation accuracy "
     for name, X, y in splits:
         pred = model.predict(X)
         if classify:
-            lines.append(f"{name + ' accuracy':<16}{accuracy_score(y, pred):.4f}")
+            lines.append(f"{name + ' accuracy':<{column}}{accuracy_score(y, pred):.4f}")
         else:
             lines.append(
-                f"{name + ' R^2':<16}{r2_score(y, pred):.4f}   "
+                f"{name + ' R^2':<{column}}{r2_score(y, pred):.4f}   "
                 f"MAE {mean_absolute_error(y, pred):.4f}"
             )
     if classify:

@@ -30,9 +30,10 @@ def split_blocks(data, test_size: float, seed: int):
     return X.blocks[train], X.blocks[test], y.blocks[train], y.blocks[test]
 
 
-def standardized_fit(model, X, y, info: dict):
+def standardized_fit(model, X, y, info: dict, X_val=None, y_val=None):
     """``Standardized`` around ``model`` fitted on dask ``X``: the columns' mean and standard
-    deviation in one pass, then ``model.fit((X - mean) / scale, y)``, lazily scaled."""
+    deviation in one pass, then ``model.fit((X - mean) / scale, y)``, lazily scaled; a
+    validation set ``X_val`` (in memory) is scaled the same way."""
     import dask
 
     from chainrule.estimators import Standardized
@@ -40,7 +41,8 @@ def standardized_fit(model, X, y, info: dict):
     mean, scale = dask.compute(X.mean(axis=0), X.std(axis=0))
     scale[scale == 0] = 1.0  # a constant column stays as it is
     bundle = Standardized(model, mean, scale, info)
-    model.fit(scaled(bundle, X), y)
+    given = {} if X_val is None else {"X_val": bundle.scaled(X_val), "y_val": y_val}
+    model.fit(scaled(bundle, X), y, **given)
     return bundle
 
 

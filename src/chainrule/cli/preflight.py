@@ -1,5 +1,6 @@
 """What ``chainrule train`` checks before it trains, so that no fit is thrown away at the end:
-the run folder (not an old run, unless ``--force`` or ``--resume``; no output is an input),
+the run folder (not an old run, unless ``--force`` or ``--resume``; no output is an input, the
+``--validation`` file included),
 that the model file can hold what it must record, and the data (with a hint where a CSV
 file's target is likely not its last column). numpy and the persistence layer are imported
 inside the functions."""
@@ -48,7 +49,8 @@ def run_folder(args) -> tuple[Path, Path]:
         )
     out.mkdir(parents=True, exist_ok=True)
     data = None if args.data in datasets.BUILTIN else args.data
-    check_outputs([*paths, *([args.resume] if args.resume else [])], inputs=[data])
+    validation = getattr(args, "validation", None)
+    check_outputs([*paths, *([args.resume] if args.resume else [])], inputs=[data, validation])
     return paths[0], paths[1]
 
 

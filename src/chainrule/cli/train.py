@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 from chainrule import datasets
-from chainrule.cli import preflight
+from chainrule.cli import preflight, validation
 from chainrule.cli.common import (
     DEFAULT_OUT,
     open_unit_interval,
@@ -30,6 +30,7 @@ from chainrule.cli.common import (
     report,
     unit_interval,
 )
+from chainrule.cli.schedule import SCHEDULE_HELP, schedule
 
 NAME = "train"
 HELP = "train a model and report on it"
@@ -99,6 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--learning-rate", type=positive_float, default=0.001)
     parser.add_argument("--momentum", type=unit_interval, default=0.9, help="for --solver sgd")
+    parser.add_argument(
+        "--schedule", type=schedule, default={}, metavar="NAME[:P=V,...]", help=SCHEDULE_HELP
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--test-size",
@@ -129,6 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="checkpoint every epoch to PATH, and continue from it if it exists",
     )
+    validation.add_argument(parser)
 
 
 def _split(data, args):
@@ -159,22 +164,23 @@ def _split(data, args):
     )
 
 
-def _fit(model, X, y, info, lazy: bool = False, device=None):
+def _fit(model, X, y, info, lazy: bool = False, device=None, val=None):
     """``(bundle, diverged)``: ``Standardized.fit``, its warnings printed one line each, and
     whether training diverged. ``lazy``: dask ``X``, ``y`` (a folder), streamed; ``device``: a
-    torch device to train on (torch tensors there)."""
+    torch device to train on (torch tensors there); ``val``: ``(X_val, y_val)`` or None."""
     from sklearn.exceptions import ConvergenceWarning
 
     from chainrule.cli.folder import standardized_fit
     from chainrule.estimators import Standardized
     from chainrule.training import TrainingDivergedWarning
 
+    given = {} if val is None else {"X_val": val[0], "y_val": val[1]}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         if lazy:
-            bundle = standardized_fit(model, X, y, info=info)
+            bundle = standardized_fit(model, X, y, info=info, **given)
         else:
-            bundle = Standardized.fit(model, X, y, info=info, device=device)
+            bundle = Standardized.fit(model, X, y, info=info, device=device, **given)
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"chainrule train: warning: {message}", file=sys.stderr)
     return bundle, any(issubclass(w.category, TrainingDivergedWarning) for w in caught)
@@ -199,6 +205,7 @@ def _params(args, n_train: int, lazy: bool, validates: bool) -> dict:
         params["batch_size"] = args.batch_size or min(DEFAULT_BATCH_SIZE, few)
     if args.resume:
         params.update(checkpoint=args.resume, resume=True)
+    params.update(args.schedule)  # learning_rate and its schedule's parameters
     return params
 
 
@@ -278,6 +285,7 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.estimators import MLPClassifier, MLPRegressor
     from chainrule.plotting import plot_loss, save_figure
 
+    validation.check_arguments(args)
     lazy = Path(args.data).is_dir()  # a folder of Parquet or .npy files: dask arrays
     device = _device(args, lazy)
     data = preflight.load_data(args, datasets.read_folder if lazy else datasets.load)
@@ -287,8 +295,11 @@ def run(args: argparse.Namespace) -> int:
         "features": data.feature_names,
         "target": data.target_name,
     }
+    if args.validation is not None:
+        info["validation"] = args.validation
     preflight.check_savable(info, len(args.hidden) + 1)
     model_path, plot_path = preflight.run_folder(args)
+    val = validation.read(args, data)  # (X_val, y_val), or None without --validation
     classify = data.task == "classification"
     if lazy:
         X_tr, X_te, y_tr, y_te = folder.split_blocks(data, args.test_size, args.seed)
@@ -298,13 +309,14 @@ def run(args: argparse.Namespace) -> int:
     validates = len(y_tr) * VALIDATION_FRACTION >= MIN_VALIDATION_SAMPLES and (
         not lazy or X_tr.numblocks[0] >= 2
     )
+    validates = validates or val is not None  # a --validation file is used whatever its size
     params = _params(args, len(y_tr), lazy, validates)
     model = (MLPClassifier if classify else MLPRegressor)(**params)
     progress = EpochProgress(args.epochs, quiet=args.quiet or args.solver == "lbfgs")
     model.set_callbacks(progress)
     with _DeferredInterrupts(progress) as interrupts:
         started = time.perf_counter()
-        bundle, diverged = _fit(model, X_tr, y_tr, info, lazy, device)
+        bundle, diverged = _fit(model, X_tr, y_tr, info, lazy, device, val)
         seconds = time.perf_counter() - started
         interrupts.saving = True  # a Ctrl-C from here on waits for the model and the plot
         bundle.save(model_path)
@@ -314,7 +326,8 @@ def run(args: argparse.Namespace) -> int:
         f"chainrule train: {data.name}, {len(data.y)} samples, {data.X.shape[1]} features, "
         f"net {[data.X.shape[1], *args.hidden]} -> {model.n_outputs_}, solver {args.solver}"
     )
-    splits = [("train", X_tr, y_tr)] + ([("test", X_te, y_te)] if X_te is not None else [])
+    splits = [("train", X_tr, y_tr)] + ([("validation", *val)] if val is not None else [])
+    splits += [("test", X_te, y_te)] if X_te is not None else []
     if lazy:  # the estimator itself on the lazily scaled blocks: predictions block by block
         splits = [(name, folder.scaled(bundle, X), y) for name, X, y in splits]
     print(report(model if lazy else bundle, splits, classify))

@@ -9,6 +9,7 @@ read, not with this module.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -17,6 +18,7 @@ import math
 import os
 import stat
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,13 +40,69 @@ class _NotANumber(ValueError):
     """A cell that is not a number at all (as opposed to one out of range)."""
 
 
+class _Stdin:
+    """Standard input, read as it comes and kept in a temporary file as it is read, so that a
+    pipe of any length streams through in bounded memory (a block is parsed as soon as it has
+    arrived) and what was read can be read again (for an error's line number)."""
+
+    def __init__(self) -> None:
+        self.source = sys.stdin.buffer
+        self.spool = tempfile.TemporaryFile()  # deleted when closed, or at exit
+
+    def open(self) -> io.RawIOBase:
+        """A new reading from the start: the spooled bytes, then more of standard input. Raw
+        (unbuffered): a read returns what has arrived, where a buffered one would wait to
+        fill its buffer."""
+        return _Replay(self)
+
+
+class _Replay(io.RawIOBase):
+    """One reading of :class:`_Stdin` from its first byte."""
+
+    def __init__(self, stdin: _Stdin) -> None:
+        self.stdin, self.position = stdin, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        spool = self.stdin.spool
+        end = spool.seek(0, io.SEEK_END)
+        if self.position == end:  # all spooled bytes read: the next ones, as they arrive
+            chunk = self.stdin.source.read1(len(buffer))
+            if not chunk:
+                return 0
+            spool.write(chunk)
+            end += len(chunk)
+        spool.seek(self.position)
+        n = spool.readinto(memoryview(buffer)[: min(len(buffer), end - self.position)])
+        self.position += n
+        return n
+
+
+class _ArrivedText:
+    """The UTF-8 text of a raw stream, each ``read`` returning what has arrived (pandas'
+    reader takes that as it comes; an ``io.TextIOWrapper`` would wait to fill the size)."""
+
+    def __init__(self, raw: io.RawIOBase) -> None:
+        self.raw = raw
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+
+    def read(self, size: int = -1) -> str:
+        while True:
+            chunk = self.raw.read(size if size > 0 else -1) or b""
+            text = self.decoder.decode(chunk, final=not chunk)
+            if text or not chunk:
+                return text
+
+
 class _Source:
-    """A CSV file (a regular file, or standard input read into memory), its name for
-    messages, and its header row."""
+    """A CSV file (a regular file, or standard input, streamed: :class:`_Stdin`), its name
+    for messages, and its header row."""
 
     def __init__(self, path: str | Path) -> None:
         if str(path) == STDIN:
-            self.where, self.data = "<stdin>", sys.stdin.buffer.read()
+            self.where, self.data = "<stdin>", _Stdin()
         else:
             self.where, self.data = str(path), Path(path)
             try:
@@ -62,7 +120,7 @@ class _Source:
 
     def binary(self):
         """The file's bytes, as a new binary stream."""
-        return io.BytesIO(self.data) if isinstance(self.data, bytes) else open(self.data, "rb")
+        return self.data.open() if isinstance(self.data, _Stdin) else open(self.data, "rb")
 
     @contextlib.contextmanager
     def rows(self) -> Iterator[Iterator[tuple[int, list[str]]]]:
@@ -132,9 +190,14 @@ class _Source:
         options |= {"keep_default_na": False, "na_values": []}
         first = 0
         with self.binary() as f:
+            streamed = isinstance(self.data, _Stdin)  # standard input: parsed as it arrives
             with self._parsing():
                 reader = pd.read_csv(
-                    f, encoding="utf-8-sig", skipinitialspace=True, chunksize=rows, **options
+                    _ArrivedText(f) if streamed else f,
+                    encoding="utf-8-sig",
+                    skipinitialspace=True,
+                    chunksize=rows,
+                    **options,
                 )
             chunks = iter([reader] if rows is None else reader)
             while True:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.callback import CallbackSupportMixin, with_callbacks
 from sklearn.utils.validation import check_is_fitted
@@ -20,7 +19,13 @@ from sklearn.utils.validation import check_is_fitted
 from chainrule._arrays import device, namespace
 from chainrule.estimators import inputs
 from chainrule.estimators.callbacks import CallbackObserver, StaleEpochs
-from chainrule.estimators.distributed import dask_data, dask_input, restart_context, score_blocks
+from chainrule.estimators.distributed import (
+    dask_data,
+    dask_given_validation,
+    dask_input,
+    restart_context,
+    score_blocks,
+)
 from chainrule.estimators.params import DOCS_URL, FIT_DOC, PARAMETER_CONSTRAINTS
 from chainrule.estimators.preflight import check_loaded_network, check_memory, continue_network
 from chainrule.estimators.validation import (
@@ -148,9 +153,13 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         on_dask = dask_input(X)
         first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
         parallel = not incremental and self._restarts_apply()
-        data = self._fit_data(X, y, sample_weight, first_call, classes, on_dask)
+        given = validation_set is not None
+        data = self._fit_data(X, y, sample_weight, first_call, classes, on_dask, given)
         held_out = None
-        if validation_set is not None:
+        if validation_set is not None and on_dask:
+            encode = self._encode_dask_targets
+            held_out = dask_given_validation(self, encode, *validation_set, data.X, data.Y)
+        elif validation_set is not None:
             held_out = given_validation(self._training_data, *validation_set, data.X, data.Y)
         n_features, n_outputs = data.X.shape[1], data.Y.shape[1]
         dtype = inputs.training_dtype(data.X, self.dtype)
@@ -193,12 +202,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         ctx.call_on_fit_task_end(estimator=self, X=data.X, y=y)
         return self
 
-    def _fit_data(self, X, y, sample_weight, first_call: bool, classes, on_dask: bool):
+    def _fit_data(self, X, y, sample_weight, first_call, classes, on_dask: bool, given: bool):
         """The training data for a :class:`~chainrule.training.Trainer`: validated and
-        encoded in memory, or dask blocks."""
+        encoded in memory, or dask blocks (``given``: with a validation set of the caller's)."""
         if on_dask:
             encode = self._encode_dask_targets
-            return dask_data(self, X, y, sample_weight, first_call, classes, encode)
+            return dask_data(self, X, y, sample_weight, first_call, classes, encode, given)
         X_in, y_in, Y, sw, _ = self._training_data(X, y, sample_weight, first_call, classes)
         stratify = is_classifier(self) and Y.shape[1] == 1
         return InMemoryData(X_in, Y, sw, y_in, X, stratify=stratify)
@@ -220,7 +229,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     def _settings(self, incremental: bool) -> FitSettings:
         """The parameters, read once, in the training loop's terms."""
-        kind = self.learning_rate if self.solver == "sgd" else "constant"
         return FitSettings(
             solver=self.solver,
             max_iter=self.max_iter,
@@ -228,7 +236,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
-            schedule=LearningRateSchedule(kind, self.learning_rate_init, self.power_t),
+            schedule=LearningRateSchedule.from_params(vars(self)),  # the parameters
             batch_size=self.batch_size,
             shuffle=self.shuffle,
             early_stopping=self._stops_early(),
@@ -386,13 +394,3 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             record = rebuilt
         if record is not None:
             self._publish(net, record)
-
-
-def output(net: Network, rows) -> np.ndarray:
-    """``a^L`` of each row."""
-    return net.forward(rows, validate=False)
-
-
-def scaled_logits(net: Network, rows) -> np.ndarray:
-    """``beta z^L``: the output activation's argument (scaled by a sigmoid's slope)."""
-    return net.logits(rows, validate=False) * net.activations[-1].link_scale

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.callback import with_callbacks
@@ -23,7 +21,7 @@ from chainrule._arrays import (
     sigmoid,
     to_numpy,
 )
-from chainrule.estimators.base import BaseMLP, output, scaled_logits, stochastic_solver
+from chainrule.estimators.base import BaseMLP, stochastic_solver
 from chainrule.estimators.distributed import (
     dask_classes,
     dask_input,
@@ -31,7 +29,13 @@ from chainrule.estimators.distributed import (
     predict_dask,
     score_dask,
 )
-from chainrule.estimators.inputs import check_same_classes, check_same_place, predicted
+from chainrule.estimators.inputs import (
+    check_same_classes,
+    check_same_place,
+    output,
+    predicted,
+    scaled_logits,
+)
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS, documented
 from chainrule.persistence import ModelFormatError, checked_classes
 
@@ -97,6 +101,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        warmup_epochs=0,
+        restart_epochs=None,
+        restart_mult=1,
+        learning_rate_min=0.0,
+        step_epochs=30,
+        step_factor=0.1,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -265,7 +275,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict_proba", X)
         check_same_place(self, X, "predict_proba")
-        return predicted(self, X, partial(probabilities, binary=self._binary()))
+        return predicted(self, X, self._probabilities)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """``log(predict_proba(X))``, as scikit-learn's (a probability of exactly 1 gives 0, so
@@ -275,7 +285,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict_log_proba", X)
         check_same_place(self, X, "predict_log_proba")
-        return predicted(self, X, partial(log_probabilities, binary=self._binary()))
+        return predicted(self, X, self._log_probabilities)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
@@ -296,6 +306,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _binary(self) -> bool:
         return self._label_binarizer.y_type_ == "binary"
+
+    def _probabilities(self, net, rows) -> np.ndarray:
+        return probabilities(net, rows, self._binary())
+
+    def _log_probabilities(self, net, rows) -> np.ndarray:
+        return log_probabilities(net, rows, self._binary())
 
     def _predicted_labels(self, net, rows) -> np.ndarray:
         return self._labels(output(net, rows))

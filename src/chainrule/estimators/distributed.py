@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from joblib.parallel import get_active_backend
+from scipy.sparse import issparse
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
@@ -90,29 +91,79 @@ def score_blocks(kind: str, net, held_out: HeldOutBlocks) -> tuple[float, float]
     return evaluate(net, held_out.blocks, kind, held_out.weight_sums)
 
 
-def dask_data(estimator, X, y, sample_weight, first_call: bool, classes, encode: Callable):
+def dask_data(estimator, X, y, sample_weight, first_call, classes, encode: Callable, given=False):
     """:class:`BlockData` of dask ``X``, ``y`` (``encode(y, first_call, classes, dtype) ->
-    (Y, labels)``: the estimator's target encoding) and ``sample_weight``."""
+    (Y, labels)``: the estimator's target encoding) and ``sample_weight`` (``given``: with a
+    validation set of the caller's)."""
     from chainrule.scale import Blocks
 
-    check_dask_settings(estimator)
+    check_dask_settings(estimator, given)
     X = dask_features(estimator, X, first_call)
     Y, labels = encode(y, first_call, classes, X.dtype)
     sw = dask_sample_weight(estimator, sample_weight, labels, X)
     return BlockData(X, Y, Blocks.from_dask(X, Y, sw))
 
 
-def check_dask_settings(estimator) -> None:
-    """What dask input cannot do: checkpoints, a ``scoring`` other than None or ``"loss"``."""
+def check_dask_settings(estimator, given: bool = False) -> None:
+    """What dask input cannot do: checkpoints, a ``scoring`` other than None or ``"loss"``
+    (``given``: with a validation set of the caller's)."""
     if estimator.checkpoint is not None:
         raise ValueError(
             "checkpoint is not available with dask input: a checkpoint fingerprints the "
             "data, which is never in memory; fit dask input without checkpoint"
         )
-    if estimator.early_stopping and estimator.scoring not in (None, "loss"):
+    if (estimator.early_stopping or given) and estimator.scoring not in (None, "loss"):
         raise ValueError(
             f"scoring={estimator.scoring!r} is not available with dask input: held-out "
             "blocks are scored where they are, with scoring=None (accuracy, R^2) or 'loss'"
+        )
+
+
+def dask_given_validation(estimator, encode, X_val, y_val, sample_weight_val, X, Y):
+    """The caller's validation set (dask, or in memory: one block) as held-out blocks,
+    checked and encoded as the training ``X``, ``Y`` were (``encode``: the estimator's
+    target encoding): as many features (the fitted names, where both have them), the
+    network's dtype, finite values, as many target columns, labels among ``classes_`` (one
+    pass over ``y_val``) and ``class_weight`` in the weights."""
+    from chainrule.scale import Blocks, finite, label_classes
+
+    try:
+        if issparse(X_val):
+            raise TypeError("a sparse X_val with dask X: give a dask array or X_val.toarray()")
+        check_validation_names(estimator, getattr(X_val, "columns", None))
+        X_v = as_dask(X_val, "X_val")
+        if X_v.ndim != 2 or X_v.shape[1] != X.shape[1]:
+            raise ValueError(f"X_val has shape {X_v.shape}; X has {X.shape[1]} features")
+        X_v = finite(X_v, "X_val", X.dtype)
+        labels = None
+        if is_classifier(estimator):
+            Y_v, labels = encode(y_val, False, None, X.dtype)
+            classes = estimator.classes_
+            unknown = [] if labels is None else np.setdiff1d(label_classes(labels), classes)
+            if len(unknown):
+                raise ValueError(f"y_val has labels not among the classes: {unknown.tolist()}")
+        else:
+            y_v = as_dask(y_val, "y_val")
+            Y_v = finite(y_v.reshape(y_v.shape[0], -1), "y_val", X.dtype)
+        if Y_v.shape[1] != Y.shape[1] or Y_v.shape[0] != X_v.shape[0]:
+            raise ValueError(
+                f"y_val has shape {Y_v.shape} once encoded, for {X_v.shape[0]} rows of X_val "
+                f"and the training y's {Y.shape[1]} column(s)"
+            )
+        sw = dask_sample_weight(estimator, sample_weight_val, labels, X_v)
+        held = Blocks.from_dask(X_v, Y_v, sw)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"the validation set (X_val, y_val, sample_weight_val): {e}") from e
+    return HeldOutBlocks(held, held.weight_sums())
+
+
+def check_validation_names(estimator, columns) -> None:
+    """``X_val``'s column names must be the fitted ones, where both have them."""
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if columns is not None and fitted is not None and list(columns) != list(fitted):
+        raise ValueError(
+            f"X_val has the feature names {list(columns)[:5]}..., but X had "
+            f"{list(fitted)[:5]}...; give its columns in X's order"
         )
 
 

@@ -31,7 +31,7 @@ from chainrule._checks import (
 )
 from chainrule.activations import get_activation
 from chainrule.estimators.preflight import check_probability_output
-from chainrule.network import PREDICT_ROWS, by_rows
+from chainrule.network import PREDICT_ROWS, Network, by_rows
 
 #: the sparse formats fit and predict accept
 SPARSE_FORMATS = ["csr", "csc"]
@@ -321,3 +321,13 @@ def predicted(estimator, X, compute):
             return compute(net, rows)
 
     return by_rows(X_checked, chunk)
+
+
+def output(net: Network, rows) -> np.ndarray:
+    """``a^L`` of each row."""
+    return net.forward(rows, validate=False)
+
+
+def scaled_logits(net: Network, rows) -> np.ndarray:
+    """``beta z^L``: the output activation's argument (scaled by a sigmoid's slope)."""
+    return net.logits(rows, validate=False) * net.activations[-1].link_scale

@@ -26,9 +26,18 @@ PARAMETER_CONSTRAINTS: dict = {
     "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
     "alpha": [Interval(Real, 0, None, closed="left")],
     "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+    "learning_rate": [
+        StrOptions({"constant", "invscaling", "adaptive", "cosine", "step"}),
+        callable,
+    ],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
     "power_t": [Interval(Real, 0, None, closed="left")],
+    "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+    "restart_epochs": [Interval(Integral, 1, None, closed="left"), None],
+    "restart_mult": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate_min": [Interval(Real, 0, None, closed="left")],
+    "step_epochs": [Interval(Integral, 1, None, closed="left")],
+    "step_factor": [Interval(Real, 0, 1, closed="right")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "shuffle": ["boolean"],
     "random_state": ["random_state", np.random.Generator],
@@ -73,13 +82,37 @@ alpha : float, default=0.0001
     The L2 penalty: ``alpha / (2 n) sum_m ||W^m||^2`` added to the cost.
 batch_size : int or "auto", default="auto"
     Rows per minibatch (``"auto"``: ``min(200, n_samples)``); unused by L-BFGS.
-learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-    The schedule of ``eta`` for ``solver="sgd"``: constant, ``eta_t = eta_0 / t^power_t``, or
-    divided by 5 each time the loss stops improving.
+learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"} or callable, \
+default="constant"
+    The schedule of ``eta``. scikit-learn's three, for ``solver="sgd"`` only (``"adam"``
+    ignores them, as in scikit-learn): constant, ``eta_t = eta_0 / t^power_t``, or divided by
+    5 each time the loss stops improving. chainrule's, for ``"sgd"`` and ``"adam"``, one rate
+    per epoch ``e`` (counted from the weights' initialisation, so ``partial_fit``,
+    ``warm_start`` and ``resume`` go on with it; ``k = e - warmup_epochs``):
+    ``"cosine"``, ``eta_min + (eta_0 - eta_min) (1 + cos(pi k_i / T_i)) / 2`` (annealed once
+    over the epochs of ``max_iter`` after the warm-up, or restarted every ``restart_epochs``);
+    ``"step"``, ``eta_0 step_factor^floor(k / step_epochs)``; a callable ``f`` of the epoch,
+    ``eta_0 f(k)`` (a model file cannot hold it). ``docs/derivation.md`` has each formula.
 learning_rate_init : float, default=0.001
     ``eta_0``, the first step size of ``"sgd"`` and ``"adam"``.
 power_t : float, default=0.5
     The exponent of the ``"invscaling"`` schedule.
+warmup_epochs : int, default=0
+    Epochs of linear warm-up before the schedule, ``eta_e = eta_0 (e + 1) / (W + 1)`` for
+    ``e < W`` (with ``"constant"``, ``"cosine"``, ``"step"`` or a callable).
+restart_epochs : int or None, default=None
+    ``"cosine"``: the period ``T_0`` of warm restarts (SGDR); None anneals once, over
+    ``max_iter - warmup_epochs`` epochs, and then holds ``learning_rate_min`` (a resume with
+    another ``max_iter`` anneals over that one).
+restart_mult : int, default=1
+    ``"cosine"`` with restarts: each period is this many times the last,
+    ``T_(i+1) = restart_mult T_i``.
+learning_rate_min : float, default=0.0
+    ``"cosine"``: ``eta_min``, the rate at the end of each period.
+step_epochs : int, default=30
+    ``"step"``: the epochs between two decays.
+step_factor : float, default=0.1
+    ``"step"``: the factor of each decay, in (0, 1].
 max_iter : int, default=200
     Epochs of ``"sgd"`` and ``"adam"``; iterations of L-BFGS.
 shuffle : bool, default=True
@@ -146,8 +179,9 @@ sample_weight : array-like of shape (n_samples,), optional
     The cost becomes the weighted mean ``sum_i w_i C_i / sum_i w_i``.
 X_val : {array-like, sparse matrix} of shape (n_val, n_features), optional
     A validation set (chainrule's addition, named as in scikit-learn's
-    ``HistGradientBoosting*``), checked and encoded as ``X`` and ``y`` are, in
-    memory only (not with dask input or ``solver="lbfgs"``). After each epoch its
+    ``HistGradientBoosting*``), checked and encoded as ``X`` and ``y`` are (not with
+    ``solver="lbfgs"``; with dask ``X``, dask or in memory, scored on the workers;
+    with ``X`` in memory, in memory). After each epoch its
     score and loss are appended to ``validation_scores_`` and
     ``validation_loss_curve_``; with ``early_stopping=True`` it is the set early
     stopping watches, ``X`` is not split and ``validation_fraction`` is ignored. With

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from chainrule._arrays import reshape
 from chainrule._checks import as_float_array, check_finite, nonfinite_message
 from chainrule.costs import Cost
-from chainrule.estimators.base import BaseMLP, output, stochastic_solver
+from chainrule.estimators.base import BaseMLP, stochastic_solver
 from chainrule.estimators.distributed import (
     as_dask,
     dask_input,
@@ -21,7 +21,7 @@ from chainrule.estimators.distributed import (
     predict_dask,
     score_dask,
 )
-from chainrule.estimators.inputs import check_same_place, predicted
+from chainrule.estimators.inputs import check_same_place, output, predicted
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS, documented
 from chainrule.persistence import ModelFormatError
 
@@ -79,6 +79,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        warmup_epochs=0,
+        restart_epochs=None,
+        restart_mult=1,
+        learning_rate_min=0.0,
+        step_epochs=30,
+        step_factor=0.1,
         max_iter=200,
         shuffle=True,
         random_state=None,

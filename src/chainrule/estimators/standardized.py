@@ -26,7 +26,8 @@ class Standardized:
 
     @classmethod
     def fit(cls, model, X, y, info: dict | None = None, device=None, **fit_params) -> Standardized:
-        """Standardise ``X`` (zero mean, unit variance per column) and fit ``model`` to it.
+        """Standardise ``X`` (zero mean, unit variance per column) and fit ``model`` to it;
+        ``fit_params`` go to ``model.fit``, a validation set ``X_val`` standardised as ``X``.
 
         ``device`` (a torch device such as ``"cuda"``) trains there, on torch tensors under
         scikit-learn's ``array_api_dispatch``; the fitted model then comes back to the host.
@@ -42,10 +43,14 @@ class Standardized:
             mean, scale = (X / size).mean(axis=0) * size, (X / size).std(axis=0) * size
         scale[scale == 0] = 1.0  # a constant column stays as it is
         standardized = cls(model, mean, scale, info)
+        if fit_params.get("X_val") is not None:  # a validation set is scaled as X is
+            fit_params["X_val"] = standardized.scaled(np.asarray(fit_params["X_val"], float))
         if device is None:
             model.fit(standardized.scaled(X), y, **fit_params)
             return standardized
         xp, where = device_namespace(device)
+        if fit_params.get("X_val") is not None:
+            fit_params["X_val"] = move(fit_params["X_val"], xp, where)
         with config_context(array_api_dispatch=True):
             model.fit(move(standardized.scaled(X), xp, where), y, **fit_params)
         model.network_ = model.network_.to(np)  # reports, predictions and the file on the host

@@ -17,7 +17,8 @@ from chainrule.training import HeldOut
 def check_validation_set(X_val, y_val, sample_weight_val, *, solver: str, on_dask: bool) -> bool:
     """Whether ``fit`` was given a validation set; a ValueError when it is given in part
     (both ``X_val`` and ``y_val`` or neither, scikit-learn's rule), to L-BFGS (no epochs to
-    validate) or with dask input (held-out blocks are drawn from ``X``)."""
+    validate), or as dask collections with ``X`` in memory (dask ``X`` takes a dask or an
+    in-memory validation set)."""
     if X_val is None and y_val is None:
         if sample_weight_val is not None:
             raise ValueError("sample_weight_val is provided, but X_val and y_val were not.")
@@ -31,11 +32,11 @@ def check_validation_set(X_val, y_val, sample_weight_val, *, solver: str, on_das
             "X_val and y_val need solver='sgd' or 'adam': they are scored after each epoch, "
             "and solver='lbfgs' has no epochs (it ignores early stopping)"
         )
-    if on_dask or dask_input(X_val) or dask_input(y_val):
+    if not on_dask and any(dask_input(a) for a in (X_val, y_val, sample_weight_val)):
         raise ValueError(
-            "X_val and y_val are not available with dask input: fit in-memory data (NumPy, "
-            "sparse, pandas) with them, or dask data with early_stopping=True and "
-            "validation_fraction"
+            "X_val, y_val and sample_weight_val are dask collections but X is in memory: the "
+            "validation set is scored in memory with X; pass them computed (.compute()), or "
+            "X, y as dask collections too"
         )
     return True
 

@@ -63,9 +63,10 @@ def param_config(params: dict) -> dict:
         elif isinstance(value, np.random.Generator | np.random.RandomState):
             value = None  # a generator's state is not part of the model
         elif callable(value):
+            named = "a named schedule such as 'cosine'" if name == "learning_rate" else None
             raise ValueError(
                 f"{name}={value!r} is a Python callable, which a model file cannot hold "
-                "(loading never runs code); use a scorer name instead"
+                f"(loading never runs code); use {named or 'a scorer name'} instead"
             )
         config[name] = value
     return config

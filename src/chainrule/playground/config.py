@@ -19,6 +19,7 @@ from typing import Any
 from chainrule.activations import ACTIVATIONS as BUILTIN_ACTIVATIONS
 from chainrule.activations import get_activation
 from chainrule.playground.data import CLASSIFICATION_SETS, FEATURES, REGRESSION_SETS
+from chainrule.playground.schedule import SCHEDULES
 
 #: hidden-layer activations the page offers: every built-in by its own name (no alias such
 #: as "logistic") except the output-only softmax
@@ -70,8 +71,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "learning_rate": (1e-6, 10),
     "batch_size": (1, 1000),
     "alpha": (0.0, 10.0),
+    "schedule_epochs": (1, 1000),
 }
-_INTEGERS = frozenset({"n_samples", "data_seed", "seed", "batch_size"})
+_INTEGERS = frozenset({"n_samples", "data_seed", "seed", "batch_size", "schedule_epochs"})
 
 
 def default_config() -> dict[str, Any]:
@@ -91,6 +93,8 @@ def default_config() -> dict[str, Any]:
         "cost": "binary_cross_entropy",
         "seed": 0,
         "speed": "max",
+        "schedule": "constant",
+        "schedule_epochs": 50,
     }
 
 
@@ -167,6 +171,8 @@ def update_config(
             new[key] = _layers(value)
         elif key == "solver":
             new[key] = _choice(key, value, SOLVERS)
+        elif key == "schedule":
+            new[key] = _choice(key, value, SCHEDULES)
         elif key == "speed":
             new[key] = _choice(key, value, SPEEDS)
         elif key == "cost":

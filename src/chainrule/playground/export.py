@@ -99,7 +99,8 @@ _TRAINING = '''
 def train_epoch():
     """One pass over the shuffled training set in minibatches, as the playground trains (the
     first finishes the epoch that was under way at export, if one was)."""
-    global rest
+    global rest, epoch
+    optimizer.learning_rate = schedule.rate(epoch)  # eta_e, the schedule's rate of epoch e
     order = np.array(rest, dtype=int) if rest else rng.permutation(len(data.y_train))
     rest = []
     size = min(batch_size, len(data.y_train))
@@ -107,6 +108,7 @@ def train_epoch():
         batch = order[start : start + size]
         dW, db = net.gradients(X_train[batch], data.y_train[batch])  # dC/dW^m, dC/db^m
         optimizer.update(net, dW, db)  # the solver's rule, e.g. W^m <- W^m - eta dC/dW^m
+    epoch += 1
 
 
 def report(epoch):
@@ -131,6 +133,10 @@ if __name__ == "__main__":
 '''
 
 
+#: the settings of the learning-rate schedule (chainrule.playground.schedule)
+SCHEDULE_KEYS = ("schedule", "schedule_epochs", "learning_rate")
+
+
 def script(session: Any) -> str:
     """Python source that rebuilds ``session``'s network exactly as it is now (a
     :class:`chainrule.playground.session.Session`) and trains it on as the page would:
@@ -147,6 +153,7 @@ def script(session: Any) -> str:
             "import numpy as np",
             "",
             "import chainrule as cr",
+            "from chainrule.playground.schedule import make_schedule",
             "from chainrule.playground.data import "
             + ("load_csv" if upload else "make_dataset")
             + ", make_features",
@@ -161,12 +168,15 @@ def script(session: Any) -> str:
             f"# the update rule as it is now ({c['solver']}), with its state",
             *_optimizer_lines(session.optimizer, c["solver"]),
             f"batch_size = {c['batch_size']!r}",
+            "# the learning-rate schedule: eta_e of each epoch e",
+            f"schedule = make_schedule({ {k: c[k] for k in SCHEDULE_KEYS}!r})",
             "# the shuffling's random generator, where the page left it",
             "rng = np.random.default_rng()",
             f"rng.bit_generator.state = {state!r}",
             "# the points the epoch under way at export has still to visit (none: between epochs)",
             f"rest = {session.rest_of_epoch()!r}",
             f"EPOCH = {session.epoch}",
+            "epoch = EPOCH  # the epoch under way: the schedule's e",
             _TRAINING,
         ]
     )

@@ -32,6 +32,7 @@ from chainrule.playground.config import (
 )
 from chainrule.playground.data import PlaygroundData, make_dataset, make_features, split
 from chainrule.playground.derivation import derive, gradient_check
+from chainrule.playground.schedule import make_schedule, schedule_view
 
 #: the longest loss history kept (older epochs are thinned out)
 MAX_HISTORY = 2000
@@ -113,6 +114,7 @@ class Session:
         self.net = self._make_network()
         self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
         self.epoch = 0
+        self._schedule_rate()
         self.history: list[tuple[int, float, float]] = [(0, *self.losses())]
         self.generation += 1  # the page's copy of the history is stale
         self.last_grads: tuple[list[np.ndarray], list[np.ndarray]] | None = None
@@ -143,7 +145,13 @@ class Session:
             self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
         elif "learning_rate" in changed:
             self.optimizer.learning_rate = self.config["learning_rate"]
+        if changed & {"solver", "learning_rate", "schedule", "schedule_epochs"}:
+            self._schedule_rate()
         return bool(changed & DATA_KEYS)
+
+    def _schedule_rate(self) -> None:
+        """Set eta_e, the schedule's rate of the epoch under way (or the next)."""
+        self.optimizer.learning_rate = make_schedule(self.config).rate(self.epoch)
 
     def use_upload(
         self, name: str, X: np.ndarray, y: np.ndarray, task: str, classes: list[str] | None = None
@@ -194,6 +202,7 @@ class Session:
             self.net.theta[...] = self.epoch_start
             self.order = None
             self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+            self._schedule_rate()
             raise Diverged(
                 f"training diverged in epoch {self.epoch + 1} (the cost became {costs[0]}): "
                 "lower the learning rate; the weights are back where that epoch began"
@@ -201,6 +210,7 @@ class Session:
         if ended:
             self.order = None
             self.epoch += 1
+            self._schedule_rate()  # eta_e of the next epoch
             self.history.append((self.epoch, *costs))
             if len(self.history) > MAX_HISTORY:
                 self.history = self.history[:1] + self.history[2::2]
@@ -271,6 +281,7 @@ class Session:
         view = derive(self.net, self.optimizer, self.config["solver"], a0, y)
         point = self._subset(subset)[0][index].tolist()
         view.update(subset=subset, index=index, epoch=self.epoch, point=point)
+        view["schedule"] = schedule_view(self.config, self.epoch)
         return view
 
     def points(self) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.activations import get_activation
+from chainrule.activations import slider_curves
 from chainrule.engine import reference
 from chainrule.network import Network
 from chainrule.playground.config import BETA_RANGE, number_in_range
@@ -78,17 +78,9 @@ def seed_curves(beta: float, theta: float) -> dict[str, Any]:
     beta = number_in_range("beta", beta, *BETA_RANGE)
     theta = number_in_range("theta", theta, *BETA_RANGE)
     h = np.linspace(-2, 2, 81)
-    sigmoid = get_activation({"name": "sigmoid", "beta": beta})
-    tanh = get_activation("tanh")
-    g, t = sigmoid(h), tanh(theta * h)
-    return {
-        "beta": beta,
-        "theta": theta,
-        "h": rounded(h),
-        "sigmoid": rounded(g),
-        "sigmoid_prime": rounded(sigmoid.prime(h, g)),  # beta g (1 - g)
-        "tanh": rounded(t),
-        "tanh_prime": rounded(theta * tanh.prime(theta * h, t)),  # chain rule: d(theta h)/dh
+    curves = slider_curves(beta, theta, h)
+    return {"beta": beta, "theta": theta, "h": rounded(h)} | {
+        name: rounded(values) for name, values in curves.items()
     }
 
 

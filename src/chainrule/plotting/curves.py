@@ -173,29 +173,27 @@ def plot_slopes(beta: float = 5.0, theta: float = 5.0, h: ArrayLike | None = Non
         Two panels, sigmoid and tanh; each ``fig.axes[i]`` holds the curve and its twin the
         derivative.
     """
-    from chainrule.activations import get_activation
+    from chainrule.activations import slider_curves
 
     h = np.linspace(-2.0, 2.0, 401) if h is None else _curve(h, "h")
-    sigmoid = get_activation({"name": "sigmoid", "beta": float(beta)})
-    tanh = get_activation("tanh")
-    g, t = sigmoid(h), tanh(theta * h)
+    c = slider_curves(beta, theta, h)  # g, dg/dh = beta g (1 - g), tanh, theta (1 - tanh^2)
     curves = [
         (
             rf"$g(h) = 1/(1 + e^{{-\beta h}})$, $\beta$ = {beta:g}",
-            g,
+            c["sigmoid"],
             (-0.05, 1.05),
             "g",
             "dg/dh",
-            sigmoid.prime(h, g),
-        ),  # dg/dh = beta g (1 - g)
+            c["sigmoid_prime"],
+        ),
         (
             rf"$\tanh(\theta h)$, $\theta$ = {theta:g}",
-            t,
+            c["tanh"],
             (-1.1, 1.1),
             "tanh",
             "d tanh/dh",
-            theta * tanh.prime(theta * h, t),
-        ),  # chain rule: d(theta h)/dh = theta
+            c["tanh_prime"],
+        ),
     ]
     fig = new_figure(figsize=(9.0, 3.6))
     for ax, (title, a, limits, name, slope_name, slope) in zip(

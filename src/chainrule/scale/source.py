@@ -99,19 +99,29 @@ def _block_stats(net: Network, X, Y, sw, S: float, score: str) -> tuple:
         return cost, None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         a = net.forward(X, validate=False)
-    if score == "argmax":
-        return cost, (int((a.argmax(axis=1) == Y.argmax(axis=1)).sum()), len(X))
-    if score == "threshold":
-        return cost, (int(((a > 0.5) == (Y > 0.5)).all(axis=1).sum()), len(X))
-    mean = Y.mean(axis=0)
-    return cost, (len(X), mean, ((Y - mean) ** 2).sum(axis=0), ((Y - a) ** 2).sum(axis=0))
+    if score in ("argmax", "threshold"):
+        if score == "argmax":
+            right = a.argmax(axis=1) == Y.argmax(axis=1)
+        else:
+            right = ((a > 0.5) == (Y > 0.5)).all(axis=1)
+        if sw is None:
+            return cost, (int(right.sum()), len(X))
+        return cost, (float(np.sum(sw[right], dtype=np.float64)), S_k)
+    if sw is None:
+        mean = Y.mean(axis=0)
+        return cost, (len(X), mean, ((Y - mean) ** 2).sum(axis=0), ((Y - a) ** 2).sum(axis=0))
+    w = np.asarray(sw, dtype=np.float64)[:, None]  # weighted moments, as r2_score weighs them
+    mean = (w * Y).sum(axis=0) / S_k if S_k > 0 else np.zeros(Y.shape[1])
+    return cost, (S_k, mean, (w * (Y - mean) ** 2).sum(axis=0), (w * (Y - a) ** 2).sum(axis=0))
 
 
 def _r2(stats: list[tuple]) -> float:
-    """R^2 (mean over outputs) from per-block ``(n, mean, M2, SS_res)`` (Chan's combination
-    of means and squared deviations)."""
+    """R^2 (mean over outputs) from per-block ``(n, mean, M2, SS_res)``, ``n`` a weight sum
+    for weighted blocks (Chan's combination of means and squared deviations)."""
     n, mean, M2, ss_res = stats[0]
     for n_k, mean_k, M2_k, res_k in stats[1:]:
+        if n + n_k == 0:  # blocks that weigh nothing so far
+            continue
         delta = mean_k - mean
         M2 = M2 + M2_k + delta**2 * n * n_k / (n + n_k)
         mean = mean + delta * n_k / (n + n_k)
@@ -128,8 +138,8 @@ def evaluate(
     """``(score, cost)`` of ``net`` on ``blocks``, each block on the workers: the cost is the
     weighted mean with the L2 term; the score is the accuracy (``"argmax"``: the most probable
     class, ``"threshold"``: every output on the right side of 0.5), R^2 (``"r2"``, the mean
-    over outputs) or minus the cost (``"loss"``). Scores are unweighted, as scikit-learn's
-    ``score`` without ``sample_weight``."""
+    over outputs) or minus the cost (``"loss"``). Scores are weighted by the blocks' sample
+    weights, as scikit-learn's ``score`` with ``sample_weight`` (unweighted without them)."""
     if score not in SCORES:
         raise ValueError(f"unknown score {score!r}; valid names are {list(SCORES)}")
     sums = blocks.weight_sums() if weight_sums is None else weight_sums

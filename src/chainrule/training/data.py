@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 
-from chainrule._arrays import device, namespace, take_rows
+from chainrule._arrays import device, namespace, take_rows, to_numpy
 from chainrule.training.batches import ArraySource
 
 #: the rows of a minibatch with ``batch_size="auto"`` (scikit-learn's)
@@ -66,7 +66,7 @@ class InMemoryData:
     def split(self, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
         """``(train, validation)`` row indices, as scikit-learn splits them, drawn by ``rng``
         (a ``RandomState``; a ``Generator`` gives a seed)."""
-        stratify = np.asarray(self.Y).astype(bool) if self.stratify else None
+        stratify = to_numpy(self.Y).astype(bool) if self.stratify else None
         if not isinstance(rng, np.random.RandomState):
             rng = int(rng.integers(np.iinfo(np.int32).max))
         train, val = train_test_split(

@@ -58,6 +58,7 @@ def train_epochs(
     for _ in range(settings.epochs):
         started = time.perf_counter()
         hooks.epoch_begin()
+        settings.schedule.before_epoch(optimizer, len(record.loss_curve))  # eta_e of epoch e
         epoch_start[...] = net.theta
         try:
             # a blow-up is caught by the finiteness checks, not by numpy's warnings

@@ -294,7 +294,8 @@ function wireTraining() {
     e.target.value = String(kept);
     say(`The batch size must be a whole number from 1 to 1000; training goes on with ${kept}.`, true);
   });
-  for (const id of ["solver", "cost"]) $(id).addEventListener("change", (e) => configure({ [id]: e.target.value }));
+  for (const id of ["solver", "cost", "schedule"]) $(id).addEventListener("change", (e) => configure({ [id]: e.target.value }));
+  $("schedule_epochs").addEventListener("change", (e) => configure({ schedule_epochs: Number(e.target.value) }));
   $("export").addEventListener("click", () => send({ type: "export", format: "crm" }));
   $("export-script").addEventListener("click", () => send({ type: "export", format: "python" }));
 }

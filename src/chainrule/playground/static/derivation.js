@@ -145,6 +145,13 @@ export function stepHighlight(m, kind, L) {
   return { cols: [m - 1, m], edges: [m] };
 }
 
+// the learning-rate schedule: its formula and the rate eta_e of this epoch, which the update uses
+function schedule(s) {
+  if (!s) return "";
+  const greek = (t) => t.replaceAll("eta_", "&eta;_").replaceAll("pi ", "&pi; ");
+  return `<p class="schedule" data-testid="schedule-view">learning rate, ${s.name} schedule: ${greek(s.formula)}; &nbsp; ${greek(s.numbers)}</p>`;
+}
+
 export function render(root, d, m, step) {
   const L = d.layers[m - 1];
   const all = walkSteps(d.layers.length);
@@ -153,7 +160,7 @@ export function render(root, d, m, step) {
     ? `cost C = its own cost + L2 term &alpha;/2 &Sigma;&#x2016;W&#x2016;&sup2; = ${fmt(d.cost - d.cost_l2)} + ${fmt(d.cost_l2)} = ${fmt(d.cost)}`
     : `cost C = ${fmt(d.cost)}`;
   const head = `<p class="sample">Sample: x = (${d.point.map(fmt).join(", ")}), target y = ${fmt(d.y)}, ${cost}
-    &nbsp;&middot;&nbsp; a${SUP(0)} = (${d.x.map(fmt).join(", ")}) &nbsp;&middot;&nbsp; epoch ${d.epoch}, layer ${m} of ${d.layers.length}</p>`;
+    &nbsp;&middot;&nbsp; a${SUP(0)} = (${d.x.map(fmt).join(", ")}) &nbsp;&middot;&nbsp; epoch ${d.epoch}, layer ${m} of ${d.layers.length}</p>${schedule(d.schedule)}`;
   const body = lines(d, L)
     .map(([id, formula, numbers, uses]) => {
       const idx = all.findIndex((s) => s[0] === m && s[1] === id);

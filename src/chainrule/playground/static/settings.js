@@ -21,6 +21,9 @@ export function showSettings(options, c, task, force = false) {
   setValue("alpha", String(c.alpha));
   setValue("batch_size", c.batch_size);
   setValue("solver", c.solver);
+  setValue("schedule", c.schedule);
+  setValue("schedule_epochs", String(c.schedule_epochs));
+  $("schedule_epochs").disabled = c.schedule === "constant";
   setValue("seed", String(c.seed));
   setValue("data_seed", String(c.data_seed));
   setValue("speed", c.speed);
