@@ -10,6 +10,7 @@ input pays nothing for them.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -364,3 +365,18 @@ def batch_weights(sample_weight: Any, n_samples: int, dtype: Any) -> np.ndarray:
         return np.full(n_samples, 1.0 / n_samples, dtype=dtype)
     sw = check_sample_weight(sample_weight, n_samples, dtype)
     return sw / sw.sum()
+
+
+def dropout_rates(dropout: Any, n_hidden: int) -> tuple[float, ...]:
+    """Dropout's rate of each of ``n_hidden`` hidden layers, from one rate for all or one a
+    layer, each in [0, 1); a ValueError naming the problem otherwise."""
+    rates = [dropout] * n_hidden if isinstance(dropout, Real) else list(dropout)
+    if len(rates) != n_hidden:
+        raise ValueError(
+            f"dropout lists {len(rates)} rates for {n_hidden} hidden layers; give one per "
+            "hidden layer, or one for all"
+        )
+    for p in rates:
+        if isinstance(p, bool) or not isinstance(p, Real) or not 0 <= p < 1:
+            raise ValueError(f"dropout rates must be numbers in [0, 1), got {p!r}")
+    return tuple(float(p) for p in rates)

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from chainrule._arrays import copy as copy_array
 from chainrule._arrays import device as array_device
 from chainrule._arrays import float_dtype, move, namespace, numpy_dtype, reshape
-from chainrule._checks import batch_weights, network_input, network_target
+from chainrule._checks import batch_weights, dropout_rates, network_input, network_target
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
 from chainrule.engine import reference, select
@@ -94,6 +94,9 @@ class Network:
         The precision of the parameters and of every computation.
     random_state : int, numpy.random.Generator or None
         Seeds the initial weights.
+    dropout : float or sequence of float, default=0.0
+        Dropout's rate ``p^m`` of each hidden layer (one for all, or one per hidden layer)
+        when training steps pass masks (:func:`~chainrule.engine.reference.dropout_masks`).
 
     Examples
     --------
@@ -110,6 +113,8 @@ class Network:
     [(8, 4), (3, 8)]
     """
 
+    dropout: tuple[float, ...] = ()  # each hidden layer's rate; () in older pickles: none
+
     def __init__(
         self,
         layer_sizes: Sequence[int],
@@ -120,6 +125,7 @@ class Network:
         init: str | None = None,
         dtype: DTypeLike = np.float64,
         random_state: int | np.random.Generator | None = None,
+        dropout: float | Sequence[float] = 0.0,
     ) -> None:
         sizes = check_layer_sizes(layer_sizes)
         self.layer_sizes = tuple(sizes)
@@ -131,30 +137,11 @@ class Network:
         if not (np.isfinite(alpha) and alpha >= 0):
             raise ValueError(f"alpha must be >= 0 and finite, got {alpha}")
         self.alpha = float(alpha)
+        self.dropout = dropout_rates(dropout, len(sizes) - 2)  # while training only
         self.cost_function = get_cost(cost)
-        hidden = (
-            activation if isinstance(activation, list | tuple) else [activation] * self.L_hidden
+        self.activations = layer_activations(
+            activation, output_activation, self.cost_function, sizes
         )
-        if len(hidden) != self.L_hidden:
-            raise ValueError(
-                f"got {len(hidden)} hidden activations for {self.L_hidden} hidden layers"
-            )
-        if output_activation is None:
-            output_activation = self.cost_function.canonical_link or "identity"
-        self.activations = [get_activation(s) for s in hidden] + [get_activation(output_activation)]
-        for act in self.activations[:-1]:
-            if act.name == "softmax":
-                raise ValueError("softmax is for the output layer only")
-        # a user activation or cost must be differentiated right: check it against central
-        # differences now, before it is used (built-ins skip this; so does whatever the
-        # cost's matching output activation makes unused)
-        canonical = self.uses_canonical_link()
-        for m, act in enumerate(self.activations):
-            own_backward = type(act).backward is not Activation.backward  # softmax's JVP
-            if not (canonical and m == self.L - 1) and not own_backward:
-                check_activation(act, width=sizes[m + 1])
-        if not canonical:
-            check_cost(self.cost_function, n_outputs=sizes[-1])
         shapes = [(n_out, n_in) for n_in, n_out in pairwise(sizes)]
         self.theta = np.zeros(sum(r * c + r for r, c in shapes), dtype=self.dtype)
         W, b = self.unflatten(self.theta)
@@ -312,13 +299,16 @@ class Network:
         # one transfer to the host on a device: C = sum_i w_i C_i + the L2 term
         return float(reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n))
 
-    def _backward(self, X, Y, w, n, grad: np.ndarray) -> tuple[list, list, list, float]:
-        """Backpropagation into the flat buffer ``grad``; returns ``z``, ``a``, ``delta``, C."""
-        z, a = reference.forward(self.W, self.b, self.activations, X)
+    def _backward(self, X, Y, w, n, grad, masks=None) -> tuple[list, list, list, float]:
+        """Backpropagation into the flat buffer ``grad`` (through dropout's ``masks``, if any);
+        returns ``z``, ``a``, ``delta``, C."""
+        z, a = reference.forward(self.W, self.b, self.activations, X, masks)
         out, cost = self.activations[-1], self.cost_function
         # delta^L = dC/dz^L, each sample's row weighted by w_i (the batch cost is sum_i w_i C_i)
         delta_L = reference.output_delta(z[-1], a[-1], Y, out, cost) * w[:, None]
-        delta, dW, db = reference.backward(self.W, self.activations, z, a, delta_L, self.alpha, n)
+        delta, dW, db = reference.backward(
+            self.W, self.activations, z, a, delta_L, self.alpha, n, masks
+        )
         grad_W, grad_b = self.unflatten(grad)
         for m in range(self.L):
             grad_W[m][...], grad_b[m][...] = dW[m], db[m]
@@ -350,11 +340,18 @@ class Network:
         return self.batch_cost_and_gradient(*self._checked(X, Y, sample_weight), out)
 
     def batch_cost_and_gradient(
-        self, X, Y: np.ndarray, w: np.ndarray, n: float, out: np.ndarray | None = None
+        self,
+        X,
+        Y: np.ndarray,
+        w: np.ndarray,
+        n: float,
+        out: np.ndarray | None = None,
+        masks: Sequence | None = None,
     ) -> tuple[float, np.ndarray]:
-        """:meth:`cost_and_gradient` for checked inputs (``w`` sums to 1; ``n`` scales L2)."""
+        """:meth:`cost_and_gradient` for checked inputs (``w`` sums to 1; ``n`` scales L2),
+        through dropout's ``masks`` if given (one per hidden layer, None for none)."""
         grad = namespace(self.theta).empty_like(self.theta) if out is None else out
-        return self._backward(X, Y, w, n, grad)[3], grad
+        return self._backward(X, Y, w, n, grad, masks)[3], grad
 
     def get_config(self) -> dict[str, Any]:
         """The JSON-able constructor arguments (the weights are :attr:`theta`)."""
@@ -365,4 +362,30 @@ class Network:
             "cost": self.cost_function.get_config(),
             "alpha": self.alpha,
             "dtype": self.dtype.name,
+            **({"dropout": list(self.dropout)} if any(self.dropout) else {}),
         }
+
+
+def layer_activations(activation, output_activation, cost: Cost, sizes) -> list[Activation]:
+    """``sigma^1, ..., sigma^L`` of a network of layer ``sizes``: the hidden ``activation``
+    (one for all, or one per hidden layer) and the output's (by default the cost's matching
+    one); a user activation or cost is checked against central differences now, before it is
+    used (built-ins skip this; so does whatever the cost's matching output makes unused)."""
+    n_hidden = len(sizes) - 2
+    hidden = activation if isinstance(activation, list | tuple) else [activation] * n_hidden
+    if len(hidden) != n_hidden:
+        raise ValueError(f"got {len(hidden)} hidden activations for {n_hidden} hidden layers")
+    if output_activation is None:
+        output_activation = cost.canonical_link or "identity"
+    activations = [get_activation(s) for s in hidden] + [get_activation(output_activation)]
+    for act in activations[:-1]:
+        if act.name == "softmax":
+            raise ValueError("softmax is for the output layer only")
+    canonical = reference.uses_canonical_link(activations[-1], cost)
+    for m, act in enumerate(activations):
+        own_backward = type(act).backward is not Activation.backward  # softmax's JVP
+        if not (canonical and m == len(activations) - 1) and not own_backward:
+            check_activation(act, width=sizes[m + 1])
+    if not canonical:
+        check_cost(cost, n_outputs=sizes[-1])
+    return activations

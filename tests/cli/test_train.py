@@ -245,3 +245,17 @@ def test_the_install_hints_agree():
         assert "-e" not in hint.split(), (path, hint)
         extra = re.search(r"chainrule\[([\w-]+)\]", hint)
         assert extra and extra.group(1) in extras, (path, hint)
+
+
+def test_dropout_trains_per_layer_and_is_saved_with_the_model(capsys, tmp_path):
+    args = ["train", "--data", "wine", "--hidden", "8,6", "--epochs", "3", "--quiet"]
+    status, _, err = call(capsys, *args, "--dropout", "0.2,0.5", "--out", tmp_path)
+    assert status == 0, err
+    model = cr.load(tmp_path / "model.crm").model
+    assert model.dropout == [0.2, 0.5] and model.network_.dropout == (0.2, 0.5)
+    status, _, err = call(capsys, *args, "--dropout", "0.2", "--out", tmp_path / "one")
+    assert status == 0, err
+    assert cr.load(tmp_path / "one" / "model.crm").model.network_.dropout == (0.2, 0.2)
+    with pytest.raises(SystemExit):
+        main(["train", "--dropout", "1.0"])
+    assert "dropout rates must be in [0, 1)" in capsys.readouterr().err

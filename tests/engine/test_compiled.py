@@ -698,3 +698,54 @@ def test_a_registered_user_activation_stays_on_the_reference_engine():
         np.testing.assert_array_equal(net.forward(X), expected)
     finally:
         cr.activations._REGISTRY.user.pop(square.name, None)
+
+
+# -- dropout: the same masks on both engines ---------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hidden", [name for name in HIDDEN if name != "exponential"])
+def test_one_minibatch_with_dropout_is_the_reference_one_with_the_same_masks(hidden, dtype):
+    from chainrule.engine.reference import dropout_masks
+
+    net = network(hidden, "softmax", "categorical_cross_entropy", dtype)
+    net.dropout = (0.3, 0.6)
+    rng = np.random.default_rng(1)
+    X, Y, sw = problem("categorical_cross_entropy", 23, dtype, rng)
+    n_b = float(sw.sum())
+    w = sw / dtype(n_b)
+    key, step = 2**62 + 99, 5
+    masks = dropout_masks(net.dropout, key, step, net.layer_sizes, 23, net.theta)
+    expected = np.empty_like(net.theta)
+    ref_cost, _ = net.batch_cost_and_gradient(X, Y, w, n_b, expected, masks=masks)
+    backend = compiled.CompiledBackend.for_network(net, 23)
+    got = np.full_like(net.theta, np.nan)
+    got_cost = backend.cost_and_gradient((X, Y, w, n_b), got, key, step)
+    # the products as without dropout, and one more rounding a unit: the scale 1/(1-p)
+    bound = reorder_bound(dtype, 23 + 2)
+    np.testing.assert_allclose(got_cost, ref_cost, rtol=bound)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=bound * np.abs(expected).max())
+    plain = np.empty_like(got)
+    backend.cost_and_gradient((X, Y, w, n_b), plain)
+    assert not np.allclose(plain, got)  # the masks did something
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_training_with_dropout_is_the_reference_training(optimizer, dtype):
+    def train(engine):
+        rng = np.random.default_rng(3)
+        X, Y, sw = problem("categorical_cross_entropy", 90, dtype, rng)
+        net = network("tanh", "softmax", "categorical_cross_entropy", dtype)
+        net.dropout = (0.2, 0.5)
+        source = ArraySource(X, Y, sw, batch_size=16, shuffle=True)
+        record = TrainingRecord(monitor=None, rng=np.random.default_rng(0))
+        make = OPTIMIZERS[optimizer]()
+        with select.use_engine(engine):
+            runner = EpochRunner(net, source)
+            losses = [runner.run(make, record) for _ in range(4)]
+        return net.theta, losses
+
+    ref, got = train("reference"), train("compiled")
+    np.testing.assert_allclose(got[0], ref[0], **TRAINED[dtype])
+    np.testing.assert_allclose(got[1], ref[1], **TRAINED[dtype])

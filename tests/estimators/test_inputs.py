@@ -285,3 +285,84 @@ def test_a_short_fit_runs_compiled_and_fits_as_in_a_warm_process():
     assert got["cold"] == got["warm"]  # the same weights and probabilities, bit for bit
     assert got["long"] == got["long_again"]
     assert got["after_long"] == "compiled"
+
+
+# -- dropout (chainrule's addition) --------------------------------------------------------------
+
+
+def _dropout_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    return X, (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int)
+
+
+def test_dropout_zero_draws_nothing_and_gives_todays_weights():
+    from chainrule import MLPClassifier
+
+    X, y = _dropout_data()
+    kw = dict(hidden_layer_sizes=(6, 4), max_iter=3, random_state=0)
+    plain = MLPClassifier(**kw).fit(X, y).network_.theta
+    zero = MLPClassifier(dropout=[0.0, 0.0], **kw).fit(X, y).network_.theta
+    dropped = MLPClassifier(dropout=0.3, **kw).fit(X, y).network_.theta
+    assert np.array_equal(plain, zero)
+    assert not np.allclose(plain, dropped)
+
+
+def test_dropout_fits_replay_in_a_new_process_and_resume_with_the_same_masks(tmp_path):
+    import subprocess
+    import sys
+
+    script = """
+import warnings; warnings.simplefilter("ignore")
+import numpy as np
+from chainrule import MLPClassifier
+rng = np.random.default_rng(0)
+X = rng.normal(size=(120, 5)); y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int)
+clf = MLPClassifier((6, 4), dropout=[0.2, 0.5], max_iter=4, random_state=0).fit(X, y)
+print(clf.network_.theta.tobytes().hex())
+"""
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert runs[0].stdout and runs[0].stdout == runs[1].stdout
+    from chainrule import MLPClassifier
+
+    X, y = _dropout_data()
+    kw = dict(hidden_layer_sizes=(6, 4), dropout=[0.2, 0.5], random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        here = MLPClassifier(max_iter=4, **kw).fit(X, y).network_.theta
+        assert runs[0].stdout.strip() == here.tobytes().hex()
+        path = tmp_path / "fit.ckpt"
+        MLPClassifier(max_iter=2, checkpoint=path, **kw).fit(X, y)
+        resumed = MLPClassifier(max_iter=4, checkpoint=path, resume=True, **kw).fit(X, y)
+    assert np.array_equal(resumed.network_.theta, here)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(dropout=0.5, solver="lbfgs"), "needs a stochastic solver"),
+        (dict(dropout=[0.1, 0.2, 0.3]), "3 rates for 2 hidden layers"),
+        (dict(dropout=[0.1, 1.0]), r"in \[0, 1\)"),
+    ],
+)
+def test_bad_dropout_is_a_clear_error(params, message):
+    from chainrule import MLPClassifier
+
+    X, y = _dropout_data()
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier((6, 4), max_iter=2, **params).fit(X, y)
+
+
+def test_a_new_dropout_applies_when_a_fit_continues():
+    from chainrule import MLPClassifier
+
+    X, y = _dropout_data()
+    clf = MLPClassifier((6, 4), max_iter=2, random_state=0, warm_start=True).fit(X, y)
+    assert clf.network_.dropout == (0.0, 0.0)
+    clf.set_params(dropout=[0.5, 0.0]).fit(X, y)
+    assert clf.network_.dropout == (0.5, 0.0)
+    clf.set_params(dropout=0.0).partial_fit(X, y)
+    assert clf.network_.dropout == (0.0, 0.0)

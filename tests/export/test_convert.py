@@ -139,6 +139,16 @@ def test_per_layer_activations(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_dropout_is_the_identity_in_the_exported_model(dtype):
+    """Dropout acts while training only: the graph is the network's, as ``predict_proba``."""
+    X, y = data()
+    params = dict(hidden_layer_sizes=(6, 5), solver="adam", max_iter=5, dtype=dtype)
+    clf = fitted(cr.MLPClassifier, X, y, dropout=[0.3, 0.5], **params)
+    assert clf.network_.dropout == (0.3, 0.5)
+    check_classifier(clf, X)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("output", sorted(ACTIVATIONS))
 def test_every_output_activation_of_a_regressor(output, dtype):
     X, _ = data()

@@ -413,3 +413,23 @@ def test_the_schedule_is_chosen_and_shown_in_the_derivation(page, server):
     check(
         page, "[data-line=update] [data-result=W_new]", session.derivation()["layers"][0]["W_new"]
     )
+
+
+def test_a_dropout_rate_per_layer_reaches_training_and_the_derivation(page, server):
+    """Layer 1's dropout field sets its rate; the derivation shows the mask's equation."""
+    page.fill("[data-testid=dropout-1]", "0.5")
+    page.press("[data-testid=dropout-1]", "Enter")
+    page.dispatch_event("[data-testid=dropout-1]", "change")
+    session = the_session(server[1])
+    eventually(lambda: session.config["layers"][0]["dropout"] == 0.5)
+    assert session.net.dropout == (0.5, 0.0)
+    page.fill("[data-testid=inspect-index]", "1")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    page.select_option("[data-testid=inspect-layer]", "1")
+    eventually(lambda: page.query_selector("[data-testid=inspect] [data-line=dropout]") is not None)
+    line = page.text_content("[data-testid=inspect] [data-line=dropout]")
+    assert "Bernoulli" in line and "p = 0.5" in line and "scaled by 2" in line
+    page.select_option("[data-testid=inspect-layer]", "2")  # layer 2 drops nothing
+    eventually(lambda: "layer 2 of" in page.text_content("[data-testid=inspect] .sample"))
+    assert page.query_selector("[data-testid=inspect] [data-line=dropout]") is None

@@ -392,3 +392,33 @@ def test_the_update_line_carries_the_optimizers_state(solver):
         eta_t = eta * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
         assert rule["step_size"] == pytest.approx(eta_t, rel=1e-14)
         np.testing.assert_allclose(layer["W_step"], -eta_t * m / (np.sqrt(v) + 1e-8), rtol=1e-9)
+
+
+def test_dropout_per_layer_trains_through_the_masks_and_is_shown_in_the_derivation():
+    from chainrule.engine.reference import dropout_masks
+
+    session = Session()
+    layers = [
+        {**spec, "dropout": p} for spec, p in zip(session.config["layers"], (0.5, 0.0), strict=True)
+    ]
+    session.configure({"layers": layers, "solver": "sgd"})
+    assert session.net.dropout == (0.5, 0.0)
+    before = session.net.copy()
+    session.train_minibatch()  # the epoch's first step: its key from the session's seed
+    key = session.dropout_key
+    assert key is not None
+    batch = session.order[: session.cursor]
+    X, y = session.inputs(session.data.X_train[batch]), session.data.y_train[batch]
+    n = len(batch)
+    masks = dropout_masks((0.5, 0.0), key, 0, before.layer_sizes, n, before.theta)
+    _, grad = before.batch_cost_and_gradient(X, y.reshape(n, 1).astype(float), np.full(n, 1 / n),
+                                             float(n), None, masks)  # fmt: skip
+    plain = before.copy()
+    plain.theta -= session.config["learning_rate"] * before.cost_and_gradient(X, y)[1]
+    before.theta -= session.config["learning_rate"] * grad
+    np.testing.assert_array_equal(session.net.theta, before.theta)
+    assert not np.allclose(session.net.theta, plain.theta)  # the mask dropped units
+    derivation = derive(session.net, session.optimizer, "sgd", X[0], float(y[0]))
+    assert [L["dropout"] for L in derivation["layers"]] == [0.5, 0.0, 0.0]
+    with pytest.raises(ValueError, match="layer 1 dropout"):
+        session.configure({"layers": [{**layers[0], "dropout": 1.0}]})

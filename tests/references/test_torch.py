@@ -102,3 +102,36 @@ def test_sigmoid_slope_matches_pytorch(rng):
     dW, _ = net.gradients(X, Y)
     np.testing.assert_allclose(dW[0], W1.grad.numpy(), rtol=1e-10)
     assert net.cost(X, Y) == pytest.approx(C.item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid"])
+def test_dropout_gradient_with_a_given_mask_matches_pytorch_autograd(hidden):
+    """dropout's a^m = sigma(z^m) o r^m / (1 - p) and its delta^m, through PyTorch's autograd
+    with the same masks (float64)."""
+    rng = np.random.default_rng(3)
+    net = cr.Network([4, 6, 5, 3], activation=hidden, output_activation="softmax",
+                     cost="categorical_cross_entropy", alpha=0.1, random_state=0)  # fmt: skip
+    X, Y = rng.normal(size=(8, 4)), np.eye(3)[rng.integers(0, 3, 8)]
+    masks = [(rng.random((8, n)) >= p) / (1 - p) for n, p in ((6, 0.3), (5, 0.5))]
+    Ws = [torch.tensor(W, requires_grad=True) for W in net.W]
+    bs = [torch.tensor(b, requires_grad=True) for b in net.b]
+    a = torch.tensor(X)
+    for m, (W, b, act) in enumerate(zip(Ws, bs, net.activations, strict=True)):
+        a = TORCH_ACTIVATIONS[act.name](a @ W.T + b)
+        if m < 2:
+            a = a * torch.tensor(masks[m])  # the mask PyTorch's dropout would apply
+    C = torch_cost("categorical_cross_entropy", a, torch.tensor(Y)).mean()
+    C = C + 0.5 * net.alpha / 8 * sum((W**2).sum() for W in Ws)
+    C.backward()
+    w = np.full(8, 1 / 8)
+    cost, grad = net.batch_cost_and_gradient(X, Y, w, 8.0, masks=masks)
+    ours = net.unflatten(grad)
+    # both sum the same products in other orders: each entry is a sum over the 8 rows of
+    # products through three layers of at most 6 units, each rounding within eps
+    bound = 2 * 3 * (8 + 6) * np.finfo(np.float64).eps
+    assert cost == pytest.approx(C.item(), rel=bound)
+    for got, theirs in zip(ours[0] + ours[1], [W.grad for W in Ws] + [b.grad for b in bs],
+                           strict=True):  # fmt: skip
+        np.testing.assert_allclose(got, theirs.numpy(), rtol=0, atol=bound * np.abs(got).max())
+    plain = net.batch_cost_and_gradient(X, Y, w, 8.0)[1]
+    assert not np.allclose(plain, grad)  # the masks changed the gradient

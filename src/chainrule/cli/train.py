@@ -69,6 +69,17 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _dropout(text: str) -> float | list[float]:
+    """``--dropout``: one rate for every hidden layer, or a comma list, one a layer."""
+    try:
+        rates = [float(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected rates such as 0.2,0.5, got {text!r}") from None
+    if not rates or not all(0 <= p < 1 for p in rates):
+        raise argparse.ArgumentTypeError(f"dropout rates must be in [0, 1), got {text!r}")
+    return rates[0] if len(rates) == 1 else rates
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     names = ", ".join(datasets.BUILTIN)
     parser.add_argument(
@@ -104,6 +115,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--schedule", type=schedule, default={}, metavar="NAME[:P=V,...]", help=SCHEDULE_HELP
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--dropout",
+        type=_dropout,
+        default=0.0,
+        help="dropout rate of the hidden layers while training: one, or one a layer, e.g. "
+        "0.2,0.5 (default: 0)",
+    )
     parser.add_argument(
         "--test-size",
         type=open_unit_interval,
@@ -206,6 +224,8 @@ def _params(args, n_train: int, lazy: bool, validates: bool) -> dict:
     if args.resume:
         params.update(checkpoint=args.resume, resume=True)
     params.update(args.schedule)  # learning_rate and its schedule's parameters
+    if args.dropout:
+        params["dropout"] = args.dropout
     return params
 
 

@@ -61,6 +61,7 @@ def layout(net) -> native.Layout | None:
         canonical,
         canonical and cost.has_logit_form,
         net.alpha,
+        net.dropout,
     )
 
 
@@ -146,17 +147,19 @@ class CompiledBackend:
             wb /= dt.type(n_b)
         return Xb, Yb, wb, n_b
 
-    def cost_and_gradient(self, minibatch, grad: np.ndarray) -> float:
-        """The cost of a minibatch ``(X_b, Y_b, w, n_b)`` and its gradient in ``grad``."""
+    def cost_and_gradient(self, minibatch, grad: np.ndarray, key=None, step: int = 0) -> float:
+        """The cost of a minibatch ``(X_b, Y_b, w, n_b)`` and its gradient in ``grad``,
+        through dropout's masks of ``step`` of the epoch whose key is ``key`` (None: none)."""
         Xb, Yb, w = (np.ascontiguousarray(a) for a in minibatch[:3])
         return native.cost_and_gradient(
-            self.layout, Xb, Yb, w, minibatch[3], self.net.theta, grad, self.work
+            self.layout, Xb, Yb, w, minibatch[3], self.net.theta, grad, self.work, key, step
         )
 
-    def run_epoch(self, optimizer, update: tuple, X, Y, sw, order, grad, max_grad_norm):
+    def run_epoch(self, optimizer, update, X, Y, sw, order, grad, max_grad_norm, key=None):
         """A whole epoch over ``X[order]`` in one call, ``update`` the optimizer's
-        :func:`rule`: ``(sum_b |b| C_b, diverged)``. The steps taken (:attr:`steps`) are
-        counted in ``optimizer.t`` (Adam) even when Ctrl-C stops the epoch."""
+        :func:`rule`, ``key`` dropout's for the epoch: ``(sum_b |b| C_b, diverged)``. The
+        steps taken (:attr:`steps`) are counted in ``optimizer.t`` (Adam) even when Ctrl-C
+        stops the epoch."""
         name, eta, p1, p2, eps, s1, s2 = update
         progress = self.progress
         progress[:] = 0
@@ -166,7 +169,7 @@ class CompiledBackend:
             diverged = native.epoch(
                 self.layout, X, Y, sw, order, self.batch_size, self.net.theta, grad, name, eta,
                 p1, p2, eps, s1, s2, t0, max_grad_norm or 0.0, self.X, self.Y, self.w,
-                self.work, progress,
+                self.work, progress, key,
             )  # fmt: skip
         finally:
             if name == "adam":

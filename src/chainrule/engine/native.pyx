@@ -25,6 +25,7 @@ from cpython.exc cimport PyErr_CheckSignals
 from libc.math cimport isfinite
 
 from .native_activations cimport output_activation
+from .native_dropout cimport splitmix64
 from .native_layout cimport (
     ABSOLUTE_ERROR, ADAM, BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, DIVERGED, DONE, ELU,
     EXPONENTIAL, GRADIENT_DESCENT, HUBER, IDENTITY, LEAKY_RELU, MOMENTUM, NESTEROV, POISSON,
@@ -63,11 +64,11 @@ cdef class Layout:
     cdef Spec spec
     cdef Py_ssize_t[::1] sizes, poff, uoff
     cdef int[::1] acts
-    cdef double[::1] beta
+    cdef double[::1] beta, drop
     cdef readonly Py_ssize_t units
 
     def __init__(self, sizes, acts, beta, int cost, double huber, bint canonical,
-                 bint from_logits, double alpha):
+                 bint from_logits, double alpha, dropout=()):
         N = np.asarray(sizes, dtype=np.intp)
         L = len(N) - 1
         self.sizes = N
@@ -76,8 +77,13 @@ cdef class Layout:
         self.acts = np.ascontiguousarray(acts, dtype=np.intc)
         self.beta = np.ascontiguousarray(beta, dtype=np.float64)
         self.units = self.uoff[L]
+        # dropout's rate of each layer: the hidden ones' (none: 0), then 0 for the output
+        drop = np.zeros(L, dtype=np.float64)
+        drop[:len(dropout)] = dropout
+        self.drop = drop
         self.spec = Spec(L, &self.sizes[0], &self.poff[0], &self.uoff[0], &self.acts[0],
-                         &self.beta[0], cost, huber, canonical, from_logits, alpha)
+                         &self.beta[0], cost, huber, canonical, from_logits, alpha,
+                         &self.drop[0])
 
     cdef check(self, Py_ssize_t d, Py_ssize_t k, Py_ssize_t params, Py_ssize_t rows,
                Py_ssize_t work, Py_ssize_t per_row):
@@ -131,20 +137,26 @@ cdef struct Rule:
 cdef int epoch_steps(const Spec* s, const data_t* X, const floating* Y, const floating* sw,
                      const Py_ssize_t* order, Py_ssize_t N, Py_ssize_t size, floating* theta,
                      floating* grad, Rule* rule, floating* s1, floating* s2, floating* Xb,
-                     floating* Yb, floating* w, floating* work, double* progress) except -1 nogil:
+                     floating* Yb, floating* w, floating* work, double* progress,
+                     const unsigned long long* key) except -1 nogil:
     """One epoch of minibatches of ``size`` rows of ``X[order]``; ``progress`` gets
     ``(sum_b |b| C_b, steps, the last cost)``. Stops before stepping on a cost that is not
-    finite (returns DIVERGED); raises KeyboardInterrupt at Ctrl-C."""
+    finite (returns DIVERGED); raises KeyboardInterrupt at Ctrl-C. With the epoch's dropout
+    ``key`` (else NULL), step ``t`` of the epoch drops the units of ``splitmix64(key + t)``."""
     cdef Py_ssize_t start, n, d = s.sizes[0], k = s.sizes[s.L], P = s.poff[s.L]
     cdef Py_ssize_t b
     cdef double n_b, cost
+    cdef unsigned long long step_key = 0
     for b in range((N + size - 1) // size):
         start = b * size
         n = size if start + size <= N else N - start
         n_b = gather(X, Y, sw, order + start, n, d, k, Xb, Yb, w)
         if n_b == 0:
             continue
-        cost = minibatch(s, Xb, Yb, w, n_b, n, theta, grad, work)
+        if key != NULL:  # dropout's masks of this step
+            step_key = splitmix64(key[0] + <unsigned long long>progress[1])
+        cost = minibatch(s, Xb, Yb, w, n_b, n, theta, grad, work,
+                         NULL if key == NULL else &step_key)
         progress[2] = cost
         progress[0] += cost * n  # the epoch's loss: minibatch costs weighted by their rows
         if not isfinite(cost):
@@ -174,11 +186,13 @@ def epoch(Layout layout, const data_t[:, ::1] X, const floating[:, ::1] Y,
           floating[::1] theta, floating[::1] grad, str rule, double eta, double p1, double p2,
           double eps, floating[::1] s1, floating[::1] s2, long t, double max_norm,
           floating[:, ::1] Xb, floating[:, ::1] Yb, floating[::1] w, floating[::1] work,
-          double[::1] progress):
+          double[::1] progress, key=None):
     """One epoch of ``rule`` (a key of :data:`OPTIMIZERS`) over ``X[order]``: see
-    :func:`epoch_steps`; returns whether it diverged. ``max_norm`` 0: no clipping."""
+    :func:`epoch_steps`; returns whether it diverged. ``max_norm`` 0: no clipping. ``key``:
+    the epoch's dropout key (an int below 2^63), None for no dropout."""
     cdef Rule r = Rule(OPTIMIZERS[rule], eta, p1, p2, eps, max_norm, t)
     cdef int status
+    cdef unsigned long long epoch_key = 0 if key is None else key
     cdef Py_ssize_t P = theta.shape[0]
     layout.check(X.shape[1], Y.shape[1], P, size, work.shape[0], 3)
     layout.check(Xb.shape[1], Yb.shape[1], grad.shape[0], size, w.shape[0], 0)
@@ -190,22 +204,25 @@ def epoch(Layout layout, const data_t[:, ::1] X, const floating[:, ::1] Y,
     with nogil:
         status = epoch_steps(&layout.spec, &X[0, 0], &Y[0, 0], &sw[0], &order[0],
                              X.shape[0], size, &theta[0], &grad[0], &r, &s1[0], &s2[0],
-                             &Xb[0, 0], &Yb[0, 0], &w[0], &work[0], &progress[0])
+                             &Xb[0, 0], &Yb[0, 0], &w[0], &work[0], &progress[0],
+                             NULL if key is None else &epoch_key)
     return status == DIVERGED
 
 
 def cost_and_gradient(Layout layout, const floating[:, ::1] X, const floating[:, ::1] Y,
                       const floating[::1] w, double n_b, const floating[::1] theta,
-                      floating[::1] grad, floating[::1] work):
+                      floating[::1] grad, floating[::1] work, key=None, long step=0):
     """The cost of the minibatch ``X``, ``Y`` (rows weighted by ``w``, summing to 1; ``n_b``
-    their weight) and its gradient into ``grad``, laid out like ``theta``."""
+    their weight) and its gradient into ``grad``, laid out like ``theta``; through dropout's
+    masks of ``step`` of the epoch whose key is ``key`` (None: no dropout)."""
     cdef double cost
+    cdef unsigned long long step_key = 0 if key is None else splitmix64(key + step)
     layout.check(X.shape[1], Y.shape[1], theta.shape[0], X.shape[0], work.shape[0], 3)
     if not (Y.shape[0] == w.shape[0] == X.shape[0] > 0 and grad.shape[0] == theta.shape[0]):
         raise ValueError("cost_and_gradient: arrays of mismatched shapes")
     with nogil:
         cost = minibatch(&layout.spec, &X[0, 0], &Y[0, 0], &w[0], n_b, X.shape[0], &theta[0],
-                         &grad[0], &work[0])
+                         &grad[0], &work[0], NULL if key is None else &step_key)
     return cost
 
 
@@ -256,7 +273,7 @@ def predict(Layout layout, const floating[:, ::1] X, const floating[::1] theta,
         raise ValueError("predict: arrays of mismatched shapes")
     Z = &work[0] + n * s.uoff[s.L - 1]
     with nogil:
-        forward(s, &X[0, 0], n, &theta[0], &work[0], <floating*>NULL)
+        forward(s, &X[0, 0], n, &theta[0], &work[0], <floating*>NULL, NULL)
         for i in range(n):
             if logits:
                 for j in range(k):

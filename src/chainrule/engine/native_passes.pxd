@@ -6,14 +6,16 @@ layer's ``delta^L`` to every gradient."""
 from .native_activations cimport activate, cap_of
 from .native_blas cimport dot, gemm
 from .native_costs cimport output_layer
+from .native_dropout cimport drop_units
 from .native_layout cimport Spec, floating
 
 
 cdef inline void forward(const Spec* s, const floating* X, Py_ssize_t n, const floating* theta,
-                         floating* Z, floating* T) noexcept nogil:
+                         floating* Z, floating* T,
+                         const unsigned long long* step_key) noexcept nogil:
     """``z^m`` of every layer into ``Z``, each hidden one's ``a^m = sigma^m(z^m)`` in its place
     and ``sigma'(z^m)`` into ``T`` (unless NULL); the output layer's activation is the
-    caller's."""
+    caller's. With a ``step_key`` (and ``T``), dropout's masks of that step apply to both."""
     cdef Py_ssize_t m, i, j, n_in, n_out
     cdef floating* Zm
     cdef const floating* a = X
@@ -28,15 +30,19 @@ cdef inline void forward(const Spec* s, const floating* X, Py_ssize_t n, const f
             if m < s.L - 1:  # a^m = sigma^m(z^m)
                 activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm + i * n_out, Zm + i * n_out,
                          (Zm if T == NULL else T + n * s.uoff[m]) + i * n_out, n_out)
+                if step_key != NULL and T != NULL and s.drop[m] != 0:
+                    drop_units(s, m, step_key[0], i, n_out, Zm + i * n_out,
+                               T + n * s.uoff[m] + i * n_out)
         a = Zm
 
 
 cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y,
                              const floating* w, double n_b, Py_ssize_t n,
-                             const floating* theta, floating* grad,
-                             floating* work) noexcept nogil:
+                             const floating* theta, floating* grad, floating* work,
+                             const unsigned long long* step_key) noexcept nogil:
     """The cost ``sum_i w_i C_i + alpha/(2 n_b) sum_m ||W^m||^2`` of a minibatch and its
-    gradient into ``grad`` (``w`` sums to 1; ``n_b`` the minibatch's weight)."""
+    gradient into ``grad`` (``w`` sums to 1; ``n_b`` the minibatch's weight), through
+    dropout's masks of ``step_key`` (:func:`drop_units`) unless it is NULL."""
     cdef Py_ssize_t units = s.uoff[s.L], L = s.L, m, i, j, n_in, n_out
     cdef Py_ssize_t k = s.sizes[L]
     cdef floating* Z
@@ -50,7 +56,7 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
     cdef const floating* a
     cdef floating decay = <floating>(s.alpha / n_b)
     cdef double cost = 0, sumsq = 0
-    forward(s, X, n, theta, work, work + n * units)
+    forward(s, X, n, theta, work, work + n * units, step_key)
     # z^L, and a^L where sigma'(z^L) would be (the output layer's sigma' is output_layer's)
     Z = work + n * s.uoff[L - 1]
     A, D = Z + n * units, Z + 2 * n * units

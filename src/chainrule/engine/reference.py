@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule._arrays import is_numpy, namespace
+from chainrule._arrays import device, is_numpy, namespace, numpy_dtype
 from chainrule.activations import Activation
 from chainrule.costs import Cost
 
@@ -44,13 +44,20 @@ def logits(W: Sequence[Array], b: Sequence[Array], activations: Sequence[Activat
 
 
 def forward(
-    W: Sequence[Array], b: Sequence[Array], activations: Sequence[Activation], a0: Array
+    W: Sequence[Array],
+    b: Sequence[Array],
+    activations: Sequence[Activation],
+    a0: Array,
+    masks: Sequence[Array | None] | None = None,
 ) -> tuple[list[Array], list[Array]]:
-    """Every ``z^m`` and ``a^m`` of the forward pass (``a[0]`` is the input ``a^0``)."""
+    """Every ``z^m`` and ``a^m`` of the forward pass (``a[0]`` is the input ``a^0``); with
+    dropout's ``masks`` (:func:`dropout_masks`, one per hidden layer) ``a^m`` is the kept one."""
     z, a = [], [a0]
-    for W_m, b_m, sigma in zip(W, b, activations, strict=True):
+    for m, (W_m, b_m, sigma) in enumerate(zip(W, b, activations, strict=True)):
         z.append(affine(W_m, b_m, a[-1]))
         a.append(sigma(z[-1]))  # a^m = sigma^m(z^m)
+        if masks is not None and m < len(masks) and masks[m] is not None:
+            a[-1] = a[-1] * masks[m]  # dropout: a^m = sigma^m(z^m) o r^m / (1 - p^m)
     return z, a
 
 
@@ -80,11 +87,12 @@ def backward(
     delta_L: Array,
     alpha: float,
     n: float,
+    masks: Sequence[Array | None] | None = None,
 ) -> tuple[list[Array], list[Array], list[Array]]:
     """Backpropagation from ``delta^L`` (rows already weighted by ``w_i``): ``(delta, dW, db)``.
 
     ``alpha / n`` scales the L2 term's gradient (``n`` the batch's sample count, or the sum of
-    its sample weights).
+    its sample weights); ``masks``: dropout's, as :func:`forward` applied them.
     """
     xp = namespace(*W)
     L = len(W)
@@ -97,8 +105,12 @@ def backward(
             dW[m] = dW[m] + W[m] * (alpha / n)  # d/dW^m of alpha/(2n) ||W^m||^2
         db[m] = xp.sum(delta[m], axis=0)  # dC/db^m = delta^m, summed over the batch
         if m > 0:
+            dC_da, sigma, a_m = delta[m] @ W[m], activations[m - 1], a[m]
+            if masks is not None and masks[m - 1] is not None:
+                dC_da = dC_da * masks[m - 1]  # dropout: (W^mT delta^m) o r^(m-1) / (1 - p)
+                a_m = sigma(z[m - 1])  # sigma' reads a^(m-1) as it was before its mask
             # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
-            delta[m - 1] = activations[m - 1].backward(z[m - 1], a[m], delta[m] @ W[m])
+            delta[m - 1] = sigma.backward(z[m - 1], a_m, dC_da)
     return delta, dW, db
 
 
@@ -119,3 +131,45 @@ def batch_cost(costs: Array, w: Array) -> float | Array:
     xp = namespace(costs, w)
     total = xp.sum(w * costs)
     return float(total) if xp is np else total
+
+
+# -- dropout's masks: a counter-based hash, the same in the compiled engine (native_passes.pxd) --
+
+#: splitmix64's constants (Steele, Lea and Flood, 2014)
+_GOLDEN, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's output function of ``x + golden`` (uint64 arrays, wrapping)."""
+    x = x + np.uint64(_GOLDEN)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(_MIX1)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(_MIX2)
+    return x ^ (x >> np.uint64(31))
+
+
+def dropout_mask(key: int, step: int, m: int, shape: tuple[int, int], p: float, dtype) -> Array:
+    """``r^m / (1 - p)`` of hidden layer ``m`` (from 0) at ``step`` of an epoch whose masks
+    ``key`` draws (NumPy, of ``dtype``): unit ``u = i N^m + j`` of the minibatch is kept
+    (``r = 1``) where 32 bits of ``splitmix64(layer_key + u // 2)`` (the low ones for even
+    ``u``) are below ``(1 - p) 2^32``, ``layer_key = splitmix64(splitmix64(key + step) + m)``."""
+    layer = splitmix64(splitmix64(np.array([key + step], dtype=np.uint64)) + np.uint64(m))
+    u = np.arange(shape[0] * shape[1], dtype=np.uint64)
+    h = splitmix64(layer + (u >> np.uint64(1)))
+    bits = np.where(u & np.uint64(1), h >> np.uint64(32), h & np.uint64(0xFFFFFFFF))
+    kept = bits < np.uint64(int((1 - p) * 2.0**32))
+    scale = np.dtype(dtype).type(1 / (1 - p))  # inverted dropout: E[r / (1 - p)] = 1
+    return np.where(kept, scale, np.dtype(dtype).type(0)).reshape(shape)
+
+
+def dropout_masks(
+    rates: Sequence[float], key: int, step: int, sizes: Sequence[int], n: int, like: Array
+) -> list[Array | None]:
+    """:func:`dropout_mask` of each hidden layer for a minibatch of ``n`` rows (None where the
+    rate is 0), arrays of the namespace, device and dtype of ``like`` (the weights), for
+    :func:`forward` and :func:`backward`."""
+    xp, dtype = namespace(like), numpy_dtype(like.dtype)
+    masks = [
+        None if p == 0 else dropout_mask(key, step, m, (n, sizes[m + 1]), p, dtype)
+        for m, p in enumerate(rates)
+    ]
+    return [None if r is None else xp.asarray(r, device=device(like)) for r in masks]

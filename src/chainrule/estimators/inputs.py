@@ -4,7 +4,7 @@ first offending entry (:mod:`chainrule._checks`)."""
 from __future__ import annotations
 
 import math
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.sparse import issparse
@@ -195,7 +195,20 @@ def network_config(
         "cost": cost,
         "alpha": estimator.alpha,
         "dtype": dtype,
+        "dropout": dropout_rates_asked(estimator),
     }
+
+
+def dropout_rates_asked(estimator):
+    """``dropout`` (:class:`~chainrule.network.Network` checks it per hidden layer), which
+    the deterministic L-BFGS solver cannot use."""
+    dropout = estimator.dropout
+    if estimator.solver == "lbfgs" and np.any(np.asarray(dropout) != 0):
+        raise ValueError(
+            f"dropout={dropout!r} needs a stochastic solver: solver='lbfgs' takes full "
+            "steps on the exact cost; use solver='adam' or 'sgd', or dropout=0"
+        )
+    return dropout if isinstance(dropout, Real) else list(dropout)
 
 
 # -- predicting --------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "checkpoint": [str, os.PathLike, None],
     "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
     "resume": ["boolean"],
+    "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
 }
 
 #: the numpydoc entries of the parameters both estimators take, scikit-learn's meaning first;
@@ -166,6 +167,12 @@ checkpoint_every : int, default=1
     Epochs between checkpoints.
 resume : bool, default=False
     Continue from ``checkpoint`` when it exists: the model an uninterrupted fit makes.
+dropout : float or sequence of float, default=0.0
+    Inverted dropout while training (chainrule's addition): each unit of hidden layer ``m``
+    is dropped with probability ``p^m`` (one rate for all hidden layers, or one per layer,
+    each in [0, 1)) and the kept ones are scaled by ``1 / (1 - p^m)``; prediction keeps every
+    unit. The masks are drawn from ``random_state`` (one draw an epoch): a fit replays.
+    Needs a stochastic solver ("sgd" or "adam").
 """
 
 #: the docstring of the estimators' ``fit``

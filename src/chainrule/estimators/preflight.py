@@ -12,6 +12,7 @@ import numpy as np
 
 from chainrule.activations import Activation, get_activation
 from chainrule.costs import get_cost
+from chainrule.network import dropout_rates
 from chainrule.persistence import ModelFormatError
 from chainrule.training import minibatch_rows
 
@@ -61,6 +62,7 @@ def continue_network(net, asked: dict) -> None:
             "network"
         )
     net.alpha = float(asked["alpha"])
+    net.dropout = dropout_rates(asked.get("dropout", 0.0), net.L_hidden)  # a new rate applies
 
 
 def check_loaded_network(net, asked) -> None:

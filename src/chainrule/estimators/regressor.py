@@ -109,6 +109,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         checkpoint=None,
         checkpoint_every=1,
         resume=False,
+        dropout=0.0,
     ):
         params = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         super().__init__(**params)

@@ -18,7 +18,7 @@ import numpy as np
 from chainrule._arrays import device_namespace, to_numpy
 from chainrule.activations import activation_names, get_activation
 from chainrule.costs import cost_names, get_cost
-from chainrule.network import Network
+from chainrule.network import Network, dropout_rates
 from chainrule.persistence.format import DEFAULT_MAX_BYTES, ModelFormatError
 from chainrule.persistence.reader import declared, describe, open_archive
 from chainrule.persistence.writer import write_archive
@@ -136,9 +136,14 @@ def network_from_payload(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarra
     acts = [_component(get_activation, activation_names, spec, "activation") for spec in hidden]
     output = _component(get_activation, activation_names, config["output_activation"], "activation")
     cost = _component(get_cost, cost_names, config["cost"], "cost")
+    try:  # dropout's rates while training (in files of networks that drop units)
+        dropout = dropout_rates(config.get("dropout", 0.0), len(sizes) - 2)
+    except (TypeError, ValueError) as e:
+        raise ModelFormatError(f"invalid dropout {config.get('dropout')!r}: {e}") from e
     net = Network(
         sizes, activation=acts, output_activation=output, cost=cost, alpha=alpha, dtype=dtype
     )
+    net.dropout = dropout
     net.theta[...] = theta
     return net
 

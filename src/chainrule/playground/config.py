@@ -43,6 +43,8 @@ MAX_LAYERS = 6
 MAX_UNITS = 8
 #: the sigmoid slopes ``beta`` a layer (and the seed's sliders) may take
 BETA_RANGE = (-1.0, 25.0)
+#: the dropout rates a hidden layer may take while training (0: none)
+DROPOUT_RANGE = (0.0, 0.9)
 
 #: settings whose change starts training again from new weights
 RESTART_KEYS = frozenset(
@@ -98,9 +100,12 @@ def default_config() -> dict[str, Any]:
     }
 
 
-def layer(units: int, activation: str = "tanh", beta: float = 1.0) -> dict[str, Any]:
-    """One hidden layer's settings (``beta`` is the sigmoid's slope)."""
-    return {"units": units, "activation": activation, "beta": beta}
+def layer(
+    units: int, activation: str = "tanh", beta: float = 1.0, dropout: float = 0.0
+) -> dict[str, Any]:
+    """One hidden layer's settings (``beta`` is the sigmoid's slope, ``dropout`` the rate at
+    which training drops its units)."""
+    return {"units": units, "activation": activation, "beta": beta, "dropout": dropout}
 
 
 def number_in_range(
@@ -126,12 +131,15 @@ def _layers(value: Any) -> list[dict[str, Any]]:
         raise ValueError(f"layers must be a list of at most {MAX_LAYERS} hidden layers")
     layers = []
     for m, spec in enumerate(value, 1):
-        if not isinstance(spec, dict) or set(spec) - {"units", "activation", "beta"}:
-            raise ValueError(f"layer {m} must be an object with units, activation and beta")
+        if not isinstance(spec, dict) or set(spec) - {"units", "activation", "beta", "dropout"}:
+            raise ValueError(
+                f"layer {m} must be an object with units, activation, beta and dropout"
+            )
         units = number_in_range(f"layer {m} units", spec.get("units"), 1, MAX_UNITS, True)
         act = _choice(f"layer {m} activation", spec.get("activation", "tanh"), ACTIVATIONS)
         beta = number_in_range(f"layer {m} beta", spec.get("beta", 1.0), *BETA_RANGE)
-        layers.append(layer(units, act, beta))
+        p = number_in_range(f"layer {m} dropout", spec.get("dropout", 0.0), *DROPOUT_RANGE)
+        layers.append(layer(units, act, beta, p))
     return layers
 
 

@@ -6,6 +6,7 @@ applied to a copy of the network: what one step on this sample alone would do.
 
 =====================  ==============================================================
 forward, layer ``m``   ``z^m = W^m a^(m-1) + b^m``, ``a^m = sigma^m(z^m)``
+dropout (training)     ``a^m o r^m / (1 - p)``, ``r^m ~ Bernoulli(1 - p)``: shown, not applied
 output                 ``delta^L = a^L - y`` (matching cost) or ``dC/da^L o sigma'(z^L)``
 backward, layer ``m``  ``delta^m = (W^(m+1)T delta^(m+1)) o sigma'(z^m)``
 gradients              ``dC/dW^m = delta^m a^(m-1)T (+ alpha W^m)``, ``dC/db^m = delta^m``
@@ -46,6 +47,8 @@ def _layer(net: Network, trace: Any, updated: Network, m: int, Y: np.ndarray) ->
         "m": m,
         "activation": net.activations[m - 1].name,
         "beta": getattr(net.activations[m - 1], "beta", None),
+        # dropout's rate while training: a^m o r^m / (1 - p) there; these numbers keep all
+        "dropout": net.dropout[m - 1] if m < net.L and net.dropout else 0.0,
         "a_prev": _list(trace.a[m - 1][0]),
         "W": _list(net.W[m - 1]),
         "b": _list(net.b[m - 1]),

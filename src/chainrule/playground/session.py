@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.activations import get_activation
+from chainrule.engine.reference import dropout_masks
 from chainrule.network import Network
 from chainrule.optimizers import Adam, GradientDescent, Momentum, Optimizer
 from chainrule.playground import views
@@ -33,6 +34,7 @@ from chainrule.playground.config import (
 from chainrule.playground.data import PlaygroundData, make_dataset, make_features, split
 from chainrule.playground.derivation import derive, gradient_check
 from chainrule.playground.schedule import make_schedule, schedule_view
+from chainrule.training.epoch import dropout_key
 
 #: the longest loss history kept (older epochs are thinned out)
 MAX_HISTORY = 2000
@@ -104,6 +106,7 @@ class Session:
             cost=c["cost"],
             alpha=c["alpha"],
             random_state=c["seed"],
+            dropout=[spec["dropout"] for spec in c["layers"]],
         )
         if theta is not None:
             net.theta[...] = theta
@@ -122,6 +125,7 @@ class Session:
         #: the epoch under way: its shuffled order and how far it got (None between epochs)
         self.order: np.ndarray | None = None
         self.cursor = 0
+        self.dropout_key: int | None = None  # the epoch's, when a layer drops units
 
     def reset(self) -> None:
         """Start again from fresh random weights (the next seed)."""
@@ -189,10 +193,12 @@ class Session:
         if self.order is None:  # a new epoch
             self.order, self.cursor = self.rng.permutation(len(y)), 0
             self.epoch_start = self.net.theta.copy()
+            # dropout: the epoch's key for its masks (drawn only when a layer drops units)
+            self.dropout_key = dropout_key(self.rng) if any(self.net.dropout) else None
         size = min(self.config["batch_size"], len(y))
         batch = self.order[self.cursor : self.cursor + size]
         with np.errstate(all="ignore"):
-            dW, db = self.net.gradients(A0[batch], y[batch])  # dC/dW^m, dC/db^m
+            dW, db = self._gradients(A0[batch], y[batch], self.cursor // size)
             self.optimizer.update(self.net, dW, db)  # W^m <- W^m - eta dC/dW^m, ...
         self.cursor += len(batch)
         self.last_grads = ([g.copy() for g in dW], [g.copy() for g in db])
@@ -216,6 +222,18 @@ class Session:
                 self.history = self.history[:1] + self.history[2::2]
                 self.generation += 1
         return ended
+
+    def _gradients(self, X: np.ndarray, y: np.ndarray, step: int) -> tuple[list, list]:
+        """``dC/dW^m``, ``dC/db^m`` of the minibatch ``X``, ``y``, through dropout's masks of
+        the epoch's ``step`` when a layer drops units."""
+        net = self.net
+        if self.dropout_key is None:
+            return net.gradients(X, y)
+        n = X.shape[0]
+        masks = dropout_masks(net.dropout, self.dropout_key, step, net.layer_sizes, n, net.theta)
+        Y, w = y.reshape(n, 1).astype(float), np.full(n, 1 / n)
+        _, grad = net.batch_cost_and_gradient(X, Y, w, float(n), None, masks)
+        return net.unflatten(grad)
 
     def train_epoch(self) -> None:
         """The rest of the epoch under way, or one whole pass over the shuffled training set in

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from chainrule._arrays import namespace
 from chainrule.engine import compiled_backend
+from chainrule.engine.reference import dropout_masks
 from chainrule.engine.select import compiled_module
 from chainrule.training.schedules import clip_gradient
 from chainrule.training.state import TrainingRecord
@@ -37,6 +38,7 @@ class EpochRunner:
         self.net = net
         self.source = source
         self.max_grad_norm = max_grad_norm
+        self.dropout_key: int | None = None  # the epoch's, drawn by run
         self.grad = namespace(net.theta).empty_like(net.theta)
         self.batch_size = min(source.batch_size, source.n_samples)
         # the compiled engine from the first step, for every built-in network on NumPy arrays
@@ -52,6 +54,9 @@ class EpochRunner:
         """One pass over the data; returns the epoch's loss as scikit-learn's: the minibatch
         costs weighted by their numbers of rows, ``sum_b |b| C_b / n``. Raises :class:`Diverged`
         at the first minibatch whose cost is not finite (before stepping on it)."""
+        # dropout: one key an epoch from the fit's random source, which masks each step
+        # (chainrule.engine.reference.dropout_mask); no draw without dropout
+        self.dropout_key = dropout_key(record.rng) if any(self.net.dropout) else None
         if self.arrays is None:
             return self._run_minibatches(optimizer, record)
         return self._run_compiled(optimizer, record)
@@ -62,6 +67,7 @@ class EpochRunner:
         its data elsewhere and has ``run_steps``, where the data is."""
         net = self.net
         steps = MinibatchSteps(net, optimizer, self.max_grad_norm, self.backend)
+        steps.dropout_key = self.dropout_key
         run_steps = getattr(self.source, "run_steps", None)
         if batches is not None:
             total, n_steps, cost = steps.run(steps.gathered(*self.arrays, batches))
@@ -84,13 +90,27 @@ class EpochRunner:
             return self._run_minibatches(optimizer, record, self.source.index_batches(order))
         try:
             total, diverged = backend.run_epoch(
-                optimizer, update, X, Y, sw, order, self.grad, self.max_grad_norm
+                optimizer,
+                update,
+                X,
+                Y,
+                sw,
+                order,
+                self.grad,
+                self.max_grad_norm,
+                self.dropout_key,
             )
         finally:
             record.steps += backend.steps  # Ctrl-C included
         if diverged or not math.isfinite(total):  # a cost, or the sum of the costs
             raise Diverged(backend.last_cost if diverged else total)
         return total / self.source.n_samples
+
+
+def dropout_key(rng) -> int:
+    """An epoch's dropout key: 63 bits of the fit's random source (a ``RandomState`` or a
+    ``Generator``), so that a fit replays, and a resumed one goes on with, the same masks."""
+    return int.from_bytes(rng.bytes(8), "little") >> 1
 
 
 def take_step(step, grad, theta, max_grad_norm: float | None) -> None:
@@ -113,6 +133,7 @@ class MinibatchSteps:
         self.max_grad_norm = max_grad_norm
         self.backend = backend
         self.batch_size = None if backend is None else backend.batch_size
+        self.dropout_key: int | None = None  # the epoch's (EpochRunner.run draws it)
 
     def run(self, minibatches) -> tuple[float, int, float | None]:
         """``(sum_b |b| C_b, steps, None)`` over ``minibatches``; at the first minibatch whose
@@ -122,11 +143,16 @@ class MinibatchSteps:
         backend, step = self._backend(), self.optimizer.step
         if backend is not None:
             step = compiled_module().fused_step(self.optimizer, net.theta)
+        key = self.dropout_key
         for X_b, Y_b, w, n_b in minibatches:
             if backend is not None and not issparse(X_b) and X_b.dtype == Y_b.dtype == net.dtype:
-                cost = backend.cost_and_gradient((X_b, Y_b, w, n_b), grad)
+                cost = backend.cost_and_gradient((X_b, Y_b, w, n_b), grad, key, n_steps)
             else:
-                cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, grad)
+                masks = None
+                if key is not None:  # dropout's masks of this step of the epoch
+                    args = key, n_steps, net.layer_sizes, X_b.shape[0], net.theta
+                    masks = dropout_masks(net.dropout, *args)
+                cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, grad, masks)
             if not math.isfinite(cost):
                 return total, n_steps, cost
             take_step(step, grad, net.theta, self.max_grad_norm)

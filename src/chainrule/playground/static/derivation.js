@@ -41,6 +41,12 @@ function lines(d, L) {
     ["a", `a${SUP(m)} = &sigma;(z${SUP(m)}), &sigma; = ${sigmaName(L)}`,
       `${sigmaName(L)}( ${vec(L.z, "operand", "z")} ) = ${vec(L.a, "result", "a")}`, [`z${SUP(m)}`]],
   ];
+  if (L.dropout) {
+    // dropout acts while training only: these numbers are the prediction's, every unit kept
+    out.push(["dropout", `training: a${SUP(m)} = &sigma;(z${SUP(m)}) &#x2218; r${SUP(m)} / (1 &minus; p), r${SUP(m)}&#x2c7c; ~ Bernoulli(1 &minus; p), and &delta;${SUP(m)} gets the same mask`,
+      `p = ${L.dropout}: each unit kept with probability ${fmt(1 - L.dropout)} and scaled by ${fmt(1 / (1 - L.dropout))}, else 0; prediction (above) keeps every unit`,
+      [`a${SUP(m)}`]]);
+  }
   if (last && d.canonical) {
     out.push(["delta", `&delta;${SUP("L")} = &part;C/&part;z${SUP("L")} = a${SUP("L")} &minus; y  (${d.cost_name} with its matching ${L.activation})`,
       `${vec(L.a, "operand", "a")} &minus; ${vec([d.y], "operand", "y")} = ${vec(L.delta, "result", "delta")}`, [`a${SUP("L")}`, "y"]]);
@@ -167,7 +173,7 @@ export function render(root, d, m, step) {
       let cls = "line";
       if (at >= 0 && idx === at) cls += " current";
       else if (at >= 0 && idx > at) cls += " future";
-      const phase = id === "z" || id === "a" ? "forward" : "backward";
+      const phase = ["z", "a", "dropout"].includes(id) ? "forward" : "backward";
       const usesNote = at >= 0 && idx === at ? `<div class="uses">uses ${uses.join(", ")}</div>` : "";
       return `<div class="${cls}" data-line="${id}"><div class="phase ${phase}">${phase}</div>
         <div class="formula">${formula}</div><div class="numbers">${numbers}</div>${usesNote}</div>`;

@@ -123,7 +123,9 @@ export class NetworkView {
       <span>${layer.units}</span><button class="tiny" data-d="-1" title="Remove a neuron">&minus;</button></div>
       <select class="act" title="activation of layer ${k + 1}">${acts.join("")}</select>
       <label class="beta" ${layer.activation === "sigmoid" ? "" : "hidden"}>&beta;
-        <input type="number" step="0.5" min="-1" max="25" value="${layer.beta}"></label>`;
+        <input type="number" step="0.5" min="-1" max="25" value="${layer.beta}"></label>
+      <label class="dropout" title="dropout: the rate at which training drops this layer's units">p
+        <input type="number" step="0.1" min="0" max="0.9" value="${layer.dropout ?? 0}" data-testid="dropout-${k + 1}"></label>`;
     box.querySelectorAll("button").forEach((b) =>
       b.addEventListener("click", () => {
         const units = layer.units + Number(b.dataset.d);
@@ -131,7 +133,8 @@ export class NetworkView {
       }),
     );
     box.querySelector("select").addEventListener("change", (e) => this.setLayer(k, { activation: e.target.value }));
-    box.querySelector("input").addEventListener("change", (e) => this.setLayer(k, { beta: Number(e.target.value) }));
+    box.querySelector(".beta input").addEventListener("change", (e) => this.setLayer(k, { beta: Number(e.target.value) }));
+    box.querySelector(".dropout input").addEventListener("change", (e) => this.setLayer(k, { dropout: Number(e.target.value) }));
     return box;
   }
 
@@ -142,7 +145,7 @@ export class NetworkView {
 
   addLayer(d) {
     const layers = [...this.config.layers];
-    if (d > 0 && layers.length < this.options.max_layers) layers.push({ units: 2, activation: layers.at(-1)?.activation ?? "tanh", beta: 1 });
+    if (d > 0 && layers.length < this.options.max_layers) layers.push({ units: 2, activation: layers.at(-1)?.activation ?? "tanh", beta: 1, dropout: 0 });
     else if (d < 0 && layers.length) layers.pop();
     else return;
     this.send({ layers });
