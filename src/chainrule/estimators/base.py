@@ -27,7 +27,12 @@ from chainrule.estimators.distributed import (
     score_blocks,
 )
 from chainrule.estimators.params import DOCS_URL, FIT_DOC, PARAMETER_CONSTRAINTS
-from chainrule.estimators.preflight import check_loaded_network, check_memory, continue_network
+from chainrule.estimators.preflight import (
+    check_checkpointed_fit,
+    check_loaded_network,
+    check_memory,
+    continue_network,
+)
 from chainrule.estimators.validation import (
     check_early_stopping,
     check_validation_set,
@@ -112,7 +117,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
     n_layers_ = NetworkFact(lambda net: len(net.layer_sizes), "Layers, input and output too.")
     n_outputs_ = NetworkFact(lambda net: net.layer_sizes[-1], "Units of the output layer.")
     out_activation_ = NetworkFact(output_name, "scikit-learn's name of the output activation.")
-    _no_improvement_count = StaleEpochs()
+    _no_improvement_count = StaleEpochs(record="_record")
 
     def __init__(self, **params):
         for name, value in params.items():
@@ -223,9 +228,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         (no fitted network or weights assigned before a warm start), without callbacks (they
         report to this process) or a checkpoint (one file)."""
         continues = hasattr(self, "network_") or preset_weights(self) is not None
-        fresh = not (self.warm_start and continues)
-        watched = hasattr(self, "_skl_callbacks")
-        return self.n_init > 1 and fresh and self.checkpoint is None and not watched
+        fresh = not (self.warm_start and continues) and not hasattr(self, "_skl_callbacks")
+        return self.n_init > 1 and fresh and self.checkpoint is None
 
     def _settings(self, incremental: bool) -> FitSettings:
         """The parameters, read once, in the training loop's terms."""
@@ -318,10 +322,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         (its fitted attributes published), ``"finished"`` when its fit had ended; else None."""
         if self.checkpoint is None:
             return None
-        if incremental or self.solver == "lbfgs" or self.n_init != 1:
-            raise ValueError(
-                "checkpoint needs fit (not partial_fit) with solver='sgd' or 'adam' and n_init=1"
-            )
+        check_checkpointed_fit(incremental, self.solver, self.n_init)
         params = param_config(self.get_params())  # a parameter a file cannot hold fails now
         if not resumable(self.checkpoint, self.resume):
             return None
@@ -339,10 +340,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         return Resumed(self.network_, record, found.sample_order, found.split)
 
     def save(self, path) -> None:
-        """Write the fitted model to ``path`` in chainrule's safe, versioned format (atomically).
-
-        ``chainrule.load(path)`` reads it back; predictions are bit-identical.
-        """
+        """Write the fitted model to ``path`` in chainrule's safe, versioned format (atomically);
+        ``chainrule.load(path)`` reads it back, and its predictions are bit-identical."""
         check_is_fitted(self, "network_")
         save(self, path)
 

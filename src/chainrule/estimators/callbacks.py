@@ -67,19 +67,22 @@ class CallbackObserver:
 
 class StaleEpochs:
     """scikit-learn's ``_no_improvement_count`` (its tests read and set it): the plateau
-    monitor's count of epochs without improvement, of the record in ``_record`` (a
-    descriptor)."""
+    monitor's count of epochs without improvement, of the training record the estimator
+    holds in its attribute ``record`` (a descriptor)."""
+
+    def __init__(self, record: str) -> None:
+        self.record = record
 
     def __get__(self, estimator, owner=None):
         if estimator is None:
             return self
-        record = vars(estimator).get("_record")
+        record = vars(estimator).get(self.record)
         if record is None:
             raise AttributeError("_no_improvement_count exists once training has started")
         return record.monitor.stale_epochs
 
     def __set__(self, estimator, value: int) -> None:
-        record = vars(estimator).get("_record")
+        record = vars(estimator).get(self.record)
         if record is not None:
             record.monitor.stale_epochs = int(value)
         elif value != 0:  # a fit starts counting from 0

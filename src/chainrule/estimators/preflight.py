@@ -24,6 +24,15 @@ LBFGS_VECTORS = 2 * 10 + 5 + 2
 PROBABILITY_GRID = np.linspace(-40.0, 40.0, 81)
 
 
+def check_checkpointed_fit(incremental: bool, solver: str, n_init: int) -> None:
+    """A fit with a ``checkpoint`` writes epochs of one run: ``fit`` (not ``partial_fit``) with
+    a stochastic solver and ``n_init=1``; else a ValueError."""
+    if incremental or solver == "lbfgs" or n_init != 1:
+        raise ValueError(
+            "checkpoint needs fit (not partial_fit) with solver='sgd' or 'adam' and n_init=1"
+        )
+
+
 def network_mismatch(net, asked: dict) -> tuple[str, str, str] | None:
     """The first of the hidden layers, activations, output activation, cost and dtype where
     ``asked`` (the arguments of the network the parameters ask for) does not describe ``net``:
