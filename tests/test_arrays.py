@@ -495,3 +495,15 @@ def test_cli_train_on_cuda(tmp_path):
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
         assert "cuda" in result.stderr.lower()
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_l1_and_weight_decay_in_namespace_equal_the_numpy_fit(module, dispatch, multiclass, solver):
+    """The L1 subgradient (xp.sign) and the decoupled decay of the weights' slices run in the
+    input's namespace as in NumPy."""
+    X, y = multiclass
+    params = dict(solver=solver, alpha=0.05, l1_ratio=0.5, weight_decay=0.1)
+    expected = small(MLPClassifier, **params).fit(X, y)
+    model = small(MLPClassifier, **params).fit(as_namespace(module, X), as_namespace(module, y))
+    np.testing.assert_allclose(flat_weights(model), flat_weights(expected), **TOL["float64"])
+    np.testing.assert_allclose(model.loss_curve_, expected.loss_curve_, **TOL["float64"])

@@ -102,3 +102,65 @@ def test_training_a_network_reduces_the_cost(rng):
             _, g = net.cost_and_gradient(X, Y)
             opt.step(net.theta, g)
         assert net.cost(X, Y) < 0.5 * start
+
+
+# -- decoupled weight decay (W <- W - eta lambda W before the rule's step), worked by hand
+# theta = [w, b]: only w is a weight (decayed = [slice(0, 1)]), b is a bias and is not decayed
+
+
+def decaying(opt):
+    opt.decayed = [slice(0, 1)]
+    return opt
+
+
+def test_gradient_descent_with_weight_decay_by_hand():
+    theta = np.array([1.0, 2.0])
+    decaying(cr.GradientDescent(0.1, weight_decay=0.5)).step(theta, np.array([1.0, 1.0]))
+    # w: 1 - 0.1 * 0.5 * 1 = 0.95, then 0.95 - 0.1 * 1 = 0.85; b: 2 - 0.1 * 1 = 1.9
+    np.testing.assert_allclose(theta, [0.85, 1.9], rtol=1e-15)
+
+
+def test_momentum_with_weight_decay_by_hand():
+    theta, g = np.array([1.0, 2.0]), np.array([1.0, 1.0])
+    opt = decaying(cr.Momentum(0.1, momentum=0.9, weight_decay=0.5))
+    opt.step(theta, g)  # w: 0.95 + (v = -0.1) = 0.85; b: 2 - 0.1 = 1.9
+    opt.step(theta, g)  # w: 0.85 * 0.95 = 0.8075, v = 0.9 * -0.1 - 0.1 = -0.19: 0.6175
+    np.testing.assert_allclose(theta, [0.6175, 1.71], rtol=1e-15)
+
+
+def test_adamw_by_hand():
+    # one step: m = 0.1 g, v = 0.001 g^2, eta_1 = eta sqrt(0.001) / 0.1, so the step is
+    # eta_1 m / sqrt(v) = eta sign(g) up to epsilon (relative eps / sqrt(v) <= 1e-12 / 0.06)
+    theta = np.array([1.0, 2.0])
+    opt = decaying(cr.Adam(0.1, epsilon=1e-12, weight_decay=0.5))
+    opt.step(theta, np.array([4.0, -2.0]))
+    # w: 1 * (1 - 0.1 * 0.5) - 0.1 = 0.85; b: 2 + 0.1 = 2.1 (no decay)
+    np.testing.assert_allclose(theta, [0.85, 2.1], rtol=0, atol=1e-11)
+    # the moments see the gradient only, not the decay (decoupled): m = 0.1 g
+    np.testing.assert_allclose(opt.m, [0.4, -0.2], rtol=1e-15)
+
+
+def test_weight_decay_zero_is_the_rule_bit_for_bit(rng):
+    g = rng.normal(size=(3, 7))
+    for make in (cr.GradientDescent, cr.Momentum, cr.Adam):
+        plain = rng.normal(size=7)
+        decayed = plain.copy()
+        a, b = make(0.05), decaying(make(0.05, weight_decay=0.0))
+        for g_t in g:
+            a.step(plain, g_t)
+            b.step(decayed, g_t)
+        assert np.array_equal(plain, decayed)
+
+
+def test_update_decays_the_weights_not_the_biases():
+    net = cr.Network([2, 1], random_state=0)
+    W, b = net.W[0].copy(), net.b[0].copy()
+    zero = [np.zeros_like(W)], [np.zeros_like(b)]
+    cr.GradientDescent(0.1, weight_decay=2.0).update(net, *zero)
+    np.testing.assert_allclose(net.W[0], 0.8 * W, rtol=1e-15)  # 1 - 0.1 * 2
+    assert np.array_equal(net.b[0], b)
+
+
+def test_bad_weight_decay():
+    with pytest.raises(ValueError, match="weight_decay"):
+        cr.Adam(0.1, weight_decay=-1.0)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import pairwise
-from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ from chainrule._checks import batch_weights, dropout_rates, network_input, netwo
 from chainrule.activations import RELU_FAMILY, Activation, get_activation
 from chainrule.costs import Cost, get_cost
 from chainrule.engine import reference, select
-from chainrule.engine.parameters import ParameterList, Trace, check_layer_sizes
+from chainrule.engine.parameters import ParameterList, Trace, check_layer_sizes, check_penalty
 from chainrule.gradcheck import check_activation, check_cost, check_gradients
 from chainrule.initializers import INITS, check_init, draw_layer
 
@@ -84,8 +83,10 @@ class Network:
     cost : str or Cost, default="squared_error"
         ``C(a^L, y)`` of one sample; the batch cost is the (weighted) mean over samples.
     alpha : float, default=0.0
-        L2 penalty: ``C += alpha / (2 n) sum_m ||W^m||^2`` for a batch of ``n`` samples
-        (scikit-learn's convention; ``n`` is the sum of the sample weights when given).
+        The penalty ``C += alpha / n sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio) / 2 ||W^m||^2)``
+        (``n`` the batch's rows or weight; scikit-learn's L2 term at ``l1_ratio=0``).
+    l1_ratio : float, default=0.0
+        The L1 share of the penalty (scikit-learn's linear models' name); subgradient ``sign(W)``.
     init : {"glorot_uniform", "he_normal", "normal"}, optional
         Weight initialisation. By default He for layers with a ReLU-family activation and
         Glorot-uniform otherwise; ``"normal"`` is the seed's ``np.random.randn`` for ``W``
@@ -125,6 +126,7 @@ class Network:
         init: str | None = None,
         dtype: DTypeLike = np.float64,
         random_state: int | np.random.Generator | None = None,
+        l1_ratio: float = 0.0,
         dropout: float | Sequence[float] = 0.0,
     ) -> None:
         sizes = check_layer_sizes(layer_sizes)
@@ -132,11 +134,7 @@ class Network:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        if isinstance(alpha, bool) or not isinstance(alpha, Real):
-            raise TypeError(f"alpha must be a real number >= 0, got {alpha!r}")
-        if not (np.isfinite(alpha) and alpha >= 0):
-            raise ValueError(f"alpha must be >= 0 and finite, got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha, self.l1_ratio = check_penalty(alpha, l1_ratio)
         self.dropout = dropout_rates(dropout, len(sizes) - 2)  # while training only
         self.cost_function = get_cost(cost)
         self.activations = layer_activations(
@@ -296,8 +294,9 @@ class Network:
 
     def _total_cost(self, zL, aL, Y, w, n) -> float:
         costs = reference.sample_costs(zL, aL, Y, self.activations[-1], self.cost_function)
-        # one transfer to the host on a device: C = sum_i w_i C_i + the L2 term
-        return float(reference.batch_cost(costs, w) + reference.penalty(self.W, self.alpha, n))
+        penalty = reference.penalty(self.W, self.alpha, n, self.l1_ratio)
+        # one transfer to the host on a device: C = sum_i w_i C_i + the penalty
+        return float(reference.batch_cost(costs, w) + penalty)
 
     def _backward(self, X, Y, w, n, grad, masks=None) -> tuple[list, list, list, float]:
         """Backpropagation into the flat buffer ``grad`` (through dropout's ``masks``, if any);
@@ -307,7 +306,7 @@ class Network:
         # delta^L = dC/dz^L, each sample's row weighted by w_i (the batch cost is sum_i w_i C_i)
         delta_L = reference.output_delta(z[-1], a[-1], Y, out, cost) * w[:, None]
         delta, dW, db = reference.backward(
-            self.W, self.activations, z, a, delta_L, self.alpha, n, masks
+            self.W, self.activations, z, a, delta_L, self.alpha, n, masks, self.l1_ratio
         )
         grad_W, grad_b = self.unflatten(grad)
         for m in range(self.L):
@@ -361,6 +360,7 @@ class Network:
             "output_activation": self.activations[-1].get_config(),
             "cost": self.cost_function.get_config(),
             "alpha": self.alpha,
+            "l1_ratio": self.l1_ratio,
             "dtype": self.dtype.name,
             **({"dropout": list(self.dropout)} if any(self.dropout) else {}),
         }

@@ -14,12 +14,22 @@ writes them. ``mu`` is the momentum.
 ``Momentum(nesterov)``  ``v <- mu v - eta g``, ``w <- w + mu v - eta g`` (Sutskever et al. 2013)
 ``Adam``                ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
                         ``w <- w - eta sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)``
+``weight_decay``        ``W <- W - eta lambda W`` first (``lambda`` the weight decay), then
+                        the rule's step (any of the above; Adam with it is AdamW)
 ======================  =====================================================================
+
+Decoupled weight decay (Loshchilov and Hutter, "Decoupled Weight Decay Regularization", 2019)
+shrinks the weights by ``eta lambda W`` (``eta`` the current learning rate, as PyTorch's
+``AdamW``) before the rule's step and outside the gradient, so Adam's moments never see it (an
+L2 term, ``alpha``, is in the gradient and is rescaled by them). It shrinks the parts of
+``theta`` named by :attr:`Optimizer.decayed` (a network's weights ``W^m``, not its biases, as
+``alpha``); all of ``theta`` where that is None.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -27,16 +37,49 @@ import numpy as np
 from chainrule._arrays import is_numpy, namespace
 
 
+def weight_slices(layer_sizes: Sequence[int]) -> list[slice]:
+    """The slices of a flat ``theta`` laid out ``W^1, b^1, W^2, b^2, ...`` (a network's, for
+    ``layer_sizes`` ``N^0, ..., N^L``) that hold each ``W^m``: what weight decay shrinks.
+
+    >>> weight_slices([2, 3, 1])  # W^1 (3 x 2), b^1 (3), W^2 (1 x 3), b^2 (1)
+    [slice(0, 6, None), slice(9, 12, None)]
+    """
+    parts, offset = [], 0
+    for n_in, n_out in pairwise(layer_sizes):
+        parts.append(slice(offset, offset + n_out * n_in))
+        offset += n_out * n_in + n_out
+    return parts
+
+
 class Optimizer:
-    """The base class: ``learning_rate`` may be changed between steps (schedules do)."""
+    """The base class: ``learning_rate`` may be changed between steps (schedules do);
+    ``weight_decay`` is ``lambda`` of the decoupled decay ``W <- W - eta lambda W``."""
 
     #: the rule's name, by which a compiled backend finds its fused form (None: no fused form)
     name: str | None = None
 
-    def __init__(self, learning_rate: float) -> None:
+    def __init__(self, learning_rate: float, weight_decay: float = 0.0) -> None:
         if not learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+        if not 0 <= weight_decay < np.inf:
+            raise ValueError(f"weight_decay must be >= 0 and finite, got {weight_decay}")
         self.learning_rate = float(learning_rate)
+        self.weight_decay = float(weight_decay)
+        #: the slices of ``theta`` that weight decay shrinks (None: all of it)
+        self.decayed: Sequence[slice] | None = None
+
+    def decay(self, theta: np.ndarray) -> None:
+        """``W <- W - eta lambda W``, written ``W <- (1 - eta lambda) W``, on the slices
+        :attr:`decayed` of ``theta`` (nothing when ``weight_decay`` is 0).
+
+        >>> theta = np.array([1.0, 2.0]); opt = GradientDescent(0.1, weight_decay=0.5)
+        >>> opt.decayed = [slice(0, 1)]; opt.decay(theta); theta  # 1 - 0.1 * 0.5 * 1
+        array([0.95, 2.  ])
+        """
+        if self.weight_decay:
+            factor = 1 - self.learning_rate * self.weight_decay
+            for part in (slice(None),) if self.decayed is None else self.decayed:
+                theta[part] *= factor  # W <- W - eta lambda W
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         """Update the flat parameters ``theta`` in place from the flat gradient ``grad``."""
@@ -44,6 +87,8 @@ class Optimizer:
 
     def update(self, net, dW: Sequence[np.ndarray], db: Sequence[np.ndarray]) -> None:
         """Update ``net.W`` and ``net.b`` in place from ``dC/dW^m`` and ``dC/db^m``."""
+        if self.decayed is None:
+            self.decayed = weight_slices(net.layer_sizes)  # weight decay shrinks W^m, not b^m
         grad = namespace(net.theta).empty_like(net.theta)
         gW, gb = net.unflatten(grad)
         for m in range(net.L):
@@ -73,6 +118,7 @@ class GradientDescent(Optimizer):
     name = "gradient_descent"
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        self.decay(theta)
         theta -= self.learning_rate * grad  # w <- w - eta dC/dw
 
 
@@ -89,8 +135,14 @@ class Momentum(Optimizer):
 
     name = "momentum"
 
-    def __init__(self, learning_rate: float, momentum: float = 0.9, nesterov: bool = False) -> None:
-        super().__init__(learning_rate)
+    def __init__(
+        self,
+        learning_rate: float,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(learning_rate, weight_decay)
         if not 0 <= momentum <= 1:
             raise ValueError(f"momentum must be in [0, 1], got {momentum}")
         self.momentum = float(momentum)
@@ -104,6 +156,7 @@ class Momentum(Optimizer):
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         self.init_state(theta)
         v, eta, mu = self.velocity, self.learning_rate, self.momentum
+        self.decay(theta)
         v *= mu
         v -= eta * grad  # Delta w^t = -eta dC/dw + mu Delta w^(t-1)
         if self.nesterov:
@@ -119,7 +172,12 @@ class Momentum(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma and Ba, 2015), with the bias corrections folded into the step size.
+    """Adam (Kingma and Ba, 2015), with the bias corrections folded into the step size; with
+    ``weight_decay`` it is AdamW (Loshchilov and Hutter, 2019).
+
+    ``epsilon`` sits where scikit-learn puts it, ``sqrt(v) + eps`` beside the folded step size;
+    PyTorch's ``Adam``/``AdamW`` add it to ``sqrt(v / (1 - b2^t))``: the same steps but for
+    that term.
 
     >>> theta = np.zeros(1); Adam(0.1).step(theta, np.array([4.0]))
     >>> theta.round(6)  # the first step is eta * sign(g), up to epsilon
@@ -134,8 +192,9 @@ class Adam(Optimizer):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(learning_rate)
+        super().__init__(learning_rate, weight_decay)
         for name, value in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= value < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {value}")
@@ -158,6 +217,7 @@ class Adam(Optimizer):
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         self.init_state(theta)
+        self.decay(theta)
         if not is_numpy(theta):
             self._step_xp(theta, grad)
             return

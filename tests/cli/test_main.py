@@ -686,3 +686,13 @@ def test_a_device_or_fifo_is_not_read_as_a_csv_file(trained, tmp_path, command):
         assert result.stderr.count("\n") == 1, result.stderr
         assert f"{source} is not a regular file" in result.stderr, result.stderr
         assert "- for standard input" in result.stderr
+
+
+def test_train_takes_the_penalty_and_weight_decay(tmp_path):
+    out = tmp_path / "run"
+    run("train", "--data", "iris", "--hidden", "4", "--epochs", "3", "--quiet", "--out", out,
+        "--alpha", "0.01", "--l1-ratio", "0.5", "--weight-decay", "0.02")  # fmt: skip
+    params = cr.load(out / "model.crm").model.get_params()
+    assert (params["alpha"], params["l1_ratio"], params["weight_decay"]) == (0.01, 0.5, 0.02)
+    bad = run("train", "--data", "iris", "--l1-ratio", "1.5", "--out", out, check=False)
+    assert bad.returncode == 2 and "--l1-ratio" in bad.stderr

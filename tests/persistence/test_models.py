@@ -746,6 +746,8 @@ def test_npy_with_trailing_bytes_or_a_zip_inside_is_refused(tmp_path):
         ({"cost": {"name": "huber", "delta": "wide"}}, "invalid cost config"),
         ({"alpha": -1.0}, "alpha must be >= 0"),
         ({"alpha": None}, "invalid alpha"),
+        ({"l1_ratio": "x"}, "invalid l1_ratio"),
+        ({"l1_ratio": 1.5}, r"l1_ratio must be in \[0, 1\]"),
         ({"activation": ["softmax"]}, "output layer only"),
     ],
 )

@@ -389,6 +389,35 @@ def test_dead_units_are_named_and_outlined(page, server):
     assert "dead" in page.get_attribute(".col[data-layer='1'] .node", "class")
 
 
+def test_l1_and_weight_decay_controls_and_their_derivation(page, server):
+    """Beside the L2 penalty: an L1 share and weight decay, shown in the note and in the
+    derivation view's dW and update lines."""
+    page.select_option("#alpha", "0.1")
+    page.select_option("#l1_ratio", "1")
+    page.select_option("#weight_decay", "0.1")
+    session = the_session(server[1])
+    eventually(lambda: session.net.l1_ratio == 1.0 and session.optimizer.weight_decay == 0.1)
+    # one reply a change: the note shows the last one's settings once its reply is in
+    note = "[data-testid=l2-note]"
+    eventually(lambda: all(p in page.text_content(note) for p in ("L1 share r = 1", "decays W")))
+    page.fill("[data-testid=inspect-index]", "1")
+    page.click("[data-testid=inspect-go]")
+    page.wait_for_selector("[data-testid=inspect] .line")
+    assert "sign(W" in page.text_content("[data-testid=inspect] [data-line=dW]")
+    assert "weight decay" in page.text_content("[data-testid=inspect] [data-line=update]")
+    trace = session.net.backprop(
+        session.inputs(session.data.X_train[1:2]), session.data.y_train[1:2]
+    )
+    m = len(session.net.W) - 1  # the panel opens on the last layer
+    check(page, "[data-line=dW] [data-result=dW]", trace.dW[m])
+    eta = session.optimizer.learning_rate
+    check(
+        page,
+        "[data-line=update] [data-result=W_new]",
+        (1 - eta * 0.1) * session.net.W[m] - eta * trace.dW[m],
+    )
+
+
 def test_the_schedule_is_chosen_and_shown_in_the_derivation(page, server):
     """A step schedule halving the rate every epoch: after two epochs the derivation view
     writes its formula and eta_2 = 0.03 / 4, and its update steps by that rate."""

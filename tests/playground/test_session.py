@@ -394,6 +394,37 @@ def test_the_update_line_carries_the_optimizers_state(solver):
         np.testing.assert_allclose(layer["W_step"], -eta_t * m / (np.sqrt(v) + 1e-8), rtol=1e-9)
 
 
+def test_l1_and_weight_decay_in_the_derivation_and_the_exported_script(tmp_path):
+    """An L1 share changes the network's penalty (same weights), weight decay the optimizer;
+    one sample's dW^m gains alpha_2 W + alpha_1 sign(W) and its sgd update is
+    W <- (1 - eta lambda) W - eta dW (n = 1); the exported script trains on as the page."""
+    s = Session()
+    s.configure({"n_samples": 60, "alpha": 0.1, "solver": "sgd", "learning_rate": 0.1})
+    s.train_epoch()
+    theta = s.net.theta.copy()
+    s.configure({"l1_ratio": 0.25, "weight_decay": 0.5})
+    np.testing.assert_array_equal(s.net.theta, theta)
+    assert s.net.l1_ratio == 0.25 and s.optimizer.weight_decay == 0.5
+    a0, y = s.inputs(s.data.X_train[3:4]), s.data.y_train[3]
+    view = derive(s.net, s.optimizer, "sgd", a0[0], y)
+    assert view["l1_ratio"] == 0.25 and view["weight_decay"] == 0.5
+    for m, layer in enumerate(view["layers"]):
+        W = s.net.W[m]
+        data_term = np.outer(layer["delta"], layer["a_prev"])
+        # alpha_2 = 0.1 * 0.75, alpha_1 = 0.1 * 0.25
+        np.testing.assert_allclose(layer["dW"], data_term + 0.075 * W + 0.025 * np.sign(W))
+        np.testing.assert_allclose(
+            layer["W_new"], (1 - 0.1 * 0.5) * W - 0.1 * np.array(layer["dW"])
+        )
+        np.testing.assert_allclose(layer["b_new"], s.net.b[m] - 0.1 * np.array(layer["db"]))
+    s.train_epoch()
+    module = run_script(tmp_path, script(s), run_name="exported")
+    np.testing.assert_array_equal(module["net"].theta, s.net.theta)
+    s.train_epoch()
+    module["train_epoch"]()
+    np.testing.assert_array_equal(module["net"].theta, s.net.theta)
+
+
 def test_dropout_per_layer_trains_through_the_masks_and_is_shown_in_the_derivation():
     from chainrule.engine.reference import dropout_masks
 

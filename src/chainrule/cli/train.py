@@ -24,6 +24,7 @@ from chainrule import datasets
 from chainrule.cli import preflight, validation
 from chainrule.cli.common import (
     DEFAULT_OUT,
+    non_negative_float,
     open_unit_interval,
     positive_float,
     positive_int,
@@ -69,6 +70,27 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def add_regularization_arguments(parser: argparse.ArgumentParser) -> None:
+    """The penalty and decoupled weight decay (chainrule's additions beyond scikit-learn's MLP),
+    a group of their own in ``--help``."""
+    group = parser.add_argument_group("regularization")
+    group.add_argument(
+        "--alpha", type=non_negative_float, default=0.0001, help="penalty (default: 0.0001)"
+    )
+    group.add_argument(
+        "--l1-ratio",
+        type=unit_interval,
+        default=0.0,
+        help="L1 share of the --alpha penalty: 0 is L2 alone, 1 is L1 alone (default: 0)",
+    )
+    group.add_argument(
+        "--weight-decay",
+        type=non_negative_float,
+        default=0.0,
+        help="decoupled weight decay W <- W - eta lambda W each step (adam: AdamW) (default: 0)",
+    )
+
+
 def _dropout(text: str) -> float | list[float]:
     """``--dropout``: one rate for every hidden layer, or a comma list, one a layer."""
     try:
@@ -111,6 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--learning-rate", type=positive_float, default=0.001)
     parser.add_argument("--momentum", type=unit_interval, default=0.9, help="for --solver sgd")
+    add_regularization_arguments(parser)
     parser.add_argument(
         "--schedule", type=schedule, default={}, metavar="NAME[:P=V,...]", help=SCHEDULE_HELP
     )
@@ -213,6 +236,9 @@ def _params(args, n_train: int, lazy: bool, validates: bool) -> dict:
         max_iter=args.epochs,
         learning_rate_init=args.learning_rate,
         momentum=args.momentum,
+        alpha=args.alpha,
+        l1_ratio=args.l1_ratio,
+        weight_decay=args.weight_decay,
         random_state=args.seed,
         early_stopping=args.early_stopping and validates,
         validation_fraction=VALIDATION_FRACTION,

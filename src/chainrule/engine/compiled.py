@@ -61,6 +61,7 @@ def layout(net) -> native.Layout | None:
         canonical,
         canonical and cost.has_logit_form,
         net.alpha,
+        net.l1_ratio,
         net.dropout,
     )
 
@@ -100,6 +101,7 @@ def fused_step(optimizer, theta: np.ndarray) -> Callable[[np.ndarray, np.ndarray
         t = 0
         if name == "adam":
             optimizer.t = t = optimizer.t + 1
+        optimizer.decay(theta)  # decoupled weight decay first, as the epoch's kernel
         native.step(name, theta, grad, eta, p1, p2, eps, s1, s2, t)
 
     return step
@@ -169,7 +171,7 @@ class CompiledBackend:
             diverged = native.epoch(
                 self.layout, X, Y, sw, order, self.batch_size, self.net.theta, grad, name, eta,
                 p1, p2, eps, s1, s2, t0, max_grad_norm or 0.0, self.X, self.Y, self.w,
-                self.work, progress, key,
+                self.work, progress, key, optimizer.weight_decay,
             )  # fmt: skip
         finally:
             if name == "adam":

@@ -32,7 +32,7 @@ from .native_layout cimport (
     RELU, SIGMOID, SOFTMAX, SOFTPLUS, SQUARED_ERROR, TANH, Spec, data_t, floating,
 )
 from .native_passes cimport forward, minibatch
-from .native_updates cimport adam, adam_step_size, clip, descent, momentum
+from .native_updates cimport adam, adam_step_size, clip, decay_weights, descent, momentum
 
 import numpy as np
 
@@ -68,7 +68,7 @@ cdef class Layout:
     cdef readonly Py_ssize_t units
 
     def __init__(self, sizes, acts, beta, int cost, double huber, bint canonical,
-                 bint from_logits, double alpha, dropout=()):
+                 bint from_logits, double alpha, double l1_ratio=0, dropout=()):
         N = np.asarray(sizes, dtype=np.intp)
         L = len(N) - 1
         self.sizes = N
@@ -83,7 +83,7 @@ cdef class Layout:
         self.drop = drop
         self.spec = Spec(L, &self.sizes[0], &self.poff[0], &self.uoff[0], &self.acts[0],
                          &self.beta[0], cost, huber, canonical, from_logits, alpha,
-                         &self.drop[0])
+                         l1_ratio, &self.drop[0])
 
     cdef check(self, Py_ssize_t d, Py_ssize_t k, Py_ssize_t params, Py_ssize_t rows,
                Py_ssize_t work, Py_ssize_t per_row):
@@ -131,6 +131,7 @@ cdef double gather(const data_t* X, const floating* Y, const floating* sw,
 cdef struct Rule:
     int code
     double eta, p1, p2, eps, max_norm  # p1: the momentum or beta_1; p2: beta_2
+    double weight_decay  # lambda of the decoupled decay (0: none)
     long t  # Adam's steps so far
 
 
@@ -163,6 +164,8 @@ cdef int epoch_steps(const Spec* s, const data_t* X, const floating* Y, const fl
             return DIVERGED
         if rule.max_norm > 0:
             clip(grad, P, rule.max_norm)
+        if rule.weight_decay != 0:
+            decay_weights(s, theta, <floating>(1 - rule.eta * rule.weight_decay))
         if rule.code == ADAM:
             rule.t += 1
             adam(theta, grad, s1, s2, P, rule.p1, rule.p2, <floating>rule.eps,
@@ -186,11 +189,12 @@ def epoch(Layout layout, const data_t[:, ::1] X, const floating[:, ::1] Y,
           floating[::1] theta, floating[::1] grad, str rule, double eta, double p1, double p2,
           double eps, floating[::1] s1, floating[::1] s2, long t, double max_norm,
           floating[:, ::1] Xb, floating[:, ::1] Yb, floating[::1] w, floating[::1] work,
-          double[::1] progress, key=None):
+          double[::1] progress, key=None, double weight_decay=0):
     """One epoch of ``rule`` (a key of :data:`OPTIMIZERS`) over ``X[order]``: see
     :func:`epoch_steps`; returns whether it diverged. ``max_norm`` 0: no clipping. ``key``:
-    the epoch's dropout key (an int below 2^63), None for no dropout."""
-    cdef Rule r = Rule(OPTIMIZERS[rule], eta, p1, p2, eps, max_norm, t)
+    the epoch's dropout key (an int below 2^63), None for no dropout; ``weight_decay``: lambda
+    of the decoupled decay of each ``W^m`` before each step."""
+    cdef Rule r = Rule(OPTIMIZERS[rule], eta, p1, p2, eps, max_norm, weight_decay, t)
     cdef int status
     cdef unsigned long long epoch_key = 0 if key is None else key
     cdef Py_ssize_t P = theta.shape[0]

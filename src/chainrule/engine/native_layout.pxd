@@ -36,5 +36,6 @@ cdef struct Spec:  # a network as the kernels read it (native.Layout builds it)
     bint canonical  # sigma^L is the cost's matching activation: dC/dz^L = beta (a^L - y)
     bint from_logits  # the cost computed from z^L (a cross-entropy with its matching sigma^L)
     double alpha
+    double l1_ratio  # the L1 share of the penalty
     const double* drop  # dropout's rate p^m of each layer (0 for none, and for the output)
 

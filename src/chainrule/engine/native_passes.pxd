@@ -3,6 +3,8 @@
 """A minibatch on the compiled engine: the forward pass, and the backward pass from the output
 layer's ``delta^L`` to every gradient."""
 
+from libc.math cimport fabs
+
 from .native_activations cimport activate, cap_of
 from .native_blas cimport dot, gemm
 from .native_costs cimport output_layer
@@ -40,9 +42,10 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
                              const floating* w, double n_b, Py_ssize_t n,
                              const floating* theta, floating* grad, floating* work,
                              const unsigned long long* step_key) noexcept nogil:
-    """The cost ``sum_i w_i C_i + alpha/(2 n_b) sum_m ||W^m||^2`` of a minibatch and its
-    gradient into ``grad`` (``w`` sums to 1; ``n_b`` the minibatch's weight), through
-    dropout's masks of ``step_key`` (:func:`drop_units`) unless it is NULL."""
+    """The cost ``sum_i w_i C_i + alpha/n_b sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio)/2
+    ||W^m||^2)`` of a minibatch and its gradient into ``grad`` (``w`` sums to 1; ``n_b`` the
+    minibatch's weight), through dropout's masks of ``step_key`` (:func:`drop_units`) unless
+    it is NULL."""
     cdef Py_ssize_t units = s.uoff[s.L], L = s.L, m, i, j, n_in, n_out
     cdef Py_ssize_t k = s.sizes[L]
     cdef floating* Z
@@ -54,8 +57,9 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
     cdef floating* db
     cdef const floating* W
     cdef const floating* a
-    cdef floating decay = <floating>(s.alpha / n_b)
-    cdef double cost = 0, sumsq = 0
+    cdef double alpha_2 = s.alpha * (1 - s.l1_ratio), alpha_1 = s.alpha * s.l1_ratio
+    cdef floating decay = <floating>(alpha_2 / n_b), shrink = <floating>(alpha_1 / n_b)
+    cdef double cost = 0, sumsq = 0, abssum = 0
     forward(s, X, n, theta, work, work + n * units, step_key)
     # z^L, and a^L where sigma'(z^L) would be (the output layer's sigma' is output_layer's)
     Z = work + n * s.uoff[L - 1]
@@ -70,8 +74,13 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
         gemm(True, False, n_out, n_in, n, D, a, dW)  # dC/dW^m = delta^m a^(m-1)T, summed
         if s.alpha != 0:
             for j in range(n_out * n_in):
-                dW[j] += W[j] * decay  # d/dW^m of alpha/(2n) ||W^m||^2
+                dW[j] += W[j] * decay  # d/dW^m of alpha_2/(2n) ||W^m||^2
             sumsq += dot(W, n_out * n_in)  # ||W^m||^2, for the cost's L2 term
+        if alpha_1 != 0:
+            for j in range(n_out * n_in):
+                # d/dW^m of alpha_1/n |W^m|_1: the subgradient sign(W^m), 0 at 0
+                dW[j] += <floating>((W[j] > 0) - (W[j] < 0)) * shrink
+                abssum += fabs(W[j])  # |W^m|_1, for the cost's L1 term
         for j in range(n_out):
             db[j] = 0
         for i in range(n):
@@ -83,4 +92,7 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
             gemm(False, False, n, n_in, n_out, D, W, Dp)
             for j in range(n * n_in):
                 Dp[j] *= T[j]
-    return cost + 0.5 * s.alpha / n_b * sumsq  # + the L2 term alpha/(2n) sum_m ||W^m||^2
+    cost += 0.5 * alpha_2 / n_b * sumsq  # + the L2 term alpha_2/(2n) sum_m ||W^m||^2
+    if alpha_1 != 0:
+        cost += alpha_1 / n_b * abssum  # + the L1 term alpha_1/n sum_m |W^m|_1
+    return cost

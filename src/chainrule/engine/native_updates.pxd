@@ -7,7 +7,18 @@ bit."""
 from libc.math cimport pow, sqrt
 
 from .native_blas cimport dot
-from .native_layout cimport floating
+from .native_layout cimport Spec, floating
+
+
+cdef inline void decay_weights(const Spec* s, floating* theta, floating factor) noexcept nogil:
+    """Decoupled weight decay ``W^m <- W^m - eta lambda W^m`` (``factor = 1 - eta lambda``) of
+    every ``W^m``; the biases are left."""
+    cdef Py_ssize_t m, j
+    cdef floating* W
+    for m in range(s.L):
+        W = theta + s.poff[m]
+        for j in range(s.sizes[m + 1] * s.sizes[m]):
+            W[j] *= factor  # W <- W - eta lambda W
 
 
 cdef inline void descent(floating* theta, const floating* g, Py_ssize_t size,

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from chainrule._arrays import device, move, namespace
 
-__all__ = ["ParameterList", "Trace", "check_layer_sizes"]
+__all__ = ["ParameterList", "Trace", "check_layer_sizes", "check_penalty"]
 
 
 def check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
@@ -37,6 +37,18 @@ def check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
         if n < 1:
             raise ValueError(f"layer_sizes must be positive; layer {m} has {n} units, in {sizes}")
     return sizes
+
+
+def check_penalty(alpha: float, l1_ratio: float) -> tuple[float, float]:
+    """``(alpha, l1_ratio)`` as floats, or an error naming the bad one."""
+    for name, value, kind in (("alpha", alpha, ">= 0"), ("l1_ratio", l1_ratio, "in [0, 1]")):
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise TypeError(f"{name} must be a real number {kind}, got {value!r}")
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"alpha must be >= 0 and finite, got {alpha}")
+    if not 0 <= l1_ratio <= 1:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
+    return float(alpha), float(l1_ratio)
 
 
 class ParameterList(Sequence):

@@ -88,21 +88,27 @@ def backward(
     alpha: float,
     n: float,
     masks: Sequence[Array | None] | None = None,
+    l1_ratio: float = 0.0,
 ) -> tuple[list[Array], list[Array], list[Array]]:
     """Backpropagation from ``delta^L`` (rows already weighted by ``w_i``): ``(delta, dW, db)``.
 
-    ``alpha / n`` scales the L2 term's gradient (``n`` the batch's sample count, or the sum of
-    its sample weights); ``masks``: dropout's, as :func:`forward` applied them.
+    ``alpha / n`` scales the penalty's gradient (``n`` the batch's sample count, or the sum of
+    its sample weights), ``l1_ratio`` its share of L1 (:func:`penalty`); ``masks``: dropout's,
+    as :func:`forward` applied them.
     """
     xp = namespace(*W)
     L = len(W)
     delta, dW, db = [None] * L, [None] * L, [None] * L
     delta[-1] = delta_L
+    alpha_2, alpha_1 = alpha * (1 - l1_ratio), alpha * l1_ratio  # the L2 and L1 weights
     for m in range(L - 1, -1, -1):
         # dC/dW^m = delta^m a^(m-1)T, summed over the batch (written (a^T delta)^T for sparse a)
         dW[m] = (a[m].T @ delta[m]).T
-        if alpha:
-            dW[m] = dW[m] + W[m] * (alpha / n)  # d/dW^m of alpha/(2n) ||W^m||^2
+        if alpha_2:
+            dW[m] = dW[m] + W[m] * (alpha_2 / n)  # d/dW^m of alpha_2/(2n) ||W^m||^2
+        if alpha_1:
+            # d/dW^m of alpha_1/n |W^m|_1: the subgradient sign(W^m), 0 at 0 (as PyTorch's)
+            dW[m] = dW[m] + xp.sign(W[m]) * (alpha_1 / n)
         db[m] = xp.sum(delta[m], axis=0)  # dC/db^m = delta^m, summed over the batch
         if m > 0:
             dC_da, sigma, a_m = delta[m] @ W[m], activations[m - 1], a[m]
@@ -114,15 +120,23 @@ def backward(
     return delta, dW, db
 
 
-def penalty(W: Sequence[Array], alpha: float, n: float) -> float | Array:
-    """The L2 term ``alpha / (2 n) sum_m ||W^m||^2``: a float for NumPy weights, a 0-d array
-    on their device otherwise (no transfer to the host)."""
+def penalty(W: Sequence[Array], alpha: float, n: float, l1_ratio: float = 0.0) -> float | Array:
+    """The penalty ``alpha / n sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio) / 2 ||W^m||^2)``
+    (``l1_ratio`` 0: scikit-learn's L2 term ``alpha / (2 n) sum_m ||W^m||^2``): a float for
+    NumPy weights, a 0-d array on their device otherwise (no transfer to the host)."""
     if alpha == 0:
         return 0.0
     xp = namespace(*W)
+    alpha_2, alpha_1 = alpha * (1 - l1_ratio), alpha * l1_ratio  # the L2 and L1 weights
     if is_numpy(W[0]):
-        return 0.5 * alpha / n * float(sum(float(xp.sum(W_m * W_m)) for W_m in W))
-    return 0.5 * alpha / n * sum(xp.sum(W_m * W_m) for W_m in W)
+        total = 0.5 * alpha_2 / n * float(sum(float(xp.sum(W_m * W_m)) for W_m in W))
+        if alpha_1:
+            total += alpha_1 / n * float(sum(float(xp.sum(xp.abs(W_m))) for W_m in W))
+        return total
+    total = 0.5 * alpha_2 / n * sum(xp.sum(W_m * W_m) for W_m in W)
+    if alpha_1:
+        total = total + alpha_1 / n * sum(xp.sum(xp.abs(W_m)) for W_m in W)
+    return total
 
 
 def batch_cost(costs: Array, w: Array) -> float | Array:

@@ -259,6 +259,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.epsilon,
+            weight_decay=self.weight_decay,
         )
 
     def _network_config(self, n_features: int, n_outputs: int, dtype, hidden=None) -> dict:

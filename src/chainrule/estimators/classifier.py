@@ -47,10 +47,9 @@ TINY = {t.char: t.type(np.finfo(t).tiny) for t in (np.dtype(np.float32), np.dtyp
 class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier trained by backpropagation.
 
-    Binary targets use one sigmoid output and the binary cross-entropy; several classes a
-    softmax output and the categorical cross-entropy; multilabel targets one sigmoid per label.
-    Parameters are scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`'s, with the
-    same defaults, and chainrule's own (``output_activation`` to ``resume``):
+    Binary targets use one sigmoid output and the binary cross-entropy, several classes a softmax
+    and the categorical cross-entropy, multilabel targets one sigmoid per label. Parameters:
+    scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`'s (its defaults), ours (off):
 
     Parameters
     ----------
@@ -97,6 +96,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         *,
         solver="adam",
         alpha=0.0001,
+        l1_ratio=0.0,
+        weight_decay=0.0,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,

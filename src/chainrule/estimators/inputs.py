@@ -194,6 +194,7 @@ def network_config(
         "output_activation": output,
         "cost": cost,
         "alpha": estimator.alpha,
+        "l1_ratio": estimator.l1_ratio,
         "dtype": dtype,
         "dropout": dropout_rates_asked(estimator),
     }

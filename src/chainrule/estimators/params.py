@@ -25,6 +25,8 @@ PARAMETER_CONSTRAINTS: dict = {
     "activation": [str, Activation, list, tuple],
     "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
     "alpha": [Interval(Real, 0, None, closed="left")],
+    "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
     "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     "learning_rate": [
         StrOptions({"constant", "invscaling", "adaptive", "cosine", "step"}),
@@ -80,7 +82,19 @@ solver : {"adam", "sgd", "lbfgs"}, default="adam"
     The optimizer: Adam, minibatch gradient descent ``W^m <- W^m - eta dC/dW^m`` (with
     ``momentum``), or L-BFGS on the whole data set.
 alpha : float, default=0.0001
-    The L2 penalty: ``alpha / (2 n) sum_m ||W^m||^2`` added to the cost.
+    The L2 penalty: ``alpha / (2 n) sum_m ||W^m||^2`` added to the cost (with ``l1_ratio``,
+    the penalty below).
+l1_ratio : float, default=0.0
+    The L1 share of the penalty, as scikit-learn's linear models name it (chainrule's
+    addition): ``alpha / n sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio) / 2 ||W^m||^2)`` added to
+    the cost (and to ``loss_curve_``); 0 is the L2 term alone. Its gradient uses the
+    subgradient ``sign(W)`` (0 at 0). Biases are not penalized.
+weight_decay : float, default=0.0
+    ``lambda`` of decoupled weight decay (chainrule's addition; Loshchilov and Hutter):
+    each step of ``"adam"`` or ``"sgd"`` first shrinks the weights, ``W^m <- W^m - eta
+    lambda W^m`` (``eta`` the current learning rate), outside the gradient, so Adam's moments
+    never see it; ``"adam"`` with it is AdamW. Biases are not decayed, as ``alpha`` leaves
+    them; unused by L-BFGS.
 batch_size : int or "auto", default="auto"
     Rows per minibatch (``"auto"``: ``min(200, n_samples)``); unused by L-BFGS.
 learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"} or callable, \

@@ -71,6 +71,7 @@ def continue_network(net, asked: dict) -> None:
             "network"
         )
     net.alpha = float(asked["alpha"])
+    net.l1_ratio = float(asked["l1_ratio"])
     net.dropout = dropout_rates(asked.get("dropout", 0.0), net.L_hidden)  # a new rate applies
 
 

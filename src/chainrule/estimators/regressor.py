@@ -75,6 +75,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         *,
         solver="adam",
         alpha=0.0001,
+        l1_ratio=0.0,
+        weight_decay=0.0,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,

@@ -130,9 +130,11 @@ def network_from_payload(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarra
     hidden = config["activation"]
     if not isinstance(hidden, list) or len(hidden) != len(sizes) - 2:
         raise ModelFormatError(f"expected {len(sizes) - 2} hidden activations, got {hidden!r}")
-    alpha = config["alpha"]
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float):
-        raise ModelFormatError(f"invalid alpha {alpha!r}")
+    # files written before l1_ratio have the L2 term alone; Network checks the ranges
+    penalty = {"alpha": config["alpha"], "l1_ratio": config.get("l1_ratio", 0.0)}
+    for name, value in penalty.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ModelFormatError(f"invalid {name} {value!r}")
     acts = [_component(get_activation, activation_names, spec, "activation") for spec in hidden]
     output = _component(get_activation, activation_names, config["output_activation"], "activation")
     cost = _component(get_cost, cost_names, config["cost"], "cost")
@@ -141,7 +143,7 @@ def network_from_payload(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarra
     except (TypeError, ValueError) as e:
         raise ModelFormatError(f"invalid dropout {config.get('dropout')!r}: {e}") from e
     net = Network(
-        sizes, activation=acts, output_activation=output, cost=cost, alpha=alpha, dtype=dtype
+        sizes, activation=acts, output_activation=output, cost=cost, dtype=dtype, **penalty
     )
     net.dropout = dropout
     net.theta[...] = theta

@@ -73,6 +73,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "learning_rate": (1e-6, 10),
     "batch_size": (1, 1000),
     "alpha": (0.0, 10.0),
+    "l1_ratio": (0.0, 1.0),  # the L1 share of alpha's penalty
+    "weight_decay": (0.0, 10.0),  # decoupled: W <- W - eta lambda W before each step
     "schedule_epochs": (1, 1000),
 }
 _INTEGERS = frozenset({"n_samples", "data_seed", "seed", "batch_size", "schedule_epochs"})
@@ -91,6 +93,8 @@ def default_config() -> dict[str, Any]:
         "learning_rate": 0.03,
         "batch_size": 10,
         "alpha": 0.0,
+        "l1_ratio": 0.0,
+        "weight_decay": 0.0,
         "solver": "sgd",
         "cost": "binary_cross_entropy",
         "seed": 0,

@@ -9,8 +9,10 @@ forward, layer ``m``   ``z^m = W^m a^(m-1) + b^m``, ``a^m = sigma^m(z^m)``
 dropout (training)     ``a^m o r^m / (1 - p)``, ``r^m ~ Bernoulli(1 - p)``: shown, not applied
 output                 ``delta^L = a^L - y`` (matching cost) or ``dC/da^L o sigma'(z^L)``
 backward, layer ``m``  ``delta^m = (W^(m+1)T delta^(m+1)) o sigma'(z^m)``
-gradients              ``dC/dW^m = delta^m a^(m-1)T (+ alpha W^m)``, ``dC/db^m = delta^m``
-update                 the solver's rule, e.g. ``W^m <- W^m - eta dC/dW^m``
+gradients              ``dC/dW^m = delta^m a^(m-1)T (+ alpha_2 W^m + alpha_1 sign(W^m))``,
+                       ``dC/db^m = delta^m``
+update                 the solver's rule, e.g. ``W^m <- W^m - eta dC/dW^m`` (weight decay:
+                       ``W^m <- (1 - eta lambda) W^m`` first)
 =====================  ==============================================================
 """
 
@@ -142,11 +144,14 @@ def derive(
         "x": _list(a0),
         "y": float(y),
         "cost": trace.cost,
-        # C = the sample's own cost + the L2 term alpha / (2 n) sum_m ||W^m||^2, n = 1
-        "cost_l2": penalty(net.W, net.alpha, 1),
+        # C = the sample's own cost + the penalty
+        # alpha / n sum_m (l1_ratio |W^m|_1 + (1 - l1_ratio) / 2 ||W^m||^2), n = 1
+        "cost_l2": penalty(net.W, net.alpha, 1, net.l1_ratio),
         "cost_name": net.cost_function.name,
         "canonical": net.cost_function.canonical_link == net.activations[-1].name,
         "alpha": net.alpha,
+        "l1_ratio": net.l1_ratio,
+        "weight_decay": optimizer.weight_decay,
         "solver": solver,
         "learning_rate": optimizer.learning_rate,
         "optimizer": rule,

@@ -61,6 +61,7 @@ def _network_lines(config: dict[str, Any], net: Network, epoch: int) -> list[str
         f"    output_activation={net.activations[-1].name!r},",
         f"    cost={config['cost']!r},",
         f"    alpha={config['alpha']!r},",
+        f"    l1_ratio={config['l1_ratio']!r},",
         ")",
         f"# the weights at epoch {epoch}, exactly; W^m has shape (N^m, N^(m-1))",
     ]
@@ -71,9 +72,9 @@ def _network_lines(config: dict[str, Any], net: Network, epoch: int) -> list[str
 
 
 def _optimizer_lines(optimizer: Any, solver: str) -> list[str]:
-    eta = optimizer.learning_rate
+    eta, decay = optimizer.learning_rate, f"weight_decay={optimizer.weight_decay!r}"
     if isinstance(optimizer, Adam):
-        lines = [f"optimizer = cr.Adam({eta!r})"]
+        lines = [f"optimizer = cr.Adam({eta!r}, {decay})"]
         if optimizer.m is not None:
             lines += [
                 "optimizer.load_state({",
@@ -85,13 +86,13 @@ def _optimizer_lines(optimizer: Any, solver: str) -> list[str]:
         return lines
     if isinstance(optimizer, Momentum):
         nesterov = solver == "nesterov"
-        lines = [f"optimizer = cr.Momentum({eta!r}, momentum=0.9, nesterov={nesterov!r})"]
+        lines = [f"optimizer = cr.Momentum({eta!r}, momentum=0.9, nesterov={nesterov!r}, {decay})"]
         if optimizer.velocity is not None:
             lines.append(
                 f"optimizer.load_state({{'velocity': np.array({_numbers(optimizer.velocity)})}})"
             )
         return lines
-    return [f"optimizer = cr.GradientDescent({eta!r})"]
+    return [f"optimizer = cr.GradientDescent({eta!r}, {decay})"]
 
 
 _TRAINING = '''

@@ -44,13 +44,15 @@ class Diverged(ArithmeticError):
     """The cost became infinite or NaN: the learning rate is too large."""
 
 
-def make_optimizer(solver: str, learning_rate: float) -> Optimizer:
-    """The update rule of ``solver``: sgd, momentum (the seed's), nesterov or adam."""
+def make_optimizer(solver: str, learning_rate: float, weight_decay: float = 0.0) -> Optimizer:
+    """The update rule of ``solver``: sgd, momentum (the seed's), nesterov or adam, with the
+    decoupled ``weight_decay`` (``W <- W - eta lambda W`` first)."""
     if solver == "sgd":
-        return GradientDescent(learning_rate)  # w <- w - eta dC/dw
+        return GradientDescent(learning_rate, weight_decay)  # w <- w - eta dC/dw
     if solver in ("momentum", "nesterov"):
-        return Momentum(learning_rate, momentum=0.9, nesterov=solver == "nesterov")
-    return Adam(learning_rate)
+        nesterov = solver == "nesterov"
+        return Momentum(learning_rate, 0.9, nesterov, weight_decay=weight_decay)
+    return Adam(learning_rate, weight_decay=weight_decay)
 
 
 class Session:
@@ -105,6 +107,7 @@ class Session:
             output_activation="sigmoid" if self.task == "classification" else "identity",
             cost=c["cost"],
             alpha=c["alpha"],
+            l1_ratio=c["l1_ratio"],
             random_state=c["seed"],
             dropout=[spec["dropout"] for spec in c["layers"]],
         )
@@ -112,10 +115,14 @@ class Session:
             net.theta[...] = theta
         return net
 
+    def _make_optimizer(self) -> Optimizer:
+        c = self.config
+        return make_optimizer(c["solver"], c["learning_rate"], c["weight_decay"])
+
     def restart(self) -> None:
         """New initial weights from ``config["seed"]``; epoch 0 and an empty loss history."""
         self.net = self._make_network()
-        self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+        self.optimizer = self._make_optimizer()
         self.epoch = 0
         self._schedule_rate()
         self.history: list[tuple[int, float, float]] = [(0, *self.losses())]
@@ -143,12 +150,13 @@ class Session:
             self._make_data()
         if changed & RESTART_KEYS:
             self.restart()
-        elif "alpha" in changed:
-            self.net = self._make_network(self.net.theta)  # the same weights, the new L2 term
+        elif changed & {"alpha", "l1_ratio"}:
+            self.net = self._make_network(self.net.theta)  # the same weights, the new penalty
         if "solver" in changed and not changed & RESTART_KEYS:
-            self.optimizer = make_optimizer(self.config["solver"], self.config["learning_rate"])
+            self.optimizer = self._make_optimizer()
         elif "learning_rate" in changed:
             self.optimizer.learning_rate = self.config["learning_rate"]
+        self.optimizer.weight_decay = self.config["weight_decay"]
         if changed & {"solver", "learning_rate", "schedule", "schedule_epochs"}:
             self._schedule_rate()
         return bool(changed & DATA_KEYS)

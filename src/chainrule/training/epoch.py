@@ -14,6 +14,7 @@ from chainrule._arrays import namespace
 from chainrule.engine import compiled_backend
 from chainrule.engine.reference import dropout_masks
 from chainrule.engine.select import compiled_module
+from chainrule.optimizers import weight_slices
 from chainrule.training.schedules import clip_gradient
 from chainrule.training.state import TrainingRecord
 
@@ -54,6 +55,7 @@ class EpochRunner:
         """One pass over the data; returns the epoch's loss as scikit-learn's: the minibatch
         costs weighted by their numbers of rows, ``sum_b |b| C_b / n``. Raises :class:`Diverged`
         at the first minibatch whose cost is not finite (before stepping on it)."""
+        optimizer.decayed = weight_slices(self.net.layer_sizes)  # decay W^m, not b^m
         # dropout: one key an epoch from the fit's random source, which masks each step
         # (chainrule.engine.reference.dropout_mask); no draw without dropout
         self.dropout_key = dropout_key(record.rng) if any(self.net.dropout) else None

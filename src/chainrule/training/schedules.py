@@ -24,12 +24,25 @@ def make_optimizer(
     beta_1: float = 0.9,
     beta_2: float = 0.999,
     epsilon: float = 1e-8,
+    weight_decay: float = 0.0,
 ) -> Optimizer:
-    """The optimizer for scikit-learn's ``solver`` name (``"sgd"`` or ``"adam"``)."""
+    """The optimizer for scikit-learn's ``solver`` name (``"sgd"`` or ``"adam"``), with the
+    decoupled ``weight_decay`` (Adam with it is AdamW)."""
     if solver == "sgd":
-        return Momentum(learning_rate_init, momentum=momentum, nesterov=nesterovs_momentum)
+        return Momentum(
+            learning_rate_init,
+            momentum=momentum,
+            nesterov=nesterovs_momentum,
+            weight_decay=weight_decay,
+        )
     if solver == "adam":
-        return Adam(learning_rate_init, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        return Adam(
+            learning_rate_init,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            weight_decay=weight_decay,
+        )
     raise ValueError(f"unknown solver {solver!r}; valid names are ['adam', 'lbfgs', 'sgd']")
 
 

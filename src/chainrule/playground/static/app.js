@@ -287,6 +287,7 @@ function wireTraining() {
   });
   $("reset").addEventListener("click", () => send({ type: "reset" }));
   for (const id of ["learning_rate", "alpha"]) $(id).addEventListener("change", (e) => configure({ [id]: Number(e.target.value) }));
+  for (const id of ["l1_ratio", "weight_decay"]) $(id).addEventListener("change", (e) => configure({ [id]: Number(e.target.value) }));
   $("batch_size").addEventListener("change", (e) => {
     const size = Number(e.target.value);
     if (Number.isInteger(size) && size >= 1 && size <= 1000) return configure({ batch_size: size });

@@ -59,8 +59,7 @@ function lines(d, L) {
       `(${mat(L.W_next, "operand", "W_next", true)} ${vec(L.delta_next, "operand", "delta_next")}) &#x2218; ${vec(L.sigma_prime, "operand", "sigma_prime")} = ${vec(L.backsum, "operand", "backsum")} &#x2218; ${vec(L.sigma_prime, "operand", "sigma_prime")} = ${vec(L.delta, "result", "delta")}`,
       [`W${SUP(m + 1)}`, `&delta;${SUP(m + 1)}`, `z${SUP(m)}`]]);
   }
-  const l2 = d.alpha ? ` + &alpha; W${SUP(m)}` : "";
-  const l2n = d.alpha ? ` + ${d.alpha} ${mat(L.W, "operand", "W")}` : "";
+  const [l2, l2n] = penaltyTerms(d, `W${SUP(m)}`, mat(L.W, "operand", "W"), mat(L.W.map((r) => r.map(Math.sign)), "operand", "sign_W"));
   out.push(["dW", `&part;C/&part;W${SUP(m)} = &delta;${SUP(m)} a${SUP(`${p} T`)}${l2}`,
     `${vec(L.delta, "operand", "delta")} ${rowvec(L.a_prev, "operand", "a_prev")}${l2n} = ${mat(L.dW, "result", "dW")}`,
     [`&delta;${SUP(m)}`, `a${SUP(p)}`]]);
@@ -70,6 +69,21 @@ function lines(d, L) {
 }
 
 const zerosLike = (M) => M.map((r) => r.map(() => 0));
+
+// the penalty's gradient, as a formula and with the numbers (W and sign(W) given shown):
+// alpha_2 W + alpha_1 sign(W), alpha_2 = alpha (1 - l1_ratio), alpha_1 = alpha l1_ratio
+function penaltyTerms(d, w, W, signW) {
+  if (!d.alpha) return ["", ""];
+  const r = d.l1_ratio || 0;
+  if (!r) return [` + &alpha; ${w}`, ` + ${fmt(d.alpha)} ${W}`];
+  const l2 = r < 1 ? [` + &alpha;(1&minus;r) ${w}`, ` + ${fmt(d.alpha * (1 - r))} ${W}`] : ["", ""];
+  return [`${l2[0]} + &alpha;r sign(${w}) (L1, r = ${fmt(r)})`, `${l2[1]} + ${fmt(d.alpha * r)} ${signW}`];
+}
+
+// decoupled weight decay, before the rule's step: W <- W - eta lambda W
+function decayPrefix(d, W) {
+  return d.weight_decay ? `${W} &larr; (1 &minus; &eta;&lambda;) ${W}, &lambda; = ${fmt(d.weight_decay)} first (weight decay: not in the gradient, b is not decayed; &Delta;${W} below is the rule's step plus &minus;&eta;&lambda;${W}); then ` : "";
+}
 
 // the update of layer m by the session's rule, with the rule's state before and after, and the
 // change it makes: [id, formula, numbers, uses]
@@ -85,6 +99,7 @@ function updateLine(d, L, m) {
   const bias = `b${SUP(m)}: ${vec(L.b, "operand", "b")} &rarr; ${vec(L.b_new, "result", "b_new")} (the same rule)`;
   let formula;
   let numbers;
+  const decay = decayPrefix(d, W);
   if (o.solver === "sgd") {
     formula = `${W} &larr; ${W} + &Delta;${W}, &Delta;${W} = &minus;&eta; ${g}, &eta; = ${eta}`;
     numbers = `&Delta;${W} = &minus;${eta} ${dWop} = ${step}; &nbsp; ${after}`;
@@ -105,7 +120,7 @@ function updateLine(d, L, m) {
     numbers = `v = ${o.momentum} ${mat(vOld, "operand", "velocity_before")} &minus; ${eta} ${dWop} = ${mat(st.velocity.W, "result", "velocity")};
       &Delta;${W} = ${step}; &nbsp; ${after}`;
   }
-  return ["update", formula, `${numbers}; &nbsp; ${bias}`, [g, `&part;C/&part;b${SUP(m)}`, "the rule's state"]];
+  return ["update", decay + formula, `${numbers}; &nbsp; ${bias}`, [g, `&part;C/&part;b${SUP(m)}`, "the rule's state"]];
 }
 
 // the chain rule of one weight W^m[j, k], written out with the sample's numbers:
@@ -127,8 +142,7 @@ export function chainRule(d, m, j, k) {
     delta = `&delta;${SUP(m)}${sub(j + 1)} = (${terms}) &middot; &sigma;&prime;(z${SUP(m)}${sub(j + 1)})
       = (${nums}) &middot; ${n(L.sigma_prime[j], "sigma_prime")} = ${n(L.backsum[j], "backsum")} &middot; ${n(L.sigma_prime[j], "sigma_prime")} = ${n(L.delta[j], "delta")}`;
   }
-  const l2 = d.alpha ? ` + &alpha; ${w}` : "";
-  const l2n = d.alpha ? ` + ${fmt(d.alpha)} &middot; ${n(L.W[j][k], "W")}` : "";
+  const [l2, l2n] = penaltyTerms(d, w, `&middot; ${n(L.W[j][k], "W")}`, `&middot; ${n(Math.sign(L.W[j][k]), "sign_W")}`);
   return `<h3>The chain rule of ${w}, for this sample</h3>
     <p>&part;C/&part;${w} = &delta;${SUP(m)}${sub(j + 1)} a${SUP(m - 1)}${sub(k + 1)}${l2}: the error of unit ${j + 1} of layer ${m}
       times what unit ${k + 1} of layer ${m - 1} fed it</p>
@@ -163,7 +177,7 @@ export function render(root, d, m, step) {
   const all = walkSteps(d.layers.length);
   const at = step ? all.findIndex((s) => s[0] === step[0] && s[1] === step[1]) : -1;
   const cost = d.cost_l2
-    ? `cost C = its own cost + L2 term &alpha;/2 &Sigma;&#x2016;W&#x2016;&sup2; = ${fmt(d.cost - d.cost_l2)} + ${fmt(d.cost_l2)} = ${fmt(d.cost)}`
+    ? `cost C = its own cost + ${d.l1_ratio ? "penalty &alpha;(r &Sigma;|W| + (1&minus;r)/2 &Sigma;&#x2016;W&#x2016;&sup2;)" : "L2 term &alpha;/2 &Sigma;&#x2016;W&#x2016;&sup2;"} = ${fmt(d.cost - d.cost_l2)} + ${fmt(d.cost_l2)} = ${fmt(d.cost)}`
     : `cost C = ${fmt(d.cost)}`;
   const head = `<p class="sample">Sample: x = (${d.point.map(fmt).join(", ")}), target y = ${fmt(d.y)}, ${cost}
     &nbsp;&middot;&nbsp; a${SUP(0)} = (${d.x.map(fmt).join(", ")}) &nbsp;&middot;&nbsp; epoch ${d.epoch}, layer ${m} of ${d.layers.length}</p>${schedule(d.schedule)}`;

@@ -19,6 +19,8 @@ export function showSettings(options, c, task, force = false) {
     $("learning_rate").value = String(c.learning_rate);
   }
   setValue("alpha", String(c.alpha));
+  setValue("l1_ratio", String(c.l1_ratio));
+  setValue("weight_decay", String(c.weight_decay));
   setValue("batch_size", c.batch_size);
   setValue("solver", c.solver);
   setValue("schedule", c.schedule);
@@ -47,7 +49,12 @@ export function showSettings(options, c, task, force = false) {
     $(id).disabled = upload;
     $(id).title = upload ? "an uploaded file has its own points" : "";
   }
-  $("l2-note").hidden = !c.alpha;
-  $("l2-note").textContent = `C includes the L2 term \u03b1/(2n) \u03a3 \u2016W\u2016\u00b2, \u03b1 = ${c.alpha}`;
+  $("l2-note").hidden = !c.alpha && !c.weight_decay;
+  $("l2-note").textContent = [
+    !c.alpha ? "" : c.l1_ratio
+      ? `C includes the penalty \u03b1/n (r \u03a3|W| + (1\u2212r)/2 \u03a3 \u2016W\u2016\u00b2), \u03b1 = ${c.alpha}, L1 share r = ${c.l1_ratio}`
+      : `C includes the L2 term \u03b1/(2n) \u03a3 \u2016W\u2016\u00b2, \u03b1 = ${c.alpha}`,
+    c.weight_decay ? `each step first decays W \u2190 (1 \u2212 \u03b7\u03bb) W, \u03bb = ${c.weight_decay}` : "",
+  ].filter(Boolean).join("; ");
   forceSettings = false;
 }
