@@ -61,15 +61,14 @@ def continue_network(net, asked: dict) -> None:
     (:func:`network_mismatch`); else a ValueError naming the parameter (scikit-learn fails on a
     changed ``hidden_layer_sizes`` too, with a shape error). A new ``alpha`` applies, as in
     scikit-learn."""
-    mismatch = network_mismatch(net, asked)
-    if mismatch is not None:
-        name, have, wanted = mismatch
-        raise ValueError(
-            f"warm_start=True (or partial_fit) continues the fitted network, whose "
-            f"{name} is {have}, but the parameters now ask for {wanted}: "
-            f"set {name} back, or fit with warm_start=False (or a clone) to train a new "
-            "network"
-        )
+    check_same_network(
+        net,
+        asked,
+        ValueError,
+        "warm_start=True (or partial_fit) continues the fitted network, whose {name} is "
+        "{have}, but the parameters now ask for {wanted}: set {name} back, or fit with "
+        "warm_start=False (or a clone) to train a new network",
+    )
     net.alpha = float(asked["alpha"])
     net.l1_ratio = float(asked["l1_ratio"])
     net.dropout = dropout_rates(asked.get("dropout", 0.0), net.L_hidden)  # a new rate applies
@@ -82,13 +81,17 @@ def check_loaded_network(net, asked) -> None:
         config = asked(list(net.layer_sizes[1:-1]))
     except ValueError as e:  # a classifier's output that gives no probability, say
         raise ModelFormatError(f"the parameters disagree with the network: {e}") from None
-    mismatch = network_mismatch(net, config)
+    message = "the parameters disagree with the network: its {name} is {have}, the parameters "
+    check_same_network(net, config, ModelFormatError, message + "say {wanted}")
+
+
+def check_same_network(net, asked: dict, error: type[Exception], message: str) -> None:
+    """``error(message)`` (``message`` formatted with the parameter's ``name``, the network's
+    value ``have`` and the ``wanted`` one) at the first :func:`network_mismatch`."""
+    mismatch = network_mismatch(net, asked)
     if mismatch is not None:
         name, have, wanted = mismatch
-        raise ModelFormatError(
-            f"the parameters disagree with the network: its {name} is {have}, the "
-            f"parameters say {wanted}"
-        )
+        raise error(message.format(name=name, have=have, wanted=wanted))
 
 
 def _shown(value) -> str:
