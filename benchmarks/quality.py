@@ -11,6 +11,9 @@ the same folds for every setting), each setting's 5-fold accuracy as mean +- std
 folds, the best of each family, and the best family's per-fold gain over the best plain
 (``alpha``-only) setting, mean +- std. The grids are picked in advance and equally small; the
 best of each is chosen on the same folds it is scored on, equally optimistic for every family.
+
+``python benchmarks/quality.py --dropout`` does the same for dropout (and weight decay) on
+digits, where the plain grid spans ``alpha`` and the hidden size (:data:`DROPOUT_GRIDS`).
 """
 
 from __future__ import annotations
@@ -67,19 +70,33 @@ def cv_scores(name: str, seed: int = 0) -> dict[str, float]:
     return out
 
 
-# -- regularisation beyond scikit-learn's: weight decay, L1 (dropout's family: see GRIDS) -------
+# -- regularisation beyond scikit-learn's: weight decay, L1, dropout ------------------------------
 
 #: a data set where only a few of many features matter: 6 informative features of 100, the rest
 #: noise (scikit-learn's make_classification), 300 rows. Penalties that shrink the weights of
 #: the noise features are what should help here
 REGULARIZED = {"hidden_layer_sizes": (32,), "max_iter": 200}
 #: the families and their settings: the plain one is scikit-learn's L2 alone; each other adds
-#: one of chainrule's regularisers; dropout's family goes here as {"dropout": p} settings (not
-#: measured here yet)
+#: one of chainrule's regularisers
 GRIDS = {
     "plain (L2 alpha)": [{"alpha": a} for a in (1e-4, 0.1, 1.0, 10.0, 100.0)],
     "weight decay": [{"weight_decay": w} for w in (0.01, 0.1, 0.3, 1.0, 3.0)],
     "L1 (l1_ratio=1)": [{"alpha": a, "l1_ratio": 1.0} for a in (0.1, 1.0, 3.0, 10.0, 30.0)],
+}
+
+#: dropout's family (``--dropout``), on digits (1797 rows, 64 pixels, 10 classes): dropout
+#: regularises wide hidden layers, so the plain grid spans both ``alpha`` and the hidden size,
+#: and dropout's spans its rate and the same sizes (at the default ``alpha=1e-4``)
+DROPOUT = {"max_iter": 200}
+SIZES = [(64,), (256,)]
+DROPOUT_GRIDS = {
+    "plain (L2 alpha)": [
+        {"alpha": a, "hidden_layer_sizes": h} for h in SIZES for a in (1e-4, 0.1, 1.0, 10.0)
+    ],
+    "dropout": [{"dropout": p, "hidden_layer_sizes": h} for h in SIZES for p in (0.2, 0.5)],
+    "weight decay": [
+        {"weight_decay": w, "hidden_layer_sizes": h} for h in SIZES for w in (0.1, 1.0)
+    ],
 }
 
 
@@ -89,16 +106,17 @@ def regularization_data():
     )
 
 
-def regularization_scores(seed: int = 0) -> dict[str, list[tuple[dict, np.ndarray]]]:
+def regularization_scores(
+    X, y, shared: dict, grids: dict, seed: int = 0
+) -> dict[str, list[tuple[dict, np.ndarray]]]:
     """Each family's settings with their 5 fold scores, on the same folds."""
-    X, y = regularization_data()
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
     out = {}
-    for family, settings in GRIDS.items():
+    for family, settings in grids.items():
         out[family] = []
         for params in settings:
             model = make_pipeline(
-                StandardScaler(), MLPClassifier(random_state=seed, **REGULARIZED, **params)
+                StandardScaler(), MLPClassifier(random_state=seed, **shared, **params)
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -106,29 +124,33 @@ def regularization_scores(seed: int = 0) -> dict[str, list[tuple[dict, np.ndarra
     return out
 
 
-def regularization_report() -> None:
+def regularization_report(dropout: bool = False) -> None:
     start = time.perf_counter()
-    scores = regularization_scores()
+    if dropout:
+        X, y = datasets.load_digits(return_X_y=True)
+        scores = regularization_scores(X, y, DROPOUT, DROPOUT_GRIDS)
+    else:
+        scores = regularization_scores(*regularization_data(), REGULARIZED, GRIDS)
     best = {}
     for family, rows in scores.items():
         print(family)
         for params, s in rows:
-            print(f"  {params!s:<40} {s.mean():.4f} +- {s.std():.4f}")
+            print(f"  {params!s:<48} {s.mean():.4f} +- {s.std():.4f}  folds {np.round(s, 4)}")
         best[family] = max(rows, key=lambda row: row[1].mean())
     plain = best["plain (L2 alpha)"]
     print("best of each family, and its gain over the best plain setting, fold by fold:")
     for family, (params, s) in best.items():
         gain = s - plain[1]
         print(
-            f"  {family:<18} {params!s:<40} {s.mean():.4f} +- {s.std():.4f}   "
-            f"gain {gain.mean():+.4f} +- {gain.std():.4f}"
+            f"  {family:<18} {params!s:<48} {s.mean():.4f} +- {s.std():.4f}   "
+            f"gain {gain.mean():+.4f} +- {gain.std():.4f}  folds {np.round(gain, 4)}"
         )
     print(f"({time.perf_counter() - start:.0f} s)")
 
 
 def main() -> None:
-    if "--regularization" in sys.argv[1:]:
-        regularization_report()
+    if "--regularization" in sys.argv[1:] or "--dropout" in sys.argv[1:]:
+        regularization_report(dropout="--dropout" in sys.argv[1:])
         return
     print(f"{'data set':<15}{'scikit-learn':>14}{'chainrule':>12}{'difference':>12}{'seconds':>9}")
     for name in DATASETS:

@@ -259,3 +259,13 @@ def test_dropout_trains_per_layer_and_is_saved_with_the_model(capsys, tmp_path):
     with pytest.raises(SystemExit):
         main(["train", "--dropout", "1.0"])
     assert "dropout rates must be in [0, 1)" in capsys.readouterr().err
+
+
+def test_help_lists_each_addition_beyond_scikit_learn(capsys):
+    """``chainrule train --help`` names issue 26's flags, each with its own help line."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--help"])
+    assert exit_.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for flag in ("--dropout", "--weight-decay", "--l1-ratio", "--schedule", "--validation"):
+        assert re.search(rf"{flag} [A-Z0-9_\[\]:=,.]+ \w", help_text), flag

@@ -102,3 +102,21 @@ def test_loss_curve_includes_the_l1_term(digits):
     # two costs of ~3 in float64, each summed in another order than here (~1e-13 apart at most),
     # against a difference of ~0.4: 1e-9 relative leaves that room
     assert l1 - l2 == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "extra", [dict(dropout=[0.3]), dict(solver="sgd", learning_rate="cosine")], ids=str
+)
+def test_a_saved_model_keeps_dropout_and_the_schedule(digits, tmp_path, extra):
+    """Saved and loaded, the model keeps the parameter, predicts as before and, warm-started,
+    trains on as the model that was never saved (the same masks and rates)."""
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0, **extra)
+    model = quiet_fit(MLPClassifier(**kw), X, y)
+    cr.save(model, tmp_path / "m.crm")
+    back = cr.load(tmp_path / "m.crm")
+    assert {k: back.get_params()[k] for k in extra} == extra
+    np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
+    for m in (model, back):
+        quiet_fit(m.set_params(warm_start=True, max_iter=2), X, y)
+    np.testing.assert_array_equal(back.network_.theta, model.network_.theta)

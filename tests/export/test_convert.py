@@ -148,6 +148,21 @@ def test_dropout_is_the_identity_in_the_exported_model(dtype):
     check_classifier(clf, X)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [dict(weight_decay=0.1), dict(alpha=0.01, l1_ratio=1.0), dict(learning_rate="cosine")],
+    ids=str,
+)
+def test_models_trained_with_decay_l1_or_a_schedule_export(extra):
+    """Weight decay, L1 and the schedule act while training only: the exported graph is the
+    trained network's."""
+    X, y = data()
+    clf = fitted(
+        cr.MLPClassifier, X, y, hidden_layer_sizes=(6,), solver="adam", max_iter=5, **extra
+    )
+    check_classifier(clf, X)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("output", sorted(ACTIVATIONS))
 def test_every_output_activation_of_a_regressor(output, dtype):

@@ -202,6 +202,7 @@ def test_exported_model_file_loads_as_the_trained_network(tmp_path):
         {"dataset": "sine", "cost": "huber", "features": ["x1", "sin(x2)"], "layers": []},
         {"solver": "momentum", "schedule": "cosine", "schedule_epochs": 3},
         {"solver": "adam", "schedule": "step", "schedule_epochs": 1},
+        {"layers": [pg_config.layer(4, dropout=0.5), pg_config.layer(3, "relu", dropout=0.2)]},
     ],
 )
 def test_exported_script_rebuilds_the_network_and_trains_on_as_the_page(tmp_path, changes):
@@ -217,6 +218,22 @@ def test_exported_script_rebuilds_the_network_and_trains_on_as_the_page(tmp_path
     source = script(s)
     module = run_script(tmp_path, source, run_name="exported")
     np.testing.assert_array_equal(module["net"].theta, s.net.theta)
+    for _ in range(2):
+        s.train_epoch()
+        module["train_epoch"]()
+    np.testing.assert_array_equal(module["net"].theta, s.net.theta)
+
+
+def test_exported_script_finishes_an_epoch_under_way_with_its_dropout_masks(tmp_path):
+    """Exported mid-epoch, the script carries the epoch's dropout key and the rest of its order:
+    its next minibatches draw the page's masks (a script that trained without masks, or with a
+    fresh key, would part from the page at the first step)."""
+    s = Session()
+    s.configure({"n_samples": 60, "batch_size": 5, "layers": [pg_config.layer(4, dropout=0.5)]})
+    s.train_epoch()
+    s.train_minibatch()
+    module = run_script(tmp_path, script(s), run_name="exported")
+    assert module["key"] == s.dropout_key is not None
     for _ in range(2):
         s.train_epoch()
         module["train_epoch"]()

@@ -1,8 +1,8 @@
 """Export a session: the trained network as a ``.crm`` model file (:func:`chainrule.save`), and a
 Python script that rebuilds it exactly: the same data and features, the weights as they are at
 export (so every change made during the run, a new learning rate or solver included, is in
-them), the optimizer's state and the shuffling's random state, and the training loop the page
-runs, so that the script's next epochs are the page's next epochs.
+them), the optimizer's state, the shuffling's random state and dropout's key, and the training
+loop the page runs, so that the script's next epochs are the page's next epochs.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def _network_lines(config: dict[str, Any], net: Network, epoch: int) -> list[str
         f"    cost={config['cost']!r},",
         f"    alpha={config['alpha']!r},",
         f"    l1_ratio={config['l1_ratio']!r},",
+        f"    dropout={[float(p) for p in net.dropout]!r},  # each hidden layer's rate",
         ")",
         f"# the weights at epoch {epoch}, exactly; W^m has shape (N^m, N^(m-1))",
     ]
@@ -100,16 +101,31 @@ _TRAINING = '''
 def train_epoch():
     """One pass over the shuffled training set in minibatches, as the playground trains (the
     first finishes the epoch that was under way at export, if one was)."""
-    global rest, epoch
+    global rest, key, epoch
     optimizer.learning_rate = schedule.rate(epoch)  # eta_e, the schedule's rate of epoch e
-    order = np.array(rest, dtype=int) if rest else rng.permutation(len(data.y_train))
-    rest = []
+    if not rest:  # a new epoch: its order, and its dropout key when a layer drops units
+        rest = rng.permutation(len(data.y_train)).tolist()
+        key = dropout_key(rng) if any(net.dropout) else None
+    done = len(data.y_train) - len(rest)  # the points the epoch under way has visited
+    order, rest = np.array(rest, dtype=int), []
     size = min(batch_size, len(data.y_train))
     for start in range(0, len(order), size):
         batch = order[start : start + size]
-        dW, db = net.gradients(X_train[batch], data.y_train[batch])  # dC/dW^m, dC/db^m
+        dW, db = gradients(X_train[batch], data.y_train[batch], (done + start) // size)
         optimizer.update(net, dW, db)  # the solver's rule, e.g. W^m <- W^m - eta dC/dW^m
     epoch += 1
+
+
+def gradients(X, y, step):
+    """dC/dW^m, dC/db^m of a minibatch; with dropout, through the masks of the epoch's step
+    (inverted dropout: a^m o mask^m, the kept units scaled by 1/(1-p), and delta^m o mask^m)."""
+    if key is None:
+        return net.gradients(X, y)
+    n = len(y)
+    masks = dropout_masks(net.dropout, key, step, net.layer_sizes, n, net.theta)
+    Y, w = y.reshape(n, 1).astype(float), np.full(n, 1 / n)  # each row weighs 1/n
+    _, grad = net.batch_cost_and_gradient(X, Y, w, float(n), None, masks)
+    return net.unflatten(grad)
 
 
 def report(epoch):
@@ -154,7 +170,9 @@ def script(session: Any) -> str:
             "import numpy as np",
             "",
             "import chainrule as cr",
+            "from chainrule.engine.reference import dropout_masks",
             "from chainrule.playground.schedule import make_schedule",
+            "from chainrule.training.epoch import dropout_key",
             "from chainrule.playground.data import "
             + ("load_csv" if upload else "make_dataset")
             + ", make_features",
@@ -176,6 +194,8 @@ def script(session: Any) -> str:
             f"rng.bit_generator.state = {state!r}",
             "# the points the epoch under way at export has still to visit (none: between epochs)",
             f"rest = {session.rest_of_epoch()!r}",
+            "# its dropout key, the masks' seed (None: no layer drops units, or between epochs)",
+            f"key = {session.dropout_key if session.rest_of_epoch() else None!r}",
             f"EPOCH = {session.epoch}",
             "epoch = EPOCH  # the epoch under way: the schedule's e",
             _TRAINING,

@@ -136,6 +136,7 @@ class MinibatchSteps:
         self.backend = backend
         self.batch_size = None if backend is None else backend.batch_size
         self.dropout_key: int | None = None  # the epoch's (EpochRunner.run draws it)
+        self.taken = 0  # the epoch's steps so far, block after block: they number the masks
 
     def run(self, minibatches) -> tuple[float, int, float | None]:
         """``(sum_b |b| C_b, steps, None)`` over ``minibatches``; at the first minibatch whose
@@ -148,17 +149,18 @@ class MinibatchSteps:
         key = self.dropout_key
         for X_b, Y_b, w, n_b in minibatches:
             if backend is not None and not issparse(X_b) and X_b.dtype == Y_b.dtype == net.dtype:
-                cost = backend.cost_and_gradient((X_b, Y_b, w, n_b), grad, key, n_steps)
+                cost = backend.cost_and_gradient((X_b, Y_b, w, n_b), grad, key, self.taken)
             else:
                 masks = None
                 if key is not None:  # dropout's masks of this step of the epoch
-                    args = key, n_steps, net.layer_sizes, X_b.shape[0], net.theta
+                    args = key, self.taken, net.layer_sizes, X_b.shape[0], net.theta
                     masks = dropout_masks(net.dropout, *args)
                 cost, _ = net.batch_cost_and_gradient(X_b, Y_b, w, n_b, grad, masks)
             if not math.isfinite(cost):
                 return total, n_steps, cost
             take_step(step, grad, net.theta, self.max_grad_norm)
             n_steps += 1
+            self.taken += 1
             total += cost * X_b.shape[0]
         return total, n_steps, None
 
