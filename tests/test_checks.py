@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor
 from chainrule.estimators import preflight
+from chainrule.estimators.inputs import validated_input
 from chainrule.persistence import ModelFormatError
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
@@ -229,7 +230,7 @@ def test_the_finiteness_test_of_large_X_sums_on_two_threads():
     halves[0, 0] = halves[-1, 0] = 2e38
     assert not sum_is_finite(halves)
     clf = MLPRegressor(hidden_layer_sizes=(2,), max_iter=1)
-    checked, _ = clf._validate_input(big, np.zeros(len(big)), first_call=True)
+    checked, _ = validated_input(clf, big, np.zeros(len(big)), first_call=True)
     assert checked is big  # the exact test found nothing: no error, no copy
 
 

@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor
+from chainrule.estimators import base
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +58,18 @@ def test_checkpoint_every_and_the_file_is_a_model(digits, tmp_path):
     X, y = digits
     path = tmp_path / "fit.ckpt"
     written = []
-    original = MLPClassifier._write_checkpoint
+    original = base.write_checkpoint
 
-    def spy(self, finished):
-        written.append((self.n_iter_, finished))
-        return original(self, finished)
+    def spy(path, kind, model, progress, data_fingerprint):
+        written.append((progress.record.n_iter, progress.finished))
+        return original(path, kind, model, progress, data_fingerprint)
 
     clf = MLPClassifier(
         hidden_layer_sizes=(8,), max_iter=7, checkpoint=path, checkpoint_every=3, random_state=0
     )
     with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        mp.setattr(MLPClassifier, "_write_checkpoint", spy)
+        mp.setattr(base, "write_checkpoint", spy)
         clf.fit(X, y)
     assert written == [(3, False), (6, False), (7, False)]  # max_iter ran out: not finished
     model = cr.load(path)
