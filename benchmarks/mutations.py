@@ -201,9 +201,9 @@ CASES = [
     ),
     # -- the estimators --
     M(
-        "estimators/validation.py",
-        "test_size=self.validation_fraction",
-        "test_size=self.validation_fraction / 2",
+        "training/data.py",
+        "test_size=fraction,",
+        "test_size=fraction / 2,",
         ("tests/sklearn/test_steps.py", "-k", "same_random_state"),
         "a smaller held-out split",
     ),
@@ -222,10 +222,10 @@ CASES = [
         "predict takes the least likely class",
     ),
     M(
-        "estimators/restarts.py",
+        "training/trainer.py",
         "if criterion > criteria[best]:",
         "if criterion < criteria[best]:",
-        ("tests/estimators/test_restarts.py",),
+        ("tests/training/test_trainer.py",),
         "the worst of n_init runs wins",
     ),
     M(

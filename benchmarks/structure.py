@@ -58,9 +58,8 @@ MIRROR_EXEMPT: dict[str, str] = {
     "chainrule.engine.parameters": "W and b live views of theta: tests/test_network.py",
     "chainrule.engine.select": "engine selection and the fallback: tests/engine/test_compiled.py",
     "chainrule.estimators.classifier": _ESTIMATORS,
-    "chainrule.estimators.hooks": _ESTIMATORS,
+    "chainrule.estimators.callbacks": "scikit-learn's callbacks on a fit: tests/estimators/test_base.py",
     "chainrule.estimators.regressor": _ESTIMATORS,
-    "chainrule.estimators.state": _PERSISTENCE,
     "chainrule.estimators.weights": _ESTIMATORS,
     "chainrule.export": "its lazy names and the hook: tests/export/test_hook.py",
     "chainrule.export.describe": "through to_onnx: tests/export/test_convert.py",
@@ -68,8 +67,7 @@ MIRROR_EXEMPT: dict[str, str] = {
     "chainrule.initializers": "initialisation statistics: tests/test_network.py",
     "chainrule.persistence.format": _PERSISTENCE,
     # the fit object's modules (issue 23.1), exempt before they land: where their tests are
-    "chainrule.persistence.checkpoints": "resumes: tests/estimators/test_checkpoint.py",
-    "chainrule.persistence.records": "records in files: tests/estimators/test_checkpoint.py",
+    "chainrule.persistence.records": "records in files: tests/persistence/test_checkpoints.py",
     "chainrule.training.data": "in memory and on dask: tests/estimators/test_distributed.py",
     "chainrule.playground": _PLAYGROUND,
     "chainrule.playground.config": _PLAYGROUND,
@@ -85,7 +83,7 @@ MIRROR_EXEMPT: dict[str, str] = {
     "chainrule.training.batches": "minibatch order as scikit-learn's: tests/sklearn/test_steps.py",
     "chainrule.training.lbfgs": "L-BFGS as scikit-learn's: tests/sklearn/test_steps.py",
     "chainrule.training.notices": "warnings as scikit-learn's filters see them: " + _ESTIMATORS,
-    "chainrule.training.state": "fits resumed exactly: tests/estimators/test_checkpoint.py",
+    "chainrule.training.state": "fits resumed exactly: tests/persistence/test_checkpoints.py",
     "chainrule.training.xor": "examples/xor.py prints the seed's table: tests/test_examples.py",
 }
 

@@ -1,4 +1,4 @@
-"""Checkpoints and exact resumes (:mod:`chainrule.estimators.checkpoint`): the whole training state
+"""Checkpoints and exact resumes (:mod:`chainrule.persistence.checkpoints`): the whole training state
 written atomically every few epochs, a resumed fit equal to the uninterrupted one (SIGKILL at a
 random moment included), and a resume that refuses other parameters or data."""
 
