@@ -58,7 +58,7 @@ MIRROR_EXEMPT: dict[str, str] = {
     "chainrule.engine.parameters": "W and b live views of theta: tests/test_network.py",
     "chainrule.engine.select": "engine selection and the fallback: tests/engine/test_compiled.py",
     "chainrule.estimators.classifier": _ESTIMATORS,
-    "chainrule.estimators.callbacks": "scikit-learn's callbacks on a fit: tests/estimators/test_base.py",
+    "chainrule.estimators.callbacks": "callbacks on a fit: tests/estimators/test_base.py",
     "chainrule.estimators.regressor": _ESTIMATORS,
     "chainrule.estimators.weights": _ESTIMATORS,
     "chainrule.export": "its lazy names and the hook: tests/export/test_hook.py",

@@ -1,6 +1,6 @@
-"""Checkpoints and exact resumes (:mod:`chainrule.persistence.checkpoints`): the whole training state
-written atomically every few epochs, a resumed fit equal to the uninterrupted one (SIGKILL at a
-random moment included), and a resume that refuses other parameters or data."""
+"""Checkpoints and exact resumes (:mod:`chainrule.persistence.checkpoints`): the whole training
+state written atomically every few epochs, a resumed fit equal to the uninterrupted one (SIGKILL
+at a random moment included), and a resume that refuses other parameters or data."""
 
 from __future__ import annotations
 
