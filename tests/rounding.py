@@ -30,8 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.estimators import base
-from chainrule.training import train_lbfgs
+from chainrule.training import train_lbfgs, trainer
 
 #: float64's unit roundoff, eps / 2
 U = np.finfo(np.float64).eps / 2
@@ -70,7 +69,7 @@ def starting_objectives(monkeypatch) -> list:
         seen.append((net.copy(), source.objective(net)(net.theta.astype(np.float64))))
         return train_lbfgs(net, source, record, **kw)
 
-    monkeypatch.setattr(base, "train_lbfgs", spy)
+    monkeypatch.setattr(trainer, "train_lbfgs", spy)
     return seen
 
 

@@ -198,6 +198,7 @@ def test_regressor_in_namespace_equals_numpy_fit(module, dispatch, regression, d
         assert_follows(got, X_xp)
         assert dtype_name(got) == dtype
     np.testing.assert_allclose(flat_weights(model), flat_weights(expected), **TOL[dtype])
+    np.testing.assert_allclose(model.loss_curve_, expected.loss_curve_, **TOL[dtype])
     predicted = model.predict(X_xp)
     assert_follows(predicted, X_xp)
     assert tuple(predicted.shape) == (60,)  # shaped like the y of fit

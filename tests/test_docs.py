@@ -1,5 +1,6 @@
 """The documentation site: the HTML representation of the estimators links to the class's page
-and to every parameter's entry there; the site builds without a warning, and the links land."""
+and to every parameter's entry there; the site builds without a warning, and the links land;
+the tests the pages cite exist where they say."""
 
 from __future__ import annotations
 
@@ -149,3 +150,27 @@ def test_chromium_scrolls_each_parameter_link_to_its_entry(site, cls, chromium):
     view.close()
     assert missed == []
     assert at_top
+
+
+# -- this page's promises ---------------------------------------------------------------------
+
+
+def test_every_test_this_page_names_exists():
+    """docs/reliability.md names the test that holds each promise: each must be defined in
+    tests/ (it named a test removed when the behaviour changed), and each file it names, with
+    the tests it names there, must exist (a test file moved or a test moved to another file)."""
+    tests = ROOT / "tests"
+    page = (tests.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+
+    def defined_in(source: Path) -> set[str]:
+        return set(re.findall(r"^def (test_\w+)", source.read_text(encoding="utf-8"), re.M))
+
+    defined = set().union(*(defined_in(source) for source in tests.rglob("*.py")))
+    named = set(re.findall(r"\btest_\w+", page)) - {p.stem for p in tests.rglob("test_*.py")}
+    assert named and named <= defined, sorted(named - defined)
+    files = set(re.findall(r"\b(tests/[\w/]+\.py)", page))
+    missing = sorted(f for f in files if not (tests.parent / f).is_file())
+    assert files and not missing, missing
+    cited = set(re.findall(r"\b(tests/[\w/]+\.py)::(test_\w+)", page))
+    elsewhere = sorted(f"{f}::{t}" for f, t in cited if t not in defined_in(tests.parent / f))
+    assert cited and not elsewhere, elsewhere

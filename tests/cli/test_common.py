@@ -1,25 +1,24 @@
-"""What the ``chainrule`` commands write: never one of their own inputs, and never a model that
-could not be saved after the training is done (issue 21, points 2 and 3)."""
+"""What the commands share (:mod:`chainrule.cli.common`): what they write is never one of their
+own inputs, nor a model that could not be saved after the training is done (issue 21, points
+2 and 3); what they read (CSV files, standard input, run folders) is named when it is bad."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
 import safetensors
+from sklearn.datasets import load_iris
 
 import chainrule as cr
+from chainrule import datasets
 from chainrule.cli.common import check_outputs
 from chainrule.cli.main import main
 from chainrule.cli.preflight import META_ROOM_BASE, META_ROOM_PER_LAYER
 
-
-def call(capsys, *argv):
-    """``chainrule ARGV`` in this process: ``(status, stdout, stderr)``."""
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
+from commands import CHAINRULE, call, run
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +167,95 @@ def test_the_room_left_covers_what_a_saved_model_adds(capsys, tmp_path, hidden):
     seen = len(json.dumps({"kind": "Standardized", "info": info}))
     n_layers = hidden.count(",") + 2
     assert len(raw) - seen <= META_ROOM_BASE + META_ROOM_PER_LAYER * n_layers
+
+
+def test_standard_input_and_run_directories(trained, tmp_path):
+    out, _, iris = trained
+    text = iris.read_text()
+    result = subprocess.run(
+        [CHAINRULE, "predict", out, "-"], input=text, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 151
+    names = list(load_iris().target_names)  # the model learned integer labels
+    for name in names:
+        text = text.replace(name, str(names.index(name)))
+    result = subprocess.run(
+        [CHAINRULE, "evaluate", out, "-", "--target", "species"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "all accuracy" in result.stdout, result.stderr
+    assert "sample 0" in run("explain", out).stdout
+    run("plot", out, "--what", "weights", "-o", tmp_path / "w.png")
+    assert (tmp_path / "w.png").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("predict", empty, iris, check=False)
+    assert result.returncode == 1 and "without a model.crm" in result.stderr
+
+
+# -- CSV files (issue 17.4, 17.8) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"a,a,y\n1,2,0\n", "the column name 'a' appears twice"),
+        (b"a,b,y\n1,2,0\n3,4,\n", r"bad.csv, line 3: the target 'y' is empty"),
+        (b"a,b,y\n1,2,0\n3,1e400,1\n", r"bad.csv, line 3: column 'b' holds '1e400', past the"),
+        (b"a,b,y\n1,2,0\n-1e999,1,1\n", r"bad.csv, line 3: column 'a' holds '-1e999', past"),
+        (b"a,b,y\n1,2,0\n\n3,NaN,1\n", r"bad.csv, line 4: column 'b' holds a missing value"),
+        (b"a,b,y\n1,2,0\n3,4,caf\xe9\n", r"bad.csv, line 3: not UTF-8 text \(byte 0xe9\)"),
+    ],
+)
+def test_bad_csv_files_name_the_file_line_and_column(tmp_path, content, match):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        datasets.read_csv(path)
+
+
+def test_a_latin1_csv_on_the_command_line_names_the_file(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"a,b,label\n1,2,caf\xe9\n3,4,th\xe9\n")
+    result = run("train", "--data", path, "--quiet", "--out", tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"chainrule train: error: {path}, line 2: not UTF-8 text (byte 0xe9); "
+        "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+    )
+
+
+# -- inputs that are not files, and the size of a CSV file (issue 17 review) ---------------------
+
+
+def _limited_memory():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # a runaway read fails fast
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("command", ["predict", "evaluate", "train"])
+def test_a_device_or_fifo_is_not_read_as_a_csv_file(trained, tmp_path, command):
+    out, _, _ = trained
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for source in ("/dev/zero", fifo):
+        argv = ["train", "--data", source, "--out", tmp_path / "run"]
+        if command != "train":
+            argv = [command, out, source]
+        result = subprocess.run(
+            [CHAINRULE, *map(str, argv)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=_limited_memory,
+        )
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert f"{source} is not a regular file" in result.stderr, result.stderr
+        assert "- for standard input" in result.stderr

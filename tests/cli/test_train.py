@@ -1,7 +1,8 @@
-"""The command line as a newcomer meets it (issue 21, point 10): the tour's command trains a
-good model on every built-in data set and says when it stopped early, the tour's files can be
-made, and mistakes (a typo'd flag, a missing file, an activation that does not exist, the
-target in the first column, a host that does not exist) get an answer that helps."""
+"""``chainrule train`` (:mod:`chainrule.cli.train`): it reports, saves and resumes, and the
+command line as a newcomer meets it (issue 21, point 10): the tour's command trains a good
+model on every built-in data set and says when it stopped early, the tour's files can be made,
+and mistakes (a typo'd flag, a missing file, an activation that does not exist, the target in
+the first column, a host that does not exist) get an answer that helps."""
 
 from __future__ import annotations
 
@@ -27,16 +28,11 @@ from chainrule.activations import ACTIVATIONS
 from chainrule.cli.main import main
 from chainrule.cli.train import HIDDEN_ACTIVATIONS
 
+from commands import call, run
+
 ROOT = Path(__file__).resolve().parents[2]
 #: the tour's training command (README), less its data set and folder
 TOUR = ["train", "--hidden", "16", "--learning-rate", "0.01", "--quiet"]
-
-
-def call(capsys, *argv):
-    """``chainrule ARGV`` in this process: ``(status, stdout, stderr)``."""
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def _figure(text: str, name: str) -> float:
@@ -259,6 +255,120 @@ def test_dropout_trains_per_layer_and_is_saved_with_the_model(capsys, tmp_path):
     with pytest.raises(SystemExit):
         main(["train", "--dropout", "1.0"])
     assert "dropout rates must be in [0, 1)" in capsys.readouterr().err
+
+
+def test_train_reports_and_saves(trained):
+    out, result, _ = trained
+    text = result.stdout
+    assert "train accuracy" in text and "test accuracy" in text
+    assert "confusion matrix" in text and "epochs:" in text and "seconds:" in text
+    assert f"saved the model to {out / 'model.crm'}" in text
+    assert (out / "model.crm").is_file() and (out / "loss.png").is_file()
+    accuracy = float(text.split("test accuracy")[1].split()[0])
+    assert accuracy > 0.85
+    model = cr.load(out / "model.crm")
+    assert model.model.n_iter_ >= 1 and model.info["data"] == "iris"
+
+
+def test_train_regression_reports_r2_and_mae(tmp_path):
+    result = run(
+        "train",
+        "--data",
+        "diabetes",
+        "--epochs",
+        "30",
+        "--quiet",
+        "--out",
+        tmp_path,
+        "--learning-rate",
+        "0.01",
+    )
+    assert "test R^2" in result.stdout and "MAE" in result.stdout
+
+
+def test_train_from_csv_with_string_labels(trained, tmp_path):
+    _, _, path = trained
+    result = run(
+        "train",
+        "--data",
+        path,
+        "--target",
+        "species",
+        "--solver",
+        "lbfgs",
+        "--hidden",
+        "8",
+        "--quiet",
+        "--out",
+        tmp_path,
+    )
+    assert "setosa" in result.stdout  # the confusion matrix names the labels
+
+
+def test_train_resume(tmp_path):
+    args = [
+        "train",
+        "--data",
+        "wine",
+        "--hidden",
+        "8",
+        "--epochs",
+        "30",
+        "--quiet",
+        "--no-early-stopping",
+        "--out",
+        tmp_path,
+        "--resume",
+        tmp_path / "fit.ckpt",
+    ]
+    first = run(*args)
+    assert (tmp_path / "fit.ckpt").is_file() and "epochs: 30" in first.stdout
+    again = run(*args)  # the checkpoint is at max_iter: nothing left to train, same model
+    assert "epochs: 30" in again.stdout
+    assert (
+        first.stdout.split("test accuracy")[1].split()[0]
+        == again.stdout.split("test accuracy")[1].split()[0]
+    )
+
+
+# -- rough edges (issue 17.8) -------------------------------------------------------------------
+
+
+def test_train_on_xor_with_the_defaults(capsys, tmp_path):
+    status, out, err = call(capsys, "train", "--data", "xor", "--quiet", "--out", tmp_path)
+    assert status == 0, err
+    assert "only 4 samples" in err and "no test split" in err
+    assert "train accuracy" in out and "test accuracy" not in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--batch-size", "0"],
+        ["--batch-size", "-5"],
+        ["--epochs", "0"],
+        ["--learning-rate", "0"],
+        ["--learning-rate", "nan"],
+        ["--momentum", "1.5"],
+        ["--test-size", "1"],
+        ["--test-size", "0"],
+    ],
+)
+def test_nonsensical_numbers_are_refused_by_the_parser(capsys, args):
+    with pytest.raises(SystemExit) as exit_:
+        call(capsys, "train", *args)
+    assert exit_.value.code == 2
+    assert f"argument {args[0]}" in capsys.readouterr().err
+
+
+def test_train_takes_the_penalty_and_weight_decay(tmp_path):
+    out = tmp_path / "run"
+    run("train", "--data", "iris", "--hidden", "4", "--epochs", "3", "--quiet", "--out", out,
+        "--alpha", "0.01", "--l1-ratio", "0.5", "--weight-decay", "0.02")  # fmt: skip
+    params = cr.load(out / "model.crm").model.get_params()
+    assert (params["alpha"], params["l1_ratio"], params["weight_decay"]) == (0.01, 0.5, 0.02)
+    bad = run("train", "--data", "iris", "--l1-ratio", "1.5", "--out", out, check=False)
+    assert bad.returncode == 2 and "--l1-ratio" in bad.stderr
 
 
 def test_help_lists_each_addition_beyond_scikit_learn(capsys):

@@ -27,6 +27,7 @@ from sklearn.utils.estimator_checks import (
 
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor
+from chainrule.estimators.inputs import hidden_layer_sizes
 from chainrule.training import EpochRunner
 
 from rounding import assert_same_objective, rounding_bounds, starting_objectives
@@ -653,7 +654,9 @@ def test_continuing_a_fit_with_another_architecture_raises(iris, change, named, 
         clf.partial_fit(X, y) if how == "partial_fit" else clf.fit(X, y)
     np.testing.assert_array_equal(clf.network_.theta, before)
     clf.set_params(warm_start=False)
-    assert list(_quiet_fit(clf, X, y).network_.layer_sizes[1:-1]) == clf._hidden_layer_sizes()
+    assert list(_quiet_fit(clf, X, y).network_.layer_sizes[1:-1]) == hidden_layer_sizes(
+        clf.hidden_layer_sizes
+    )
 
 
 def test_continuing_a_fit_with_another_loss_raises_and_a_new_alpha_applies(iris):

@@ -186,12 +186,22 @@ def test_predictions_are_lazy_and_equal_in_memory(client):
     assert one.predict(lazy(X2)).shape == (600,)
 
 
-def test_binary_and_multilabel_on_dask():
+def test_binary_and_multilabel_on_dask(monkeypatch):
     X, y, _ = classification()
-    binary = MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20, random_state=0)
+    seen = starting_objectives(monkeypatch)
+    params = dict(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20, random_state=0)
     labels = np.array(["no", "yes"])[(y > 0).astype(int)]
+    MLPClassifier(**params).fit(X, labels)
+    binary = MLPClassifier(**params)
     binary.fit(lazy(X), da.from_array(labels.astype(object), chunks=100))
     assert list(binary.classes_) == ["no", "yes"]
+    # the blocks encode the labels as in memory (one column, 1 for the second class): from the
+    # same weights, the same starting cost, a sum of n positive log-losses in another order:
+    # within (2n + 8) u of the sum (tests/rounding.py), plus a few roundings per term
+    ((net, (in_memory, _)), (on_dask, (from_blocks, _))) = seen
+    np.testing.assert_array_equal(on_dask.theta, net.theta)
+    u = np.finfo(np.float64).eps / 2
+    assert from_blocks == pytest.approx(in_memory, rel=(2 * len(X) + 8 + 16) * u)
     np.testing.assert_array_equal(binary.predict(lazy(X)).compute(), binary.predict(X))
     assert binary.predict_proba(lazy(X)).shape == (600, 2)
     Y = np.stack([y == 1, y == 2, X[:, 3] > 0], axis=1).astype(int)
@@ -212,7 +222,7 @@ def test_n_init_restarts_spread_over_the_cluster(cluster_client):
     with cluster_client.as_current(), distributed.get_task_stream(cluster_client) as stream:
         with joblib.parallel_config(backend="dask", wait_for_workers_timeout=30):
             spread = MLPClassifier(**params).fit(X, y)
-    assert any("fit_one" in str(task["key"]) for task in stream.data)  # ran on the workers
+    assert any("run_task" in str(task["key"]) for task in stream.data)  # ran on the workers
     np.testing.assert_array_equal(spread.network_.theta, here.network_.theta)
     assert spread.best_run_ == here.best_run_ and spread.loss_ == here.loss_
     if here.best_run_ == 0:
@@ -256,7 +266,8 @@ def test_n_init_on_dask_input_as_tasks_equals_the_in_process_loop(monkeypatch, e
     loop = restarts_on_dask(params, X, y, in_process=True)
     assert len(held) == int(early_stopping)
     tasks = restarts_on_dask(params, X, y)
-    assert len(held) == 4 * early_stopping and all(h == held[0] for h in held)
+    # the trainer draws the held-out blocks once, before the runs, and hands them to every run
+    assert len(held) == 2 * early_stopping and all(h == held[0] for h in held)
     np.testing.assert_array_equal(tasks.network_.theta, loop.network_.theta)
     assert tasks.best_run_ == loop.best_run_ and tasks.loss_curve_ == loop.loss_curve_
     assert getattr(tasks, "validation_scores_", None) == getattr(loop, "validation_scores_", None)
@@ -288,7 +299,7 @@ def test_n_init_on_dask_input_as_tasks_on_the_cluster(cluster_client):
         with distributed.get_task_stream(cluster_client) as stream:
             with joblib.parallel_config(backend="dask", wait_for_workers_timeout=30):
                 spread = restarts_on_dask(params, X, y)
-    assert sum("fit_one" in str(task["key"]) for task in stream.data) == 3  # on the workers
+    assert sum("run_task" in str(task["key"]) for task in stream.data) == 3  # on the workers
     np.testing.assert_array_equal(spread.network_.theta, loop.network_.theta)
     assert spread.best_run_ == loop.best_run_
     assert spread.validation_scores_ == loop.validation_scores_
@@ -412,3 +423,27 @@ def test_fit_on_dask_larger_than_the_client_may_grow(cluster_client):
             watcher.join()
     assert reg.t_ == n and np.isfinite(mean)
     assert peak[0] - baseline < bound
+
+
+# -- early stopping decided once: the solver with epochs, dask as in memory --------------------
+
+
+def test_lbfgs_ignores_early_stopping_on_dask_as_in_memory():
+    """L-BFGS has no epochs to stop: with ``early_stopping=True`` it trains on every block,
+    as in memory (it held out blocks before), so the fit is the one without early stopping."""
+    X, Y = regression(n=300)
+    params = dict(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        watched = MLPRegressor(**params, early_stopping=True).fit(lazy(X, 50), lazy(Y, 50))
+        plain = MLPRegressor(**params).fit(lazy(X, 50), lazy(Y, 50))
+    np.testing.assert_array_equal(watched.network_.theta, plain.network_.theta)
+    assert watched.loss_curve_ == plain.loss_curve_
+
+
+def test_partial_fit_refuses_early_stopping_on_dask_as_in_memory():
+    X, y, _ = classification(n=200)
+    clf = MLPClassifier(hidden_layer_sizes=(3,), early_stopping=True)
+    for data in ((X, y), (lazy(X, 50), lazy(y, 50))):
+        with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+            clf.partial_fit(*data, classes=[0, 1, 2])

@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from chainrule import MLPClassifier, MLPRegressor
 from chainrule.engine import reference
-from chainrule.estimators.inputs import InputValidation
+from chainrule.estimators import inputs as input_checks
 from chainrule.network import PREDICT_ROWS, by_rows
 
 METHODS = ("predict", "predict_proba", "predict_log_proba")
@@ -98,7 +98,7 @@ def assert_direct_check_is_validate_data(model, method, named_inputs, monkeypatc
     for name, X_in in named_inputs.items():
         fast = outcome(model, method, X_in)
         with monkeypatch.context() as mp:
-            mp.setattr(InputValidation, "_plain_input", lambda self, X: None)
+            mp.setattr(input_checks, "plain_input", lambda estimator, X: None)
             slow = outcome(model, method, X_in)
         try:
             assert_same(fast, slow)
@@ -125,10 +125,10 @@ def test_a_float32_model_on_the_direct_check_as_through_validate_data(monkeypatc
 
 def test_the_direct_check_takes_plain_finite_arrays_only():
     model, X = fitted()
-    assert model._plain_input(X[:3]) is not None
-    assert model._plain_input(X[:3].astype(np.float32)) is not None
+    assert input_checks.plain_input(model, X[:3]) is not None
+    assert input_checks.plain_input(model, X[:3].astype(np.float32)) is not None
     for X_in in (X[:3].tolist(), X[:3, :4], X[:0], X[:3].astype(int), np.full((1, 5), np.nan)):
-        assert model._plain_input(X_in) is None
+        assert input_checks.plain_input(model, X_in) is None
 
 
 def test_feature_names_as_through_validate_data(monkeypatch):

@@ -258,7 +258,7 @@ def test_checkpoint_does_not_store_the_validation_set(halves, tmp_path):
 
 def test_validation_set_in_the_namespace_of_X(halves):
     """With ``array_api_dispatch``, a validation set of X's namespace scores as in NumPy (within
-    tests/test_array_api.py's float64 tolerance of a fit in another namespace); one of another
+    tests/test_arrays.py's float64 tolerance of a fit in another namespace); one of another
     namespace is refused."""
     torch = pytest.importorskip("torch")
     X, y, X_val, y_val = halves

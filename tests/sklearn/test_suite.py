@@ -7,7 +7,7 @@ module in which ``from sklearn.neural_network import MLPClassifier, MLPRegressor
 ``__builtins__`` whose ``__import__`` answers that one import with chainrule's classes. Nothing
 else is touched, so scikit-learn itself (and every other test in the session) still sees its own
 MLP. Its ``test_*`` functions, with their parametrizations and marks, are re-exported here, where
-pytest collects them (``tests/test_sklearn_suite.py::test_fit`` and so on).
+pytest collects them (``tests/sklearn/test_suite.py::test_fit`` and so on).
 
 The tests listed in :data:`PRIVATE` read scikit-learn's private attributes or methods, which a
 different implementation need not have; they are skipped with the reason.
@@ -35,7 +35,7 @@ PRIVATE = {
         "calls the private method MLPClassifier._loss_grad_lbfgs(theta, X, Y, sample_weight, "
         "activations, deltas, coef_grads, intercept_grads) with scikit-learn's internal buffer "
         "layout; chainrule's gradients are checked against central differences and PyTorch "
-        "in tests/test_network.py and tests/test_torch_reference.py"
+        "in tests/test_network.py and tests/references/test_torch.py"
     ),
 }
 

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import chainrule as cr
 from chainrule import MLPClassifier, MLPRegressor
+from chainrule.estimators import base
 from chainrule.optimizers import Adam, Momentum
 from chainrule.training import LearningRateSchedule
 
@@ -246,15 +247,15 @@ def test_a_resumed_fit_goes_on_with_the_schedule(schedule, data, tmp_path, monke
     path = tmp_path / "fit.ckpt"
     kw = dict(hidden_layer_sizes=(3,), max_iter=9, random_state=0, tol=0.0, **schedule)
     whole = quietly(MLPClassifier(**kw).fit, X, y)
-    original = MLPClassifier._write_checkpoint
+    original = base.write_checkpoint
 
-    def write_then_die(self, finished):
-        original(self, finished)
-        if self.n_iter_ == 5:
+    def write_then_die(path, kind, model, progress, data_fingerprint):
+        original(path, kind, model, progress, data_fingerprint)
+        if progress.record.n_iter == 5:
             raise Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr(MLPClassifier, "_write_checkpoint", write_then_die)
+        patch.setattr(base, "write_checkpoint", write_then_die)
         with pytest.raises(Killed):
             MLPClassifier(checkpoint=path, **kw).fit(X, y)
     resumed = quietly(MLPClassifier(checkpoint=path, resume=True, **kw).fit, X, y)

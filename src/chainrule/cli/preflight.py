@@ -27,7 +27,7 @@ HEADER_BYTES = 65536
 #: bytes of a model file's meta that a model takes besides the data's description: measured
 #: 2,808 for one hidden layer and 53 more per layer (parameters, layers, array records), for
 #: `chainrule train --data digits` in format 1 (indented JSON); this is about twice that, and
-#: format 2's compact JSON takes less (`tests/test_cli_outputs.py` holds it to saved files)
+#: format 2's compact JSON takes less (`tests/cli/test_common.py` holds it to saved files)
 META_ROOM_BASE, META_ROOM_PER_LAYER = 6144, 128
 
 

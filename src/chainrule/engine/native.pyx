@@ -12,7 +12,7 @@ extension): ``native_layout`` (the dtypes, the codes, a network's ``Spec``), ``n
 ``native_activations``, ``native_costs`` (the output layer), ``native_passes`` (a minibatch's
 forward and backward passes) and ``native_updates`` (the optimizers). This module holds the
 epoch loop and the entry points. Every function computes without the GIL: fits in threads run
-in parallel. ``tests/test_fast_paths.py`` holds each kernel to the reference engine in float32
+in parallel. ``tests/engine/test_compiled.py`` holds each kernel to the reference engine in float32
 and float64.
 
 Layout of the arrays: ``theta`` (and a gradient) is ``W^1, b^1, W^2, b^2, ...``, each ``W^m``

@@ -1,47 +1,91 @@
-"""What the classifier and the regressor share: parameters, fitted attributes in
-scikit-learn's orientation, and ``fit`` as a walk down the layers: validate and encode
-(:mod:`~chainrule.estimators.inputs`) -> the training loop (:mod:`chainrule.training`) ->
-the engine, and back once with the fitted state."""
+"""What the classifier and the regressor share: scikit-learn's face over one fit.
+
+``fit`` validates and encodes the data (:mod:`~chainrule.estimators.inputs`, or the dask
+blocks of :mod:`~chainrule.estimators.distributed`), hands a
+:class:`~chainrule.training.Trainer` the data, the settings its parameters ask for and a way to
+build the network, and publishes what it hands back as the fitted attributes (``coefs_``,
+``loss_curve_``, ...). Files go through :mod:`chainrule.persistence`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
-import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.callback import CallbackSupportMixin, with_callbacks
 from sklearn.utils.validation import check_is_fitted
 
-from chainrule._arrays import (
-    namespace,
+from chainrule._arrays import device, namespace
+from chainrule.estimators import inputs
+from chainrule.estimators.callbacks import CallbackObserver, StaleEpochs
+from chainrule.estimators.distributed import (
+    dask_data,
+    dask_given_validation,
+    dask_input,
+    restart_context,
+    score_blocks,
 )
-from chainrule.costs import Cost
-from chainrule.estimators.checkpoint import Checkpoints
-from chainrule.estimators.distributed import DaskInput, dask_input
-from chainrule.estimators.hooks import FitHooks
-from chainrule.estimators.inputs import InputValidation
 from chainrule.estimators.params import DOCS_URL, FIT_DOC, PARAMETER_CONSTRAINTS
-from chainrule.estimators.preflight import check_memory
-from chainrule.estimators.restarts import Restarts
-from chainrule.estimators.state import ModelState
-from chainrule.estimators.validation import EarlyStopping, check_validation_set
-from chainrule.estimators.weights import FittedWeights, set_layers
-from chainrule.initializers import draw_layer
-from chainrule.network import Network, by_rows
+from chainrule.estimators.preflight import (
+    check_checkpointed_fit,
+    check_loaded_network,
+    check_memory,
+    continue_network,
+)
+from chainrule.estimators.validation import (
+    check_early_stopping,
+    check_validation_set,
+    given_validation,
+    held_out_score,
+)
+from chainrule.estimators.weights import (
+    LayerList,
+    NetworkFact,
+    initial_network,
+    output_name,
+    preset_weights,
+)
+from chainrule.network import Network
+from chainrule.persistence import (
+    ModelFormatError,
+    estimator_fields,
+    estimator_payload,
+    fingerprint,
+    param_config,
+    pickled_state,
+    read_checkpoint,
+    restore_record,
+    resumable,
+    save,
+    unpickled_state,
+    write_checkpoint,
+)
 from chainrule.training import (
-    ArraySource,
-    EpochRunner,
+    FitSettings,
+    InMemoryData,
     LearningRateSchedule,
-    LoopSettings,
     PlateauMonitor,
-    TrainingDivergedWarning,
+    Resumed,
+    Trainer,
     TrainingRecord,
     make_optimizer,
     restart_generators,
-    train_epochs,
-    train_lbfgs,
-    warn_like_sklearn,
 )
+
+#: training-record fields and the fitted attributes they are published as
+PUBLISHED = {
+    "loss_curve": "loss_curve_",
+    "validation_scores": "validation_scores_",
+    "validation_loss_curve": "validation_loss_curve_",
+    "n_iter": "n_iter_",
+    "t": "t_",
+    "steps": "_steps",
+    "loss": "loss_",
+    "best_loss": "best_loss_",
+    "best_validation_score": "best_validation_score_",
+    "optimizer": "_optimizer",  # scikit-learn's name; its learning_rate is read by its tests
+}
 
 
 def stochastic_solver(estimator) -> bool:
@@ -55,23 +99,25 @@ def stochastic_solver(estimator) -> bool:
     return True
 
 
-class BaseMLP(
-    FittedWeights,
-    EarlyStopping,
-    InputValidation,
-    ModelState,
-    Checkpoints,
-    DaskInput,
-    Restarts,
-    CallbackSupportMixin,
-    BaseEstimator,
-):
-    """The estimators' shared part; the subclasses define the target encoding."""
+class BaseMLP(CallbackSupportMixin, BaseEstimator):
+    """The estimators' shared part. The subclasses define the targets: the default output
+    activation and the cost (``_output_and_cost()``), the encoding of ``y`` in memory
+    (``_encode_targets``) and on dask (``_encode_dask_targets``), the default score
+    (``_score_output(out, y, sample_weight)``, ``_dask_score_kind()``) and the encoding in
+    files (``_target_payload()``, ``_restore_target_encoding(meta, arrays)``,
+    ``_check_target_shape(n_outputs)``, ``_TARGET_STATE``)."""
 
     _parameter_constraints: dict = PARAMETER_CONSTRAINTS
     # the HTML repr links to chainrule's documentation (scikit-learn's mechanism)
     _doc_link_module = "chainrule"
     _doc_link_template = DOCS_URL + "api/chainrule.{estimator_name}.html"
+
+    coefs_ = LayerList()  # coefs_[i] is W^(i+1) transposed, (n_in, n_out): a view
+    intercepts_ = LayerList()  # intercepts_[i] is b^(i+1): a view
+    n_layers_ = NetworkFact(lambda net: len(net.layer_sizes), "Layers, input and output too.")
+    n_outputs_ = NetworkFact(lambda net: net.layer_sizes[-1], "Units of the output layer.")
+    out_activation_ = NetworkFact(output_name, "scikit-learn's name of the output activation.")
+    _no_improvement_count = StaleEpochs(record="_record")
 
     def __init__(self, **params):
         for name, value in params.items():
@@ -84,282 +130,267 @@ class BaseMLP(
         tags.array_api_support = True  # with array_api_dispatch, everything follows X
         return tags
 
-    # -- what the subclasses define ------------------------------------------------------------
-
-    def _cost_name(self) -> str | Cost:
-        raise NotImplementedError
-
-    def _default_output_activation(self) -> str:
-        raise NotImplementedError
-
-    def _encode_targets(
-        self, y, first_call: bool, classes=None, dtype=np.float64, *, held_out: bool = False
-    ) -> np.ndarray:
-        """The targets ``Y`` the network learns (one row per sample), in ``dtype``;
-        ``held_out``: of a validation set (any of the fitted classes, also with warm start)."""
-        raise NotImplementedError
+    #: the attributes that hold the target encoding (pickled as ``_target_payload()``)
+    _TARGET_STATE: tuple[str, ...] = ()
 
     # -- fitting -------------------------------------------------------------------------------
 
     @with_callbacks
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         self._validate_params()
-        on_dask = dask_input(X)  # dask arrays and DataFrames stream block by block
         given = (X_val, y_val, sample_weight_val)
-        if not check_validation_set(*given, solver=self.solver, on_dask=on_dask):
+        if not check_validation_set(*given, solver=self.solver, on_dask=dask_input(X)):
             given = None
-        if self._restarts_apply():  # n_init restarts as joblib tasks
-            return self._fit_restarts(X, y, sample_weight, on_dask=on_dask, validation_set=given)
-        if on_dask:
-            return self._fit_dask(X, y, sample_weight, validation_set=given)
         return self._fit(X, y, sample_weight, validation_set=given)
 
     fit.__doc__ = FIT_DOC
 
-    def _build_network(self, n_features, n_outputs, dtype, rng, preset=None, n_samples=0):
-        """A network for ``n_features`` inputs and ``n_outputs`` outputs: from the weights
-        assigned before the fit (``preset``), else drawn from ``rng`` by ``init``; first a
-        MemoryError if a fit on ``n_samples`` samples would not fit in memory."""
-        hidden = None if preset is None else [W.shape[1] for W in preset[0][:-1]]
-        config = self._network_config(n_features, n_outputs, dtype, hidden)
-        check_memory(config, self.get_params(), n_samples, type(self).__name__)
-        # the initial weights are overwritten below
-        net = Network(**config, init="glorot_uniform", random_state=0)
-        if preset is not None:
-            set_layers(net, "coefs", preset[0])
-            set_layers(net, "intercepts", preset[1])
-            return net
-        # scikit-learn's factor: 2 for logistic hidden layers, else 6
-        logistic = all(a.name == "sigmoid" for a in net.activations[:-1])
-        factor = 2.0 if logistic else 6.0
-        for W, b in zip(net.W, net.b, strict=True):
-            n_out, n_in = W.shape
-            W[...], b[...] = draw_layer(self.init or "sklearn", n_out, n_in, rng, factor=factor)
-        return net
+    def _stops_early(self) -> bool:
+        """Whether the validation score stops the epochs (L-BFGS has none: it ignores it)."""
+        return self.early_stopping and self.solver != "lbfgs"
 
-    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None,
-             validation_set=None):  # fmt: skip
-        """``validation_set``: the caller's ``(X_val, y_val, sample_weight_val)``, or None."""
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        early_stopping = self.early_stopping and self.solver != "lbfgs"  # lbfgs ignores it
-        if early_stopping and self.validation_fraction == 0 and validation_set is None:
-            raise ValueError(
-                "early_stopping=True needs validation samples, but validation_fraction=0; "
-                "set it in (0, 1), e.g. 0.1"
-            )
+    def _fit(
+        self, X, y, sample_weight=None, *, incremental=False, classes=None, validation_set=None
+    ):
+        """``fit`` (``incremental``: one epoch of ``partial_fit``); ``validation_set``: the
+        caller's ``(X_val, y_val, sample_weight_val)``, or None."""
+        check_early_stopping(self, self._stops_early(), incremental, validation_set is not None)
+        on_dask = dask_input(X)
         first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
-        X_given = X
-        X, y, Y, sw, dtype = self._training_data(X, y, sample_weight, first_call, classes)
-        given = None if validation_set is None else self._given_validation(*validation_set, X, Y)
+        parallel = not incremental and self._restarts_apply()
+        given = validation_set is not None
+        data = self._fit_data(X, y, sample_weight, first_call, classes, on_dask, given)
+        held_out = None
+        if validation_set is not None and on_dask:
+            encode = self._encode_dask_targets
+            held_out = dask_given_validation(self, encode, *validation_set, data.X, data.Y)
+        elif validation_set is not None:
+            held_out = given_validation(self._training_data, *validation_set, data.X, data.Y)
+        n_features, n_outputs = data.X.shape[1], data.Y.shape[1]
+        dtype = inputs.training_dtype(data.X, self.dtype)
         if not first_call:
-            self._continue_network(X.shape[1], Y.shape[1])
-        self._blew_up = False
-        resumed = self._resume_from_checkpoint(X, Y, sw, incremental)
+            asked = self.dtype or self.network_.dtype
+            continue_network(self.network_, self._network_config(n_features, n_outputs, asked))
+        digest = None if self.checkpoint is None else fingerprint(data.X, data.Y, data.sw)
+        resumed = self._resumed(data, digest, incremental)
         if resumed == "finished":
             return self
-        first_call = first_call and not resumed
-        n_runs = self.n_init if first_call and not incremental else 1
-        # scikit-learn reads random_state afresh at every call: an int replays its stream
-        rngs = restart_generators(self.random_state, n_runs)
-        preset = self._preset_weights() if incremental or self.warm_start else None
-        record = None if first_call else self._continued_record()
-        # one subtask per epoch; L-BFGS opens one more, for the iteration after the last
+        n_runs = self.n_init if first_call and resumed is None and not incremental else 1
+        preset = preset_weights(self, drop=True) if incremental or self.warm_start else None
+        build = partial(self._build_network, n_features, n_outputs, dtype, preset, data)
         per_run = self.max_iter + (self.solver == "lbfgs")
         ctx = self._init_callback_context(max_subtasks=1 if incremental else per_run * n_runs)
-        ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
-        data, validation, best = (X, Y, sw, y), given, None
-        for run, run_rng in enumerate(rngs):
-            if first_call:
-                n_samples, n_features = X.shape
-                net = self._build_network(n_features, Y.shape[1], dtype, run_rng, preset, n_samples)
-                self.network_ = self._in_place_of(X, net)
-                record = self._new_record(run_rng, early_stopping, given is not None)
-            elif not resumed:
-                record.rng = run_rng
-            self._drop_preset_weights()
-            # the split is drawn after the initial weights, as scikit-learn draws it
-            if early_stopping and run == 0 and given is None:
-                split = self.__dict__.pop("_restart_split", None)  # run 0's, for a restart
-                if split is not None:
-                    self._split_indices = split
-                elif not (resumed and "_split_indices" in self.__dict__):
-                    self._split_indices = self._validation_split(Y, record.rng)
-                data, validation = self._split(X_given, X, Y, sw, y, self._split_indices)
-            if validation is not None and record.validation_scores is None:
-                self._start_curves(record, early_stopping)
-            self._publish(record)
-            source = ArraySource(*data[:3], self._batch_size(data[0].shape[0]), self.shuffle,
-                                 sample_order=self.__dict__.pop("_resume_order", None))  # fmt: skip
-            self._source = source
-            hooks = self._fit_hooks(ctx, data[0], data[3], self._validation_step(validation))
-            # the parameter decides, as in scikit-learn: a validation set given with
-            # early_stopping=False is recorded, not watched
-            interrupted = self._train(source, record, hooks, incremental, early_stopping)
-            self._publish(record)
-            criterion = self._run_criterion()
-            if best is None or criterion > best[0]:
-                best = (criterion, run, self.network_, record)
-            if interrupted:
-                break
-        if len(rngs) > 1:
-            self.network_ = best[2]
-            self._publish(best[3])
-            self.best_run_ = best[1]
-        for transient in ("_source", "_split_indices"):  # kept for checkpoints during the fit
-            self.__dict__.pop(transient, None)
-        self._check_weights_finite(data[0])
-        ctx.call_on_fit_task_end(estimator=self, X=data[0], y=data[3])
+        ctx.call_on_fit_task_begin(estimator=self, X=data.X, y=y)
+        observer = None
+        if hasattr(self, "_skl_callbacks"):  # scikit-learn sets it with callbacks
+            observer = CallbackObserver(self, ctx, data.X, y, self._publish)
+        trainer = Trainer(
+            data,
+            self._settings(incremental),
+            build_network=build if first_call else lambda rng, net=self.network_: net,
+            make_optimizer=self._make_optimizer,
+            score=self._scorer(on_dask),
+            held_out=held_out,
+            record=None if first_call else self._continued_record(),
+            resumed=resumed,
+            observer=observer,
+            checkpoint=None if digest is None else partial(self._write_checkpoint, digest),
+        )
+        rngs = restart_generators(self.random_state, n_runs)
+        if parallel:
+            result = trainer.fit_in_parallel(rngs, restart_context(on_dask))
+        else:
+            result = trainer.fit(rngs)
+        self._publish(result.net, result.record)
+        if n_runs > 1:
+            self.best_run_ = result.best_run
+        ctx.call_on_fit_task_end(estimator=self, X=data.X, y=y)
         return self
 
-    def _new_record(self, rng, early_stopping: bool, validated: bool = False) -> TrainingRecord:
-        """A fresh record; validation curves with early stopping or a ``validated`` fit."""
-        monitor = PlateauMonitor(self.tol, higher_is_better=early_stopping)
-        record = TrainingRecord(monitor=monitor, rng=rng)
-        curves = early_stopping or validated
-        record.validation_scores = [] if curves else None
-        record.validation_loss_curve = [] if curves else None
-        record.best_loss = None if early_stopping else np.inf
-        return record
+    def _fit_data(self, X, y, sample_weight, first_call, classes, on_dask: bool, given: bool):
+        """The training data for a :class:`~chainrule.training.Trainer`: validated and
+        encoded in memory, or dask blocks (``given``: with a validation set of the caller's)."""
+        if on_dask:
+            encode = self._encode_dask_targets
+            return dask_data(self, X, y, sample_weight, first_call, classes, encode, given)
+        X_in, y_in, Y, sw, _ = self._training_data(X, y, sample_weight, first_call, classes)
+        stratify = is_classifier(self) and Y.shape[1] == 1
+        return InMemoryData(X_in, Y, sw, y_in, X, stratify=stratify)
 
-    def _continued_record(self) -> TrainingRecord:
-        """The record of the fit so far (warm start, partial_fit), or one rebuilt from the
-        fitted attributes of a loaded model."""
-        record = self.__dict__.get("_record")
-        if record is None:
-            stochastic_early_stopping = self.early_stopping and self.solver != "lbfgs"
-            monitor = PlateauMonitor(self.tol, higher_is_better=stochastic_early_stopping)
-            record = self._record_from_attributes(
-                monitor, restart_generators(self.random_state, 1)[0]
-            )
-        return record
+    def _scorer(self, on_dask: bool) -> Callable:
+        """``(net, held_out) -> (score, loss)`` on held-out samples or blocks."""
+        if not on_dask:
+            return partial(held_out_score, self, self._score_output)
+        return partial(score_blocks, "loss" if self.scoring == "loss" else self._dask_score_kind())
 
-    def _run_criterion(self, run=None) -> float:
-        """Higher is better: the best validation score, or minus the final training loss, of
-        ``run`` (a fitted copy of this estimator; by default this one)."""
-        run = self if run is None else run
-        if self.early_stopping and self.solver != "lbfgs":
-            return run.best_validation_score_
-        return -run.loss_
+    def _restarts_apply(self) -> bool:
+        """Whether ``fit`` runs its restarts as joblib tasks: ``n_init > 1`` from scratch
+        (no fitted network or weights assigned before a warm start), without callbacks (they
+        report to this process) or a checkpoint (one file)."""
+        continues = hasattr(self, "network_") or preset_weights(self) is not None
+        fresh = not (self.warm_start and continues) and not hasattr(self, "_skl_callbacks")
+        return self.n_init > 1 and fresh and self.checkpoint is None
 
-    def _train(self, source, record, hooks, incremental: bool, stops_early=None) -> bool:
-        """Train one run; returns whether a KeyboardInterrupt stopped it. ``stops_early``:
-        whether the validation score stops it (None: wherever the record has curves)."""
-        net = self.network_
-        if self.solver == "lbfgs":
-            on_iteration = hooks.lbfgs_begin()
-            interrupted = train_lbfgs(
-                net, source, record, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
-                verbose=bool(self.verbose), on_iteration=on_iteration,
-                warn_diverged=self._warn_diverged,
-            )  # fmt: skip
-            hooks.lbfgs_end()
-            return interrupted
-        resuming = self.__dict__.pop("_resuming", False)
-        if record.optimizer is None or not (incremental or resuming):
-            record.optimizer = self._make_optimizer()
-        if not resuming:
-            record.n_iter = 0  # n_iter_ counts the epochs of this call, as scikit-learn's
-        settings = LoopSettings(
-            epochs=1 if incremental else self.max_iter - (record.n_iter if resuming else 0),
-            schedule=LearningRateSchedule.from_params(vars(self)),  # the parameters
-            n_iter_no_change=self.n_iter_no_change, tol=self.tol, incremental=incremental,
-            early_stopping=(
-                record.validation_scores is not None if stops_early is None else stops_early
-            ),
-            verbose=bool(self.verbose),
-            checkpoint_every=None if self.checkpoint is None else self.checkpoint_every,
+    def _settings(self, incremental: bool) -> FitSettings:
+        """The parameters, read once, in the training loop's terms."""
+        return FitSettings(
+            solver=self.solver,
             max_iter=self.max_iter,
-        )  # fmt: skip
-        return train_epochs(EpochRunner(net, source, self.max_grad_norm), record, settings, hooks)
+            max_fun=self.max_fun,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=bool(self.verbose),
+            schedule=LearningRateSchedule.from_params(vars(self)),  # the parameters
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            early_stopping=self._stops_early(),
+            validation_fraction=self.validation_fraction,
+            max_grad_norm=self.max_grad_norm,
+            incremental=incremental,
+            checkpoint_every=self.checkpoint_every,
+        )
 
     def _make_optimizer(self):
         return make_optimizer(
-            self.solver, learning_rate_init=self.learning_rate_init, momentum=self.momentum,
-            nesterovs_momentum=self.nesterovs_momentum, beta_1=self.beta_1, beta_2=self.beta_2,
-            epsilon=self.epsilon, weight_decay=self.weight_decay,
-        )  # fmt: skip
-
-    def _check_weights_finite(self, X) -> None:
-        """After a blow-up, the weights kept must give a finite cost and finite outputs on the
-        training data (scikit-learn's error when they do not)."""
-        if not self._blew_up:
-            return
-        xp = namespace(self.network_.theta)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            finite = bool(xp.all(xp.isfinite(self.network_.forward(X, validate=False))))
-        if not (finite and np.isfinite(self.loss_)):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may contain "
-                "large values and need to be preprocessed. (Training diverged, and even the "
-                "weights it started from give an infinite or NaN cost on the training data: "
-                f"the features are too large for the network ({self.network_.dtype.name}). "
-                "Scale them, e.g. with StandardScaler, and fit again.)"
-            )
-
-    def _warn_diverged(self, cost: float) -> None:
-        self._blew_up = True
-        if self.solver == "lbfgs":
-            where, advice = "L-BFGS", "Scale the features (e.g. StandardScaler) or raise alpha."
-        else:
-            where = f"epoch {self._record.n_iter + 1}"
-            advice = (
-                "Scale the features (e.g. StandardScaler), lower learning_rate_init (now "
-                f"{self._record.optimizer.learning_rate:g}), or set max_grad_norm to clip the "
-                "gradients."
-            )
-        warn_like_sklearn(
-            f"training diverged in {where}: the cost became {cost}. Training stopped and the "
-            f"last weights known to give a finite cost were restored. {advice}",
-            TrainingDivergedWarning,
+            self.solver,
+            learning_rate_init=self.learning_rate_init,
+            momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            weight_decay=self.weight_decay,
         )
 
-    def _fit_hooks(self, ctx, X, y, validate) -> FitHooks:
-        """The training loop's hooks into this estimator, with ``validate`` for its
-        validation data (in memory or on dask)."""
-        return FitHooks(
-            self, ctx, X, y,
-            validate=validate,
-            diverged=self._warn_diverged,
-            publish=lambda: self._publish(self._record),
-            checkpoint=self._write_checkpoint,
-            reconstruction=self._reconstruction,
-        )  # fmt: skip
+    def _network_config(self, n_features: int, n_outputs: int, dtype, hidden=None) -> dict:
+        """The arguments of the :class:`~chainrule.network.Network` the parameters ask for."""
+        output, cost = self._output_and_cost()
+        output = self.output_activation or output
+        return inputs.network_config(
+            self, n_features, n_outputs, dtype, output=output, cost=cost, hidden=hidden
+        )
 
-    def _reconstruction(self):
-        """The fitted attributes a callback's ``fitted_estimator`` needs at this point."""
-        return {"network_": self.network_.copy()}
+    def _build_network(self, n_features, n_outputs, dtype, preset, data, rng) -> Network:
+        """A network for ``n_features`` inputs and ``n_outputs`` outputs, where ``data`` is:
+        from the weights assigned before the fit (``preset``), else drawn from ``rng`` by
+        ``init``; first a MemoryError if a fit on ``data`` would not fit in memory."""
+        hidden = None if preset is None else [W.shape[1] for W in preset[0][:-1]]
+        config = self._network_config(n_features, n_outputs, dtype, hidden)
+        check_memory(config, self.get_params(), data.in_memory_rows, type(self).__name__)
+        return data.place(initial_network(config, self.init or "sklearn", preset, rng))
 
-    # -- predicting ---------------------------------------------------------------------------
+    def _training_data(self, X, y, sample_weight, first_call: bool, classes, held_out=False):
+        """``(X, y, Y, sw, dtype)``, validated and encoded (:func:`.inputs.training_data`)."""
+        encode = self._encode_targets
+        return inputs.training_data(
+            self, encode, X, y, sample_weight, first_call, classes, held_out=held_out
+        )
 
-    def _predicting_network(self) -> Network:
-        """``network_``, or scikit-learn's NotFittedError."""
-        net = self.__dict__.get("network_")
-        if net is None:
-            check_is_fitted(self, "network_")
-        return net
+    # -- the training record, checkpoints ------------------------------------------------------
 
-    def _predicted(self, X, compute: Callable[[Network, np.ndarray], np.ndarray]) -> np.ndarray:
-        """``compute(network_, rows)`` for the rows of the checked ``X`` in the network's dtype,
-        in chunks of :data:`~chainrule.network.PREDICT_ROWS` rows written into one output
-        (:func:`~chainrule.network.by_rows`): a float64 ``X`` on a float32 model gives float32
-        predictions, and the memory beyond the output is one chunk's."""
-        net = self._predicting_network()
-        X_checked = self._checked_input(X, net)
+    def _publish(self, net, record: TrainingRecord) -> None:
+        """Set ``network_`` and the fitted attributes (``loss_curve_``, ``n_iter_``, ...)."""
+        self.network_, self._record = net, record
+        for field, attr in PUBLISHED.items():
+            value = getattr(record, field)
+            if value is not None or field != "loss":
+                setattr(self, attr, value)
 
-        def chunk(rows):
-            rows = self._network_rows(rows, X, net)
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                return compute(net, rows)
+    def _continued_record(self) -> TrainingRecord:
+        """The record of the fit so far (warm start, partial_fit), or one rebuilt from the
+        fitted attributes (of a loaded model)."""
+        record = vars(self).get("_record")
+        if record is None:
+            record = self._record_from_attributes(restart_generators(self.random_state, 1)[0])
+        return record
 
-        return by_rows(X_checked, chunk)
+    def _record_from_attributes(self, rng) -> TrainingRecord:
+        """A training record that continues from the fitted attributes."""
+        record = TrainingRecord(PlateauMonitor(self.tol, self._stops_early()), rng)
+        for field, attr in PUBLISHED.items():
+            value = getattr(self, attr, None)
+            if value is not None:
+                setattr(record, field, list(value) if isinstance(value, list) else value)
+        return record
 
+    def _write_checkpoint(self, data_fingerprint: str, progress) -> None:
+        self._publish(progress.net, progress.record)
+        kind = type(self).__name__
+        write_checkpoint(self.checkpoint, kind, self.to_payload(), progress, data_fingerprint)
 
-def output(net: Network, rows) -> np.ndarray:
-    """``a^L`` of each row."""
-    return net.forward(rows, validate=False)
+    def _resumed(self, data, digest: str | None, incremental: bool) -> Resumed | str | None:
+        """With ``checkpoint`` set and ``resume=True``, the checkpoint's state to go on from
+        (its fitted attributes published), ``"finished"`` when its fit had ended; else None."""
+        if self.checkpoint is None:
+            return None
+        check_checkpointed_fit(incremental, self.solver, self.n_init)
+        params = param_config(self.get_params())  # a parameter a file cannot hold fails now
+        if not resumable(self.checkpoint, self.resume):
+            return None
+        kind, place = type(self).__name__, (namespace(data.X), device(data.X))
+        found = read_checkpoint(self.checkpoint, kind, params, digest, *place)
+        saved, params = type(self).from_payload(found.meta, found.arrays), self.get_params()
+        for name, value in vars(saved).items():  # the fitted attributes, target encoding too
+            if name not in params:
+                setattr(self, name, value)
+        record = self._record_from_attributes(None)
+        found.restore_record(record, self._make_optimizer())
+        self._publish(data.place(saved.network_), record)
+        if found.finished:
+            return "finished"
+        return Resumed(self.network_, record, found.sample_order, found.split)
 
+    def save(self, path) -> None:
+        """Write the fitted model to ``path`` in chainrule's safe, versioned format (atomically);
+        ``chainrule.load(path)`` reads it back, and its predictions are bit-identical."""
+        check_is_fitted(self, "network_")
+        save(self, path)
 
-def scaled_logits(net: Network, rows) -> np.ndarray:
-    """``beta z^L``: the output activation's argument (scaled by a sigmoid's slope)."""
-    return net.logits(rows, validate=False) * net.activations[-1].link_scale
+    def to_payload(self) -> tuple[dict, dict]:
+        """The model as ``(meta, arrays)`` for :func:`chainrule.persistence.save`."""
+        return estimator_payload(self, self._target_payload())
+
+    @classmethod
+    def from_payload(cls, meta: dict, arrays: dict):
+        """The model that :meth:`to_payload` described (path parameters are not restored)."""
+        params, net, fitted = estimator_fields(meta, arrays)
+        model = cls(**params)
+        try:
+            model._validate_params()  # scikit-learn's constraints, as fit checks them
+        except (TypeError, ValueError) as e:
+            raise ModelFormatError(f"invalid parameter: {e}") from e
+        model.network_ = net
+        for name, value in fitted.items():
+            setattr(model, name, value)
+        model._restore_target_encoding(meta, arrays)
+        model._check_target_shape(net.layer_sizes[-1])
+        # the parameters must ask for this network; its hidden sizes rule, since weights
+        # assigned before a fit set them whatever hidden_layer_sizes says, as in scikit-learn
+        sizes = net.layer_sizes
+        dtype = model.dtype or net.dtype
+        check_loaded_network(net, partial(model._network_config, sizes[0], sizes[-1], dtype))
+        return model
+
+    def __getstate__(self) -> dict:
+        """Plain data only (numbers, strings, lists, dicts, arrays), so that skops trusts a
+        pickled model without trusting chainrule's internal types: the network, the target
+        encoding and the training record as their payloads."""
+        state = dict(super().__getstate__())
+        encoded = any(state.pop(name, None) is not None for name in self._TARGET_STATE)
+        record, _ = state.pop("_record", None), state.pop("_optimizer", None)
+        return pickled_state(state, record, self._target_payload() if encoded else None)
+
+    def __setstate__(self, state: dict) -> None:
+        state, net, record, target = unpickled_state(state)
+        super().__setstate__(state)
+        if net is not None:
+            self.network_ = net
+        if target is not None:
+            self._restore_target_encoding({"target": target["meta"]}, target["arrays"])
+        if isinstance(record, dict):  # its payload: a plain-data pickle
+            rebuilt = self._record_from_attributes(None)
+            optimizer = self._make_optimizer() if "optimizer" in record["meta"] else None
+            restore_record(rebuilt, record["meta"], record["arrays"], optimizer)
+            record = rebuilt
+        if record is not None:
+            self._publish(net, record)

@@ -21,11 +21,23 @@ from chainrule._arrays import (
     sigmoid,
     to_numpy,
 )
-from chainrule.estimators.base import BaseMLP, output, scaled_logits, stochastic_solver
-from chainrule.estimators.distributed import dask_input
-from chainrule.estimators.inputs import check_same_classes
+from chainrule.estimators.base import BaseMLP, stochastic_solver
+from chainrule.estimators.distributed import (
+    dask_classes,
+    dask_input,
+    dask_label_targets,
+    predict_dask,
+    score_dask,
+)
+from chainrule.estimators.inputs import (
+    check_same_classes,
+    check_same_place,
+    output,
+    predicted,
+    scaled_logits,
+)
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS, documented
-from chainrule.persistence import ModelFormatError
+from chainrule.persistence import ModelFormatError, checked_classes
 
 #: the smallest normal number of each dtype: a probability below it loses digits in its log
 TINY = {t.char: t.type(np.finfo(t).tiny) for t in (np.dtype(np.float32), np.dtype(np.float64))}
@@ -134,11 +146,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _is_multiclass(self) -> bool:
         return self._label_binarizer.y_type_ == "multiclass"
 
-    def _cost_name(self):
-        return "categorical_cross_entropy" if self._is_multiclass() else "binary_cross_entropy"
+    _TARGET_STATE = ("_label_binarizer",)
 
-    def _default_output_activation(self):
-        return "softmax" if self._is_multiclass() else "sigmoid"
+    def _output_and_cost(self):
+        if self._is_multiclass():
+            return "softmax", "categorical_cross_entropy"
+        return "sigmoid", "binary_cross_entropy"
 
     def _encode_targets(self, y, first_call, classes=None, dtype=np.float64, *, held_out=False):
         if first_call:
@@ -185,14 +198,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             or len(self.classes_) == 1  # one class: a column of zeros, as scikit-learn
         ):
             return self._label_binarizer.transform(y).astype(dtype, copy=False)
-        # one-hot rows, as LabelBinarizer.transform (which takes ~4x as long): y_ik = 1 where
-        # y_i is class k; binary targets get one column, 1 for the second class
-        codes = np.searchsorted(self.classes_, y)  # every label is known (checked above)
-        if len(self.classes_) == 2:
-            return (codes == 1).astype(dtype).reshape(-1, 1)
-        Y = np.zeros((len(y), len(self.classes_)), dtype=dtype)
-        Y[np.arange(len(y)), codes] = 1
-        return Y
+        return one_hot_rows(y, self.classes_, dtype)  # every label is known (checked above)
+
+    def _encode_dask_targets(self, y, first_call, classes, dtype):
+        if first_call:
+            self._label_binarizer = LabelBinarizer().fit(dask_classes(y, classes))
+            self.classes_ = self._label_binarizer.classes_
+        return dask_label_targets(y, self.classes_, dtype)
+
+    def _dask_score_kind(self) -> str:
+        return "argmax" if self._is_multiclass() else "threshold"
 
     def _labels(self, out: np.ndarray) -> np.ndarray:
         """The predicted labels for the network's outputs ``a^L``: the most probable class
@@ -212,15 +227,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return {"y_type": self._label_binarizer.y_type_}, {"classes_": self.classes_}
 
     def _restore_target_encoding(self, meta, arrays):
-        classes, y_type = arrays["classes_"], meta["target"]["y_type"]
-        if y_type not in ("binary", "multiclass", "multilabel-indicator"):
-            raise ModelFormatError(f"unknown target type {y_type!r}")
-        if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
-            raise ModelFormatError(f"classes_ must be distinct labels, got {classes[:10]!r}")
-        if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-            raise ModelFormatError("classes_ holds NaN or an infinity")
-        if not (classes[:-1] < classes[1:]).all():  # output unit k is the k-th sorted label
-            raise ModelFormatError(f"classes_ must be sorted, got {classes[:10]!r}")
+        classes, y_type = checked_classes(arrays["classes_"], meta["target"]["y_type"])
         # a LabelBinarizer fitted on the saved classes, without refitting on data
         self._label_binarizer = LabelBinarizer().fit(classes)
         self._label_binarizer.y_type_ = y_type
@@ -249,11 +256,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ``classes`` (every label that will ever appear) is required on the first call for
         binary and multiclass targets; a multilabel indicator ``y`` names its labels itself.
         """
-        if dask_input(X):  # one pass over the blocks
-            return self._partial_fit_dask(X, y, sample_weight, classes)
         if not hasattr(self, "network_"):
             self._validate_params()
-            if classes is None and type_of_target(y) != "multilabel-indicator":
+            if dask_input(X):  # dask y is not looked at here
+                multilabel = np.ndim(y) == 2 and y.shape[1] > 1
+            else:
+                multilabel = type_of_target(y) == "multilabel-indicator"
+            if classes is None and not multilabel:
                 raise ValueError("classes must be passed on the first call to partial_fit")
         else:
             check_same_classes(classes, self.classes_)
@@ -267,8 +276,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict_proba", X)
-        self._check_same_place(X, "predict_proba")
-        return self._predicted(X, self._proba)
+        check_same_place(self, X, "predict_proba")
+        return predicted(self, X, self._probabilities)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """``log(predict_proba(X))``, as scikit-learn's (a probability of exactly 1 gives 0, so
@@ -277,51 +286,34 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         finite and accurate where ``log(0)`` would be ``-inf``."""
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict_log_proba", X)
-        self._check_same_place(X, "predict_log_proba")
-        return self._predicted(X, self._log_proba)
+        check_same_place(self, X, "predict_log_proba")
+        return predicted(self, X, self._log_probabilities)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (binary, multiclass) or each label above 0.5 (multilabel)."""
         if dask_input(X):  # a lazy dask array
             return self._predict_dask("predict", X)
-        self._check_same_place(X, "predict")
-        return self._predicted(X, self._predicted_labels)
+        check_same_place(self, X, "predict")
+        return predicted(self, X, self._predicted_labels)
+
+    def _predict_dask(self, method: str, X):
+        """``method`` mapped lazily over the row blocks of dask ``X``."""
+        check_is_fitted(self, "network_")
+        if method != "predict":
+            n_out = 2 if self._binary() else len(self.classes_)
+            return predict_dask(self, method, X, n_out, self.network_.dtype)
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return predict_dask(self, method, X, len(self.classes_), self.classes_.dtype)
+        return predict_dask(self, method, X, None, self.classes_.dtype)
 
     def _binary(self) -> bool:
         return self._label_binarizer.y_type_ == "binary"
 
-    def _proba(self, net, rows) -> np.ndarray:
-        if not self._binary():
-            return output(net, rows)
-        if net.activations[-1].name == "sigmoid":
-            # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
-            z = scaled_logits(net, rows)
-            return namespace(z).concat([sigmoid(-z), sigmoid(z)], axis=1)
-        a = output(net, rows)
-        return namespace(a).concat([1 - a, a], axis=1)
+    def _probabilities(self, net, rows) -> np.ndarray:
+        return probabilities(net, rows, self._binary())
 
-    def _log_proba(self, net, rows) -> np.ndarray:
-        proba = self._proba(net, rows)
-        xp = namespace(proba)
-        log_proba = xp.log(proba)
-        if xp is np:
-            tiny = TINY[proba.dtype.char]
-            underflows = np.minimum.reduce(proba, axis=None) < tiny
-        else:
-            tiny = float(xp.finfo(proba.dtype).smallest_normal)
-            underflows = bool(xp.min(proba) < tiny)
-        if underflows:  # rare: from the logits
-            name = net.activations[-1].name
-            if name in ("softmax", "sigmoid"):
-                z = scaled_logits(net, rows)
-                if name == "softmax":
-                    exact = log_softmax(z, axis=1)
-                elif self._binary():
-                    exact = xp.concat([log_sigmoid(-z), log_sigmoid(z)], axis=1)  # log s(-z)
-                else:
-                    exact = log_sigmoid(z)
-                log_proba = xp.where(proba < tiny, exact, log_proba)
-        return log_proba
+    def _log_probabilities(self, net, rows) -> np.ndarray:
+        return log_probabilities(net, rows, self._binary())
 
     def _predicted_labels(self, net, rows) -> np.ndarray:
         return self._labels(output(net, rows))
@@ -330,8 +322,56 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """The mean accuracy on ``X``, ``y`` (scikit-learn's); a lazy dask scalar for dask
         ``X``."""
         if dask_input(X):
-            return self._score_dask(X, y, sample_weight)
+            return score_dask(self, X, y, sample_weight)
         return super().score(X, y, sample_weight)
+
+
+def probabilities(net, rows, binary: bool) -> np.ndarray:
+    """``a^L`` of each row; a binary output ``a`` becomes the columns ``[1 - a, a]``."""
+    if not binary:
+        return output(net, rows)
+    if net.activations[-1].name == "sigmoid":
+        # 1 - sigmoid(z) loses every digit once a -> 1; sigmoid(-z) keeps them
+        z = scaled_logits(net, rows)
+        return namespace(z).concat([sigmoid(-z), sigmoid(z)], axis=1)
+    a = output(net, rows)
+    return namespace(a).concat([1 - a, a], axis=1)
+
+
+def log_probabilities(net, rows, binary: bool) -> np.ndarray:
+    """``log`` of :func:`probabilities`; below the smallest normal number, from the logits."""
+    proba = probabilities(net, rows, binary)
+    xp = namespace(proba)
+    log_proba = xp.log(proba)
+    if xp is np:
+        tiny = TINY[proba.dtype.char]
+        underflows = np.minimum.reduce(proba, axis=None) < tiny
+    else:
+        tiny = float(xp.finfo(proba.dtype).smallest_normal)
+        underflows = bool(xp.min(proba) < tiny)
+    if underflows:  # rare: from the logits
+        name = net.activations[-1].name
+        if name in ("softmax", "sigmoid"):
+            z = scaled_logits(net, rows)
+            if name == "softmax":
+                exact = log_softmax(z, axis=1)
+            elif binary:
+                exact = xp.concat([log_sigmoid(-z), log_sigmoid(z)], axis=1)  # log s(-z)
+            else:
+                exact = log_sigmoid(z)
+            log_proba = xp.where(proba < tiny, exact, log_proba)
+    return log_proba
+
+
+def one_hot_rows(y, classes, dtype) -> np.ndarray:
+    """One-hot rows, as ``LabelBinarizer.transform`` (which takes ~4x as long): ``Y_ik = 1``
+    where ``y_i`` is class ``k``; binary targets get one column, 1 for the second class."""
+    codes = np.searchsorted(classes, y)
+    if len(classes) == 2:
+        return (codes == 1).astype(dtype).reshape(-1, 1)
+    Y = np.zeros((len(y), len(classes)), dtype=dtype)
+    Y[np.arange(len(y)), codes] = 1
+    return Y
 
 
 def _plain(values) -> list:

@@ -1,5 +1,7 @@
-"""Dask input to the estimators: ``fit`` and ``partial_fit`` stream blocks, ``predict*`` and
-``score`` stay lazy (:mod:`chainrule.scale` does the work; ``pip install chainrule[dask]``).
+"""Dask input to the estimators: ``fit`` and ``partial_fit`` hand the trainer blocks
+(:class:`BlockData`), ``n_init`` restarts run as joblib tasks (:func:`restart_context`),
+``predict*`` and ``score`` stay lazy (:mod:`chainrule.scale` does the work; ``pip install
+chainrule[dask]``).
 
 X is checked from its metadata (2-D, numeric, at least one row, the fitted number of features)
 and for NaN and infinities block by block as each block is computed. Classifier labels are
@@ -11,16 +13,18 @@ whole blocks. ``solver="lbfgs"`` sums each block's cost and gradient on the work
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Any
 
 import numpy as np
+from joblib.parallel import get_active_backend
 from scipy.sparse import issparse
-from sklearn.base import ClassifierMixin
-from sklearn.preprocessing import LabelBinarizer
+from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from chainrule.estimators.inputs import check_class_weight, check_same_classes
-from chainrule.training import restart_generators
+from chainrule.estimators.inputs import check_class_weight
 
 
 def dask_input(X: Any) -> bool:
@@ -29,7 +33,7 @@ def dask_input(X: Any) -> bool:
     return type(X).__module__.split(".")[0] == "dask"
 
 
-def _as_dask(data: Any, name: str, numeric: bool = True):
+def as_dask(data: Any, name: str, numeric: bool = True):
     """``data`` as a dask array: dask collections as they are, anything else from memory."""
     import dask.array as da
 
@@ -40,290 +44,318 @@ def _as_dask(data: Any, name: str, numeric: bool = True):
     return da.from_array(np.asarray(data))
 
 
-class DaskInput:
-    """``fit``, ``partial_fit``, ``predict*`` and ``score`` on dask input (a mixin of
-    :class:`~chainrule.estimators.base.BaseMLP`)."""
+class BlockData:
+    """Dask training data for a :class:`~chainrule.training.Trainer` (the
+    :class:`~chainrule.training.TrainingData` protocol): the checked dask ``X``, the encoded
+    ``Y`` and their row blocks. Early stopping holds out whole blocks, drawn before the initial
+    weights."""
 
-    # -- fitting -------------------------------------------------------------------------------
+    split_first = True
+    in_memory_rows = 0  # the rows never sit in memory together
 
-    def _fit_dask(self, X, y, sample_weight=None, *, incremental=False, classes=None,
-                  validation_set=None):  # fmt: skip
-        """:meth:`fit` (``incremental``: one pass of :meth:`partial_fit`) on dask input;
-        ``validation_set``: the caller's ``(X_val, y_val, sample_weight_val)``, or None."""
-        from chainrule.scale import Blocks, BlockSource
+    def __init__(self, X, Y, blocks) -> None:
+        self.X, self.Y, self.blocks = X, Y, blocks
+        self.n_samples = blocks.n_samples
 
-        first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
-        self._check_dask_settings(incremental, validation_set is not None)
-        X = self._dask_features(X, first_call)
-        Y, labels = self._dask_targets(y, first_call, classes, X.dtype)
-        if not first_call:
-            self._continue_network(X.shape[1], Y.shape[1])
-        blocks = Blocks.from_dask(X, Y, self._dask_sample_weight(sample_weight, labels, X))
-        n_runs = self.n_init if first_call and not incremental else 1
-        rngs = restart_generators(self.random_state, n_runs)
-        record = None if first_call else self._continued_record()
-        validation = None
-        if validation_set is not None:
-            validation = self._dask_given_validation(*validation_set, X, Y)
-        elif self.early_stopping and not incremental:
-            rng = rngs[0] if first_call else record.rng
-            rng = self.__dict__.pop("_split_rng", rng)  # run 0's generator, for a restart
-            blocks, validation = blocks.split(self.validation_fraction, rng)
-        # early_stopping decides, as in memory: a given set without it is recorded, not watched
-        stops_early = validation is not None and (self.early_stopping or validation_set is None)
-        ctx = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter * n_runs)
-        ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
-        self._blew_up = False
-        runs = []
-        for run_rng in rngs:
-            if first_call:
-                self.network_ = self._build_network(X.shape[1], Y.shape[1], X.dtype, run_rng)
-                record = self._new_record(run_rng, stops_early, validation is not None)
-            record.rng = run_rng
-            if validation is not None and record.validation_scores is None:
-                self._start_curves(record, stops_early)  # a warm start of a fit without one
-            self._publish(record)
-            source = BlockSource(blocks, self._batch_size(blocks.n_samples), self.shuffle)
-            hooks = self._fit_hooks(ctx, X, y, self._dask_validation_step(validation))
-            interrupted = self._train(source, record, hooks, incremental, stops_early)
-            self._publish(record)
-            runs.append((self._run_criterion(), self.network_, record))
-            if interrupted:
-                break
-        if len(rngs) > 1:
-            self.best_run_ = max(range(len(runs)), key=lambda k: (runs[k][0], -k))
-            self.network_ = runs[self.best_run_][1]
-            self._publish(runs[self.best_run_][2])
-        ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
-        return self
+    def split(self, fraction: float, rng):
+        return self.blocks.split(fraction, rng)
 
-    def _partial_fit_dask(self, X, y, sample_weight=None, classes=None):
-        """:meth:`partial_fit` on dask input: one pass over the blocks."""
-        if not hasattr(self, "network_"):
-            self._validate_params()
-            multilabel = np.ndim(y) == 2 and y.shape[1] > 1
-            if isinstance(self, ClassifierMixin) and classes is None and not multilabel:
-                raise ValueError("classes must be passed on the first call to partial_fit")
+    def divide(self, split) -> tuple[BlockData, HeldOutBlocks]:
+        train, held = split
+        return BlockData(self.X, self.Y, train), HeldOutBlocks(held, held.weight_sums())
+
+    def source(self, rows: int, shuffle: bool, sample_order=None):
+        from chainrule.scale import BlockSource
+
+        return BlockSource(self.blocks, rows, shuffle)
+
+    def check_result(self, net, loss: float) -> None:
+        pass  # the blocks are never in memory together to check
+
+    def place(self, net):
+        return net  # NumPy weights: the blocks come to them, or they go to the blocks
+
+
+class HeldOutBlocks:
+    """Held-out blocks and their weight sums (each block's total sample weight)."""
+
+    def __init__(self, blocks, weight_sums) -> None:
+        self.blocks, self.weight_sums = blocks, weight_sums
+
+
+def score_blocks(kind: str, net, held_out: HeldOutBlocks) -> tuple[float, float]:
+    """``(score, loss)`` of ``net`` on held-out blocks, on the workers (``kind``: what
+    :func:`chainrule.scale.evaluate` scores)."""
+    from chainrule.scale import evaluate
+
+    return evaluate(net, held_out.blocks, kind, held_out.weight_sums)
+
+
+def dask_data(estimator, X, y, sample_weight, first_call, classes, encode: Callable, given=False):
+    """:class:`BlockData` of dask ``X``, ``y`` (``encode(y, first_call, classes, dtype) ->
+    (Y, labels)``: the estimator's target encoding) and ``sample_weight`` (``given``: with a
+    validation set of the caller's)."""
+    from chainrule.scale import Blocks
+
+    check_dask_settings(estimator, given)
+    X = dask_features(estimator, X, first_call)
+    Y, labels = encode(y, first_call, classes, X.dtype)
+    sw = dask_sample_weight(estimator, sample_weight, labels, X)
+    return BlockData(X, Y, Blocks.from_dask(X, Y, sw))
+
+
+def check_dask_settings(estimator, given: bool = False) -> None:
+    """What dask input cannot do: checkpoints, a ``scoring`` other than None or ``"loss"``
+    (``given``: with a validation set of the caller's)."""
+    if estimator.checkpoint is not None:
+        raise ValueError(
+            "checkpoint is not available with dask input: a checkpoint fingerprints the "
+            "data, which is never in memory; fit dask input without checkpoint"
+        )
+    if (estimator.early_stopping or given) and estimator.scoring not in (None, "loss"):
+        raise ValueError(
+            f"scoring={estimator.scoring!r} is not available with dask input: held-out "
+            "blocks are scored where they are, with scoring=None (accuracy, R^2) or 'loss'"
+        )
+
+
+def dask_given_validation(estimator, encode, X_val, y_val, sample_weight_val, X, Y):
+    """The caller's validation set (dask, or in memory: one block) as held-out blocks,
+    checked and encoded as the training ``X``, ``Y`` were (``encode``: the estimator's
+    target encoding): as many features (the fitted names, where both have them), the
+    network's dtype, finite values, as many target columns, labels among ``classes_`` (one
+    pass over ``y_val``) and ``class_weight`` in the weights."""
+    from chainrule.scale import Blocks, finite, label_classes
+
+    try:
+        if issparse(X_val):
+            raise TypeError("a sparse X_val with dask X: give a dask array or X_val.toarray()")
+        check_validation_names(estimator, getattr(X_val, "columns", None))
+        X_v = as_dask(X_val, "X_val")
+        if X_v.ndim != 2 or X_v.shape[1] != X.shape[1]:
+            raise ValueError(f"X_val has shape {X_v.shape}; X has {X.shape[1]} features")
+        X_v = finite(X_v, "X_val", X.dtype)
+        labels = None
+        if is_classifier(estimator):
+            Y_v, labels = encode(y_val, False, None, X.dtype)
+            classes = estimator.classes_
+            unknown = [] if labels is None else np.setdiff1d(label_classes(labels), classes)
+            if len(unknown):
+                raise ValueError(f"y_val has labels not among the classes: {unknown.tolist()}")
         else:
-            check_same_classes(classes, self.classes_)
-        return self._fit_dask(X, y, sample_weight, incremental=True, classes=classes)
-
-    def _check_dask_settings(self, incremental: bool, given: bool = False) -> None:
-        """``given``: whether the caller gave a validation set."""
-        if self.checkpoint is not None:
+            y_v = as_dask(y_val, "y_val")
+            Y_v = finite(y_v.reshape(y_v.shape[0], -1), "y_val", X.dtype)
+        if Y_v.shape[1] != Y.shape[1] or Y_v.shape[0] != X_v.shape[0]:
             raise ValueError(
-                "checkpoint is not available with dask input: a checkpoint fingerprints the "
-                "data, which is never in memory; fit dask input without checkpoint"
+                f"y_val has shape {Y_v.shape} once encoded, for {X_v.shape[0]} rows of X_val "
+                f"and the training y's {Y.shape[1]} column(s)"
             )
-        if self.early_stopping and not incremental and not given and self.validation_fraction == 0:
-            raise ValueError(
-                "early_stopping=True needs validation samples, but validation_fraction=0; "
-                "set it in (0, 1), e.g. 0.1"
-            )
-        if (self.early_stopping and not incremental) or given:
-            if self.scoring not in (None, "loss"):
-                raise ValueError(
-                    f"scoring={self.scoring!r} is not available with dask input: held-out "
-                    "blocks are scored where they are, with scoring=None (accuracy, R^2) or "
-                    "'loss'"
-                )
+        sw = dask_sample_weight(estimator, sample_weight_val, labels, X_v)
+        held = Blocks.from_dask(X_v, Y_v, sw)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"the validation set (X_val, y_val, sample_weight_val): {e}") from e
+    return HeldOutBlocks(held, held.weight_sums())
 
-    def _dask_features(self, X, first_call: bool):
-        """Dask ``X`` checked from its metadata, cast to the network's dtype and checked for
-        NaN and infinities block by block (lazily)."""
-        from chainrule.scale import finite
 
-        columns = getattr(X, "columns", None)
-        X = _as_dask(X, "X")
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
-        if X.shape[0] == 0:
-            raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is needed")
-        if first_call:
-            self.n_features_in_ = X.shape[1]
-            names = None if columns is None else np.asarray(list(columns), dtype=object)
-            if names is not None and all(isinstance(c, str) for c in names):
-                self.feature_names_in_ = names
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            dtype = self.dtype or (np.float32 if X.dtype == np.float32 else np.float64)
-        else:
-            self._check_dask_features(X)
-            dtype = self.network_.dtype
-        return finite(X, "X", dtype)
+def check_validation_names(estimator, columns) -> None:
+    """``X_val``'s column names must be the fitted ones, where both have them."""
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if columns is not None and fitted is not None and list(columns) != list(fitted):
+        raise ValueError(
+            f"X_val has the feature names {list(columns)[:5]}..., but X had "
+            f"{list(fitted)[:5]}...; give its columns in X's order"
+        )
 
-    def _check_dask_features(self, X) -> None:
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
 
-    def _dask_targets(self, y, first_call: bool, classes, dtype):
-        """``(Y, labels)``: the network's targets as a dask array (encoded on the workers) and
-        the 1-D class labels (None for a regressor or multilabel targets)."""
-        from chainrule.scale import finite, label_classes, one_hot
+def dask_features(estimator, X, first_call: bool):
+    """Dask ``X`` checked from its metadata, cast to the network's dtype and checked for
+    NaN and infinities block by block (lazily); the first call sets ``n_features_in_`` and
+    ``feature_names_in_``."""
+    from chainrule.scale import finite
 
-        if not isinstance(self, ClassifierMixin):
-            y = _as_dask(y, "y")
-            n = 1 if y.ndim == 1 else y.shape[1]
-            if first_call:
-                self._y_ndim = y.ndim
-            elif n != self.n_outputs_:
-                raise ValueError(
-                    f"y has {n} target column(s), but the model was fitted on {self.n_outputs_}"
-                )
-            Y = finite(y.reshape(-1, n), "y", dtype)
-            if self.loss == "poisson":
-                Y = Y.map_blocks(_nonnegative, dtype=Y.dtype)
-            return Y, None
-        y = _as_dask(y, "y", numeric=False)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim == 2:  # a multilabel indicator: its columns are the labels
-            if first_call:
-                self._label_binarizer = LabelBinarizer().fit(np.eye(y.shape[1], dtype=int))
-                self.classes_ = self._label_binarizer.classes_
-            return finite(y, "y", dtype), None
-        if first_call:
-            found = np.unique(np.asarray(classes)) if classes is not None else label_classes(y)
-            _check_labels(found, "classes" if classes is not None else "y")
-            self._label_binarizer = LabelBinarizer().fit(found)
-            self.classes_ = self._label_binarizer.classes_
-        return one_hot(y, self.classes_, dtype), y
+    columns = getattr(X, "columns", None)
+    X = as_dask(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is needed")
+    if first_call:
+        estimator.n_features_in_ = X.shape[1]
+        names = None if columns is None else np.asarray(list(columns), dtype=object)
+        if names is not None and all(isinstance(c, str) for c in names):
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        dtype = estimator.dtype or (np.float32 if X.dtype == np.float32 else np.float64)
+    else:
+        check_dask_features(estimator, X)
+        dtype = estimator.network_.dtype
+    return finite(X, "X", dtype)
 
-    def _dask_sample_weight(self, sample_weight, labels, X):
-        """The samples' weights (dask, or None when all are 1), times ``class_weight``."""
-        from chainrule.scale import finite
 
-        sw = None
-        if sample_weight is not None:
-            if np.ndim(sample_weight) == 0 and not dask_input(sample_weight):
-                sample_weight = np.full(X.shape[0], float(sample_weight))
-            sw = finite(_as_dask(sample_weight, "sample_weight"), "sample_weight", X.dtype)
-            if sw.ndim != 1:
-                raise ValueError(f"sample_weight must be 1-D, got shape {sw.shape}")
-        class_weight = getattr(self, "class_weight", None)
-        if class_weight is None:
-            return sw
-        if labels is None:
-            raise ValueError("class_weight with dask input needs 1-D class labels y")
-        per_class = self._dask_class_weights(class_weight, labels)
-        by_label = labels.map_blocks(_class_weights, self.classes_, per_class, dtype=X.dtype)
-        return by_label if sw is None else sw * by_label.rechunk(sw.chunks)
+def check_dask_features(estimator, X) -> None:
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
 
-    def _dask_class_weights(self, class_weight, labels) -> np.ndarray:
-        """Each class's weight: from the dict, or ``n / (n_classes n_c)`` ("balanced", one
-        pass to count the classes)."""
-        import dask.array as da
 
-        check_class_weight(class_weight)
-        if class_weight == "balanced":
-            codes = labels.map_blocks(_class_weights, self.classes_, np.arange(len(self.classes_)))
-            counts = da.bincount(codes, minlength=len(self.classes_)).compute()
-            return labels.shape[0] / (len(self.classes_) * np.maximum(counts, 1))
-        return np.array([float(class_weight.get(c, 1.0)) for c in self.classes_.tolist()])
+def dask_classes(y, classes) -> np.ndarray:
+    """The labels of dask ``y``: ``classes`` if given (sorted), else found in one pass; the
+    columns of a multilabel indicator (their indices)."""
+    from chainrule.scale import label_classes
 
-    def _dask_given_validation(self, X_val, y_val, sample_weight_val, X, Y):
-        """The caller's validation set (dask, or in memory: one block) as row
-        :class:`~chainrule.scale.Blocks`, checked and encoded as the training ``X``, ``Y``
-        were: as many features (the fitted names, where both have them), the network's dtype,
-        finite values, as many target columns, labels among ``classes_`` (one pass over
-        ``y_val``) and ``class_weight`` in the weights."""
-        from chainrule.scale import Blocks, finite, label_classes
+    y = _label_column(y)
+    if y.ndim == 2:  # a multilabel indicator: its columns are the labels
+        return np.eye(y.shape[1], dtype=int)
+    found = np.unique(np.asarray(classes)) if classes is not None else label_classes(y)
+    _check_labels(found, "classes" if classes is not None else "y")
+    return found
 
-        try:
-            if issparse(X_val):
-                raise TypeError("a sparse X_val with dask X: give a dask array or X_val.toarray()")
-            self._check_val_names(getattr(X_val, "columns", None))
-            X_v = _as_dask(X_val, "X_val")
-            if X_v.ndim != 2 or X_v.shape[1] != X.shape[1]:
-                raise ValueError(f"X_val has shape {X_v.shape}; X has {X.shape[1]} features")
-            X_v = finite(X_v, "X_val", X.dtype)
-            labels = None
-            if isinstance(self, ClassifierMixin):
-                Y_v, labels = self._dask_targets(y_val, False, None, X.dtype)
-                unknown = (
-                    [] if labels is None else np.setdiff1d(label_classes(labels), self.classes_)
-                )
-                if len(unknown):
-                    raise ValueError(f"y_val has labels not among the classes: {unknown.tolist()}")
-            else:
-                y_v = _as_dask(y_val, "y_val")
-                Y_v = finite(y_v.reshape(y_v.shape[0], -1), "y_val", X.dtype)
-            if Y_v.shape[1] != Y.shape[1] or Y_v.shape[0] != X_v.shape[0]:
-                raise ValueError(
-                    f"y_val has shape {Y_v.shape} once encoded, for {X_v.shape[0]} rows of X_val "
-                    f"and the training y's {Y.shape[1]} column(s)"
-                )
-            sw = self._dask_sample_weight(sample_weight_val, labels, X_v)
-            return Blocks.from_dask(X_v, Y_v, sw)
-        except (ValueError, TypeError) as e:
-            raise type(e)(f"the validation set (X_val, y_val, sample_weight_val): {e}") from e
 
-    def _check_val_names(self, columns) -> None:
-        """``X_val``'s column names must be the fitted ones, where both have them."""
-        fitted = getattr(self, "feature_names_in_", None)
-        if columns is not None and fitted is not None and list(columns) != list(fitted):
-            raise ValueError(
-                f"X_val has the feature names {list(columns)[:5]}..., but X had "
-                f"{list(fitted)[:5]}...; give its columns in X's order"
-            )
+def dask_label_targets(y, classes, dtype):
+    """``(Y, labels)``: dask labels ``y`` one-hot encoded on the workers (a multilabel
+    indicator as it is) and the 1-D labels (None for multilabel)."""
+    from chainrule.scale import finite, one_hot
 
-    def _dask_validation_step(self, validation):
-        """``() -> (score, loss)`` on the held-out blocks, on the workers; or ``() -> None``."""
-        from chainrule.scale import evaluate
+    y = _label_column(y)
+    if y.ndim == 2:
+        return finite(y, "y", dtype), None
+    return one_hot(y, classes, dtype), y
 
-        if validation is None:
-            return lambda: None
-        weight_sums = validation.weight_sums()
-        if self.scoring == "loss":
-            kind = "loss"
-        elif not isinstance(self, ClassifierMixin):
-            kind = "r2"
-        else:
-            kind = "argmax" if self._label_binarizer.y_type_ == "multiclass" else "threshold"
-        return lambda: evaluate(self.network_, validation, kind, weight_sums)
 
-    # -- predicting ----------------------------------------------------------------------------
+def _label_column(y):
+    """Dask labels, a column of them as 1-D."""
+    y = as_dask(y, "y", numeric=False)
+    return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
 
-    def _predict_dask(self, method: str, X):
-        """``method`` (``"predict"``, ``"predict_proba"``, ``"predict_log_proba"``) mapped
-        lazily over the row blocks of dask ``X``: a dask array."""
-        from chainrule.scale import predict_blocks
 
-        check_is_fitted(self, "network_")
-        X = _as_dask(X, "X")
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
-        self._check_dask_features(X)
-        classifier = isinstance(self, ClassifierMixin)
-        if method != "predict":
-            n_out = 2 if self._label_binarizer.y_type_ == "binary" else len(self.classes_)
-            dtype = self.network_.dtype
-        elif classifier and self._label_binarizer.y_type_.startswith("multilabel"):
-            n_out, dtype = len(self.classes_), self.classes_.dtype
-        elif classifier:
-            n_out, dtype = None, self.classes_.dtype
-        else:
-            n_out = None if self._y_ndim == 1 else self.n_outputs_
-            dtype = self.network_.dtype
-        return predict_blocks(getattr(self, method), X, dtype=dtype, n_outputs=n_out)
+def dask_regression_targets(y, n_outputs: int | None, dtype, poisson: bool):
+    """Dask regression targets as ``(n_samples, n_outputs)`` (``n_outputs``: the fitted
+    number, None on a first call), checked lazily (finite; ``poisson``: >= 0)."""
+    from chainrule.scale import finite
 
-    def _score_dask(self, X, y, sample_weight=None):
-        """The default score (accuracy, or R^2) of dask ``X`` against ``y``: a lazy dask
-        scalar (``.compute()`` it, or ``float(...)``)."""
-        from chainrule.scale import lazy_accuracy, lazy_r2
+    n = 1 if y.ndim == 1 else y.shape[1]
+    if n_outputs is not None and n != n_outputs:
+        raise ValueError(f"y has {n} target column(s), but the model was fitted on {n_outputs}")
+    Y = finite(y.reshape(-1, n), "y", dtype)
+    return Y.map_blocks(_nonnegative, dtype=Y.dtype) if poisson else Y
 
-        pred = self._predict_dask("predict", X)
-        classifier = isinstance(self, ClassifierMixin)
-        y = _as_dask(y, "y", numeric=not classifier)
-        if classifier and y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        y = y.rechunk({0: pred.chunks[0]})
-        if sample_weight is not None:
-            sample_weight = _as_dask(sample_weight, "sample_weight").rechunk(pred.chunks[0])
-        return (lazy_accuracy if classifier else lazy_r2)(y, pred, sample_weight)
+
+def dask_sample_weight(estimator, sample_weight, labels, X):
+    """The samples' weights (dask, or None when all are 1), times ``class_weight``."""
+    from chainrule.scale import finite
+
+    sw = None
+    if sample_weight is not None:
+        if np.ndim(sample_weight) == 0 and not dask_input(sample_weight):
+            sample_weight = np.full(X.shape[0], float(sample_weight))
+        sw = finite(as_dask(sample_weight, "sample_weight"), "sample_weight", X.dtype)
+        if sw.ndim != 1:
+            raise ValueError(f"sample_weight must be 1-D, got shape {sw.shape}")
+    class_weight = getattr(estimator, "class_weight", None)
+    if class_weight is None:
+        return sw
+    if labels is None:
+        raise ValueError("class_weight with dask input needs 1-D class labels y")
+    classes = estimator.classes_
+    per_class = _dask_class_weights(class_weight, labels, classes)
+    by_label = labels.map_blocks(_class_weights, classes, per_class, dtype=X.dtype)
+    return by_label if sw is None else sw * by_label.rechunk(sw.chunks)
+
+
+def _dask_class_weights(class_weight, labels, classes) -> np.ndarray:
+    """Each class's weight: from the dict, or ``n / (n_classes n_c)`` ("balanced", one
+    pass to count the classes)."""
+    import dask.array as da
+
+    check_class_weight(class_weight)
+    if class_weight == "balanced":
+        codes = labels.map_blocks(_class_weights, classes, np.arange(len(classes)))
+        counts = da.bincount(codes, minlength=len(classes)).compute()
+        return labels.shape[0] / (len(classes) * np.maximum(counts, 1))
+    return np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
+
+
+# -- restarts as joblib tasks ------------------------------------------------------------------
+
+
+def restart_context(on_dask: bool) -> Callable:
+    """What each restart, a joblib task, runs in: on dask input, the calling thread's dask
+    client when joblib runs the task in this process (its sequential and threading backends:
+    joblib's threads do not inherit ``client.as_current()``), or on a dask worker (joblib's
+    dask backend) the worker's client, out of the worker's thread pool while the run waits
+    for blocks (``distributed.worker_client``), so the restarts cannot take every thread."""
+    if not on_dask:
+        return nullcontext
+    return partial(_restart_client, _calling_client())
+
+
+@contextmanager
+def _restart_client(client):
+    if client is not None:
+        with client.as_current():
+            yield
+    elif _on_dask_worker():
+        from distributed import worker_client
+
+        with worker_client():
+            yield
+    else:
+        yield
+
+
+def _calling_client():
+    """The dask client this thread computes with, for tasks that joblib runs in this process;
+    None elsewhere, or without one."""
+    from chainrule.scale import default_client
+
+    backend, _ = get_active_backend()
+    return default_client() if getattr(backend, "supports_sharedmem", False) else None
+
+
+def _on_dask_worker() -> bool:
+    """Whether this code runs in a task on a dask worker."""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):  # no distributed, or not on a worker
+        return False
+    return True
+
+
+# -- predicting ----------------------------------------------------------------------------
+
+
+def predict_dask(estimator, method: str, X, n_outputs: int | None, dtype):
+    """``estimator``'s ``method`` (``"predict"``, ``"predict_proba"``, ...) mapped lazily over
+    the row blocks of dask ``X``: a dask array of ``n_outputs`` columns (None: 1-D)."""
+    from chainrule.scale import predict_blocks
+
+    check_is_fitted(estimator, "network_")
+    X = as_dask(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+    check_dask_features(estimator, X)
+    return predict_blocks(getattr(estimator, method), X, dtype=dtype, n_outputs=n_outputs)
+
+
+def score_dask(estimator, X, y, sample_weight=None):
+    """The default score (accuracy, or R^2) of dask ``X`` against ``y``: a lazy dask
+    scalar (``.compute()`` it, or ``float(...)``)."""
+    from chainrule.scale import lazy_accuracy, lazy_r2
+
+    pred = estimator.predict(X)
+    classifier = is_classifier(estimator)
+    y = as_dask(y, "y", numeric=not classifier)
+    if classifier and y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    y = y.rechunk({0: pred.chunks[0]})
+    if sample_weight is not None:
+        sample_weight = as_dask(sample_weight, "sample_weight").rechunk(pred.chunks[0])
+    return (lazy_accuracy if classifier else lazy_r2)(y, pred, sample_weight)
 
 
 def _class_weights(labels: np.ndarray, classes: np.ndarray, per_class: np.ndarray) -> np.ndarray:

@@ -13,6 +13,8 @@ import numpy as np
 from chainrule.activations import Activation, get_activation
 from chainrule.costs import get_cost
 from chainrule.network import dropout_rates
+from chainrule.persistence import ModelFormatError
+from chainrule.training import minibatch_rows
 
 #: float64 vectors of the parameters' length that scipy's L-BFGS-B holds: ``2 m + 5`` in its
 #: workspace (``m = 10`` correction pairs, scipy's default ``maxcor``), ``x`` and the gradient
@@ -22,9 +24,13 @@ LBFGS_VECTORS = 2 * 10 + 5 + 2
 PROBABILITY_GRID = np.linspace(-40.0, 40.0, 81)
 
 
-def minibatch_rows(batch_size: int | str, n_samples: int) -> int:
-    """The rows of a minibatch: ``batch_size`` (``"auto"``: 200), at most ``n_samples``."""
-    return min(200 if batch_size == "auto" else batch_size, n_samples)
+def check_checkpointed_fit(incremental: bool, solver: str, n_init: int) -> None:
+    """A fit with a ``checkpoint`` writes epochs of one run: ``fit`` (not ``partial_fit``) with
+    a stochastic solver and ``n_init=1``; else a ValueError."""
+    if incremental or solver == "lbfgs" or n_init != 1:
+        raise ValueError(
+            "checkpoint needs fit (not partial_fit) with solver='sgd' or 'adam' and n_init=1"
+        )
 
 
 def network_mismatch(net, asked: dict) -> tuple[str, str, str] | None:
@@ -55,18 +61,37 @@ def continue_network(net, asked: dict) -> None:
     (:func:`network_mismatch`); else a ValueError naming the parameter (scikit-learn fails on a
     changed ``hidden_layer_sizes`` too, with a shape error). A new ``alpha`` applies, as in
     scikit-learn."""
-    mismatch = network_mismatch(net, asked)
-    if mismatch is not None:
-        name, have, wanted = mismatch
-        raise ValueError(
-            f"warm_start=True (or partial_fit) continues the fitted network, whose "
-            f"{name} is {have}, but the parameters now ask for {wanted}: "
-            f"set {name} back, or fit with warm_start=False (or a clone) to train a new "
-            "network"
-        )
+    check_same_network(
+        net,
+        asked,
+        ValueError,
+        "warm_start=True (or partial_fit) continues the fitted network, whose {name} is "
+        "{have}, but the parameters now ask for {wanted}: set {name} back, or fit with "
+        "warm_start=False (or a clone) to train a new network",
+    )
     net.alpha = float(asked["alpha"])
     net.l1_ratio = float(asked["l1_ratio"])
     net.dropout = dropout_rates(asked.get("dropout", 0.0), net.L_hidden)  # a new rate applies
+
+
+def check_loaded_network(net, asked) -> None:
+    """A loaded network must be the one the loaded parameters ask for (``asked(hidden)``: the
+    arguments of that network with ``net``'s hidden sizes); else ModelFormatError."""
+    try:
+        config = asked(list(net.layer_sizes[1:-1]))
+    except ValueError as e:  # a classifier's output that gives no probability, say
+        raise ModelFormatError(f"the parameters disagree with the network: {e}") from None
+    message = "the parameters disagree with the network: its {name} is {have}, the parameters "
+    check_same_network(net, config, ModelFormatError, message + "say {wanted}")
+
+
+def check_same_network(net, asked: dict, error: type[Exception], message: str) -> None:
+    """``error(message)`` (``message`` formatted with the parameter's ``name``, the network's
+    value ``have`` and the ``wanted`` one) at the first :func:`network_mismatch`."""
+    mismatch = network_mismatch(net, asked)
+    if mismatch is not None:
+        name, have, wanted = mismatch
+        raise error(message.format(name=name, have=have, wanted=wanted))
 
 
 def _shown(value) -> str:

@@ -8,12 +8,20 @@ from sklearn.callback import with_callbacks
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
 from chainrule._arrays import reshape
 from chainrule._checks import as_float_array, check_finite, nonfinite_message
 from chainrule.costs import Cost
-from chainrule.estimators.base import BaseMLP, output, stochastic_solver
-from chainrule.estimators.distributed import dask_input
+from chainrule.estimators.base import BaseMLP, stochastic_solver
+from chainrule.estimators.distributed import (
+    as_dask,
+    dask_input,
+    dask_regression_targets,
+    predict_dask,
+    score_dask,
+)
+from chainrule.estimators.inputs import check_same_place, output, predicted
 from chainrule.estimators.params import PARAMETER_CONSTRAINTS, documented
 from chainrule.persistence import ModelFormatError
 
@@ -108,11 +116,20 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         params = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         super().__init__(**params)
 
-    def _cost_name(self):
-        return self.loss
+    _TARGET_STATE = ("_y_ndim",)
 
-    def _default_output_activation(self):
-        return "exponential" if self.loss == "poisson" else "identity"
+    def _output_and_cost(self):
+        return "exponential" if self.loss == "poisson" else "identity", self.loss
+
+    def _encode_dask_targets(self, y, first_call, classes, dtype):
+        y = as_dask(y, "y")
+        if first_call:
+            self._y_ndim = y.ndim
+        n_outputs = None if first_call else self.n_outputs_
+        return dask_regression_targets(y, n_outputs, dtype, self.loss == "poisson"), None
+
+    def _dask_score_kind(self) -> str:
+        return "r2"
 
     def _encode_targets(self, y, first_call, classes=None, dtype=np.float64, *, held_out=False):
         if y.dtype.kind not in "biuf":  # scikit-learn lets string targets through
@@ -155,8 +172,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of minibatch updates on ``X``, ``y`` (absent for ``solver="lbfgs"``)."""
-        if dask_input(X):  # one pass over the blocks
-            return self._partial_fit_dask(X, y, sample_weight)
         if not hasattr(self, "network_"):
             self._validate_params()
         return self._fit(X, y, sample_weight, incremental=True)
@@ -165,13 +180,15 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         """The network's output ``a^L``, shaped like the ``y`` of ``fit``, in the network's
         dtype (float32 for a float32 model, also for float64 ``X``)."""
         if dask_input(X):  # a lazy dask array
-            return self._predict_dask("predict", X)
-        self._check_same_place(X, "predict")
-        out = self._predicted(X, output)
+            check_is_fitted(self, "network_")
+            n_outputs = None if self._y_ndim == 1 else self.n_outputs_
+            return predict_dask(self, "predict", X, n_outputs, self.network_.dtype)
+        check_same_place(self, X, "predict")
+        out = predicted(self, X, output)
         return reshape(out, (-1,)) if self._y_ndim == 1 else out
 
     def score(self, X, y, sample_weight=None):
         """R^2 on ``X``, ``y`` (scikit-learn's); a lazy dask scalar for dask ``X``."""
         if dask_input(X):
-            return self._score_dask(X, y, sample_weight)
+            return score_dask(self, X, y, sample_weight)
         return super().score(X, y, sample_weight)

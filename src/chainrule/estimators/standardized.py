@@ -3,15 +3,11 @@ saves)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
 import numpy as np
 from sklearn import config_context
 
 from chainrule._arrays import device_namespace, move
-from chainrule.estimators.classifier import MLPClassifier
-from chainrule.estimators.regressor import MLPRegressor
-from chainrule.persistence import ModelFormatError, declared, save
+from chainrule.persistence import save, standardized_fields, standardized_payload
 
 
 class Standardized:
@@ -107,56 +103,8 @@ class Standardized:
         save(self, path)
 
     def to_payload(self) -> tuple[dict, dict]:
-        inner_meta, inner_arrays = self.model.to_payload()
-        arrays = {f"model.{k}": v for k, v in inner_arrays.items()}
-        arrays.update({"mean": self.mean, "scale": self.scale})
-        meta = {"model_kind": type(self.model).__name__, "model": inner_meta, "info": self.info}
-        return meta, arrays
+        return standardized_payload(self.model, self.mean, self.scale, self.info)
 
     @classmethod
     def from_payload(cls, meta: dict, arrays: dict) -> Standardized:
-        kinds = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
-        if meta["model_kind"] not in kinds:
-            raise ValueError(f"unknown wrapped model kind {meta['model_kind']!r}")
-        inner = _Prefixed(arrays, "model.")  # looked up lazily: unused arrays are never read
-        model = kinds[meta["model_kind"]].from_payload(meta["model"], inner)
-        n = model.network_.layer_sizes[0]
-        mean, scale = (_scaling(arrays[name], name, n) for name in ("mean", "scale"))
-        if not (scale > 0).all():
-            raise ModelFormatError(f"scale must be positive, got {float(scale[~(scale > 0)][0])}")
-        return cls(model, mean, scale, meta.get("info"))
-
-
-def _scaling(value: np.ndarray, name: str, n_features: int) -> np.ndarray:
-    """A loaded ``mean`` or ``scale``: ``n_features`` finite numbers, else ModelFormatError."""
-    if value.dtype.kind not in "iuf" or value.shape != (n_features,):
-        raise ModelFormatError(
-            f"{name} must hold {n_features} numbers (one per feature), got a {value.dtype} "
-            f"array of shape {value.shape}"
-        )
-    if not np.isfinite(value).all():
-        raise ModelFormatError(f"{name} holds a non-finite value ({value[~np.isfinite(value)][0]})")
-    return value.astype(float)
-
-
-class _Prefixed(Mapping):
-    """The arrays of ``arrays`` whose names start with ``prefix``, by their names without it;
-    nothing is read until it is looked up."""
-
-    def __init__(self, arrays: Mapping, prefix: str) -> None:
-        self._arrays, self._prefix = arrays, prefix
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self._arrays[self._prefix + name]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self._prefix + name in self._arrays
-
-    def __iter__(self) -> Iterator[str]:
-        return (k.removeprefix(self._prefix) for k in self._arrays if k.startswith(self._prefix))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def declared(self, name: str):
-        return declared(self._arrays, self._prefix + name)
+        return cls(*standardized_fields(meta, arrays))

@@ -1,4 +1,5 @@
-"""The fitted weights in scikit-learn's orientation, settable as in scikit-learn:
+"""The initial weights (scikit-learn's draws, or weights assigned before the fit) and the
+fitted weights in scikit-learn's orientation, settable as in scikit-learn:
 ``coefs_[i]`` is ``W^(i+1)`` transposed, ``(N^i, N^(i+1))``; ``intercepts_[i]`` is ``b^(i+1)``."""
 
 from __future__ import annotations
@@ -6,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule._arrays import device, is_numpy, move, namespace, numpy_dtype, to_numpy
+from chainrule.initializers import draw_layer
+from chainrule.network import Network
 
 #: scikit-learn's names for the output activations it uses
 SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic", "exponential": "exp"}
@@ -81,108 +84,98 @@ def set_layers(net, kind: str, values) -> None:
         layers[i][...] = array
 
 
-class FittedWeights:
-    """``coefs_``, ``intercepts_``, ``n_layers_``, ``n_outputs_`` and ``out_activation_`` (a
-    mixin of :class:`~chainrule.estimators.base.BaseMLP`). Before a fit, assigned values are
-    kept as given (scikit-learn's way of presetting weights for ``partial_fit`` or a warm
-    start); after, they come from the network and assigning them writes into it."""
+class LayerList:
+    """The fitted attribute ``coefs_`` or ``intercepts_`` (a descriptor, named by the attribute
+    it is assigned to). Before a fit, assigned values are kept as given (scikit-learn's way of
+    presetting weights for ``partial_fit`` or a warm start: :func:`preset_weights`); after,
+    they come from ``network_`` and assigning them writes into it."""
 
-    def _fitted_network(self):
-        return self.__dict__.get("network_")
+    def __set_name__(self, owner, name: str) -> None:
+        self.kind = name.rstrip("_")
+        self.key = f"_preset_{self.kind}"  # no trailing _: check_is_fitted ignores it
 
-    @property
-    def coefs_(self):
-        """``coefs_[i]`` is ``W^(i+1)`` transposed, ``(n_in, n_out)``: a view, not a copy."""
-        return self._layers("coefs")
-
-    @coefs_.setter
-    def coefs_(self, values) -> None:
-        self._set_layers("coefs", values)
-
-    @property
-    def intercepts_(self):
-        """``intercepts_[i]`` is ``b^(i+1)``: a view, not a copy."""
-        return self._layers("intercepts")
-
-    @intercepts_.setter
-    def intercepts_(self, values) -> None:
-        self._set_layers("intercepts", values)
-
-    def _layers(self, kind: str):
-        net = self._fitted_network()
+    def __get__(self, estimator, owner=None):
+        if estimator is None:
+            return self
+        net = vars(estimator).get("network_")
         if net is not None:
-            return LayerWeights(net, kind)
-        pending = self.__dict__.get(f"_preset_{kind}")
+            return LayerWeights(net, self.kind)
+        pending = vars(estimator).get(self.key)
         if pending is None:
-            raise AttributeError(f"{type(self).__name__} has no {kind}_ before it is fitted")
+            raise AttributeError(f"{owner.__name__} has no {self.kind}_ before it is fitted")
         return pending
 
-    def _set_layers(self, kind: str, values) -> None:
-        net = self._fitted_network()
+    def __set__(self, estimator, values) -> None:
+        net = vars(estimator).get("network_")
         if net is None:
-            self.__dict__[f"_preset_{kind}"] = values  # kept as given, used by the next fit
+            vars(estimator)[self.key] = values  # kept as given, used by the next fit
         else:
-            set_layers(net, kind, values)
+            set_layers(net, self.kind, values)
 
-    def _preset_weights(self) -> tuple[list, list] | None:
-        """The weights assigned before the first fit, as ``(coefs, intercepts)``, or None."""
-        coefs = self.__dict__.get("_preset_coefs")
-        intercepts = self.__dict__.get("_preset_intercepts")
-        if coefs is None or intercepts is None:
-            return None
-        return list(coefs), list(intercepts)
 
-    def _drop_preset_weights(self) -> None:
-        for kind in ("coefs", "intercepts"):
-            self.__dict__.pop(f"_preset_{kind}", None)
+class NetworkFact:
+    """A fitted attribute that the network fixes (``n_layers_``, ``n_outputs_``,
+    ``out_activation_``: a descriptor): ``derive(network_)``. Before a fit an assigned value
+    is kept (the fit sets the real one); after, it may only be assigned its own value."""
 
-    @property
-    def n_layers_(self) -> int:
-        """Layers including the input and the output, as scikit-learn counts them."""
-        return self._network_attribute("n_layers_", lambda net: len(net.layer_sizes))
+    def __init__(self, derive, doc: str) -> None:
+        self.derive, self.__doc__ = derive, doc
 
-    @n_layers_.setter
-    def n_layers_(self, value) -> None:
-        self._set_network_attribute("n_layers_", value)
+    def __set_name__(self, owner, name: str) -> None:
+        self.name, self.key = name, f"_preset_{name.rstrip('_')}"
 
-    @property
-    def n_outputs_(self) -> int:
-        return self._network_attribute("n_outputs_", lambda net: net.layer_sizes[-1])
-
-    @n_outputs_.setter
-    def n_outputs_(self, value) -> None:
-        self._set_network_attribute("n_outputs_", value)
-
-    @property
-    def out_activation_(self) -> str:
-        def name(net):
-            act = net.activations[-1].name
-            return SKLEARN_OUTPUT_NAMES.get(act, act)
-
-        return self._network_attribute("out_activation_", name)
-
-    @out_activation_.setter
-    def out_activation_(self, value) -> None:
-        self._set_network_attribute("out_activation_", value)
-
-    def _network_attribute(self, name: str, derive):
-        net = self._fitted_network()
+    def __get__(self, estimator, owner=None):
+        if estimator is None:
+            return self
+        net = vars(estimator).get("network_")
         if net is not None:
-            return derive(net)
-        key = f"_preset_{name.rstrip('_')}"  # no trailing _: check_is_fitted ignores it
-        if key not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__} has no {name} before it is fitted")
-        return self.__dict__[key]
+            return self.derive(net)
+        if self.key not in vars(estimator):
+            raise AttributeError(f"{owner.__name__} has no {self.name} before it is fitted")
+        return vars(estimator)[self.key]
 
-    def _set_network_attribute(self, name: str, value) -> None:
-        """Before a fit the value is kept (the fit sets the real one); after, it is fixed by the
-        network and may only be assigned its own value."""
-        net = self._fitted_network()
-        if net is None:
-            self.__dict__[f"_preset_{name.rstrip('_')}"] = value
+    def __set__(self, estimator, value) -> None:
+        if vars(estimator).get("network_") is None:
+            vars(estimator)[self.key] = value
             return
-        current = getattr(self, name)
+        current = self.__get__(estimator, type(estimator))
         if value != current:
             raise ValueError(
-                f"{name} is {current!r}, fixed by the fitted network; it cannot become {value!r}"
+                f"{self.name} is {current!r}, fixed by the fitted network; it cannot become "
+                f"{value!r}"
             )
+
+
+def output_name(net) -> str:
+    """scikit-learn's name for the network's output activation."""
+    name = net.activations[-1].name
+    return SKLEARN_OUTPUT_NAMES.get(name, name)
+
+
+def preset_weights(estimator, drop: bool = False) -> tuple[list, list] | None:
+    """The weights assigned to ``estimator`` before its first fit, as ``(coefs,
+    intercepts)``, or None; ``drop``: forget them (the fit has used them)."""
+    held = vars(estimator)
+    coefs, intercepts = held.get("_preset_coefs"), held.get("_preset_intercepts")
+    if drop:
+        held.pop("_preset_coefs", None)
+        held.pop("_preset_intercepts", None)
+    if coefs is None or intercepts is None:
+        return None
+    return list(coefs), list(intercepts)
+
+
+def initial_network(config: dict, init: str, preset, rng):
+    """The :class:`~chainrule.network.Network` of ``config`` (its arguments) with the weights
+    assigned before the fit (``preset``: ``(coefs, intercepts)``), else drawn from ``rng`` by
+    ``init`` (scikit-learn's factor: 2 for logistic hidden layers, else 6)."""
+    net = Network(**config, init="glorot_uniform", random_state=0)  # overwritten below
+    if preset is not None:
+        set_layers(net, "coefs", preset[0])
+        set_layers(net, "intercepts", preset[1])
+        return net
+    logistic = all(a.name == "sigmoid" for a in net.activations[:-1])
+    for W, b in zip(net.W, net.b, strict=True):
+        n_out, n_in = W.shape
+        W[...], b[...] = draw_layer(init, n_out, n_in, rng, factor=2.0 if logistic else 6.0)
+    return net

@@ -19,8 +19,11 @@ The modules: :mod:`~chainrule.persistence.format` (constants, limits, the JSON c
 :mod:`~chainrule.persistence.atomic` (safe writes), :mod:`~chainrule.persistence.writer` and
 :mod:`~chainrule.persistence.reader` (any format), :mod:`~chainrule.persistence.tensors`
 (format 2), :mod:`~chainrule.persistence.legacy` and :mod:`~chainrule.persistence.entries`
-(format 1, the zip layer within limits), :mod:`~chainrule.persistence.models` (the registry,
-``Network`` payloads, ``save`` and ``load``).
+(format 1, the zip layer within limits), :mod:`~chainrule.persistence.models` (the one
+registry of what may be restored, ``Network`` payloads, ``save`` and ``load``),
+:mod:`~chainrule.persistence.estimators` (the estimators' and ``Standardized``'s payloads),
+:mod:`~chainrule.persistence.records` (the training record's) and
+:mod:`~chainrule.persistence.checkpoints` (a model plus its training state).
 
 Examples
 --------
@@ -39,6 +42,27 @@ True
 """
 
 from chainrule.persistence.atomic import atomic_write, check_target, remove_stale_temporaries
+from chainrule.persistence.checkpoints import (
+    Checkpoint,
+    fingerprint,
+    read_checkpoint,
+    resumable,
+    write_checkpoint,
+)
+from chainrule.persistence.estimators import (
+    FITTED_ARRAYS,
+    FITTED_SCALARS,
+    as_plain,
+    checked_classes,
+    estimator_fields,
+    estimator_payload,
+    param_config,
+    pickled_state,
+    rebuildable,
+    standardized_fields,
+    standardized_payload,
+    unpickled_state,
+)
 from chainrule.persistence.format import (
     DEFAULT_MAX_BYTES,
     FORMAT,
@@ -47,30 +71,52 @@ from chainrule.persistence.format import (
 )
 from chainrule.persistence.models import (
     load,
+    model_class,
     network_from_payload,
     network_payload,
     register_model_class,
     save,
 )
 from chainrule.persistence.reader import declared, open_archive, read_archive
+from chainrule.persistence.records import record_payload, restore_record
 from chainrule.persistence.writer import check_meta, write_archive
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "FITTED_ARRAYS",
+    "FITTED_SCALARS",
     "FORMAT",
     "FORMAT_VERSION",
+    "Checkpoint",
     "ModelFormatError",
+    "as_plain",
     "atomic_write",
     "check_meta",
     "check_target",
+    "checked_classes",
     "declared",
+    "estimator_fields",
+    "estimator_payload",
+    "fingerprint",
     "load",
+    "model_class",
     "network_from_payload",
     "network_payload",
     "open_archive",
+    "param_config",
+    "pickled_state",
     "read_archive",
+    "read_checkpoint",
+    "rebuildable",
+    "record_payload",
     "register_model_class",
     "remove_stale_temporaries",
+    "restore_record",
+    "resumable",
     "save",
+    "standardized_fields",
+    "standardized_payload",
+    "unpickled_state",
     "write_archive",
+    "write_checkpoint",
 ]

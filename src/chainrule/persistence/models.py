@@ -3,7 +3,7 @@
 
 A saveable class has ``to_payload(self) -> (meta, arrays)`` and a classmethod
 ``from_payload(meta, arrays)`` and registers itself with :func:`register_model_class`; files
-record it as ``kind = cls.__name__``. A :class:`~chainrule.Network` is built in.
+record it as ``kind = cls.__name__``. A :class:`~chainrule.Network` needs no registration.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from chainrule.persistence.writer import write_archive
 
 __all__ = [
     "load",
+    "model_class",
     "network_from_payload",
     "network_payload",
     "register_model_class",
@@ -59,6 +60,19 @@ def register_model_class(cls: type) -> type:
         raise ValueError("the kind 'Network' is reserved for chainrule.Network")
     _MODEL_CLASSES[cls.__name__] = cls
     return cls
+
+
+def model_class(kind: str) -> type:
+    """The registered class that files of ``kind`` hold (:func:`register_model_class`); the
+    one registry of what may be restored. ModelFormatError for an unknown kind."""
+    if kind not in _MODEL_CLASSES:
+        raise ModelFormatError(
+            f"a model of unknown kind {kind!r} (known kinds: "
+            f"{['Network', *sorted(_MODEL_CLASSES)]}); import the module that defines it "
+            "(chainrule.estimators for chainrule's estimators, which chainrule.load imports), "
+            f"or call chainrule.persistence.register_model_class({kind}) first"
+        )
+    return _MODEL_CLASSES[kind]
 
 
 # -- Network payloads --------------------------------------------------------------------------
@@ -208,19 +222,14 @@ def load(
     """
     with open_archive(path, max_bytes=max_bytes) as (meta, arrays):
         kind = meta.pop("kind")
+        where = describe(path)
         if kind == "Network":
             loader = network_from_payload
-        elif kind in _MODEL_CLASSES:
-            loader = _MODEL_CLASSES[kind].from_payload
         else:
-            raise ModelFormatError(
-                f"{describe(path)} holds a model of unknown kind {kind!r} "
-                f"(known kinds: {['Network', *sorted(_MODEL_CLASSES)]}); import the module that "
-                "defines it (chainrule.estimators for chainrule's estimators, which "
-                f"chainrule.load imports), or call "
-                f"chainrule.persistence.register_model_class({kind}) first"
-            )
-        where = describe(path)
+            try:
+                loader = model_class(kind).from_payload
+            except ModelFormatError as e:
+                raise ModelFormatError(f"{where} holds {e}") from None
         try:
             model = loader(meta, arrays)
         except ModelFormatError as e:

@@ -35,7 +35,7 @@ def write_archive(
         A path names the target, a regular file (or a symbolic link to one); it is replaced
         only once the new file is complete and on disk (see
         :func:`~chainrule.persistence.atomic_write`). A file object is written from its
-        position on, once the whole file has been built in memory.
+        position on, once the whole file has been assembled in memory.
     meta : dict
         JSON-able fields; ``meta["kind"]`` (a str) is required. numpy scalars are stored as
         Python numbers and tuples as lists. The envelope keys ``format``, ``format_version``,

@@ -1,11 +1,13 @@
-"""Training: the loop (epochs, minibatches, schedules, early stopping, divergence guard,
-callbacks and checkpoints through hooks), L-BFGS, restarts, and the seed's XOR run.
+"""Training: one fit from start to end (:class:`Trainer`: restarts, the held-out samples,
+resuming, checkpoints), the loop (epochs, minibatches, schedules, early stopping, divergence
+guard), L-BFGS, and the seed's XOR run.
 
-The estimators assemble these; they call the engine through :class:`EpochRunner` and the
-network's public methods only.
+The estimators hand a :class:`Trainer` their data and settings; it calls the engine through
+:class:`EpochRunner` and the network's public methods only.
 """
 
 from chainrule.training.batches import ArraySource, shuffle_order
+from chainrule.training.data import HeldOut, InMemoryData, TrainingData, minibatch_rows
 from chainrule.training.epoch import (
     Diverged,
     EpochRunner,
@@ -21,15 +23,16 @@ from chainrule.training.schedules import (
     clip_gradient,
 )
 from chainrule.training.solvers import SOLVERS, make_optimizer
-from chainrule.training.state import (
-    TrainingRecord,
-    generator_from_state,
-    generator_state,
-    optimizer_payload,
-    record_payload,
-    restart_generators,
-    restore_optimizer,
-    restore_record,
+from chainrule.training.state import TrainingRecord, restart_generators
+from chainrule.training.trainer import (
+    FitObserver,
+    FitResult,
+    FitSettings,
+    Progress,
+    Resumed,
+    Trainer,
+    best_run,
+    new_record,
 )
 from chainrule.training.xor import train_xor
 
@@ -39,23 +42,29 @@ __all__ = [
     "ArraySource",
     "Diverged",
     "EpochRunner",
+    "FitObserver",
+    "FitResult",
+    "FitSettings",
+    "HeldOut",
+    "InMemoryData",
     "LearningRateSchedule",
     "LoopHooks",
     "LoopSettings",
     "MinibatchSteps",
     "PlateauMonitor",
+    "Progress",
+    "Resumed",
+    "Trainer",
+    "TrainingData",
     "TrainingDivergedWarning",
     "TrainingRecord",
+    "best_run",
     "clip_gradient",
     "fit_lbfgs",
-    "generator_from_state",
-    "generator_state",
     "make_optimizer",
-    "optimizer_payload",
-    "record_payload",
+    "minibatch_rows",
+    "new_record",
     "restart_generators",
-    "restore_optimizer",
-    "restore_record",
     "shuffle_order",
     "train_epochs",
     "train_lbfgs",
