@@ -77,6 +77,16 @@ def rng():
 
 
 @pytest.fixture(scope="module")
+def iris():
+    """Iris, standardised: ``(X, y)``."""
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
 def cluster_client():
     """A dask cluster of two worker processes of one thread each, everything on loopback,
     started for each test module that asks for it (so none sees another's data) and closed

@@ -235,20 +235,6 @@ def test_partial_fit_and_warm_start_match(engine):
     assert_same_fit(models[engine], models["reference"], rtol=1e-9, atol=1e-12)
 
 
-def test_engine_selection(monkeypatch):
-    monkeypatch.setenv("CHAINRULE_ENGINE", "reference")
-    assert select.engine() == "reference"
-    with select.use_engine("compiled"):
-        assert select.engine() == "compiled"
-    monkeypatch.setenv("CHAINRULE_ENGINE", "numba")  # gone
-    with pytest.raises(ValueError, match="unknown engine"):
-        select.engine()
-    with pytest.raises(ValueError, match="unknown engine"), select.use_engine("cuda"):
-        pass
-    monkeypatch.delenv("CHAINRULE_ENGINE")
-    assert select.engine() == "compiled"
-
-
 @pytest.mark.parametrize("engine", ["reference", *FAST])
 def test_float64_from_float32_data_is_float64_from_float64_data(engine):
     """dtype="float64" keeps float32 X as it is and casts each minibatch: the same fit as

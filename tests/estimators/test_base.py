@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import pickle
 import sys
 import warnings
@@ -13,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.datasets import load_iris, make_classification, make_multilabel_classification
+from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.inspection import permutation_importance
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -31,12 +30,6 @@ from chainrule.estimators.inputs import hidden_layer_sizes
 from chainrule.training import EpochRunner
 
 from rounding import assert_same_objective, rounding_bounds, starting_objectives
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 @parametrize_with_checks([MLPClassifier(max_iter=100), MLPRegressor(max_iter=100)])
@@ -76,34 +69,6 @@ def test_every_sklearn_parameter_keeps_its_name_and_default(ours, theirs):
         assert our_params[name] == default, name
 
 
-def test_fitted_attributes_and_views(iris):
-    X, y = iris
-    clf = MLPClassifier((8, 5), max_iter=30, random_state=0)
-    with pytest.warns(ConvergenceWarning):
-        clf.fit(X, y)
-    for attr in (
-        "classes_",
-        "loss_",
-        "best_loss_",
-        "loss_curve_",
-        "t_",
-        "coefs_",
-        "intercepts_",
-        "n_features_in_",
-        "n_iter_",
-        "n_layers_",
-        "n_outputs_",
-        "out_activation_",
-    ):
-        assert hasattr(clf, attr), attr
-    assert [c.shape for c in clf.coefs_] == [(4, 8), (8, 5), (5, 3)]
-    assert clf.n_layers_ == 4 and clf.n_outputs_ == 3 and clf.out_activation_ == "softmax"
-    assert clf.n_iter_ == 30 and len(clf.loss_curve_) == 30 and clf.t_ == 30 * len(y)
-    clf.coefs_[0][0, 0] = 123.0  # coefs_ are views of the engine's W, not copies
-    assert clf.network_.W[0][0, 0] == 123.0
-    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
-
-
 def test_binary_multiclass_multilabel_and_regression_outputs():
     X, y = make_classification(120, 6, n_informative=4, random_state=0)
     clf = MLPClassifier((10,), solver="lbfgs", random_state=0).fit(X, y)
@@ -119,35 +84,6 @@ def test_binary_multiclass_multilabel_and_regression_outputs():
     assert MLPRegressor(hidden_layer_sizes=(5,), max_iter=5).fit(X, X[:, 0]).predict(X).shape == (
         120,
     )
-
-
-@pytest.mark.parametrize(
-    "y, classes",
-    [
-        ([2, 0, 1, 2, 1, 0, 2], None),
-        ([1, 0, 0, 1, 1, 0, 1], None),  # binary: one column, 1 for the second class
-        (["b", "a", "c", "a", "b", "c", "c"], None),
-        (["no", "yes", "yes", "no", "no", "yes", "no"], None),
-        ([0, 2, 2, 0, 2, 0, 0], [0, 1, 2]),  # partial_fit's classes: class 1 absent from y
-        ([5, 7, 5, 7, 7, 5, 5], [5, 7]),
-        ([[1], [0], [0], [1], [1], [0], [1]], None),  # a column vector
-    ],
-)
-def test_targets_are_the_label_binarizers(y, classes):
-    """The one-hot targets the network learns are LabelBinarizer's, in the network's dtype."""
-    from sklearn.preprocessing import LabelBinarizer
-
-    X = np.random.default_rng(0).normal(size=(7, 3))
-    clf = MLPClassifier((3,), random_state=0)
-    if classes:
-        clf.partial_fit(X, y, classes=classes)
-    else:
-        clf.fit(X, y)
-    expected = LabelBinarizer().fit(classes or np.ravel(y)).transform(np.ravel(y))
-    for dtype in (np.float32, np.float64):
-        Y = clf._encode_targets(np.ravel(y) if classes else np.asarray(y), False, None, dtype)
-        assert Y.dtype == dtype
-        np.testing.assert_array_equal(Y, expected)
 
 
 def test_sparse_input_gives_the_dense_result(iris, monkeypatch):
@@ -260,25 +196,6 @@ def test_partial_fit_does_not_exist_for_lbfgs(Model):
     assert hasattr(Model(solver="sgd"), "partial_fit")
 
 
-def test_partial_fit_needs_classes_and_rejects_unknown_labels():
-    X = np.random.default_rng(0).normal(size=(6, 2))
-    with pytest.raises(ValueError, match="classes must be passed"):
-        MLPClassifier().partial_fit(X, [0, 1, 0, 1, 0, 1])
-    clf = MLPClassifier((3,)).partial_fit(X, [0, 1, 0, 1, 0, 1], classes=[0, 1, 2])
-    assert clf.classes_.tolist() == [0, 1, 2]
-    with pytest.raises(ValueError, match=r"labels not seen.*\[5\]"):
-        clf.partial_fit(X, [0, 1, 5, 1, 0, 1])
-
-
-def test_partial_fit_multilabel():
-    X, Y = make_multilabel_classification(60, 5, n_classes=4, random_state=0)
-    clf = MLPClassifier((8,), random_state=0)
-    for _ in range(3):
-        clf.partial_fit(X, Y)
-    # n_iter_ counts the epochs of the last call, t_ every sample seen (scikit-learn's)
-    assert clf.predict(X).shape == (60, 4) and clf.n_iter_ == 1 and clf.t_ == 180
-
-
 # -- beyond scikit-learn ------------------------------------------------------------------------
 
 
@@ -307,17 +224,6 @@ def test_n_init_with_early_stopping_keeps_the_best_validation_score(iris):
     assert three.best_validation_score_ >= one.best_validation_score_
 
 
-def test_class_weight_balanced_equals_the_sample_weight():
-    X, y = make_classification(90, 4, weights=[0.8, 0.2], random_state=0)
-    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0, max_iter=50)
-    balanced = np.bincount(y).sum() / (2 * np.bincount(y))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        a = MLPClassifier(**params, class_weight="balanced").fit(X, y)
-        b = MLPClassifier(**params).fit(X, y, sample_weight=balanced[y])
-    np.testing.assert_allclose(a.network_.theta, b.network_.theta, rtol=1e-10)
-
-
 def test_per_layer_and_user_activations_and_output_activation(iris):
     X, y = iris
     swish = cr.Activation(
@@ -334,31 +240,6 @@ def test_per_layer_and_user_activations_and_output_activation(iris):
         MLPClassifier((6, 5), activation=["tanh"]).fit(X, y)
     reg = MLPRegressor(hidden_layer_sizes=(4,), output_activation="softplus", max_iter=5).fit(X, y)
     assert reg.out_activation_ == "softplus" and (reg.predict(X) > 0).all()
-
-
-@pytest.mark.parametrize("loss", ["squared_error", "absolute_error", "huber", "poisson"])
-def test_regressor_losses(loss):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 3))
-    y = np.exp(0.5 * X[:, 0]) if loss == "poisson" else X[:, 0] - 2 * X[:, 1]
-    reg = MLPRegressor(
-        loss=loss, hidden_layer_sizes=(16,), solver="lbfgs", random_state=0, max_iter=500
-    ).fit(X, y)
-    assert reg.network_.cost_function.name == loss
-    assert reg.score(X, y) > 0.9
-
-
-def test_multi_output_loss_is_the_cost_whose_gradient_is_followed():
-    rng = np.random.default_rng(0)
-    X, Y = rng.normal(size=(50, 3)), rng.normal(size=(50, 4))
-    reg = MLPRegressor(
-        hidden_layer_sizes=(5,), solver="lbfgs", alpha=0.0, random_state=0, max_iter=20
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        reg.fit(X, Y)
-    assert reg.loss_ == pytest.approx(reg.network_.cost(X, Y), rel=1e-9)
-    assert cr.check_gradients(reg.network_, X, Y) < 1e-6
 
 
 def test_float32_stays_float32_and_float64_y_does_not_upcast():
@@ -462,14 +343,6 @@ def test_early_stopping_restores_the_best_weights():
     assert clf._record.monitor.best_epoch == best_epoch
 
 
-def test_convergence_warning_and_verbose(iris, capsys):
-    X, y = iris
-    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
-        MLPClassifier((4,), max_iter=3, verbose=True).fit(X, y)
-    out = capsys.readouterr().out
-    assert out.count("Iteration") == 3 and "loss = " in out
-
-
 def test_keyboard_interrupt_keeps_the_best_weights(iris, monkeypatch):
     X, y = iris
     clf = MLPClassifier((8,), random_state=0, max_iter=50)
@@ -488,20 +361,6 @@ def test_keyboard_interrupt_keeps_the_best_weights(iris, monkeypatch):
     assert clf.n_iter_ == 5 and np.isfinite(clf.network_.theta).all()
     np.testing.assert_array_equal(clf.network_.theta, clf._record.monitor.best_theta)
     assert clf.predict(X).shape == (150,)
-
-
-def test_callbacks_progress_bar_and_scoring_monitor(iris):
-    pytest.importorskip("rich")
-    from sklearn.callback import ProgressBar, ScoringMonitor
-
-    X, y = iris
-    monitor = ScoringMonitor(scoring="accuracy")
-    clf = MLPClassifier((8,), max_iter=4, random_state=0).set_callbacks(ProgressBar(), monitor)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y)
-    rows = [r for r in monitor.get_logs().data if r.get("task_name") == "epoch"]
-    assert len(rows) == 4 and all(0 <= r["accuracy"] <= 1 for r in rows)
 
 
 def test_quality_matches_sklearn_on_two_data_sets():
@@ -572,65 +431,6 @@ def test_skops_round_trip_trusts_only_chainrule_classes(estimator, iris, tmp_pat
 # -- scikit-learn's ways, item 2 and 8 of issue 12 -----------------------------------------------
 
 
-def _quiet_fit(model, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y, **kwargs)
-
-
-def test_assigned_weights_are_checked_and_written_into_the_network(iris):
-    X, y = iris
-    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)
-    before = clf.network_.theta.copy()
-    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape \(5, 2\); this network needs"):
-        clf.coefs_ = [np.zeros((4, 5)), np.zeros((5, 2))]
-    with pytest.raises(ValueError, match=r"intercepts_ has 1 arrays; this network has 2"):
-        clf.intercepts_ = [np.zeros(5)]
-    with pytest.raises(ValueError, match=r"coefs_\[0\] has dtype complex128"):
-        clf.coefs_[0] = np.zeros((4, 5), dtype=complex)
-    with pytest.raises(ValueError, match=r"n_layers_ is 3"):
-        clf.n_layers_ = 4
-    np.testing.assert_array_equal(clf.network_.theta, before)  # nothing written by a failure
-    clf.coefs_[1] = np.ones((5, 3))  # item assignment writes into the network
-    np.testing.assert_array_equal(clf.network_.W[1], np.ones((3, 5)))
-    clf.intercepts_ = [np.zeros(5), np.arange(3.0)]
-    np.testing.assert_array_equal(clf.network_.b[1], [0, 1, 2])
-    assert len(clf.coefs_[:1]) == 1 and clf.out_activation_ == "softmax"
-
-
-def test_fitted_weights_are_lists_as_scikit_learns(iris):
-    """User code written for scikit-learn's lists keeps working; a length change raises."""
-    X, y = iris
-    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)
-    assert isinstance(clf.coefs_, list) and len(clf.coefs_ + clf.intercepts_) == 4
-    saved = copy.deepcopy(clf.coefs_)  # a detached copy, as for scikit-learn's
-    clf.coefs_[0][...] = 0.0
-    assert type(saved) is list and np.abs(saved[0]).sum() > 0
-    restored = pickle.loads(pickle.dumps(clf.intercepts_))
-    assert type(restored) is list and restored[1].shape == (3,)
-    clf.coefs_[:] = saved  # slice assignment writes every layer
-    np.testing.assert_array_equal(clf.network_.W[0], saved[0].T)
-    for change in (lambda c: c.append(saved[0]), lambda c: c.pop(), lambda c: c.__delitem__(0)):
-        with pytest.raises(TypeError, match="its length cannot change"):
-            change(clf.coefs_)
-    assert len(clf.coefs_) == 2
-
-
-def test_weights_assigned_before_partial_fit_are_its_starting_point():
-    """scikit-learn's test_fit way: preset coefs_/intercepts_ on an unfitted model."""
-    X = np.array([[0.6, 0.8, 0.7]])
-    clf = MLPClassifier(
-        hidden_layer_sizes=(2,), activation="logistic", solver="sgd", learning_rate_init=0.1,
-        alpha=0.1, momentum=0, max_iter=1, batch_size=1,
-    )  # fmt: skip
-    clf.coefs_ = [np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]]), np.array([[0.1], [0.2]])]
-    clf.intercepts_ = [np.array([0.1, 0.1]), np.array([1.0])]
-    assert clf.coefs_[1].tolist() == [[0.1], [0.2]]  # the list as given
-    clf.partial_fit(X, [0], classes=[0, 1])
-    assert clf.n_layers_ == 3 and clf.coefs_[0].shape == (3, 2)
-    np.testing.assert_allclose(clf.coefs_[1][:, 0], [0.04706, 0.154089], atol=1e-3)  # as sklearn
-
-
 @pytest.mark.parametrize(
     "change, named",
     [
@@ -642,55 +442,48 @@ def test_weights_assigned_before_partial_fit_are_its_starting_point():
     ],
 )
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
-def test_continuing_a_fit_with_another_architecture_raises(iris, change, named, how):
+def test_continuing_a_fit_with_another_architecture_raises(iris, change, named, how, quiet_fit):
     """warm_start and partial_fit continue the fitted network: parameters asking for another
     one raise (scikit-learn's MLP fails on new sizes with a shape error) instead of training
     the old network silently."""
     X, y = iris
-    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0, warm_start=True), X, y)
+    clf = quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0, warm_start=True), X, y)
     before = clf.network_.theta.copy()
     clf.set_params(**change)
     with pytest.raises(ValueError, match=named):
         clf.partial_fit(X, y) if how == "partial_fit" else clf.fit(X, y)
     np.testing.assert_array_equal(clf.network_.theta, before)
     clf.set_params(warm_start=False)
-    assert list(_quiet_fit(clf, X, y).network_.layer_sizes[1:-1]) == hidden_layer_sizes(
+    assert list(quiet_fit(clf, X, y).network_.layer_sizes[1:-1]) == hidden_layer_sizes(
         clf.hidden_layer_sizes
     )
 
 
-def test_continuing_a_fit_with_another_loss_raises_and_a_new_alpha_applies(iris):
+def test_continuing_a_fit_with_another_loss_raises_and_a_new_alpha_applies(iris, quiet_fit):
     X, y = iris
     reg = MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0, warm_start=True)
-    _quiet_fit(reg, X, y)
+    quiet_fit(reg, X, y)
     with pytest.raises(ValueError, match=r"loss is 'squared_error', .* ask for 'poisson'"):
         reg.set_params(loss="poisson").fit(X, y)
     reg.set_params(loss="squared_error", alpha=0.5)  # no change of network: applies
-    assert _quiet_fit(reg, X, y).network_.alpha == 0.5
-    with_dtype = _quiet_fit(MLPClassifier((5,), max_iter=5, warm_start=True), X, y)
-    _quiet_fit(with_dtype.set_params(dtype="float64", activation=["relu"]), X, y)  # the same
+    assert quiet_fit(reg, X, y).network_.alpha == 0.5
+    with_dtype = quiet_fit(MLPClassifier((5,), max_iter=5, warm_start=True), X, y)
+    quiet_fit(with_dtype.set_params(dtype="float64", activation=["relu"]), X, y)  # the same
 
 
-def test_early_stopping_is_ignored_by_lbfgs(iris):
+def test_early_stopping_is_ignored_by_lbfgs(iris, quiet_fit):
     X, y = iris
     kw = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30, random_state=0)
-    plain = _quiet_fit(MLPClassifier(**kw), X, y)
-    flagged = _quiet_fit(MLPClassifier(early_stopping=True, validation_fraction=0, **kw), X, y)
+    plain = quiet_fit(MLPClassifier(**kw), X, y)
+    flagged = quiet_fit(MLPClassifier(early_stopping=True, validation_fraction=0, **kw), X, y)
     np.testing.assert_array_equal(flagged.network_.theta, plain.network_.theta)
     assert flagged.validation_scores_ is None
 
 
-def test_multilabel_early_stopping_is_not_stratified():
-    X, Y = make_multilabel_classification(40, 5, n_classes=3, random_state=0)
-    Y[0] = [1, 1, 1]  # a label combination seen once: a stratified split would fail
-    clf = _quiet_fit(MLPClassifier((4,), early_stopping=True, max_iter=3, random_state=0), X, Y)
-    assert len(clf.validation_scores_) == clf.n_iter_
-
-
-def test_skops_trusts_only_the_estimator_class_and_the_optimizer_survives(iris):
+def test_skops_trusts_only_the_estimator_class_and_the_optimizer_survives(iris, quiet_fit):
     sio = pytest.importorskip("skops.io")
     X, y = iris
-    clf = _quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)
+    clf = quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)
     data = sio.dumps(clf)
     assert sio.get_untrusted_types(data=data) == ["chainrule.estimators.classifier.MLPClassifier"]
     loaded = sio.loads(data, trusted=["chainrule.estimators.classifier.MLPClassifier"])
@@ -701,21 +494,6 @@ def test_skops_trusts_only_the_estimator_class_and_the_optimizer_survives(iris):
     np.testing.assert_array_equal(pickled.network_.theta, clf.network_.theta)
 
 
-def test_convergence_warnings_pass_scikit_learns_filters(iris):
-    """A filter written for scikit-learn's MLP (``module="sklearn"``, as its gallery does)
-    catches chainrule's ConvergenceWarning; the warning points at the caller's line."""
-    X, y = iris
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        warnings.filterwarnings("ignore", category=ConvergenceWarning, module="sklearn")
-        MLPClassifier((3,), max_iter=2).fit(X, y)
-        MLPClassifier((3,), solver="lbfgs", max_iter=2).fit(X, y)
-    assert caught == []
-    with pytest.warns(ConvergenceWarning, match="Maximum iterations") as record:
-        MLPClassifier((3,), max_iter=2).fit(X, y)
-    assert record[0].filename == __file__
-
-
 def test_html_repr_links_to_chainrules_docs():
     from sklearn.utils import estimator_html_repr
 
@@ -724,11 +502,11 @@ def test_html_repr_links_to_chainrules_docs():
     assert link in estimator_html_repr(MLPRegressor())
 
 
-def test_a_state_holding_objects_still_unpickles(iris):
+def test_a_state_holding_objects_still_unpickles(iris, quiet_fit):
     """Pickles written before the plain-data state held the network and the training record
     as objects: they load the same."""
     X, y = iris
-    clf = _quiet_fit(MLPClassifier((3,), max_iter=3, random_state=0), X, y)
+    clf = quiet_fit(MLPClassifier((3,), max_iter=3, random_state=0), X, y)
     old = MLPClassifier.__new__(MLPClassifier)
     old.__setstate__(dict(vars(clf)))
     np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
