@@ -36,11 +36,6 @@ OVER_LIMIT_EXEMPT: dict[str, str] = {}
 #: modules with logic but no test file at their mirror path (:func:`mirror_path`), each with
 #: where it is tested instead; ``--limits`` fails on a module missing from here and from tests/.
 #: Shrink it: a module that gets its mirror file is reported here as stale.
-_ESTIMATORS = "through the estimators: tests/estimators/test_base.py"
-_PERSISTENCE = "the model file: tests/persistence/test_models.py"
-_PLAYGROUND = (
-    "the playground's session and server: tests/playground/test_session.py, test_server.py"
-)
 _SCALE = "with the streamer, on one dask cluster per test module: tests/scale/test_stream.py"
 MIRROR_EXEMPT: dict[str, str] = {
     "chainrule": "its lazy names: tests/cli/test_main.py (the lazy package keeps every name)",
@@ -55,23 +50,13 @@ MIRROR_EXEMPT: dict[str, str] = {
     "chainrule.datasets.base": "every reader returns one: tests/datasets/test_csvfiles.py",
     "chainrule.datasets.folders": "Parquet and .npy folders: tests/estimators/test_distributed.py",
     "chainrule.export": "its lazy names and the hook: tests/export/test_hook.py",
-    "chainrule.export.describe": "through to_onnx: tests/export/test_convert.py",
-    "chainrule.export.nodes": "through to_onnx: tests/export/test_convert.py",
-    "chainrule.initializers": "initialisation statistics: tests/test_network.py",
-    "chainrule.persistence.format": _PERSISTENCE,
-    # the fit object's modules (issue 23.1), exempt before they land: where their tests are
-    "chainrule.persistence.records": "records in files: tests/persistence/test_checkpoints.py",
-    "chainrule.training.data": "in memory and on dask: tests/estimators/test_distributed.py",
-    "chainrule.playground": _PLAYGROUND,
-    "chainrule.playground.connection": _PLAYGROUND,
+    "chainrule.playground": "serve and create_app: tests/playground/test_server.py",
     "chainrule.scale.blocks": _SCALE,
     "chainrule.scale.objective": _SCALE,
     "chainrule.scale.predict": _SCALE,
     "chainrule.scale.source": _SCALE,
     "chainrule.scale.targets": _SCALE,
-    "chainrule.training.batches": "minibatch order as scikit-learn's: tests/sklearn/test_steps.py",
     "chainrule.training.lbfgs": "L-BFGS as scikit-learn's: tests/sklearn/test_steps.py",
-    "chainrule.training.state": "fits resumed exactly: tests/persistence/test_checkpoints.py",
     "chainrule.training.xor": "examples/xor.py prints the seed's table: tests/test_examples.py",
 }
 

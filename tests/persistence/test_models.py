@@ -249,14 +249,6 @@ def test_unstorable_content_is_refused_and_the_target_kept(tmp_path, meta, array
     assert os.listdir(tmp_path) == ["m.crm"]
 
 
-def test_too_deep_meta_is_refused_at_save(tmp_path):
-    deep: list = []
-    for _ in range(100):
-        deep = [deep]
-    with pytest.raises(ValueError, match="nested deeper"):
-        write_archive(tmp_path / "m.crm", {"kind": "K", "deep": deep}, {})
-
-
 @pytest.mark.parametrize(
     ("config_change", "match"),
     [
