@@ -47,17 +47,14 @@ MIRROR_EXEMPT: dict[str, str] = {
     "chainrule.cli.evaluate": "with predict: tests/cli/test_predict.py",
     "chainrule.cli.folder": "training on folders: tests/estimators/test_distributed.py",
     "chainrule.datasets": "every built-in data set trained on: tests/cli/test_train.py",
-    "chainrule.datasets.base": "every reader returns one: tests/datasets/test_csvfiles.py",
     "chainrule.datasets.folders": "Parquet and .npy folders: tests/estimators/test_distributed.py",
     "chainrule.export": "its lazy names and the hook: tests/export/test_hook.py",
-    "chainrule.playground": "serve and create_app: tests/playground/test_server.py",
     "chainrule.scale.blocks": _SCALE,
     "chainrule.scale.objective": _SCALE,
     "chainrule.scale.predict": _SCALE,
     "chainrule.scale.source": _SCALE,
     "chainrule.scale.targets": _SCALE,
     "chainrule.training.lbfgs": "L-BFGS as scikit-learn's: tests/sklearn/test_steps.py",
-    "chainrule.training.xor": "examples/xor.py prints the seed's table: tests/test_examples.py",
 }
 
 
