@@ -51,7 +51,6 @@ MIRROR_EXEMPT: dict[str, str] = {
     "chainrule.scale.predict": _SCALE,
     "chainrule.scale.source": _SCALE,
     "chainrule.scale.targets": _SCALE,
-    "chainrule.training.lbfgs": "L-BFGS as scikit-learn's: tests/sklearn/test_steps.py",
 }
 
 
