@@ -40,7 +40,6 @@ _SCALE = "with the streamer, on one dask cluster per test module: tests/scale/te
 MIRROR_EXEMPT: dict[str, str] = {
     "chainrule": "its lazy names: tests/cli/test_main.py (the lazy package keeps every name)",
     "chainrule._figures": "every figure a PNG as a cell's value: tests/plotting/test_figures.py",
-    "chainrule.cli.data": "the tour's data files: tests/cli/test_train.py",
     "chainrule.cli.folder": "training on folders: tests/estimators/test_distributed.py",
     "chainrule.datasets": "every built-in data set trained on: tests/cli/test_train.py",
     "chainrule.datasets.folders": "Parquet and .npy folders: tests/estimators/test_distributed.py",
