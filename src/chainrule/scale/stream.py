@@ -17,6 +17,7 @@ import dask
 import numpy as np
 from dask.base import get_scheduler
 
+from chainrule.engine import minibatch_weights
 from chainrule.scale.blocks import Blocks
 
 #: a minibatch ``(X_b, Y_b, s_b)``; ``s_b`` is None when the samples are unweighted
@@ -199,8 +200,8 @@ def weighted(batches: Iterable[Batch], dtype) -> Iterator[tuple]:
             n_b = float(len(X_b))
             w = np.full(len(X_b), 1.0 / n_b, dtype=dtype)
         else:
-            n_b = float(sw_b.sum())
+            w, n_b = minibatch_weights(sw_b)
             if n_b == 0:
                 continue
-            w = (sw_b / n_b).astype(dtype, copy=False)
+            w = w.astype(dtype, copy=False)
         yield X_b.astype(dtype, copy=False), Y_b.astype(dtype, copy=False), w, n_b
