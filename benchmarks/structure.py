@@ -4,7 +4,7 @@ private names reached across modules, the estimators' classes, and the tests' mi
 Run: ``python benchmarks/structure.py`` (``--limits`` exits 1 if a unit is over the limits of
 ``docs/architecture.md`` -- a module over 400 lines, a class over 300, a function over 80 --
 if a module uses another module's private name, or if a module with logic has no test file at
-its mirror path and no reason in :data:`MIRROR_EXEMPT`). Every module of ``src/chainrule`` is
+its mirror path). Every module of ``src/chainrule`` is
 measured, Cython's ``.pyx`` and ``.pxd`` files too (their lines only); imports inside functions
 count as edges of the graph too. Reported without a limit: the functions over 60 lines, the
 private names that cross modules through ``self`` (a mixin's attribute another file's mixin
@@ -32,23 +32,6 @@ CYTHON = (".pyx", ".pxd")
 #: units allowed over :data:`LIMITS` (``"chainrule.x"`` or ``"chainrule.x:Class.method"``), each
 #: with its reason
 OVER_LIMIT_EXEMPT: dict[str, str] = {}
-
-#: modules with logic but no test file at their mirror path (:func:`mirror_path`), each with
-#: where it is tested instead; ``--limits`` fails on a module missing from here and from tests/.
-#: Shrink it: a module that gets its mirror file is reported here as stale.
-_SCALE = "with the streamer, on one dask cluster per test module: tests/scale/test_stream.py"
-MIRROR_EXEMPT: dict[str, str] = {
-    "chainrule": "its lazy names: tests/cli/test_main.py (the lazy package keeps every name)",
-    "chainrule._figures": "every figure a PNG as a cell's value: tests/plotting/test_figures.py",
-    "chainrule.cli.folder": "training on folders: tests/estimators/test_distributed.py",
-    "chainrule.datasets": "every built-in data set trained on: tests/cli/test_train.py",
-    "chainrule.datasets.folders": "Parquet and .npy folders: tests/estimators/test_distributed.py",
-    "chainrule.scale.blocks": _SCALE,
-    "chainrule.scale.objective": _SCALE,
-    "chainrule.scale.predict": _SCALE,
-    "chainrule.scale.source": _SCALE,
-    "chainrule.scale.targets": _SCALE,
-}
 
 
 def module_name(path: Path) -> str:
@@ -95,7 +78,7 @@ def unmirrored_tests() -> list[str]:
 
 def mirror_misses() -> list[tuple[str, str]]:
     """``(module, expected test file)`` for each module with logic (``.py``, ``.pyx``) whose
-    mirror test file does not exist, exempt or not."""
+    mirror test file does not exist."""
     return [
         (module_name(path), str(mirror_path(path).relative_to(TESTS.parent)))
         for path in sources()
@@ -279,23 +262,18 @@ def main(argv: list[str] | None = None) -> int:
         for name, mro in estimator_mros().items():
             print(f"{name} ({len(mro)}): {' -> '.join(c.rsplit('.', 1)[-1] for c in mro)}")
     misses = mirror_misses()
-    unexempt = [(m, test) for m, test in misses if m not in MIRROR_EXEMPT]
-    print(f"\n## modules with logic and no mirror test file ({len(misses)}, {len(unexempt)} new)\n")
-    for module, test in misses:
-        print(f"{module}: {test}  ({MIRROR_EXEMPT.get(module, 'NOT EXEMPT')})")
+    print(f"\n## modules with logic and no mirror test file ({len(misses)})\n")
+    print("\n".join(f"{module}: {test}" for module, test in misses) or "none")
     extra = unmirrored_tests()
     print(f"\n## test files that mirror no source file ({len(extra)})\n")
     print("\n".join(extra) or "none")
-    stale = sorted(set(MIRROR_EXEMPT) - {m for m, _ in misses})
-    if stale:
-        print("\nexempt but mirrored now (or gone): remove from MIRROR_EXEMPT: " + ", ".join(stale))
     if over:
         print("\n## over the limits\n")
         for kind, name, n in over:
             reason = OVER_LIMIT_EXEMPT.get(name, "NOT EXEMPT")
             print(f"{kind} {name}: {n} lines (limit {LIMITS[kind]}; {reason})")
     over = [unit for unit in over if unit[1] not in OVER_LIMIT_EXEMPT]
-    return 1 if args.limits and (over or private or unexempt) else 0
+    return 1 if args.limits and (over or private or misses) else 0
 
 
 if __name__ == "__main__":

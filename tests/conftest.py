@@ -86,11 +86,10 @@ def iris():
     return StandardScaler().fit_transform(X), y
 
 
-@pytest.fixture(scope="module")
-def cluster_client():
-    """A dask cluster of two worker processes of one thread each, everything on loopback,
-    started for each test module that asks for it (so none sees another's data) and closed
-    after it."""
+@contextlib.contextmanager
+def dask_cluster():
+    """A dask cluster of two worker processes of one thread each, everything on loopback: its
+    client (not made the default), and the cluster closed after."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2,
@@ -102,6 +101,14 @@ def cluster_client():
     ) as cluster:
         with distributed.Client(cluster, set_as_default=False) as client:
             yield client
+
+
+@pytest.fixture(scope="module")
+def cluster_client():
+    """:func:`dask_cluster` started for each test module that asks for it (so none sees
+    another's data) and closed after it (tests/scale/conftest.py: one for the folder)."""
+    with dask_cluster() as client:
+        yield client
 
 
 @pytest.fixture(params=["threads", "distributed"])

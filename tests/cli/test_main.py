@@ -10,7 +10,6 @@ import sys
 import numpy as np
 import pytest
 
-import chainrule as cr
 from chainrule import datasets
 
 from commands import call, run
@@ -68,17 +67,6 @@ def test_the_parser_and_the_package_import_nothing_heavy():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-
-
-def test_the_lazy_package_keeps_every_public_name():
-    assert set(cr.__all__) <= set(dir(cr))
-    for name in cr.__all__:
-        assert getattr(cr, name) is not None
-    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        cr.nothing
-    code = "import chainrule as cr; print(cr.plotting.plot_loss.__module__, cr.load.__module__)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stdout.split() == ["chainrule.plotting.curves", "chainrule.persistence.models"]
 
 
 def test_adding_a_command_is_one_line():

@@ -1,5 +1,5 @@
 """The estimators on dask input: fit and partial_fit stream blocks, L-BFGS sums blocks on the
-workers, predict*/score stay lazy, restarts run as joblib tasks, the CLI trains on folders.
+workers, predict*/score stay lazy, restarts run as joblib tasks.
 
 Tests run on dask's local threaded scheduler and on a two-process ``LocalCluster``."""
 
@@ -23,7 +23,6 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.utils.class_weight import compute_sample_weight  # noqa: E402
 
 from chainrule import MLPClassifier, MLPRegressor  # noqa: E402
-from chainrule.cli import main  # noqa: E402
 from chainrule.engine.select import use_engine  # noqa: E402
 
 from rounding import assert_same_objective, rounding_bounds, starting_objectives  # noqa: E402
@@ -341,51 +340,6 @@ def test_bad_dask_input_is_named():
     fitted = MLPRegressor(hidden_layer_sizes=(2,), max_iter=2).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="X has 4 features, but MLPRegressor is expecting 5"):
         fitted.predict(lazy(X[:, :4]))
-
-
-# -- the command line on folders of files ---------------------------------------------------------
-
-
-def write_parts(folder, kind, n_files=4, rows=150):
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for k in range(n_files):
-        X = rng.normal(size=(rows, 3))
-        y = (X[:, 0] - X[:, 1] > 0).astype(int)
-        if kind == "npy":
-            np.save(folder / f"part{k}.npy", np.column_stack([X, y]))
-        else:
-            frame = pd.DataFrame(X, columns=["a", "b", "c"])
-            frame["label"] = np.where(y > 0, "up", "down")
-            frame.to_parquet(folder / f"part{k}.parquet")
-
-
-@pytest.mark.parametrize("kind", ["npy", "parquet"])
-def test_cli_trains_on_a_folder_of_files(tmp_path, capsys, kind):
-    write_parts(tmp_path / "data", kind)
-    out = tmp_path / "run"
-    code = main(["train", "--data", str(tmp_path / "data"), "--out", str(out), "--quiet",
-                 "--epochs", "30", "--hidden", "8", "--learning-rate", "0.01"])  # fmt: skip
-    text = capsys.readouterr().out
-    assert code == 0, text
-    assert "600 samples, 3 features" in text and "test accuracy" in text
-    accuracy = float(text.split("test accuracy")[1].split()[0])
-    assert accuracy > 0.85
-    assert (out / "model.crm").is_file()
-    from chainrule import load
-
-    model = load(out / "model.crm")
-    expected = ["down", "up"] if kind == "parquet" else [0, 1]
-    assert model.model.classes_.tolist() == expected
-
-
-def test_cli_folder_errors(tmp_path, capsys):
-    (tmp_path / "empty").mkdir()
-    assert main(["train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 1
-    assert "no .parquet or .npy files" in capsys.readouterr().err
-    write_parts(tmp_path / "data", "npy", n_files=1)
-    assert main(["train", "--data", str(tmp_path / "data"), "--target", "c"]) == 1
-    assert "column index" in capsys.readouterr().err
 
 
 # -- memory ---------------------------------------------------------------------------------------

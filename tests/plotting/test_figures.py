@@ -1,5 +1,5 @@
-"""The figures every plot draws on (:mod:`chainrule.plotting.figures`): each a PNG as a notebook
-cell's value, saved atomically as its suffix says, and no pyplot."""
+"""The figures every plot draws on (:mod:`chainrule.plotting.figures`): saved atomically as
+their suffix says, and no pyplot (each a PNG as a notebook cell's value: tests/test_figures.py)."""
 
 from __future__ import annotations
 
@@ -8,57 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from matplotlib.image import imread
 
 import chainrule as cr
-from chainrule import calculus as calc
-from chainrule.plotting import (
-    plot_activations,
-    plot_decision_boundary,
-    plot_loss,
-    plot_network,
-    plot_slopes,
-    plot_weights,
-    save_figure,
-)
+from chainrule.plotting import plot_loss, save_figure
 
 SRC = Path(cr.__file__).resolve().parents[1]
-
-
-# -- figures show in a notebook ----------------------------------------------------------------
-
-
-FIGURES = {
-    "plot_loss": lambda: plot_loss([3.0, 2.0, 1.0]),
-    "plot_decision_boundary": lambda: plot_decision_boundary(
-        lambda G: (G[:, 0] > 0).astype(int), np.array([[-1.0, 0.0], [1.0, 1.0]]), np.array([0, 1])
-    ),
-    "plot_weights": lambda: plot_weights([np.eye(2)]),
-    "plot_activations": lambda: plot_activations("tanh"),
-    "plot_slopes": lambda: plot_slopes(),
-    "plot_network": lambda: plot_network([np.eye(2)]),
-    "calculus.plot_derivatives": lambda: calc.plot_derivatives("x**2", critical=False),
-    "calculus.plot_contour": lambda: calc.plot_contour("x**2 + y**2", critical=False),
-}
-
-
-@pytest.mark.parametrize("name", FIGURES)
-def test_every_figure_is_a_png_as_a_cells_value(name):
-    """What IPython shows for a cell's value: a PNG, not ``<Figure size ...>`` text (the figures
-    are made without pyplot, so the inline backend does not know them)."""
-    formatters = pytest.importorskip("IPython.core.formatters")
-    fig = FIGURES[name]()
-    data, _ = formatters.DisplayFormatter().format(fig)
-    assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
-    from io import BytesIO
-
-    image = imread(BytesIO(data["image/png"]))
-    assert image.std() > 0  # something drawn
-
-
-# -- save_figure -------------------------------------------------------------------------------
 
 
 def test_save_figure_follows_the_suffix_and_is_atomic(tmp_path, monkeypatch):
