@@ -29,7 +29,13 @@ def test_npy_files_stack_by_rows_the_last_column_the_target(tmp_path):
     assert data.name == tmp_path.name
     first = read_folder(tmp_path, target="0")  # a column index: the first column
     np.testing.assert_array_equal(first.X.compute(), table[:, 1:])
-    assert first.task == "regression"  # more than 20 distinct values
+    assert first.task == "regression"  # not whole numbers
+    counts = tmp_path / "counts"
+    counts.mkdir()
+    np.save(counts / "0.npy", np.column_stack([np.ones(21), np.arange(21.0)]))
+    assert read_folder(counts).task == "regression"  # whole numbers, but more than 20 of them
+    np.save(counts / "0.npy", np.column_stack([np.ones(20), np.arange(20.0)]))
+    assert read_folder(counts).task == "classification"
 
 
 def test_parquet_files_keep_their_column_names_and_labels(tmp_path):

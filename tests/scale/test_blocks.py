@@ -59,8 +59,7 @@ def test_bad_input_is_named():
 def test_blocks_follow_x_and_align_y_and_the_weights(client):
     X = np.arange(20.0).reshape(10, 2)
     sw = np.linspace(0.5, 2.0, 10)
-    dX = da.concatenate([da.from_array(X[:4], chunks=4), da.from_array(X[4:4], chunks=1),
-                         da.from_array(X[4:], chunks=3)])  # fmt: skip
+    dX = da.from_array(X, chunks=((4, 0, 3, 3), (2,)))  # as a filter can leave a block
     blocks = Blocks.from_dask(dX, X[:, :1], da.from_array(sw, chunks=5))  # Y held here
     assert blocks.rows == (4, 3, 3)  # the empty block dropped, X's cuts kept
     assert blocks.row_nbytes == 8 * (2 + 1 + 1) and blocks.nbytes == 10 * 32
