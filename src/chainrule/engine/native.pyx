@@ -56,6 +56,34 @@ OPTIMIZERS = {
 }
 cdef enum:
     SIGNAL_STEPS = 64  # steps of an epoch between two looks for Ctrl-C
+    PREFETCH_ROWS = 8  # how far ahead a minibatch's gather asks for the rows it will copy
+    CACHE_LINE = 64  # bytes
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define CHAINRULE_PREFETCH(p) __builtin_prefetch(p)
+    #else
+    #define CHAINRULE_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void prefetch "CHAINRULE_PREFETCH"(const void* address) noexcept nogil
+
+cdef extern from *:
+    """
+    #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    #define CHAINRULE_HAS_AVX2() (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    #else
+    #define CHAINRULE_HAS_AVX2() 0
+    #endif
+    """
+    bint has_avx2 "CHAINRULE_HAS_AVX2"() noexcept nogil
+
+
+def cpu_has_avx2():
+    """Whether this CPU (and its operating system) runs AVX2 and FMA instructions, those of the
+    build :mod:`chainrule.engine.native_avx2`."""
+    return has_avx2()
 
 
 cdef class Layout:
@@ -113,9 +141,15 @@ cdef double gather(const data_t* X, const floating* Y, const floating* sw,
                    floating* Xb, floating* Yb, floating* w) noexcept nogil:
     """The minibatch ``X[idx]``, ``Y[idx]`` (cast to the buffers' dtype) and ``w = sw[idx] /
     n_b``; returns ``n_b = sum_i sw[idx[i]]`` (``w`` is left unscaled when it is 0)."""
-    cdef Py_ssize_t i, j
+    cdef Py_ssize_t i, j, ahead, line = CACHE_LINE // sizeof(data_t)
     cdef double n_b = 0
     for i in range(n):
+        if i + PREFETCH_ROWS < n:  # the rows are scattered: ask for a later one's lines now
+            ahead = idx[i + PREFETCH_ROWS]
+            for j in range((d + line - 1) // line):
+                prefetch(X + ahead * d + j * line)
+            prefetch(Y + ahead * k)
+            prefetch(sw + ahead)
         for j in range(d):
             Xb[i * d + j] = <floating>X[idx[i] * d + j]
         for j in range(k):

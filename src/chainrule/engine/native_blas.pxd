@@ -9,18 +9,18 @@ from .native_layout cimport floating
 
 
 cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, const floating* A,
-                      const floating* B, floating* C) noexcept nogil:
-    """``C = op(A) op(B)`` of row-major matrices (``C`` is ``M x N``): BLAS is column-major,
-    so it computes ``C^T = op(B)^T op(A)^T``."""
+                      const floating* B, floating* C, bint accumulate=False) noexcept nogil:
+    """``C = op(A) op(B)`` (``C += op(A) op(B)`` if ``accumulate``) of row-major matrices (``C``
+    is ``M x N``): BLAS is column-major, so it computes ``C^T = op(B)^T op(A)^T``."""
     cdef char ta = b"T" if trans_b else b"N"
     cdef char tb = b"T" if trans_a else b"N"
     cdef int lda = K if trans_b else N
     cdef int ldb = M if trans_a else K
-    cdef floating one = 1, zero = 0
+    cdef floating one = 1, beta = 1 if accumulate else 0
     if floating is float:
-        sgemm(&ta, &tb, &N, &M, &K, &one, <float*>B, &lda, <float*>A, &ldb, &zero, C, &N)
+        sgemm(&ta, &tb, &N, &M, &K, &one, <float*>B, &lda, <float*>A, &ldb, &beta, C, &N)
     else:
-        dgemm(&ta, &tb, &N, &M, &K, &one, <double*>B, &lda, <double*>A, &ldb, &zero, C, &N)
+        dgemm(&ta, &tb, &N, &M, &K, &one, <double*>B, &lda, <double*>A, &ldb, &beta, C, &N)
 
 
 cdef inline double dot(const floating* x, Py_ssize_t size) noexcept nogil:

@@ -16,24 +16,22 @@ cdef inline unsigned long long splitmix64(unsigned long long x) noexcept nogil:
 
 
 cdef inline void drop_units(const Spec* s, Py_ssize_t m, unsigned long long step_key,
-                            Py_ssize_t i, Py_ssize_t width, floating* a,
-                            floating* T) noexcept nogil:
-    """Row ``i`` of hidden layer ``m`` (from 0) through its mask: ``a^m o r^m / (1 - p)`` and
-    ``sigma'(z^m) o r^m / (1 - p)``, which the backward pass multiplies into ``delta^m``. Unit
-    ``u = i N^m + j`` is kept where 32 bits of ``splitmix64(layer_key + u // 2)`` (the low ones
-    for even ``u``) are below ``(1 - p) 2^32``."""
+                            Py_ssize_t count, floating* a, floating* T) noexcept nogil:
+    """Hidden layer ``m`` (from 0) of a minibatch (``count = n N^m`` values, row-major) through
+    its mask: ``a^m o r^m / (1 - p)`` and ``sigma'(z^m) o r^m / (1 - p)``, which the backward
+    pass multiplies into ``delta^m``. Unit ``u = i N^m + j`` is kept where 32 bits of
+    ``splitmix64(layer_key + u // 2)`` (the low ones for even ``u``) are below
+    ``(1 - p) 2^32``."""
     cdef double p = s.drop[m]
     cdef unsigned long long layer = splitmix64(step_key + <unsigned long long>m), h, bits
     cdef unsigned long long keep = <unsigned long long>((1 - p) * 4294967296.0)
-    cdef unsigned long long u, first = <unsigned long long>(i * width)
+    cdef unsigned long long u
     cdef floating r[2]  # r^m / (1 - p) of a dropped unit (r = 0), of a kept one (r = 1)
-    cdef Py_ssize_t j
     r[0], r[1] = 0, <floating>(1 / (1 - p))  # inverted dropout: E[r / (1 - p)] = 1
-    for j in range(width):
-        u = first + <unsigned long long>j
+    for u in range(<unsigned long long>count):
         h = splitmix64(layer + (u >> 1))  # one hash a pair of units, its halves theirs
         bits = (h >> ((u & 1) << 5)) & 0xFFFFFFFFULL
         # kept where bits < keep, read from r by index: a branch on these coin flips would
         # be mispredicted half the time (+20% a step at p = 0.5)
-        a[j] *= r[bits < keep]  # dropout: a^m = sigma^m(z^m) o r^m / (1 - p)
-        T[j] *= r[bits < keep]  # and delta^m = (W^(m+1)T delta^(m+1)) o r^m/(1 - p) o sigma'
+        a[u] *= r[bits < keep]  # dropout: a^m = sigma^m(z^m) o r^m / (1 - p)
+        T[u] *= r[bits < keep]  # and delta^m = (W^(m+1)T delta^(m+1)) o r^m/(1 - p) o sigma'
