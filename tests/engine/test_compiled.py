@@ -340,24 +340,41 @@ def reorder_bound(dtype, terms: int) -> float:
     return 2 * 3 * terms * float(np.finfo(dtype).eps)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("output, cost", OUTPUTS)
-@pytest.mark.parametrize("hidden", HIDDEN)
-def test_one_minibatch_is_the_reference_cost_and_gradient(hidden, output, cost, dtype):
-    net = network(hidden, output, cost, dtype)
-    rng = np.random.default_rng(1)
-    X, Y, sw = problem(cost, 23, dtype, rng)
+def assert_minibatch_is_the_reference(net, n: int, terms: int) -> None:
+    """The compiled cost and gradient of ``n`` rows against the reference engine's, within
+    :func:`reorder_bound` of the longest sum, ``terms``."""
+    dtype = net.dtype.type
+    X, Y, sw = problem(net.cost_function.name, n, dtype, np.random.default_rng(1))
     n_b = float(sw.sum())
     w = sw / dtype(n_b)
     expected = np.empty_like(net.theta)
     ref_cost, _ = net.batch_cost_and_gradient(X, Y, w, n_b, expected)
-    backend = compiled.CompiledBackend.for_network(net, 23)
+    backend = compiled.CompiledBackend.for_network(net, n)
     assert backend is not None  # every built-in activation and cost is compiled
     got = np.full_like(net.theta, np.nan)
     got_cost = backend.cost_and_gradient((X, Y, w, n_b), got)
-    bound = reorder_bound(dtype, 23)
+    bound = reorder_bound(dtype, terms)
     np.testing.assert_allclose(got_cost, ref_cost, rtol=bound)
     np.testing.assert_allclose(got, expected, rtol=0, atol=bound * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("output, cost", OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_one_minibatch_is_the_reference_cost_and_gradient(hidden, output, cost, dtype):
+    assert_minibatch_is_the_reference(network(hidden, output, cost, dtype), 23, 23)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, pieces", [(201, 3), (333, 4), (90, 2)])
+def test_products_cut_into_pieces_of_rows_are_the_reference(n, pieces, dtype):
+    """A weight gradient of 1e6 to 4e6 multiply-adds (here W^2's, 40 x 300 a row) is summed
+    over pieces of the rows, and delta^1 made a piece at a time (for BLAS's small-matrix
+    kernels): ``pieces`` of them, the last one shorter, give the reference's gradient."""
+    sizes = (5, 300, 40, 3)
+    assert pieces == -(-n * sizes[1] * sizes[2] // 10**6)  # the products are cut
+    net = network("tanh", "softmax", "categorical_cross_entropy", dtype, sizes=sizes)
+    assert_minibatch_is_the_reference(net, n, max(n, 300))
 
 
 def test_sigmoid_slopes_and_huber_deltas_are_compiled_too():
