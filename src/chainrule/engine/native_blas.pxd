@@ -9,11 +9,12 @@ from .native_layout cimport floating
 
 cdef enum:
     # OpenBLAS runs a product of at most 100^3 multiply-adds in its small-matrix kernels, which
-    # skip the packing of both matrices (on AVX-512 CPUs): a minibatch's product a few times
-    # that size runs faster cut into pieces under it (a 200-row weight gradient of 128 x 40:
-    # 0.74x the time in two). A larger product stays whole: its packed kernel wins.
+    # skip the packing of both matrices (on AVX-512 CPUs): a product of many rows runs faster cut
+    # into pieces of rows under that (a 200-row weight gradient of 128 x 40: 0.74x the time in
+    # two; a 5000-row one of 100 x 20: 0.42x in ten). Not below 64 rows a piece: a wide layer's
+    # product stays whole, its packed kernel wins.
     SMALL_PRODUCT = 1000000
-    MOST_PIECES = 4
+    FEWEST_ROWS = 64
 
 
 cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, const floating* A,
@@ -43,8 +44,8 @@ cdef inline double dot(const floating* x, Py_ssize_t size) noexcept nogil:
 
 cdef inline Py_ssize_t pieces(Py_ssize_t rows, Py_ssize_t per_row) noexcept nogil:
     """How many pieces of rows to cut a product of ``rows x per_row`` multiply-adds into: the
-    fewest under ``SMALL_PRODUCT`` each where at most ``MOST_PIECES`` do, else 1."""
-    cdef Py_ssize_t total = rows * per_row
-    if total <= SMALL_PRODUCT or total > MOST_PIECES * SMALL_PRODUCT:
+    fewest of at most ``SMALL_PRODUCT`` each, if they have ``FEWEST_ROWS`` rows, else 1."""
+    cdef Py_ssize_t most = SMALL_PRODUCT // per_row  # the rows a piece may have
+    if rows <= most or most < FEWEST_ROWS:
         return 1
-    return (total + SMALL_PRODUCT - 1) // SMALL_PRODUCT
+    return (rows + most - 1) // most
