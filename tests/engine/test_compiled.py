@@ -563,11 +563,14 @@ def test_the_kernels_release_the_gil():
 
 def test_ctrl_c_stops_a_compiled_epoch_and_keeps_the_weights():
     """Ctrl-C 0.3 s into a fit of 200 long epochs (most of its time inside the extension, which
-    looks for it every 64 steps) stops it; the steps taken are counted."""
+    looks for it every 64 steps) stops it; the steps taken are counted. The fit cannot stop
+    early (``n_iter_no_change`` beyond ``max_iter``): its 2e7 steps last seconds on any machine,
+    where a fit that converged after 15 epochs (1.2 s here) could end before a loaded machine's
+    timer thread ran."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100_000, 4))
     y = (X[:, 0] > 0).astype(int)
-    clf = MLPClassifier((4,), batch_size=1, max_iter=200, random_state=0)
+    clf = MLPClassifier((4,), batch_size=1, max_iter=200, n_iter_no_change=1000, random_state=0)
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     try:
