@@ -34,43 +34,45 @@ cdef inline double cap_of(floating x) noexcept nogil:
 
 cdef inline void activate(int code, double beta, double cap, const floating* z, floating* a,
                           floating* T, Py_ssize_t count) noexcept nogil:
-    """``a = sigma(z)`` of an elementwise activation for ``count`` values and ``sigma'(z)`` into
-    ``T`` (``a`` may be ``z``; ``T`` may be ``a``, then ``a`` is what is left)."""
+    """``a = sigma(z)`` of an elementwise activation for ``count`` values (``a`` may be ``z``)
+    and ``sigma'(z)`` into ``T``, unless ``T`` is NULL (a prediction: ``a`` alone, in a loop
+    that knows no third array, so that it vectorises)."""
     cdef Py_ssize_t i
-    cdef double x, y
+    cdef double x, y, d
     if code == RELU:
         for i in range(count):
             x = z[i]
-            T[i] = 1 if x > 0 else 0  # sigma'(z) = 1 for z > 0, else 0
+            if T != NULL:
+                T[i] = 1 if x > 0 else 0  # sigma'(z) = 1 for z > 0, else 0
             a[i] = x if x > 0 else 0  # a = max(0, z)
     elif code == IDENTITY:
         for i in range(count):
-            x = z[i]
-            T[i] = 1  # sigma'(z) = 1
-            a[i] = x  # a = z
-    elif code == LEAKY_RELU:
-        for i in range(count):
-            x = z[i]
-            T[i] = 1 if x > 0 else 0.01  # sigma'(z) = 1 for z > 0, else 0.01
-            a[i] = x if x >= 0 else x * 0.01  # a = z for z >= 0, else 0.01 z
+            if T != NULL:
+                T[i] = 1  # sigma'(z) = 1
+            a[i] = z[i]  # a = z
     else:
         for i in range(count):
             x = z[i]
-            if code == TANH:
+            if code == LEAKY_RELU:
+                d = 1 if x > 0 else 0.01  # sigma'(z) = 1 for z > 0, else 0.01
+                y = x if x >= 0 else x * 0.01  # a = z for z >= 0, else 0.01 z
+            elif code == TANH:
                 y = tanh(x)
-                T[i] = 1 - y * y  # sigma'(z) = 1 - a^2
+                d = 1 - y * y  # sigma'(z) = 1 - a^2
             elif code == SIGMOID:
                 y = expit(x * beta)  # a = 1 / (1 + exp(-beta z))
-                T[i] = y * (1 - y) * beta  # sigma'(z) = beta a (1 - a)
+                d = y * (1 - y) * beta  # sigma'(z) = beta a (1 - a)
             elif code == ELU:
-                T[i] = 1 if x > 0 else exp(x)  # sigma'(z) = 1 for z > 0, else exp(z)
+                d = 1 if x > 0 else exp(x)  # sigma'(z) = 1 for z > 0, else exp(z)
                 y = x if x > 0 else expm1(x)  # a = z for z > 0, else exp(z) - 1
             elif code == SOFTPLUS:
-                T[i] = expit(x)  # sigma'(z) = sigmoid(z)
+                d = expit(x)  # sigma'(z) = sigmoid(z)
                 y = softplus(x)  # a = log(1 + exp(z))
             else:
                 y = exp(x if x < cap else cap)  # a = exp(z), z capped where exp would overflow
-                T[i] = y  # sigma'(z) = a
+                d = y  # sigma'(z) = a
+            if T != NULL:
+                T[i] = d
             a[i] = y
 
 
@@ -90,5 +92,5 @@ cdef inline double output_activation(const Spec* s, floating* z, floating* a, fl
         for j in range(k):
             a[j] = a[j] / total
         return log(total) + top
-    activate(code, s.beta[s.L - 1], cap_of(z[0]), z, a, a if prime == NULL else prime, k)
+    activate(code, s.beta[s.L - 1], cap_of(z[0]), z, a, prime, k)
     return 0

@@ -4,7 +4,6 @@
 layer's ``delta^L`` to every gradient."""
 
 from libc.math cimport fabs
-from libc.string cimport memcpy
 
 from .native_activations cimport activate, cap_of
 from .native_blas cimport dot, gemm, pieces
@@ -19,7 +18,7 @@ cdef inline void forward(const Spec* s, const floating* X, Py_ssize_t n, const f
     """``z^m`` of every layer into ``Z``, each hidden one's ``a^m = sigma^m(z^m)`` in its place
     and ``sigma'(z^m)`` into ``T`` (unless NULL); the output layer's activation is the
     caller's. With a ``step_key`` (and ``T``), dropout's masks of that step apply to both."""
-    cdef Py_ssize_t m, i, n_in, n_out
+    cdef Py_ssize_t m, i, j, n_in, n_out
     cdef floating* Zm
     cdef floating* Tm
     cdef const floating* a = X
@@ -27,16 +26,16 @@ cdef inline void forward(const Spec* s, const floating* X, Py_ssize_t n, const f
     for m in range(s.L):
         n_in, n_out = s.sizes[m], s.sizes[m + 1]
         Zm, b = Z + n * s.uoff[m], theta + s.poff[m] + n_out * n_in
-        for i in range(n):
-            memcpy(Zm + i * n_out, b, n_out * sizeof(floating))
-        # z^m = W^m a^(m-1) + b^m: the product added to b^m in BLAS's store (beta = 1), which
-        # skips BLAS's zeroing of z^m and a pass of its own
-        gemm(False, True, n, n_out, n_in, a, theta + s.poff[m], Zm, True)
-        if m < s.L - 1:  # a^m = sigma^m(z^m), in place of z^m; sigma'(z^m) into T
-            Tm = Zm if T == NULL else T + n * s.uoff[m]
-            activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm, Zm, Tm, n * n_out)
-            if step_key != NULL and T != NULL and s.drop[m] != 0:
-                drop_units(s, m, step_key[0], n * n_out, Zm, Tm)
+        Tm = NULL if T == NULL else T + n * s.uoff[m]
+        gemm(False, True, n, n_out, n_in, a, theta + s.poff[m], Zm)
+        for i in range(n):  # row by row, so that the activation reads z^m from the cache
+            for j in range(n_out):
+                Zm[i * n_out + j] += b[j]  # z^m = W^m a^(m-1) + b^m
+            if m < s.L - 1:  # a^m = sigma^m(z^m), in place of z^m; sigma'(z^m) into T
+                activate(s.acts[m], s.beta[m], cap_of(Zm[0]), Zm + i * n_out, Zm + i * n_out,
+                         NULL if Tm == NULL else Tm + i * n_out, n_out)
+        if m < s.L - 1 and step_key != NULL and T != NULL and s.drop[m] != 0:
+            drop_units(s, m, step_key[0], n * n_out, Zm, Tm)
         a = Zm
 
 
