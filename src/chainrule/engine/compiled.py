@@ -7,8 +7,8 @@ updates, the activations); ``native`` here is the one this CPU runs. It runs a n
 activations and cost are chainrule's built-in ones (:func:`layout`); :class:`CompiledBackend`
 holds a fit's minibatch buffers and runs a whole epoch (gather, forward, backward, the
 optimizer's update) in one call without the GIL, or one minibatch's cost and gradient for an
-optimizer it has no rule for. Importing this module
-fails where the extension cannot be imported (:mod:`chainrule.engine.select` then says so).
+optimizer it has no rule for. Importing this module fails where the extension cannot be
+imported (:mod:`chainrule.engine.select` then says so).
 """
 
 from __future__ import annotations

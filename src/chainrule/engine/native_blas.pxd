@@ -41,7 +41,6 @@ cdef inline double dot(const floating* x, Py_ssize_t size) noexcept nogil:
         return ddot(&count, <double*>x, &one, <double*>x, &one)
 
 
-
 cdef inline Py_ssize_t pieces(Py_ssize_t rows, Py_ssize_t per_row) noexcept nogil:
     """How many pieces of rows to cut a product of ``rows x per_row`` multiply-adds into: the
     fewest of at most ``SMALL_PRODUCT`` each, if they have ``FEWEST_ROWS`` rows, else 1."""
