@@ -379,7 +379,8 @@ def test_a_stopped_server_is_shown_as_stopped(chromium):
 def test_dead_units_are_named_and_outlined(page, server):
     session = the_session(server[1])
     page.select_option(".col[data-layer='1'] select.act", "relu")
-    eventually(lambda: session.config["layers"][0]["activation"] == "relu")
+    # the network, not the config: configure publishes the config before it builds the network
+    eventually(lambda: session.net.activations[0].name == "relu")
     session.net.b[0][...] = [-100.0, 0.0, 0.0, 0.0]  # unit 1: z < 0 on every point
     session.net.W[0][0] = 0.0
     page.fill("#batch_size", "12")
@@ -450,8 +451,7 @@ def test_a_dropout_rate_per_layer_reaches_training_and_the_derivation(page, serv
     page.press("[data-testid=dropout-1]", "Enter")
     page.dispatch_event("[data-testid=dropout-1]", "change")
     session = the_session(server[1])
-    eventually(lambda: session.config["layers"][0]["dropout"] == 0.5)
-    assert session.net.dropout == (0.5, 0.0)
+    eventually(lambda: session.net.dropout == (0.5, 0.0))  # the new network is in place
     page.fill("[data-testid=inspect-index]", "1")
     page.click("[data-testid=inspect-go]")
     page.wait_for_selector("[data-testid=inspect] .line")
