@@ -41,10 +41,12 @@ cdef inline double dot(const floating* x, Py_ssize_t size) noexcept nogil:
         return ddot(&count, <double*>x, &one, <double*>x, &one)
 
 
-cdef inline Py_ssize_t pieces(Py_ssize_t rows, Py_ssize_t per_row) noexcept nogil:
-    """How many pieces of rows to cut a product of ``rows x per_row`` multiply-adds into: the
-    fewest of at most ``SMALL_PRODUCT`` each, if they have ``FEWEST_ROWS`` rows, else 1."""
+cdef inline Py_ssize_t piece_rows(Py_ssize_t rows, Py_ssize_t per_row) noexcept nogil:
+    """The rows of each piece (the last one may have fewer) when a product of ``rows x per_row``
+    multiply-adds is cut into the fewest pieces of at most ``SMALL_PRODUCT`` each, of equal
+    size; ``rows`` (one piece) when it is no bigger or pieces would have under ``FEWEST_ROWS``."""
     cdef Py_ssize_t most = SMALL_PRODUCT // per_row  # the rows a piece may have
     if rows <= most or most < FEWEST_ROWS:
-        return 1
-    return (rows + most - 1) // most
+        return rows
+    cdef Py_ssize_t parts = (rows + most - 1) // most
+    return (rows + parts - 1) // parts

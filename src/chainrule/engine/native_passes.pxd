@@ -6,7 +6,7 @@ layer's ``delta^L`` to every gradient."""
 from libc.math cimport fabs
 
 from .native_activations cimport activate, cap_of
-from .native_blas cimport dot, gemm, pieces
+from .native_blas cimport dot, gemm, piece_rows
 from .native_costs cimport output_layer
 from .native_dropout cimport drop_units
 from .native_layout cimport Spec, floating
@@ -47,7 +47,7 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
     ||W^m||^2)`` of a minibatch and its gradient into ``grad`` (``w`` sums to 1; ``n_b`` the
     minibatch's weight), through dropout's masks of ``step_key`` (:func:`drop_units`) unless
     it is NULL."""
-    cdef Py_ssize_t units = s.uoff[s.L], L = s.L, m, i, j, n_in, n_out, r, rows, parts, p
+    cdef Py_ssize_t units = s.uoff[s.L], L = s.L, m, i, j, n_in, n_out, r, rows
     cdef Py_ssize_t k = s.sizes[L]
     cdef floating* Z
     cdef floating* A
@@ -72,13 +72,12 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
         W, dW = theta + s.poff[m], grad + s.poff[m]
         db, D = dW + n_out * n_in, work + n * (2 * units + s.uoff[m])
         a = X if m == 0 else work + n * s.uoff[m - 1]
-        parts = pieces(n, n_out * n_in)  # the rows in pieces for BLAS's small kernels
-        rows = (n + parts - 1) // parts
-        parts = (n + rows - 1) // rows  # none of them empty
-        for p in range(parts):  # dC/dW^m = delta^m a^(m-1)T, summed over the rows
-            r = p * rows
+        rows = piece_rows(n, n_out * n_in)  # the rows in pieces for BLAS's small kernels
+        r = 0
+        while r < n:  # dC/dW^m = delta^m a^(m-1)T, summed over the pieces
             gemm(True, False, n_out, n_in, min(rows, n - r), D + r * n_out, a + r * n_in, dW,
-                 p > 0)
+                 r > 0)
+            r += rows
         if s.alpha != 0:
             for j in range(n_out * n_in):
                 dW[j] += W[j] * decay  # d/dW^m of alpha_2/(2n) ||W^m||^2
@@ -96,10 +95,11 @@ cdef inline double minibatch(const Spec* s, const floating* X, const floating* Y
         if m > 0:
             # delta^(m-1) = (W^mT delta^m) o sigma'^(m-1)(z^(m-1))
             Dp, T = work + n * (2 * units + s.uoff[m - 1]), work + n * (units + s.uoff[m - 1])
-            for p in range(parts):
-                r = p * rows
+            r = 0
+            while r < n:
                 gemm(False, False, min(rows, n - r), n_in, n_out, D + r * n_out, W,
                      Dp + r * n_in)
+                r += rows
             for j in range(n * n_in):
                 Dp[j] *= T[j]
     cost += 0.5 * alpha_2 / n_b * sumsq  # + the L2 term alpha_2/(2n) sum_m ||W^m||^2
