@@ -7,7 +7,9 @@ piece of its text that must occur exactly once, what replaces it (the bug), and 
 (with an optional ``-k`` expression) that must fail; a case whose text is no longer in the
 source is reported as stale, not as caught. The tests run from this checkout's ``tests/``
 against the mutated copy (``PYTHONPATH``), in a fresh process per case, so subprocesses that
-the tests start see the mutant too. Exit status 1 if a mutant survives.
+the tests start see the mutant too. A case in the compiled engine's source (``.pyx``, ``.pxd``)
+rebuilds the copy's extension first (``setup.py build_ext``, about a minute) and puts
+this checkout's build back after it. Exit status 1 if a mutant survives.
 """
 
 from __future__ import annotations
@@ -255,6 +257,49 @@ CASES = [
         ("tests/persistence/test_entries.py", "tests/persistence/test_reader.py"),
         "no cap on the zip's entries",
     ),
+    M(
+        "engine/reference.py",
+        "return a @ W_m.T + b_m  # z^m",
+        "return a @ W_m.T - b_m  # z^m",
+        ("tests/references/test_torch.py",),
+        "z^m = W^m a^(m-1) - b^m, held to PyTorch's forward pass",
+    ),
+    # -- the compiled engine: each mutant is built, then held to the reference --
+    M(
+        "engine/native_passes.pxd",
+        "Zm[i * n_out + j] += b[j]",
+        "Zm[i * n_out + j] -= b[j]",
+        ("tests/engine/test_compiled.py", "-k", "minibatch_is_the_reference"),
+        "compiled z^m = W^m a^(m-1) - b^m",
+    ),
+    M(
+        "engine/native_passes.pxd",
+        "                 r > 0)",
+        "                 False)",
+        ("tests/engine/test_compiled.py", "-k", "pieces"),
+        "compiled dW^m's pieces of rows overwrite each other instead of summing",
+    ),
+    M(
+        "engine/native_updates.pxd",
+        "m[i] = m[i] * <floating>b1 + g[i] * c1",
+        "m[i] = m[i] * <floating>b2 + g[i] * c1",
+        ("tests/engine/test_compiled.py",),
+        "compiled Adam's first moment with beta2",
+    ),
+    M(
+        "engine/native_activations.pxd",
+        "d = 1 - y * y  # sigma'(z) = 1 - a^2",
+        "d = 1 + y * y",
+        ("tests/engine/test_compiled.py", "-k", "minibatch_is_the_reference"),
+        "compiled tanh' = 1 + a^2",
+    ),
+    M(
+        "engine/native_dropout.pxd",
+        "T[u] *= r[bits < keep]",
+        "T[u] *= 1",
+        ("tests/engine/test_compiled.py", "-k", "dropout"),
+        "compiled dropout's mask forgotten on the way back",
+    ),
     # -- the calculus toolkit --
     M(
         "calculus/classify.py",
@@ -309,18 +354,34 @@ CASES = [
 ]
 
 
+def compiled(case: Mutation) -> bool:
+    return case.source.endswith((".pyx", ".pxd"))
+
+
+def build(scratch: Path) -> None:
+    """The copy's extension from its (mutated) source, with this checkout's ``setup.py``."""
+    subprocess.run(
+        [sys.executable, str(ROOT / "setup.py"), "-q", "build_ext", "--build-lib", "src"],
+        cwd=scratch,
+        check=True,
+        capture_output=True,
+    )
+
+
 def run_case(case: Mutation, scratch: Path) -> tuple[str, float]:
     """``("caught" | "SURVIVED" | "stale", seconds)``."""
     target = scratch / "src" / "chainrule" / case.source
     text = target.read_text()
     if text.count(case.old) != 1:
         return "stale", 0.0
-    target.write_text(text.replace(case.old, case.new))
     env = {**os.environ, "PYTHONPATH": f"{scratch / 'src'}{os.pathsep}{ROOT / 'tests'}"}
     package = str(scratch / "src" / "chainrule")
     arguments = [a.replace("{src}", package) for a in case.tests]
     started = time.perf_counter()
     try:
+        target.write_text(text.replace(case.old, case.new))
+        if compiled(case):
+            build(scratch)  # a mutant that does not build stops the run (CalledProcessError)
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *arguments],
             cwd=ROOT,
@@ -334,6 +395,10 @@ def run_case(case: Mutation, scratch: Path) -> tuple[str, float]:
         outcome = "SURVIVED (timeout)"
     finally:
         target.write_text(text)
+        if compiled(case):  # this checkout's build back
+            for built in (SRC / "chainrule" / "engine").glob("native*"):
+                if built.suffix in (".so", ".pyd"):
+                    shutil.copy2(built, target.parent / built.name)
     return outcome, time.perf_counter() - started
 
 
