@@ -59,7 +59,6 @@ def main() -> None:
                     seconds, loss, _ = fit_chainrule(X, y, hidden, batch, epochs, dtype)
                     times[case, name].append(seconds)
                     losses[case, name] = loss
-    compiled.native = native_avx2
     print("| case | baseline (s) | AVX2 (s) | AVX2 / baseline | same loss |")
     print("|---|---:|---:|---:|---|")
     for case in cases:
